@@ -1,0 +1,57 @@
+"""extractor: typed, grounded records from research paper abstracts, with any
+OpenAI-compatible LLM.
+
+Example:
+    >>> import extractor
+    >>> summary = extractor.summarize(abstract, title=title, base_url="http://127.0.0.1:8080/v1")  # doctest: +SKIP
+    >>> summary.task, summary.method_name, summary.code_link  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import asummarize, extract_many, open_extractor, summarize
+from .batch import BatchOptions, BatchStats, run_batch
+from .errors import (
+    ConfigError,
+    EndpointError,
+    ExtractorError,
+    FatalEndpointError,
+    InputError,
+    LocalServerError,
+)
+from .extract import Extractor
+from .listings import read_papers
+from .schema import ClaimedGain, Contribution, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record, Source
+from .settings import Settings, load_settings
+
+__all__ = [
+    "BatchOptions",
+    "BatchStats",
+    "ClaimedGain",
+    "ConfigError",
+    "Contribution",
+    "EndpointError",
+    "ErrorInfo",
+    "Extractor",
+    "ExtractorError",
+    "FatalEndpointError",
+    "InputError",
+    "Link",
+    "LocalServerError",
+    "Paper",
+    "PaperSummary",
+    "Provenance",
+    "Record",
+    "Settings",
+    "Source",
+    "__version__",
+    "asummarize",
+    "extract_many",
+    "load_settings",
+    "open_extractor",
+    "read_papers",
+    "run_batch",
+    "summarize",
+]

@@ -1,0 +1,233 @@
+"""The ``extractor`` command line: parses arguments, calls the library, prints.
+
+Exit codes:
+    0  everything asked for was done
+    1  some papers failed (their records carry ``error``; re-run to retry only those)
+    2  usage or configuration error, or the endpoint refused the batch (bad key,
+       unknown model, unreachable): nothing more could be done
+    3  no input could be read
+    130  interrupted (Ctrl-C / SIGTERM); finished records are saved, re-run to resume
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ExtractorError, InputError
+from .settings import Settings, load_settings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _input_error(err: InputError) -> None:
+    _err(f"error: {err}")
+
+
+def endpoint_options(func: Any) -> Any:
+    """Options shared by every command that talks to a model."""
+    options = [
+        click.option("--base-url", help="OpenAI-compatible base URL [env EXTRACTOR_BASE_URL, OPENAI_BASE_URL]."),
+        click.option("--model", help="Model name [env EXTRACTOR_MODEL]; default: the endpoint's first model."),
+        click.option("--api-key", help="API key [env EXTRACTOR_API_KEY, OPENAI_API_KEY]; never recorded."),
+        click.option(
+            "--mode",
+            type=click.Choice(["auto", "tools", "json_schema", "json", "md_json"]),
+            help="How the schema is enforced; auto (default) probes the endpoint once.",
+        ),
+        click.option("--max-tokens", type=int, help="Completion token limit per request (default 1024)."),
+        click.option("--temperature", type=float, help="Sampling temperature (default 0)."),
+        click.option("--max-reasks", type=int, help="Re-asks after a schema validation failure (default 2)."),
+        click.option("--timeout", type=float, help="Seconds to wait for one response (default 120)."),
+        click.option("--retries", type=int, help="Retries of 429/5xx/timeouts/dropped connections (default 5)."),
+        click.option("--context-budget", type=int, help="Split abstracts longer than this many characters."),
+        click.option(
+            "--grounding", type=click.Choice(["check", "off"]), help="Check values against the abstract (default)."
+        ),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache location [env EXTRACTOR_CACHE_DIR]."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Do not read or write the cache."),
+        click.option("--config", type=click.Path(path_type=Path), help="TOML config file [env EXTRACTOR_CONFIG]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(kwargs: dict[str, Any]) -> Settings:
+    """Build settings from the endpoint options (popped from ``kwargs``)."""
+    names = [
+        "base_url", "model", "api_key", "mode", "max_tokens", "temperature", "max_reasks",
+        "timeout", "retries", "context_budget", "grounding", "cache_dir",
+    ]  # fmt: skip
+    flags = {name: kwargs.pop(name, None) for name in names}
+    if kwargs.pop("no_cache", None):
+        flags["cache"] = False
+    for name in ("concurrency", "rpm"):
+        if name in kwargs:
+            flags[name] = kwargs.pop(name)
+    return load_settings(flags, config=kwargs.pop("config", None))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ExtractorError as exc:
+            _err(f"error: {exc}")
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="extractor")
+def main() -> None:
+    """Extract task, method, claimed gains and code link from paper abstracts with any
+    OpenAI-compatible LLM (OpenAI, llama.cpp, Ollama, vLLM...).
+
+    Settings precedence: flag > environment variable > config file > default.
+    Exit codes: 0 ok, 1 some papers failed, 2 usage/config/endpoint error,
+    3 no input readable, 130 interrupted (re-run to resume).
+    """
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Record file (.jsonl or .csv).")
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), help="Output format (default: by -o extension).")
+@click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
+@click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
+@click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
+@click.option("--limit", type=int, help="Only the first N distinct papers (try a few first).")
+@click.option("--concurrency", type=int, help="Requests in flight (default 8).")
+@click.option("--rpm", type=float, help="Requests-per-minute limit.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
+@click.option("--stats-json", type=click.Path(path_type=Path), help="Also write the closing summary as JSON.")
+@endpoint_options
+def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
+    """Extract every paper in INPUTS (files, folders or - for stdin) into OUTPUT.
+
+    Re-running with the same OUTPUT resumes: papers already there are skipped and
+    failed ones retried.
+
+    \b
+    Example:
+      extractor run seeds/ -o results.jsonl --limit 5
+    """
+    from .batch import BatchOptions, run_batch
+
+    options = BatchOptions(
+        input_format=kwargs.pop("input_format"),
+        title_key=kwargs.pop("title_key"),
+        abstract_key=kwargs.pop("abstract_key"),
+        output_format=kwargs.pop("output_format"),
+        limit=kwargs.pop("limit"),
+        quiet=kwargs.pop("quiet"),
+        verbose=kwargs.pop("verbose"),
+    )
+    stats_json = kwargs.pop("stats_json")
+    settings = _settings(kwargs)
+    stats = run_batch(list(inputs), output, settings, options, on_input_error=_input_error, announce=_err)
+    _err(stats.summary())
+    if stats_json:
+        stats_json.write_text(json.dumps(stats.to_dict(), indent=2))
+    if stats.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if stats.stopped_by:
+        sys.exit(EXIT_USAGE)
+    if stats.read == 0 and stats.input_errors:
+        sys.exit(EXIT_NO_INPUT)
+    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--title", help="The paper's title, if known.")
+@endpoint_options
+def summarize(text: str, title: str | None, **kwargs: Any) -> None:
+    """Extract one abstract (TEXT, or - to read it from stdin) and print its record as JSON."""
+    from .api import _announce, open_extractor
+    from .listings import paper_from_text
+
+    if text == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("the abstract is empty")
+    settings = _settings(kwargs)
+
+    async def go() -> Any:
+        async with open_extractor(settings, announce=_announce) as ex:
+            return await ex.aextract(paper_from_text(text, title=title))
+
+    record = asyncio.run(go())
+    click.echo(record.model_dump_json(indent=2))
+    sys.exit(EXIT_PARTIAL if record.error else EXIT_OK)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
+@click.option("--title-key", default="title", show_default=True)
+@click.option("--abstract-key", default="abstract", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the unique papers as JSONL instead of counts.")
+def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, abstract_key: str, as_json: bool) -> None:
+    """Show what the listing reader finds in INPUTS, without calling any model."""
+    from .listings import survey
+
+    report = survey(
+        list(inputs), fmt=input_format, title_key=title_key, abstract_key=abstract_key, on_error=_input_error
+    )
+    if as_json:
+        for paper in report.papers:
+            click.echo(paper.model_dump_json())
+    else:
+        click.echo(report.describe())
+    if report.read == 0:
+        sys.exit(EXIT_NO_INPUT)
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or clear the answer cache."""
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(path_type=Path))
+def cache_info(cache_dir: Path | None) -> None:
+    """Entries, size and the hit rate of the last run."""
+    from .cache import ResultCache
+
+    s = load_settings({"cache_dir": cache_dir})
+    c = ResultCache(s.cache_dir)
+    info = c.info()
+    c.close()
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path))
+def cache_clear(cache_dir: Path | None) -> None:
+    """Remove every cached answer."""
+    from .cache import ResultCache
+
+    s = load_settings({"cache_dir": cache_dir})
+    c = ResultCache(s.cache_dir)
+    removed = c.clear()
+    c.close()
+    click.echo(f"removed {removed} entries from {s.cache_dir}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+"""One error hierarchy for `extractor`, rooted in :class:`ExtractorError`.
+
+Every message says what failed, where (file and line, or paper id) and, when there is
+one, what to do next, in a single line fit for a terminal.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EndpointError",
+    "ExtractorError",
+    "FatalEndpointError",
+    "InputError",
+    "LocalServerError",
+]
+
+
+class ExtractorError(Exception):
+    """Base class of every error `extractor` raises on purpose."""
+
+
+class ConfigError(ExtractorError):
+    """Settings are missing or contradictory (no endpoint, unreadable config file...)."""
+
+
+class InputError(ExtractorError):
+    """An input could not be read. ``path`` and ``line`` say where (line 0: whole file)."""
+
+    def __init__(self, path: str, message: str, line: int = 0) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class EndpointError(ExtractorError):
+    """The endpoint failed for one request. ``kind`` is a short machine-readable label."""
+
+    def __init__(self, kind: str, message: str, attempts: int = 0) -> None:
+        self.kind = kind
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class FatalEndpointError(EndpointError):
+    """An endpoint error that retrying cannot fix and that would fail every paper the same
+    way (bad key, unknown model, wrong URL): the batch stops at once."""
+
+
+class LocalServerError(ExtractorError):
+    """The bundled llama.cpp server could not be started or stopped."""

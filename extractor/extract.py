@@ -1,0 +1,248 @@
+"""Extraction: one :class:`~extractor.schema.Paper` in, one :class:`~extractor.schema.Record` out.
+
+For each paper the :class:`Extractor`
+
+1. finds the abstract's links deterministically (:mod:`extractor.links`);
+2. splits an abstract longer than ``settings.context_budget`` characters on sentence
+   boundaries and extracts each part;
+3. asks the endpoint (or the cache) for a :class:`~extractor.schema.PaperSummary` per part
+   and merges the parts;
+4. checks every value against the abstract (:mod:`extractor.grounding`), re-asks once with
+   the reasons when some fail, and drops what still fails, listing it under ``dropped``;
+5. returns a record with provenance (model, host, mode, prompt version and hash, tokens,
+   latency, attempts) — or with ``error`` set when the endpoint failed for this paper.
+
+Work that does not depend on the paper (the schema, its hash, the prompt) is done once
+per :class:`Extractor`, not per paper.
+
+Example:
+    >>> from extractor import Extractor, Settings
+    >>> ex = Extractor(Settings(base_url="http://127.0.0.1:8080/v1", model="m", mode="tools", cache=False))
+    >>> ex.settings.mode
+    'tools'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable
+
+from .cache import ResultCache
+from .client import Completion, Endpoint
+from .errors import EndpointError, FatalEndpointError
+from .grounding import ground
+from .links import best_code_link, code_status, find_links
+from .listings import split_text
+from .prompts import Prompt, load_prompt
+from .schema import ClaimedGain, Dropped, ErrorInfo, Paper, PaperSummary, Provenance, Record
+from .settings import Settings
+
+__all__ = ["Extractor", "merge_parts"]
+
+_SCHEMA_HASH = hashlib.sha256(
+    json.dumps(PaperSummary.model_json_schema(), sort_keys=True).encode()
+).hexdigest()[:16]
+
+
+def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
+    """Merge the extractions of an abstract's parts: the first part frames the paper
+    (task, method, contribution, summary); names and links come from the first part that
+    has one; gains are pooled without repeats."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    gains: list[ClaimedGain] = []
+    seen: set[tuple[str, str]] = set()
+    for part in parts:
+        for gain in part.claimed_gains:
+            key = (gain.metric.casefold(), gain.value)
+            if key not in seen:
+                seen.add(key)
+                gains.append(gain)
+    return first.model_copy(
+        update={
+            "method_name": next((p.method_name for p in parts if p.method_name), None),
+            "code_link": next((p.code_link for p in parts if p.code_link), None),
+            "claimed_gains": gains,
+        }
+    )
+
+
+def _reask_message(dropped: list[Dropped]) -> str:
+    reasons = "\n".join(f"- {d.field} = {d.value!r}: {d.reason}" for d in dropped)
+    return (
+        "Some values are not supported by the abstract:\n"
+        f"{reasons}\n"
+        "Answer again. Copy every name, number, dataset and URL exactly from the abstract, "
+        "or leave it out."
+    )
+
+
+class Extractor:
+    """Reusable extractor over one endpoint. Use as ``async with Extractor(settings) as ex``
+    or call :meth:`aclose` when done."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        endpoint: Endpoint | None = None,
+        prompt: Prompt | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.endpoint = endpoint or Endpoint(self.settings)
+        self.prompt = prompt or load_prompt("extract")
+        self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
+
+    async def __aenter__(self) -> Extractor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self.cache is not None:
+            self.cache.record_run()
+            self.cache.close()
+        await self.endpoint.aclose()
+
+    async def prepare(self) -> Provenance:
+        """Resolve the model and mode (probing once if ``auto``); return the provenance
+        template every record of this run shares."""
+        model = await self.endpoint.resolve_model()
+        mode = await self.endpoint.resolve_mode()
+        return Provenance(
+            model=model,
+            endpoint=self.endpoint.host,
+            mode=mode,
+            prompt_version=self.prompt.version,
+            prompt_hash=self.prompt.hash,
+        )
+
+    def _cache_key(self, base: Provenance, messages: list[dict[str, str]]) -> str:
+        s = self.settings
+        return ResultCache.key(
+            {
+                "model": base.model,
+                "temperature": s.temperature,
+                "max_tokens": s.max_tokens,
+                "max_reasks": s.max_reasks,
+                "mode": base.mode,
+                "prompt": self.prompt.hash,
+                "schema": _SCHEMA_HASH,
+                "messages": messages,
+            }
+        )
+
+    async def _ask(self, base: Provenance, messages: list[dict[str, str]]) -> tuple[PaperSummary, Completion | None]:
+        """One answer for these messages, from the cache when it has it."""
+        key = self._cache_key(base, messages) if self.cache is not None else ""
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return PaperSummary.model_validate(hit["summary"]), None
+        done = await self.endpoint.complete(messages, PaperSummary)
+        summary = done.value
+        assert isinstance(summary, PaperSummary)
+        if self.cache is not None:
+            self.cache.set(key, {"summary": summary.model_dump(mode="json")})
+        return summary, done
+
+    async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
+        """Extract one paper. Endpoint failures become a record with ``error`` set;
+        :class:`~extractor.errors.FatalEndpointError` (bad key, unknown model) is raised."""
+        base = base or await self.prepare()
+        links = find_links(paper.abstract)
+        prov = base.model_copy()
+        cached = True
+        texts = (
+            split_text(paper.abstract, self.settings.context_budget)
+            if len(paper.abstract) > self.settings.context_budget
+            else [paper.abstract]
+        )
+        prov.parts = len(texts)
+
+        def account(done: Completion | None) -> None:
+            nonlocal cached
+            if done is not None:
+                cached = False
+                prov.tokens_in += done.tokens_in
+                prov.tokens_out += done.tokens_out
+                prov.attempts += done.attempts
+                prov.latency_s += done.latency_s
+
+        record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
+        try:
+            summaries = []
+            conversations = []
+            for text in texts:
+                messages = self.prompt.messages(title=paper.title, abstract=text)
+                summary, done = await self._ask(base, messages)
+                account(done)
+                summaries.append(summary)
+                conversations.append(messages)
+            summary = merge_parts(summaries)
+            dropped: list[Dropped] = []
+            grounding: dict[str, str] = {}
+            if self.settings.grounding != "off":
+                checked = ground(summary, paper.abstract, links)
+                if checked.needs_reask and len(texts) == 1:
+                    messages = [
+                        *conversations[0],
+                        {"role": "assistant", "content": summary.model_dump_json()},
+                        {"role": "user", "content": _reask_message(checked.dropped)},
+                    ]
+                    retry, done = await self._ask(base, messages)
+                    account(done)
+                    checked = ground(retry, paper.abstract, links)
+                summary, dropped, grounding = checked.summary, checked.dropped, checked.grounding
+            elif summary.code_link is None and (best := best_code_link(links)):
+                summary = summary.model_copy(update={"code_link": best})
+        except FatalEndpointError:
+            raise
+        except EndpointError as exc:
+            prov.cached = False
+            record.provenance = prov
+            record.error = ErrorInfo(kind=exc.kind, message=str(exc), attempts=exc.attempts or prov.attempts)
+            return record
+        prov.cached = cached
+        record.extraction = summary
+        record.grounding = grounding
+        record.dropped = dropped
+        record.provenance = prov
+        return record
+
+    async def aextract_many(self, papers: Iterable[Paper], *, concurrency: int | None = None) -> AsyncIterator[Record]:
+        """Extract papers concurrently (``settings.concurrency`` at a time), yielding records
+        as they complete: the output order follows completion, not input. The input is
+        consumed lazily, so memory stays flat on long inputs."""
+        base = await self.prepare()
+        width = concurrency or self.settings.concurrency
+        results: asyncio.Queue[Record | BaseException | None] = asyncio.Queue(maxsize=width * 2)
+        source = iter(papers)
+
+        async def worker() -> None:
+            try:
+                for paper in source:  # shared iterator: each paper goes to one worker
+                    await results.put(await self.aextract(paper, base))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                await results.put(exc)
+            finally:
+                await results.put(None)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(width)]
+        running = len(tasks)
+        try:
+            while running:
+                item = await results.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+

@@ -1,0 +1,200 @@
+"""The typed records `extractor` reads and writes.
+
+Three layers, each a pydantic v2 model:
+
+* :class:`Paper` is one paper read from a listing (title, abstract, where it came from).
+* :class:`PaperSummary` is what the model fills for a paper. Its field descriptions are
+  sent to the model as the instructions for each field, so they are kept short and exact.
+* :class:`Record` is one line of output: the paper, its summary (or ``None``), the
+  provenance of the answer and an ``error`` that is ``None`` when all went well.
+
+Example:
+    >>> from extractor.schema import ClaimedGain
+    >>> ClaimedGain(metric="training speed", value="4.5x", magnitude=4.5, unit="x",
+    ...             evidence="trains a ResNet-50 SlowFast network 4.5x faster").value
+    '4.5x'
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ClaimedGain",
+    "CodeStatus",
+    "Contribution",
+    "Dropped",
+    "ErrorInfo",
+    "Link",
+    "LinkKind",
+    "Paper",
+    "PaperSummary",
+    "Provenance",
+    "Record",
+    "Source",
+]
+
+
+class Source(BaseModel):
+    """Where a paper was read: the input file (``-`` for stdin) and its 1-based line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int
+
+
+class Paper(BaseModel):
+    """One paper from a listing.
+
+    ``id`` is stable across re-ordering and re-pasting: the arXiv id when the text holds
+    one, otherwise a short hash of the normalised title. ``truncated`` flags an abstract
+    that looks cut off mid-sentence.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    source: Source
+    truncated: bool = False
+
+
+class Contribution(str, Enum):
+    """The kind of contribution a paper makes."""
+
+    method = "method"
+    dataset_or_benchmark = "dataset_or_benchmark"
+    survey = "survey"
+    analysis = "analysis"
+    system_or_tool = "system_or_tool"
+    theory = "theory"
+    other = "other"
+
+
+class ClaimedGain(BaseModel):
+    """One quantitative improvement the abstract claims."""
+
+    metric: str = Field(description="What is measured, e.g. 'accuracy', 'training speed'.")
+    value: str = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.")
+    magnitude: float | None = Field(
+        default=None, description="The number alone as a float, e.g. 4.5; null if none."
+    )
+    unit: str | None = Field(default=None, description="Unit such as '%', 'x', 'points'; null if none.")
+    baseline: str | None = Field(default=None, description="What it is compared against; null if not said.")
+    dataset: str | None = Field(default=None, description="Dataset or benchmark named for it; null if none.")
+    evidence: str = Field(description="The clause of the abstract stating it, copied verbatim.")
+
+
+class PaperSummary(BaseModel):
+    """What a paper addresses, proposes and claims, taken only from its abstract."""
+
+    task: str = Field(description="The problem addressed, a short noun phrase from the abstract.")
+    method: str = Field(description="What the paper proposes, in one phrase.")
+    method_name: str | None = Field(
+        default=None,
+        description="Name or acronym of the proposed method exactly as written (e.g. 'SlowFast'); null if unnamed.",
+    )
+    claimed_gains: list[ClaimedGain] = Field(
+        default_factory=list,
+        description="Quantitative gains claimed in the abstract; empty if it states no numbers.",
+    )
+    code_link: str | None = Field(
+        default=None, description="A URL to code that occurs in the abstract; null if none."
+    )
+    contribution: Contribution = Field(description="The main kind of contribution.")
+    summary: str = Field(description="One sentence of at most 40 words saying what the paper does.")
+
+
+class LinkKind(str, Enum):
+    """What a URL found in an abstract points at."""
+
+    code = "code"
+    project_page = "project_page"
+    dataset = "dataset"
+    model_weights = "model_weights"
+    demo = "demo"
+    paper = "paper"
+    other = "other"
+
+
+class Link(BaseModel):
+    """A URL found in the abstract (deterministically, never by the model) and its kind."""
+
+    url: str
+    kind: LinkKind
+
+
+CodeStatus = Literal["linked", "promised", "none"]
+
+
+class Dropped(BaseModel):
+    """A value the model gave that grounding removed, and why."""
+
+    field: str
+    value: str
+    reason: str
+
+
+class Provenance(BaseModel):
+    """How an answer was produced. Never holds a key: ``endpoint`` is the host only."""
+
+    model: str
+    endpoint: str
+    mode: str
+    prompt_version: str
+    prompt_hash: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    attempts: int = 0
+    cached: bool = False
+    parts: int = 1
+
+
+class ErrorInfo(BaseModel):
+    """Why a paper has no extraction: a short ``kind`` (e.g. ``validation``, ``timeout``,
+    ``rate_limit``, ``server``, ``auth``), a one-line message and the attempts made."""
+
+    kind: str
+    message: str
+    attempts: int = 0
+
+
+class Record(BaseModel):
+    """One line of output: the paper, its extraction and where the extraction came from.
+
+    A paper that failed is still a record: ``extraction`` is ``None`` and ``error`` says why.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    source: Source
+    truncated: bool = False
+    extraction: PaperSummary | None = None
+    links: list[Link] = Field(default_factory=list)
+    code_status: CodeStatus = "none"
+    grounding: dict[str, str] = Field(default_factory=dict)
+    dropped: list[Dropped] = Field(default_factory=list)
+    provenance: Provenance | None = None
+    error: ErrorInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the paper was extracted without error."""
+        return self.error is None and self.extraction is not None
+
+    @classmethod
+    def for_paper(cls, paper: Paper, **fields: object) -> Record:
+        """Start a record from a paper's own fields."""
+        return cls(
+            id=paper.id,
+            title=paper.title,
+            abstract=paper.abstract,
+            source=paper.source,
+            truncated=paper.truncated,
+            **fields,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,165 @@
+"""One settings object for the endpoint, the model, sampling, retries, cache and batch.
+
+Precedence, highest first: **flag > environment variable > config file > default**.
+
+Environment variables are ``EXTRACTOR_<FIELD>`` (e.g. ``EXTRACTOR_BASE_URL``,
+``EXTRACTOR_MODEL``, ``EXTRACTOR_CONCURRENCY``). The endpoint and key fall back to the
+OpenAI SDK's own ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``. The config file is TOML with
+the same field names at top level; it is read from ``--config``, else
+``EXTRACTOR_CONFIG``, else ``<user config dir>/extractor/config.toml`` when it exists.
+
+:func:`load_settings` also records where every value came from, which
+``extractor doctor`` prints.
+
+Example:
+    >>> s = load_settings({"model": "qwen2.5"}, env={"EXTRACTOR_BASE_URL": "http://127.0.0.1:8080/v1"})
+    >>> s.model, s.base_url, s.origin["base_url"]
+    ('qwen2.5', 'http://127.0.0.1:8080/v1', 'env EXTRACTOR_BASE_URL')
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["DEFAULT_CACHE_DIR", "Mode", "Settings", "default_config_file", "load_settings"]
+
+Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
+Grounding = Literal["check", "span", "off"]
+
+DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
+
+
+def default_config_file() -> Path:
+    """``<user config dir>/extractor/config.toml`` (read only when it exists)."""
+    return Path(platformdirs.user_config_dir("extractor")) / "config.toml"
+
+# Environment names read besides EXTRACTOR_<FIELD>, in order.
+_ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "base_url": ("OPENAI_BASE_URL",),
+    "api_key": ("OPENAI_API_KEY",),
+}
+
+
+class Settings(BaseModel):
+    """Everything that shapes a run. Build it with :func:`load_settings` to get the
+    documented precedence, or directly (``Settings(base_url=..., model=...)``) in code."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # The endpoint.
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.")
+    model: str | None = Field(None, description="Model name; if unset, the endpoint's only/first model.")
+    api_key: SecretStr | None = Field(None, description="API key; never written to records, logs or cache keys.")
+    mode: Mode = Field("auto", description="How the schema is enforced; auto probes the endpoint once.")
+    timeout: float = Field(120.0, gt=0, description="Seconds to wait for one response.")
+
+    # Sampling and validation.
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(1024, gt=0, description="Completion token limit per request.")
+    max_reasks: int = Field(2, ge=0, description="Re-asks after a validation failure (instructor max_retries).")
+    context_budget: int = Field(
+        6000, gt=200, description="Abstracts longer than this many characters are split and merged."
+    )
+    grounding: Grounding = Field("check", description="check values against the abstract, or off.")
+
+    # Transport retries (tenacity), separate from re-asks.
+    retries: int = Field(5, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
+    retry_max_seconds: float = Field(120.0, gt=0, description="Total time budget for retries of one request.")
+    retry_backoff: float = Field(0.5, ge=0, description="First backoff in seconds; doubles, with jitter.")
+
+    # Batch.
+    concurrency: int = Field(8, ge=1, le=1024)
+    rpm: float | None = Field(None, gt=0, description="Optional requests-per-minute limit.")
+
+    # Cache.
+    cache: bool = True
+    cache_dir: Path = DEFAULT_CACHE_DIR
+
+    # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
+    origin: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @property
+    def endpoint_host(self) -> str:
+        """The endpoint's host[:port] only: safe to record (no path, no key)."""
+        if not self.base_url:
+            return "api.openai.com"
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    def api_key_value(self) -> str:
+        """The key to send; local servers accept any, so a placeholder when unset."""
+        return self.api_key.get_secret_value() if self.api_key else "not-needed"
+
+
+def _env_value(field: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    for name in (f"EXTRACTOR_{field.upper()}", *_ENV_FALLBACKS.get(field, ())):
+        value = env.get(name)
+        if value not in (None, ""):
+            return name, value  # type: ignore[return-value]
+    return None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config: str | Path | None = None,
+) -> Settings:
+    """Merge flags, environment and config file into one :class:`Settings`.
+
+    ``flags`` holds values given on the command line or in code; ``None`` values are
+    treated as not given. ``env`` defaults to ``os.environ``.
+    """
+    env = os.environ if env is None else env
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    config_path: Path | None
+    if config is not None:
+        config_path = Path(config)
+    elif env.get("EXTRACTOR_CONFIG"):
+        config_path = Path(env["EXTRACTOR_CONFIG"])
+    else:
+        default = default_config_file()
+        config_path = default if default.is_file() else None
+    from_file = _read_config(config_path) if config_path else {}
+
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for field in Settings.model_fields:
+        if field == "origin":
+            continue
+        if field in flags:
+            values[field], origin[field] = flags[field], "flag"
+        elif (found := _env_value(field, env)) is not None:
+            values[field], origin[field] = found[1], f"env {found[0]}"
+        elif field in from_file:
+            values[field], origin[field] = from_file[field], f"file {config_path}"
+        else:
+            origin[field] = "default"
+    unknown = set(from_file) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    try:
+        return Settings(**values, origin=origin)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(f"setting {field!r} from {origin.get(field, '?')}: {err['msg']}") from exc

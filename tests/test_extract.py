@@ -1,0 +1,148 @@
+"""Extraction end to end, replaying cassettes recorded from the bundled llama.cpp server.
+
+Re-record with ``python tests/record_cassettes.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import extractor
+from extractor.cli import main
+from extractor.extract import Extractor
+from extractor.listings import paper_from_text, read_papers
+from extractor.schema import PaperSummary, Record
+from extractor.settings import Settings
+
+from .conftest import SEEDS
+
+pytestmark = pytest.mark.vcr
+
+SEED = SEEDS / "000_468ba2306a2dd0b7.txt"
+
+
+def _first_papers(n: int) -> list[extractor.Paper]:
+    papers = []
+    for paper in read_papers([SEED]):
+        papers.append(paper)
+        if len(papers) == n:
+            break
+    return papers
+
+
+def _cli_flags(settings: dict[str, Any]) -> list[str]:
+    return [
+        "--base-url", settings["base_url"], "--model", settings["model"], "--mode", settings["mode"],
+        "--retries", "0", "--max-tokens", str(settings["max_tokens"]), "--cache-dir", str(settings["cache_dir"]),
+    ]  # fmt: skip
+
+
+def _assert_grounded(record: Record) -> None:
+    """Every URL and gain number the record prints occurs in its abstract."""
+    assert record.extraction is not None
+    flat = record.abstract.replace(" ", "")
+    if record.extraction.code_link:
+        assert record.extraction.code_link.split("://", 1)[-1].rstrip("/") in flat or any(
+            link.url == record.extraction.code_link for link in record.links
+        )
+    for gain in record.extraction.claimed_gains:
+        digits = "".join(ch for ch in gain.value if ch.isdigit() or ch == ".").strip(".")
+        assert digits and digits.split(".")[0] in record.abstract
+
+
+def test_summarize_one_abstract(replay_settings: dict[str, Any]) -> None:
+    paper = _first_papers(1)[0]
+    summary = extractor.summarize(paper.abstract, title=paper.title, **replay_settings)
+    assert isinstance(summary, PaperSummary)
+    assert summary.task and summary.summary
+
+
+async def test_asummarize_and_provenance(replay_settings: dict[str, Any]) -> None:
+    paper = _first_papers(2)[1]
+    async with Extractor(Settings(**replay_settings)) as ex:
+        record = await ex.aextract(paper)
+    assert record.ok, record.error
+    prov = record.provenance
+    assert prov is not None
+    assert (prov.model, prov.endpoint, prov.mode) == ("smollm2-135m", prov.endpoint, "tools")
+    assert prov.prompt_version == "1" and len(prov.prompt_hash) == 12
+    assert prov.tokens_in > 0 and prov.tokens_out > 0 and prov.attempts >= 1 and prov.latency_s > 0
+    _assert_grounded(record)
+
+
+async def test_auto_mode_probes_the_server(replay_settings: dict[str, Any]) -> None:
+    """llama-cpp-python's server answers HTTP 500 to json_schema and enforces tools."""
+    async with Extractor(Settings(**{**replay_settings, "mode": "auto"})) as ex:
+        base = await ex.prepare()
+        probe = ex.endpoint.probe_result
+    assert base.mode == "tools"
+    assert probe is not None and probe.enforced and probe.tried["json_schema"].startswith("HTTP 5")
+
+
+def test_run_writes_valid_records(tmp_path: Path, replay_settings: dict[str, Any]) -> None:
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", *_cli_flags(replay_settings)]
+    )
+    assert result.exit_code == 0, result.output
+    records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert len(records) == 5 and len({r.id for r in records}) == 5
+    assert all(r.ok for r in records)
+    for record in records:
+        _assert_grounded(record)
+    assert "extracted 5" in result.stderr
+
+
+def test_summarize_cli_prints_one_record(replay_settings: dict[str, Any]) -> None:
+    paper = _first_papers(1)[0]
+    result = CliRunner().invoke(
+        main, ["summarize", "-", "--title", paper.title, *_cli_flags(replay_settings)], input=paper.abstract
+    )
+    assert result.exit_code == 0, result.output
+    record = Record.model_validate(json.loads(result.stdout))
+    assert record.ok and record.title == paper.title
+
+
+async def test_long_abstract_is_split_and_merged(replay_settings: dict[str, Any]) -> None:
+    """An abstract over the context budget is extracted in sentence-aligned parts."""
+    sentences = [p.abstract for p in _first_papers(3)]
+    long_text = " ".join(sentences)
+    paper = paper_from_text(long_text, title="Three abstracts in one")
+    settings = Settings(**{**replay_settings, "context_budget": max(len(s) for s in sentences) + 10})
+    async with Extractor(settings) as ex:
+        record = await ex.aextract(paper)
+    assert record.ok, record.error
+    assert record.provenance is not None and record.provenance.parts >= 2
+
+
+@pytest.mark.vcr(record_mode="none")
+def test_cassette_miss_fails_fast_and_names_the_request(replay_settings: dict[str, Any]) -> None:
+    with pytest.raises(extractor.EndpointError) as info:
+        extractor.summarize("An abstract nobody recorded.", title="Unrecorded", **replay_settings)
+    assert "/v1/chat/completions" in str(info.value)
+    assert info.value.attempts == 1
+
+
+def test_bad_inputs_do_not_stop_good_ones(tmp_path: Path, replay_settings: dict[str, Any]) -> None:
+    good = tmp_path / "good.jsonl"
+    paper = _first_papers(1)[0]
+    good.write_text(json.dumps({"title": paper.title, "abstract": paper.abstract}) + "\n{not json\n")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["run", str(good), str(binary), str(tmp_path / "missing.txt"), "-o", str(out), "-q",
+         *_cli_flags(replay_settings)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert any("good.jsonl:2" in e for e in errors)
+    assert any("blob.txt" in e for e in errors)
+    assert any("missing.txt" in e for e in errors)
+    assert len(out.read_text().splitlines()) == 1
