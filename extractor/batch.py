@@ -35,16 +35,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api import open_extractor
 from .errors import FatalEndpointError, InputError
-from .extract import Extractor
 from .listings import normalise_title, read_papers
 from .output import RecordWriter
 from .progress import Progress
 from .schema import Paper, Record
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .extract import Extractor
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "plan", "run_batch"]
 
@@ -116,37 +117,97 @@ def plan(
     """Decide what to extract without holding the papers in memory.
 
     The first pass over the inputs keeps, per normalised title, the copy with the longest
-    abstract; ``limit`` keeps the first N distinct papers in input order; papers whose id
-    is in ``done`` (already in the output file) are skipped. Returns a second, lazy pass
-    yielding the papers to extract, and their count. ``read`` re-opens the inputs.
+    abstract (the first one on a tie); copies under different titles that carry the same
+    paper id (an arXiv id, or an ``id`` column) are duplicates too. ``limit`` keeps the
+    first N distinct papers in input order; papers whose id is in ``done`` (already in
+    the output file) are skipped. Returns a second, lazy pass yielding the papers to
+    extract, and their count. ``read`` re-opens the inputs; a paper whose id differs from
+    the first pass (the input changed in between) is skipped, so no id is ever yielded
+    twice.
     """
-    best: dict[str, tuple[int, int, str]] = {}  # normalised title -> (length, position, id)
+    by_title: dict[str, tuple[int, int, str]] = {}  # normalised title -> (length, position, id)
     position = 0
     for position, paper in enumerate(read(), 1):
         key = normalise_title(paper.title) or paper.id
         length = len(paper.abstract)
-        if key not in best or length > best[key][0]:
-            best[key] = (length, position, paper.id)
+        if key not in by_title or length > by_title[key][0]:
+            by_title[key] = (length, position, paper.id)
     stats.read = position
-    stats.unique = len(best)
+    by_id: dict[str, tuple[int, int]] = {}  # id -> (length, position)
+    for length, pos, pid in by_title.values():
+        if pid not in by_id or (length, -pos) > (by_id[pid][0], -by_id[pid][1]):
+            by_id[pid] = (length, pos)
+    del by_title
+    winners = sorted((pos, pid) for pid, (_, pos) in by_id.items())
+    del by_id
+    stats.unique = len(winners)
     stats.duplicates = stats.read - stats.unique
-    winners = sorted((pos, pid) for _, pos, pid in best.values())
-    del best
     if limit is not None:
         winners = winners[:limit]
-    todo = {pos for pos, pid in winners if pid not in done}
+    todo = {pos: pid for pos, pid in winners if pid not in done}
     stats.already_done = len(winners) - len(todo)
+    del winners
 
     def second_pass() -> Iterator[Paper]:
         remaining = len(todo)
         for position, paper in enumerate(read(), 1):
             if remaining == 0:
                 return
-            if position in todo:
+            if todo.get(position) is not None:
                 remaining -= 1
-                yield paper
+                if todo[position] == paper.id:
+                    yield paper
 
     return second_pass(), len(todo)
+
+
+@contextlib.contextmanager
+def _spooled_stdin(inputs: list[str]) -> Iterator[Any]:
+    """Standard input copied to a temporary file (in memory while small) so both passes
+    can read it; None when ``-`` is not among the inputs."""
+    if "-" not in inputs:
+        yield None
+        return
+    with tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+b") as spool:
+        source = getattr(sys.stdin, "buffer", None)
+        if source is not None:
+            shutil.copyfileobj(source, spool)
+        else:  # a text stream (tests, embedding)
+            for chunk in iter(lambda: sys.stdin.read(2**16), ""):
+                spool.write(chunk.encode("utf-8"))
+        yield spool
+
+
+class _ProgressLog(logging.Handler):
+    """Routes the ``extractor`` logger (each request and retry) above the progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.DEBUG)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.progress.log(self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never break the batch
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _verbose_logging(progress: Progress, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("extractor")
+    handler = _ProgressLog(progress)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 async def arun_batch(
@@ -157,12 +218,19 @@ async def arun_batch(
     *,
     on_input_error: Callable[[InputError], None] | None = None,
     announce: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> BatchStats:
-    """Run a batch (see the module docstring). Returns its :class:`BatchStats`."""
+    """Run a batch (see the module docstring). Returns its :class:`BatchStats`.
+
+    Setting ``stop`` asks for a graceful stop: no new paper starts, the ones in flight
+    get ``options.stop_grace_s`` seconds. Cancelling the task stops at once. Either way
+    the output file is valid and ``stats.interrupted`` is set.
+    """
     opts = options or BatchOptions()
     stats = BatchStats()
     started = time.perf_counter()
     errors_seen: set[str] = set()
+    stop = stop if stop is not None else asyncio.Event()
 
     def report(err: InputError) -> None:
         if str(err) not in errors_seen:  # both reading passes meet the same errors
@@ -171,47 +239,78 @@ async def arun_batch(
             if on_input_error is not None:
                 on_input_error(err)
 
-    def read() -> Iterable[Paper]:
-        return read_papers(
-            inputs,
-            fmt=opts.input_format,
-            title_key=opts.title_key,
-            abstract_key=opts.abstract_key,
-            on_error=report,
-            stdin=stdin_papers,
-        )
+    with contextlib.ExitStack() as resources:
+        stdin_papers = resources.enter_context(_spooled_stdin(inputs))
 
-    stdin_papers: io.StringIO | None = None
-    if "-" in inputs:  # stdin cannot be read twice: buffer it once
-        stdin_papers = io.StringIO(sys.stdin.read())
+        def read() -> Iterable[Paper]:
+            if stdin_papers is not None:
+                stdin_papers.seek(0)
+            return read_papers(
+                inputs,
+                fmt=opts.input_format,
+                title_key=opts.title_key,
+                abstract_key=opts.abstract_key,
+                on_error=report,
+                stdin=stdin_papers,
+            )
 
-    def rewound() -> Iterable[Paper]:
-        if stdin_papers is not None:
-            stdin_papers.seek(0)
-        return read()
+        writer = resources.enter_context(RecordWriter(output, opts.output_format))
+        total = 0
+        try:
+            pending, total = plan(read, writer.done, stats, opts.limit)
+            if total == 0:
+                return stats  # nothing to ask: the endpoint client is never even imported
+            from .api import open_extractor
 
-    writer = RecordWriter(output, opts.output_format)
-    try:
-        pending, total = plan(rewound, writer.done, stats, opts.limit)
-        if total == 0:
-            return stats
-        with Progress(total=total, enabled=not opts.quiet) as progress:
-            async with open_extractor(settings, announce=announce) as ex:
-                progress.start()
-                async for record in ex.aextract_many(pending):
-                    writer.write(record)
-                    _count(record, stats)
-                    progress.advance(record)
-                    if opts.verbose:
-                        progress.log(_describe(record))
-    except asyncio.CancelledError:
-        stats.interrupted = True
-    except FatalEndpointError as exc:
-        stats.stopped_by = str(exc)
-    finally:
-        writer.close()
-        stats.wall_s = time.perf_counter() - started
+            def feed() -> Iterator[Paper]:
+                for paper in pending:
+                    if stop.is_set():
+                        return
+                    yield paper
+
+            with Progress(total=total, enabled=not opts.quiet) as progress, _verbose_logging(progress, opts.verbose):
+
+                async def consume(ex: Extractor) -> None:
+                    async with contextlib.aclosing(ex.aextract_many(feed())) as records:
+                        async for record in records:
+                            if writer.write(record):
+                                _count(record, stats)
+                                progress.advance(record)
+                                if opts.verbose:
+                                    progress.log(_describe(record))
+
+                async with open_extractor(settings, announce=announce) as ex:
+                    progress.start()
+                    await _until_done_or_stopped(consume(ex), stop, opts.stop_grace_s, progress)
+        except asyncio.CancelledError:
+            stats.interrupted = True
+        except FatalEndpointError as exc:
+            stats.stopped_by = str(exc)
+            stats.stopped_kind = exc.kind
+        finally:
+            stats.wall_s = time.perf_counter() - started
+        if stop.is_set() and stats.extracted + stats.failed < total:
+            stats.interrupted = True
     return stats
+
+
+async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float, progress: Progress) -> None:
+    """Run ``work``; once ``stop`` is set, give it ``grace`` seconds, then cancel it."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            progress.log(f"stopping: no new requests, {grace:g}s for those in flight (Ctrl-C again: stop now)")
+            await asyncio.wait({task}, timeout=grace)
+        if not task.done():
+            task.cancel()
+        await task  # its result, its exception, or CancelledError when cut short
+    finally:
+        for pending in (task, stopper):
+            if not pending.done():
+                pending.cancel()
+        await asyncio.gather(task, stopper, return_exceptions=True)
 
 
 def _count(record: Record, stats: BatchStats) -> None:
@@ -243,24 +342,30 @@ def run_batch(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> BatchStats:
-    """Synchronous :func:`arun_batch` that turns Ctrl-C and SIGTERM into a clean stop."""
+    """Synchronous :func:`arun_batch` that turns Ctrl-C and SIGTERM into a clean stop:
+    the first stops new requests (those in flight get a grace period), the second
+    cancels the rest, the third exits at once (``SystemExit(130)``)."""
     loop = asyncio.new_event_loop()
-    task = loop.create_task(arun_batch(inputs, output, settings, options, **kwargs))
+    stop = asyncio.Event()
+    task = loop.create_task(arun_batch(inputs, output, settings, options, stop=stop, **kwargs))
     interrupts = 0
 
-    def stop() -> None:
+    def on_signal() -> None:
         nonlocal interrupts
         interrupts += 1
-        if interrupts > 1:
+        if interrupts == 1:
+            stop.set()
+        elif interrupts == 2:
+            task.cancel()
+        else:
             raise SystemExit(130)
-        task.cancel()
 
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop)
+            loop.add_signal_handler(sig, on_signal)
             installed.append(sig)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
             pass
     try:
         return loop.run_until_complete(task)

@@ -67,8 +67,9 @@ class ResultCache:
         self._cache.set(_STATS_KEY, {"hits": self.hits, "misses": self.misses})
 
     def info(self) -> CacheInfo:
-        last = self._cache.get(_STATS_KEY) or {}
-        entries = len(self._cache) - (1 if last else 0)
+        last = self._cache.get(_STATS_KEY)
+        entries = len(self._cache) - (1 if last is not None else 0)
+        last = last or {}
         hits, misses = last.get("hits", 0), last.get("misses", 0)
         return CacheInfo(
             directory=str(self.directory),
@@ -80,8 +81,9 @@ class ResultCache:
         )
 
     def clear(self) -> int:
-        """Remove every entry; return how many there were."""
-        return self._cache.clear()
+        """Remove every answer (and the last run's counts); return how many answers there were."""
+        had_stats = _STATS_KEY in self._cache
+        return max(0, self._cache.clear() - (1 if had_stats else 0))
 
     def close(self) -> None:
         self._cache.close()

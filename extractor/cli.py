@@ -54,7 +54,10 @@ def endpoint_options(func: Any) -> Any:
         click.option("--retries", type=int, help="Retries of 429/5xx/timeouts/dropped connections (default 5)."),
         click.option("--context-budget", type=int, help="Split abstracts longer than this many characters."),
         click.option(
-            "--grounding", type=click.Choice(["check", "off"]), help="Check values against the abstract (default)."
+            "--grounding",
+            type=click.Choice(["check", "span", "off"]),
+            help="check: values checked against the abstract, re-asked, dropped if absent (default); "
+            "span: the model chooses among the abstract's own spans (best for small models); off.",
         ),
         click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache location [env EXTRACTOR_CACHE_DIR]."),
         click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Do not read or write the cache."),
@@ -203,11 +206,12 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
 @click.option("--sample", type=int, help="Score a reproducible sample of N gold papers.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option("--save", type=click.Path(path_type=Path), help="Also write the extracted records here (JSONL).")
+@click.option("--links-only", is_flag=True, help="Score the link finder alone (no model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @endpoint_options
-def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, as_json: bool,
-             quiet: bool, **kwargs: Any) -> None:  # fmt: skip
+def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, links_only: bool,
+             as_json: bool, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
     """Score records against GOLD (the format of shared/eval): per field precision,
     recall and F1, per source and overall. Without --pred, extracts the gold abstracts
     first (the cache applies)."""
@@ -215,7 +219,9 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     from .api import _announce
 
     papers = ev.gold_sample(ev.load_gold(gold), sample, seed)
-    if pred is not None:
+    if links_only:
+        records = ev.links_only_records(papers)
+    elif pred is not None:
         records = ev.load_records(pred)
     else:
         settings = _settings(kwargs)

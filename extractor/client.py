@@ -44,7 +44,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import (
@@ -138,7 +137,8 @@ def _refused(exc: BaseException) -> bool:
     if not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
         return False
     cause = exc.__cause__ or exc.__context__
-    return isinstance(cause, httpx2.ConnectError)
+    # httpx's (or httpx2's) ConnectError, matched by name so no HTTP library is imported here.
+    return cause is not None and any(c.__name__ == "ConnectError" for c in type(cause).__mro__)
 
 
 class RateLimiter:
@@ -349,7 +349,7 @@ class Endpoint:
         self.probe_result: ProbeResult | None = None
         self.mode: str | None = None if settings.mode == "auto" else settings.mode
 
-    async def _on_request(self, request: httpx2.Request) -> None:
+    async def _on_request(self, request: Any) -> None:
         """httpx request hook: wait for the rate limiter's slot, then count and log."""
         waited = await self.limiter.acquire() if self.limiter is not None else 0.0
         self.requests_sent += 1
@@ -357,7 +357,7 @@ class Endpoint:
             extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
             log.debug("%s %s%s", request.method, request.url.path, extra)
 
-    async def _on_response(self, response: httpx2.Response) -> None:
+    async def _on_response(self, response: Any) -> None:
         self.responses_seen += 1
         if log.isEnabledFor(logging.DEBUG):
             request = response.request

@@ -98,13 +98,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from .errors import InputError
-from .schema import LinkKind, Paper, Record, Source
+from .schema import LinkKind, Paper, PaperSummary, Record, Source
 from .settings import Settings
 
 __all__ = [
     "FIELDS",
     "aextract_gold",
     "gold_sample",
+    "links_only_records",
     "PHRASE_THRESHOLD",
     "STOPWORDS",
     "EvalReport",
@@ -565,9 +566,9 @@ def _score_links(record: Record | None, gold: list[str]) -> Tally:
 def _score_field(field: FieldName, record: Record | None, paper: GoldPaper) -> Tally:
     ext = record.extraction if record is not None else None
     if field == "task":
-        return _score_phrases([ext.task] if ext else [], paper.gold.task or [])
+        return _score_phrases([ext.task or ""] if ext else [], paper.gold.task or [])
     if field == "method":
-        preds = [ext.method_name or "", ext.method] if ext else []
+        preds = [ext.method_name or "", ext.method or ""] if ext else []
         return _score_phrases(preds, paper.gold.method or [])
     if field == "claimed_gains":
         return _score_gains(record, paper.gold.claimed_gains or [])
@@ -645,6 +646,23 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
 
 
 # ---------------------------------------------------------------- running on gold
+
+
+def links_only_records(gold: list[GoldPaper]) -> dict[str, Record]:
+    """Records holding only what is found without any model: the abstract's links, its
+    best code link and code status. Scores the link finder alone."""
+    from .links import best_code_link, code_status, find_links
+
+    records: dict[str, Record] = {}
+    for i, g in enumerate(gold, 1):
+        links = find_links(g.abstract)
+        records[g.id] = Record(
+            id=g.id, title=g.title or "", abstract=g.abstract, source=Source(path="gold", line=i),
+            links=links, code_status=code_status(g.abstract, links),
+            extraction=PaperSummary(task=None, method=None, code_link=best_code_link(links),
+                                    contribution="other", summary=""),
+        )  # fmt: skip
+    return records
 
 
 def gold_sample(gold: list[GoldPaper], sample: int | None = None, seed: int = 0) -> list[GoldPaper]:

@@ -25,9 +25,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import AsyncIterator, Iterable
+
+from pydantic import BaseModel
 
 from .cache import ResultCache
 from .client import Completion, Endpoint
@@ -38,12 +38,11 @@ from .listings import split_text
 from .prompts import Prompt, load_prompt
 from .schema import ClaimedGain, Dropped, ErrorInfo, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
+from .spans import candidates, choice_model, schema_hash, to_summary
 
 __all__ = ["Extractor", "merge_parts"]
 
-_SCHEMA_HASH = hashlib.sha256(
-    json.dumps(PaperSummary.model_json_schema(), sort_keys=True).encode()
-).hexdigest()[:16]
+_SCHEMA_HASH = schema_hash(PaperSummary)
 
 
 def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
@@ -121,7 +120,7 @@ class Extractor:
             prompt_hash=self.prompt.hash,
         )
 
-    def _cache_key(self, base: Provenance, messages: list[dict[str, str]]) -> str:
+    def _cache_key(self, base: Provenance, messages: list[dict[str, str]], schema_key: str) -> str:
         s = self.settings
         return ResultCache.key(
             {
@@ -131,21 +130,37 @@ class Extractor:
                 "max_reasks": s.max_reasks,
                 "mode": base.mode,
                 "prompt": self.prompt.hash,
-                "schema": _SCHEMA_HASH,
+                "schema": schema_key,
                 "messages": messages,
             }
         )
 
-    async def _ask(self, base: Provenance, messages: list[dict[str, str]]) -> tuple[PaperSummary, Completion | None]:
+    async def _ask(
+        self,
+        base: Provenance,
+        messages: list[dict[str, str]],
+        model: type[BaseModel] = PaperSummary,
+        schema_key: str = _SCHEMA_HASH,
+    ) -> tuple[BaseModel, Completion | None]:
         """One answer for these messages, from the cache when it has it."""
-        key = self._cache_key(base, messages) if self.cache is not None else ""
+        key = self._cache_key(base, messages, schema_key) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            return PaperSummary.model_validate(hit["summary"]), None
-        done = await self.endpoint.complete(messages, PaperSummary)
-        summary = done.value
-        assert isinstance(summary, PaperSummary)
+            return model.model_validate(hit["summary"]), None
+        done = await self.endpoint.complete(messages, model)
         if self.cache is not None:
-            self.cache.set(key, {"summary": summary.model_dump(mode="json")})
+            self.cache.set(key, {"summary": done.value.model_dump(mode="json")})
+        return done.value, done
+
+    async def _summarize_part(self, base: Provenance, title: str, text: str) -> tuple[PaperSummary, Completion | None]:
+        """Extract one part of an abstract, freely or (span mode) by choosing among its spans."""
+        messages = self.prompt.messages(title=title, abstract=text)
+        if self.settings.grounding == "span":
+            spans = candidates(title, text)
+            model = choice_model(spans)
+            choice, done = await self._ask(base, messages, model, schema_hash(model))
+            return to_summary(choice, spans), done
+        summary, done = await self._ask(base, messages)
+        assert isinstance(summary, PaperSummary)
         return summary, done
 
     async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
@@ -174,25 +189,23 @@ class Extractor:
         record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
         try:
             summaries = []
-            conversations = []
             for text in texts:
-                messages = self.prompt.messages(title=paper.title, abstract=text)
-                summary, done = await self._ask(base, messages)
+                summary, done = await self._summarize_part(base, paper.title, text)
                 account(done)
                 summaries.append(summary)
-                conversations.append(messages)
             summary = merge_parts(summaries)
             dropped: list[Dropped] = []
             grounding: dict[str, str] = {}
             if self.settings.grounding != "off":
                 checked = ground(summary, paper.abstract, links)
-                if checked.needs_reask and len(texts) == 1:
+                if checked.needs_reask and len(texts) == 1 and self.settings.grounding == "check":
                     messages = [
-                        *conversations[0],
+                        *self.prompt.messages(title=paper.title, abstract=paper.abstract),
                         {"role": "assistant", "content": summary.model_dump_json()},
                         {"role": "user", "content": _reask_message(checked.dropped)},
                     ]
                     retry, done = await self._ask(base, messages)
+                    assert isinstance(retry, PaperSummary)
                     account(done)
                     checked = ground(retry, paper.abstract, links)
                 summary, dropped, grounding = checked.summary, checked.dropped, checked.grounding

@@ -35,7 +35,6 @@ the dropped values. The status vocabulary (``Grounded.grounding``):
 ``partial``    claimed_gains only: some gains, or a gain's ``dataset``, were removed
 ``replaced``   code_link only: not among the links, replaced by the best code link
 ``filled``     code_link only: the model gave none; the best code link was filled in
-``ungrounded`` task/method only: required, so kept, but not found in the abstract
 ``unchecked``  contribution/summary: the model's own words, not checked
 =============  ==========================================================================
 
@@ -325,8 +324,8 @@ def ground(summary: PaperSummary, abstract: str, links: Sequence[Link]) -> Groun
     evidence is not a span of it; sets a gain's ``dataset`` and ``method_name`` to None
     when they do not occur verbatim; replaces a ``code_link`` that is not among *links*
     by :func:`~extractor.links.best_code_link` (and fills it in when the model gave
-    none). ``task`` and ``method`` are required and kept, marked ``ungrounded`` when not
-    found. ``contribution`` and ``summary`` are ``unchecked``.
+    none). ``task`` and ``method`` must be (near-)verbatim phrases of the abstract, else
+    they are set to None. ``contribution`` and ``summary`` are ``unchecked``.
     """
     text = prepare(abstract)
     status: dict[str, str] = {}
@@ -334,13 +333,18 @@ def ground(summary: PaperSummary, abstract: str, links: Sequence[Link]) -> Groun
     update: dict[str, object] = {}
 
     for name in ("task", "method"):
-        value: str = getattr(summary, name)
-        if not value.strip():
+        value: str | None = getattr(summary, name)
+        if value is None or not value.strip():
             status[name] = "empty"
         elif phrase_occurs(value, text) or span_occurs(value, text):
             status[name] = "ok"
         else:
-            status[name] = "ungrounded"
+            status[name] = "dropped"
+            update[name] = None
+            dropped.append(
+                Dropped(field=name, value=_clip(value),
+                        reason="this is not a phrase of the abstract; copy a short phrase from it, or null")
+            )
 
     name = summary.method_name
     if name is None or not name.strip():

@@ -90,7 +90,7 @@ _TOKENISED_AFTER_SLASH = re.compile(rf"[ \t]+{_SEG}((?:[ \t]*/[ \t]*{_SEG})*)")
 # to, at, be, by, do, me, my, no, so, us) so that prose and file names are not taken.
 _TLDS = frozenset(
     """com org net edu gov mil int io ai co app dev info xyz science site tech online page
-    cloud ly ch de uk cn jp kr fr nl eu ca au tv ru br es se fi dk pl ie il sg hk tw nz
+    cloud ly ch de uk cn jp kr fr nl eu ca au tv ru br es se fi dk ie il sg hk tw nz
     ac""".split()
 )
 _SCHEMELESS = re.compile(
@@ -249,7 +249,7 @@ def normalise_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    if port is not None and not (scheme, port) in {("http", 80), ("https", 443)}:
+    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
         host = f"{host}:{port}"
     path = parts.path
     while True:
@@ -455,9 +455,9 @@ _BE = r"(?:is|are|was|were|be|being|will\s+be|shall\s+be|has\s+been|have\s+been|
 _ADVERBS = r"(?:(?:made|now|also|freely|publicly|fully|all|soon|then|being|openly)\s+){0,3}"
 _AVAILABLE = r"(?:available|released|open[- ]?sourced?|public(?:ly)?\s+(?:available|released)|accessible|public)"
 _WE = r"\bwe\s+(?:(?:will|shall|also|further|additionally|\w+ly|plan\s+to|\w+\s+and)\s+)*"
-_PROMISE = re.compile(
-    r"|".join(
-        [
+_PROMISES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
             # "Code is available online", "Our code and models will be made publicly
             # available", "Code and models will be released upon acceptance"
             rf"{_ARTIFACT}{_GAP}{{0,90}}?\b{_BE}\s+{_ADVERBS}{_AVAILABLE}\b",
@@ -477,9 +477,7 @@ _PROMISE = re.compile(
             # "Use our open-sourced GitHub", "code ... see our project page"
             r"\bour\s+open[- ]?sourced?\s+(?:github|code|repositor)",
             rf"{_ARTIFACT}.{{0,60}}?\bsee\s+(?:our|the)\s+(?:project\s+page|website|homepage)",
-        ]
-    ),
-    re.IGNORECASE,
+    )
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])")
 # Every promise pattern holds one of these words: a cheap test before the slow ones.
@@ -509,6 +507,6 @@ def code_status(text: str, links: Sequence[Link]) -> CodeStatus:
     if not _CUE.search(text):
         return "none"
     for sentence in _SENTENCE.split(text):
-        if _CUE.search(sentence) and _PROMISE.search(sentence):
+        if _CUE.search(sentence) and any(p.search(sentence) for p in _PROMISES):
             return "promised"
     return "none"

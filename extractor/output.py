@@ -16,7 +16,9 @@ A file that is not a record file (say, the input listing given as ``-o`` by mist
 never touched: opening it raises :class:`~extractor.errors.InputError`.
 
 Within one writer, :meth:`RecordWriter.write` refuses an id it has already written, so a
-paper can not end up in the file twice whatever the caller does.
+paper can not end up in the file twice whatever the caller does; and the file is locked
+(``flock``) while a writer has it open, so a second run started on the same output by
+mistake stops with an error instead of writing the same papers again.
 
 Example:
     >>> import tempfile, pathlib
@@ -34,6 +36,11 @@ import io
 import json
 import os
 import time
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, the rest works
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +90,8 @@ def _csv_row(record: Record) -> dict[str, Any]:
     return {
         "id": record.id,
         "title": record.title,
-        "task": ex.task if ex else "",
-        "method": ex.method if ex else "",
+        "task": (ex.task or "") if ex else "",
+        "method": (ex.method or "") if ex else "",
         "method_name": (ex.method_name or "") if ex else "",
         "contribution": ex.contribution.value if ex else "",
         "code_link": (ex.code_link or "") if ex else "",
@@ -128,18 +135,36 @@ class RecordWriter:
         self.removed_duplicates = 0
         self.done: set[str] = set()
         self._written_failed: set[str] = set()  # failed records written by this writer
-        if self.path.exists() and self.path.stat().st_size > 0:
-            self._resume()
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = self.path.open("ab")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[bytes] = self._open_locked()
+        try:
+            if self.path.stat().st_size > 0 and self._resume():
+                # The file was rewritten under a new inode: lock that one, then let the old go.
+                old, self._fh = self._fh, self._open_locked()
+                old.close()
+        except BaseException:
+            self._fh.close()
+            raise
         self._last_sync = time.monotonic()
-        if self.format == "csv" and self._fh.tell() == 0:
+        if self.format == "csv" and os.fstat(self._fh.fileno()).st_size == 0:
             self._append(_csv_bytes(CSV_COLUMNS))
+
+    def _open_locked(self) -> IO[bytes]:
+        fh = self.path.open("ab")
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                raise InputError(
+                    str(self.path), "another run is writing this file; wait for it to end, or give another -o"
+                ) from exc
+        return fh
 
     # -- resuming ----------------------------------------------------------------------
 
-    def _resume(self) -> None:
+    def _resume(self) -> bool:
+        """Read the existing file (see the module docstring); True when it was replaced."""
         rows, cut = self._scan()
         size = self.path.stat().st_size
         self.repaired_bytes = size - cut
@@ -160,7 +185,7 @@ class RecordWriter:
                     fh.truncate(cut)
                     fh.flush()
                     os.fsync(fh.fileno())
-            return
+            return False
         tmp = self.path.with_name(self.path.name + ".tmp")
         with self.path.open("rb") as src, tmp.open("wb") as dst:
             for row in keep:
@@ -169,6 +194,7 @@ class RecordWriter:
             dst.flush()
             os.fsync(dst.fileno())
         os.replace(tmp, self.path)
+        return True
 
     def _scan(self) -> tuple[list[_Row], int]:
         """The complete rows of the existing file and the offset where its complete part
@@ -216,6 +242,8 @@ class RecordWriter:
                     raise self._not_ours(0, f"bad UTF-8: {exc}") from exc
 
         size = os.fstat(fh.fileno()).st_size
+        torn_end = not _ends_with_newline(fh)  # the last row's line end never reached the disk
+        fh.seek(0)
         rows: list[_Row] = []
         reader = csv.reader(lines(), strict=True)
         start = 0
@@ -230,6 +258,8 @@ class RecordWriter:
                     return rows, start
                 raise self._not_ours(reader.line_num, f"bad CSV: {exc}") from exc
             end = consumed
+            if end == size and torn_end:
+                return rows, start
             if header is None:
                 header = fields
                 if header != CSV_COLUMNS:
@@ -245,9 +275,6 @@ class RecordWriter:
                 row = dict(zip(header, fields, strict=True))
                 rows.append(_Row(start, end, row["id"], bool(row["error"])))
             start = end
-        if rows and not _ends_with_newline(fh):
-            # The last row parsed but its line end never made it to disk: treat as torn.
-            return rows[:-1], rows[-1].start
         return rows, start
 
     # -- writing -----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The progress display on stderr: done/total, papers per second, ETA, cache hits, failures.
 
-Built on ``rich``. Quiet when stderr is not a terminal or with ``--quiet``; log lines
-(``--verbose``) still print above the bar.
+Built on ``rich``, laid out to fit an 80-column terminal (the bar takes what is left).
+Quiet when stderr is not a terminal or with ``--quiet``; log lines (``--verbose``, and
+the stop notice) still print, above the bar when there is one.
 
 Example:
     >>> with Progress(total=3, enabled=False) as p:
@@ -19,7 +20,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -54,14 +54,13 @@ class Progress:
             return
         self._bar = _RichProgress(
             TextColumn("[bold]extracting"),
-            BarColumn(),
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rate]} papers/s"),
+            TextColumn("{task.fields[rate]}/s"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            TextColumn("cache {task.fields[cached]}  failed {task.fields[failed]}"),
+            TextColumn("cached {task.fields[cached]} failed {task.fields[failed]}"),
             console=self.console,
             transient=False,
         )
@@ -76,7 +75,7 @@ class Progress:
             self.cached += 1
         if self._bar is not None:
             elapsed = self._bar.tasks[0].elapsed or 0.0
-            rate = f"{self.done / elapsed:.2f}" if elapsed else "-"
+            rate = f"{self.done / elapsed:.1f}" if elapsed else "-"
             self._bar.update(self._task, advance=1, rate=rate, cached=self.cached, failed=self.failed)
 
     def log(self, message: str) -> None:

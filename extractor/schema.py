@@ -91,8 +91,8 @@ class ClaimedGain(BaseModel):
 class PaperSummary(BaseModel):
     """What a paper addresses, proposes and claims, taken only from its abstract."""
 
-    task: str = Field(description="The problem addressed, a short noun phrase from the abstract.")
-    method: str = Field(description="What the paper proposes, in one phrase.")
+    task: str | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.")
+    method: str | None = Field(description="What the paper proposes: one phrase copied from the abstract.")
     method_name: str | None = Field(
         default=None,
         description="Name or acronym of the proposed method exactly as written (e.g. 'SlowFast'); null if unnamed.",

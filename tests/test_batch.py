@@ -1,0 +1,413 @@
+"""The batch runner and the record file: resume, repair, de-duplication, stdin, exit codes,
+concurrency, the rpm limiter and the progress display.
+
+Endpoint traffic goes to the real loopback stub server (tests/stub_server.py) on
+127.0.0.1, started and stopped by each test. Its answers are schema-valid with hashed
+strings, so grounding is off; the mode and model are given so no probe is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.batch import BatchOptions, BatchStats, arun_batch, plan, run_batch
+from extractor.cli import main
+from extractor.client import RateLimiter
+from extractor.errors import InputError
+from extractor.listings import paper_from_text
+from extractor.output import CSV_COLUMNS, RecordWriter
+from extractor.progress import Progress
+from extractor.prompts import load_prompt
+from extractor.schema import ErrorInfo, PaperSummary, Record
+from extractor.settings import Settings
+
+from .stub_server import StubServer, by_marker, summary_of
+
+# -- helpers shared with test_faults.py and test_cache.py -----------------------------
+
+
+def make_papers(
+    path: Path, n: int, *, start: int = 0, marker: Any = None, abstract: str = "We study problem {i}. It works."
+) -> list[dict[str, str]]:
+    """Write ``n`` synthetic papers as JSONL (ids p0000...); ``marker(i)`` may return a
+    stub fault marker appended to paper i's abstract. Returns the rows."""
+    rows = []
+    for i in range(start, start + n):
+        text = abstract.format(i=i)
+        extra = marker(i) if marker is not None else None
+        if extra:
+            text += f" {extra}"
+        rows.append({"id": f"p{i:04d}", "title": f"Synthetic paper number {i} on batch extraction", "abstract": text})
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+    return rows
+
+
+def settings_for(stub: StubServer | str, tmp_path: Path, **overrides: Any) -> Settings:
+    """Fast test settings against ``stub``: no probe, grounding off, small timeouts and
+    backoff, a private cache."""
+    base_url = stub if isinstance(stub, str) else stub.base_url
+    values: dict[str, Any] = {
+        "base_url": base_url,
+        "model": "stub-model",
+        "mode": "tools",
+        "grounding": "off",
+        "timeout": 2.0,
+        "retries": 2,
+        "max_reasks": 1,
+        "retry_backoff": 0.01,
+        "retry_max_seconds": 10.0,
+        "concurrency": 8,
+        "cache_dir": tmp_path / "cache",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def user_text(row: dict[str, str]) -> str:
+    """The user message sent for a paper (what the stub keys its attempt counter on)."""
+    return load_prompt("extract").messages(title=row["title"], abstract=row["abstract"])[1]["content"]
+
+
+def expected_summary(row: dict[str, str]) -> str:
+    """What the stub puts in ``summary``: the first line of the user message."""
+    return summary_of(user_text(row))
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every line of a JSONL record file, parsed (fails on a torn or invalid line)."""
+    text = path.read_text(encoding="utf-8")
+    assert text == "" or text.endswith("\n"), "the file ends in a torn line"
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def check_records(records: list[dict[str, Any]], rows: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Every input paper exactly once; every success carries its own paper's summary.
+    Returns the records by id."""
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "a paper was written twice"
+    assert sorted(ids) == sorted(row["id"] for row in rows)
+    by_id = {r["id"]: r for r in records}
+    for row in rows:
+        rec = by_id[row["id"]]
+        if rec["error"] is None:
+            assert rec["extraction"]["summary"] == expected_summary(row), rec["id"]
+            assert rec["title"] == row["title"]
+    return by_id
+
+
+def run(inputs: list[Path], output: Path, settings: Settings, **options: Any) -> BatchStats:
+    return run_batch([str(p) for p in inputs], output, settings, BatchOptions(quiet=True, **options))
+
+
+# -- the record file --------------------------------------------------------------------
+
+
+def _record(pid: str, *, error: str | None = None, summary: str = "s") -> Record:
+    paper = paper_from_text(f"Abstract of {pid}.", title=f"Title {pid}", id=pid)
+    rec = Record.for_paper(paper)
+    if error:
+        rec.error = ErrorInfo(kind=error, message="boom", attempts=3)
+    else:
+        rec.extraction = PaperSummary(task="t", method="m\nwith a newline", contribution="method", summary=summary)
+    return rec
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_resume_drops_failed_records_and_repairs_a_torn_tail(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"out{suffix}"
+    with RecordWriter(out) as w:
+        assert w.write(_record("a"))
+        assert w.write(_record("b", error="timeout"))
+        assert w.write(_record("c"))
+        assert not w.write(_record("a")), "an id already written must be refused"
+    whole = out.read_bytes()
+    with out.open("ab") as fh:  # a SIGKILL in the middle of writing the next record
+        fh.write(b'{"id": "d", "title": "Tit' if suffix == ".jsonl" else b'd,"Title d","task\nstill in')
+    w = RecordWriter(out)
+    assert w.done == {"a", "c"}
+    assert w.removed_failed == 1 and w.repaired_bytes > 0
+    w.write(_record("b"))
+    w.close()
+    text = out.read_text(encoding="utf-8")
+    assert text.endswith("\n") and len(text) < len(whole) + 2000
+    if suffix == ".jsonl":
+        ids = [r["id"] for r in read_records(out)]
+        assert ids == ["a", "c", "b"]
+    else:
+        import csv
+
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert [r["id"] for r in rows] == ["a", "c", "b"]
+        assert rows[0]["method"] == "m\nwith a newline"  # a quoted newline survives resume
+        assert list(rows[0]) == CSV_COLUMNS
+
+
+def test_resume_with_only_a_torn_tail_truncates_in_place(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with RecordWriter(out) as w:
+        w.write(_record("a"))
+    good = out.read_bytes()
+    with out.open("ab") as fh:
+        fh.write(b'{"id": "b", "extr')
+    w = RecordWriter(out)
+    w.close()
+    assert out.read_bytes() == good and w.repaired_bytes == len(b'{"id": "b", "extr')
+
+
+def test_resume_removes_repeated_ids(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    line = _record("a").model_dump_json() + "\n"
+    out.write_text(line + line + _record("b").model_dump_json() + "\n")
+    w = RecordWriter(out)
+    w.close()
+    assert w.removed_duplicates == 1
+    assert [r["id"] for r in read_records(out)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"id": "x", "title": "T", "abstract": "A"}\n', "not json at all\n", "title,abstract\nT,A\n"],
+)
+def test_a_file_that_is_not_a_record_file_is_never_touched(tmp_path: Path, content: str) -> None:
+    out = tmp_path / ("listing.csv" if content.startswith("title") else "listing.jsonl")
+    out.write_text(content)
+    with pytest.raises(InputError, match="not a"):
+        RecordWriter(out)
+    assert out.read_text() == content
+
+
+def test_writer_creates_missing_folders(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "out.jsonl"
+    with RecordWriter(out) as w:
+        w.write(_record("a"))
+    assert len(read_records(out)) == 1
+
+
+# -- planning ----------------------------------------------------------------------------
+
+
+def test_plan_dedupes_by_title_and_by_id_and_skips_done(tmp_path: Path) -> None:
+    papers = [
+        paper_from_text("Short.", title="Same Title", id="x1"),
+        paper_from_text("A much longer abstract.", title="same title!", id="x2"),  # same title, longer
+        paper_from_text("Other.", title="Another Title", id="y"),
+        paper_from_text("Other but longer.", title="Renamed Title", id="y"),  # same id
+        paper_from_text("Done already.", title="Done", id="d"),
+        paper_from_text("Last.", title="Last", id="z"),
+    ]
+    stats = BatchStats()
+    pending, total = plan(lambda: iter(papers), {"d"}, stats)
+    got = [(p.id, p.title) for p in pending]
+    assert got == [("x2", "same title!"), ("y", "Renamed Title"), ("z", "Last")]
+    assert total == 3 and stats.read == 6 and stats.unique == 4 and stats.duplicates == 2
+    assert stats.already_done == 1
+    pending, total = plan(lambda: iter(papers), set(), BatchStats(), limit=2)
+    assert [p.id for p in pending] == ["x2", "y"] and total == 2
+
+
+# -- end to end on the stub ----------------------------------------------------------------
+
+
+def test_batch_writes_every_paper_once_and_a_second_run_makes_zero_requests(tmp_path: Path) -> None:
+    rows = make_papers(tmp_path / "in.jsonl", 120)
+    out = tmp_path / "out.jsonl"
+    with StubServer() as stub:
+        settings = settings_for(stub, tmp_path)
+        stats = run([tmp_path / "in.jsonl"], out, settings)
+        assert stats.extracted == 120 and stats.failed == 0 and stub.requests == 120
+        check_records(read_records(out), rows)
+        # Same output: everything is already there; nothing is read from the endpoint.
+        before = out.read_bytes()
+        started = time.perf_counter()
+        again = run([tmp_path / "in.jsonl"], out, settings)
+        assert stub.requests == 120 and again.already_done == 120 and again.extracted == 0
+        assert out.read_bytes() == before
+        assert time.perf_counter() - started < 2.0
+        # A new output file: every answer comes from the cache.
+        fresh = run([tmp_path / "in.jsonl"], tmp_path / "fresh.jsonl", settings)
+        assert stub.requests == 120 and fresh.from_cache == 120
+        check_records(read_records(tmp_path / "fresh.jsonl"), rows)
+
+
+def test_stdin_input_is_read_twice_from_a_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = make_papers(tmp_path / "in.jsonl", 12)
+    monkeypatch.setattr(sys, "stdin", io.StringIO((tmp_path / "in.jsonl").read_text()))
+    with StubServer() as stub:
+        stats = run_batch(["-"], tmp_path / "out.jsonl", settings_for(stub, tmp_path),
+                          BatchOptions(quiet=True, input_format="jsonl"))  # fmt: skip
+    assert stats.extracted == 12
+    check_records(read_records(tmp_path / "out.jsonl"), rows)
+
+
+def test_concurrency_beats_sequential_time(tmp_path: Path) -> None:
+    rows = make_papers(tmp_path / "in.jsonl", 100)
+    with StubServer(delay=0.2) as stub:
+        started = time.perf_counter()
+        stats = run([tmp_path / "in.jsonl"], tmp_path / "out.jsonl", settings_for(stub, tmp_path, concurrency=32))
+        wall = time.perf_counter() - started
+    sequential = 100 * 0.2
+    assert stats.extracted == 100
+    assert wall < 0.5 * sequential, f"{wall:.1f}s is not well under the sequential {sequential:.0f}s"
+    check_records(read_records(tmp_path / "out.jsonl"), rows)
+
+
+def test_rpm_spaces_request_starts_across_concurrent_calls(tmp_path: Path) -> None:
+    make_papers(tmp_path / "in.jsonl", 8)
+    with StubServer() as stub:
+        started = time.perf_counter()
+        stats = run([tmp_path / "in.jsonl"], tmp_path / "out.jsonl",
+                    settings_for(stub, tmp_path, concurrency=8, rpm=600))  # fmt: skip
+        wall = time.perf_counter() - started
+        assert stats.extracted == 8 and stub.requests == 8
+    # 600 rpm: one start every 0.1 s whatever the concurrency, so the 8th starts 0.7 s
+    # after the first (without the limit, all 8 start at once and end in ~0.1 s).
+    assert wall >= 0.7
+
+
+async def test_rate_limiter_hands_out_slots_in_order_and_returns_cancelled_ones() -> None:
+    limiter = RateLimiter(60 / 0.05)  # a start every 50 ms
+    started = time.monotonic()
+    waits = await asyncio.gather(*(limiter.acquire() for _ in range(4)))
+    assert [round(w / 0.05) for w in sorted(waits)] == [0, 1, 2, 3]
+    assert time.monotonic() - started >= 0.14
+    # A waiter cancelled while it is the last in line gives its slot back.
+    await asyncio.sleep(0.06)
+    first = await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert first == 0
+    assert await limiter.acquire() <= 0.05, "the cancelled slot was not given back"
+
+
+def test_rerun_retries_only_failed_papers_and_cli_exit_codes(tmp_path: Path) -> None:
+    rows = make_papers(tmp_path / "in.jsonl", 20, marker=lambda i: "[[fault:503]]" if i % 5 == 0 else None)
+    out = tmp_path / "out.jsonl"
+    with StubServer(faults=by_marker()) as stub:
+        flags = [
+            "run", str(tmp_path / "in.jsonl"), "-o", str(out), "--base-url", stub.base_url, "--model", "stub-model",
+            "--mode", "tools", "--grounding", "off", "--retries", "1", "--cache-dir", str(tmp_path / "cache"), "-q",
+        ]  # fmt: skip
+        first = CliRunner().invoke(main, flags, env={"EXTRACTOR_RETRY_BACKOFF": "0.01"})
+        assert first.exit_code == 1, first.output
+        assert "failed 4 (server: 4)" in first.stderr
+        by_id = check_records(read_records(out), rows)
+        assert sorted(r for r, rec in by_id.items() if rec["error"]) == ["p0000", "p0005", "p0010", "p0015"]
+        assert all(rec["error"]["attempts"] == 2 for rec in by_id.values() if rec["error"])
+        assert stub.requests == 16 + 4 * 2
+        stub.set_faults(None)  # the server recovers
+        second = CliRunner().invoke(main, flags)
+        assert second.exit_code == 0, second.output
+        assert stub.requests == 24 + 4, "only the failed papers are asked again"
+        by_id = check_records(read_records(out), rows)
+        assert all(rec["error"] is None for rec in by_id.values())
+
+
+def test_verbose_logs_each_request_and_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_papers(tmp_path / "in.jsonl", 3, marker=lambda i: "[[fault:429x1]]" if i == 0 else None)
+    lines: list[str] = []
+    monkeypatch.setattr(Progress, "log", lambda self, message: lines.append(message))
+    with StubServer(faults=by_marker(), retry_after=0.01) as stub:
+        stats = run_batch([str(tmp_path / "in.jsonl")], tmp_path / "out.jsonl", settings_for(stub, tmp_path),
+                          BatchOptions(quiet=True, verbose=True))  # fmt: skip
+    assert stats.extracted == 3
+    text = "\n".join(lines)
+    assert text.count("POST /v1/chat/completions -> HTTP 200") == 3
+    assert "HTTP 429 on attempt 1 of 3; retrying" in text
+    assert "p0000: ok" in text and "2 attempts" in text
+
+
+def test_progress_is_quiet_when_stderr_is_not_a_terminal() -> None:
+    with Progress(total=2) as progress:
+        progress.start()
+        assert not progress.enabled and progress._bar is None
+        progress.advance(_record("a"))
+        progress.advance(_record("b", error="timeout"))
+    assert (progress.done, progress.failed) == (2, 1)
+
+
+def test_progress_bar_shows_counts_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with Progress(total=3) as progress:
+        progress.console = Console(file=buffer, force_terminal=True, width=160)
+        progress.start()
+        cached = _record("a")
+        progress.advance(cached)
+        progress.advance(_record("b", error="timeout"))
+    assert progress.enabled
+    assert "2/3" in buffer.getvalue() and "failed 1" in buffer.getvalue()
+
+
+def test_summary_lists_failures_and_interruption() -> None:
+    stats = BatchStats(read=3, unique=3, extracted=1, failed=2, failures={"timeout": 2}, interrupted=True,
+                       stopped_by="bad key", wall_s=2.0)  # fmt: skip
+    text = stats.summary()
+    assert "failed 2 (timeout: 2)" in text and "resume" in text and "stopped: bad key" in text
+    assert stats.to_dict()["papers_per_s"] == 1.5
+
+
+async def test_arun_batch_graceful_stop_lets_requests_in_flight_finish(tmp_path: Path) -> None:
+    make_papers(tmp_path / "in.jsonl", 40)
+    stop = asyncio.Event()
+    with StubServer(delay=0.3) as stub:
+        task = asyncio.create_task(
+            arun_batch([str(tmp_path / "in.jsonl")], tmp_path / "out.jsonl", settings_for(stub, tmp_path, concurrency=4),
+                       BatchOptions(quiet=True), stop=stop)  # fmt: skip
+        )
+        while stub.requests < 6:
+            await asyncio.sleep(0.02)
+        stop.set()
+        stats = await asyncio.wait_for(task, 10)
+        sent = stub.requests
+    assert stats.interrupted
+    records = read_records(tmp_path / "out.jsonl")
+    assert len(records) == sent == stats.extracted, "every request in flight finished and was written"
+    assert 6 <= sent < 40
+
+
+def test_a_second_writer_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with RecordWriter(out) as first:
+        first.write(_record("a"))
+        with pytest.raises(InputError, match="another run is writing"):
+            RecordWriter(out)
+        first.write(_record("b"))
+    with RecordWriter(out) as again:  # released on close
+        assert again.done == {"a", "b"}
+
+
+def test_a_second_writer_is_refused_also_after_a_resume_rewrote_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with RecordWriter(out) as w:
+        w.write(_record("a", error="timeout"))
+    with RecordWriter(out) as resumed:  # drops the failed record: a new file under the old name
+        assert resumed.removed_failed == 1
+        with pytest.raises(InputError, match="another run"):
+            RecordWriter(out)
+
+
+def test_csv_with_a_torn_header_gets_a_new_one(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"id,title,ta")
+    with RecordWriter(out) as w:
+        w.write(_record("a"))
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
+    assert [r["id"] for r in rows] == ["a"] and list(rows[0]) == CSV_COLUMNS
