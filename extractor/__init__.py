@@ -11,20 +11,52 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import asummarize, extract_many, open_extractor, summarize
-from .batch import BatchOptions, BatchStats, run_batch
-from .errors import (
-    ConfigError,
-    EndpointError,
-    ExtractorError,
-    FatalEndpointError,
-    InputError,
-    LocalServerError,
-)
-from .extract import Extractor
-from .listings import read_papers
-from .schema import ClaimedGain, Contribution, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record, Source
-from .settings import Settings, load_settings
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use: `import extractor` stays fast (the CLI's instant
+# re-run and `extractor papers` never load the openai SDK).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["asummarize", "extract_many", "open_extractor", "summarize"], ".api"),
+    **dict.fromkeys(["BatchOptions", "BatchStats", "run_batch"], ".batch"),
+    **dict.fromkeys(
+        ["ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "LocalServerError"],
+        ".errors",
+    ),
+    "Extractor": ".extract",
+    "read_papers": ".listings",
+    **dict.fromkeys(
+        ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperSummary", "Provenance", "Record", "Source"],
+        ".schema",
+    ),
+    **dict.fromkeys(["Settings", "load_settings"], ".settings"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .api import asummarize, extract_many, open_extractor, summarize
+    from .batch import BatchOptions, BatchStats, run_batch
+    from .errors import (
+        ConfigError,
+        EndpointError,
+        ExtractorError,
+        FatalEndpointError,
+        InputError,
+        LocalServerError,
+    )
+    from .extract import Extractor
+    from .listings import read_papers
+    from .schema import ClaimedGain, Contribution, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record, Source
+    from .settings import Settings, load_settings
 
 __all__ = [
     "BatchOptions",

@@ -52,6 +52,8 @@ def endpoint_options(func: Any) -> Any:
         click.option("--max-reasks", type=int, help="Re-asks after a schema validation failure (default 2)."),
         click.option("--timeout", type=float, help="Seconds to wait for one response (default 120)."),
         click.option("--retries", type=int, help="Retries of 429/5xx/timeouts/dropped connections (default 5)."),
+        click.option("--retry-max-seconds", type=float, help="Total retry time per request (default 120)."),
+        click.option("--retry-backoff", type=float, help="First retry wait, doubles with jitter (default 0.5)."),
         click.option("--context-budget", type=int, help="Split abstracts longer than this many characters."),
         click.option(
             "--grounding",
@@ -72,7 +74,7 @@ def _settings(kwargs: dict[str, Any]) -> Settings:
     """Build settings from the endpoint options (popped from ``kwargs``)."""
     names = [
         "base_url", "model", "api_key", "mode", "max_tokens", "temperature", "max_reasks",
-        "timeout", "retries", "context_budget", "grounding", "cache_dir",
+        "timeout", "retries", "retry_max_seconds", "retry_backoff", "context_budget", "grounding", "cache_dir",
     ]  # fmt: skip
     flags = {name: kwargs.pop(name, None) for name in names}
     if kwargs.pop("no_cache", None):
@@ -207,6 +209,7 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option("--save", type=click.Path(path_type=Path), help="Also write the extracted records here (JSONL).")
 @click.option("--links-only", is_flag=True, help="Score the link finder alone (no model).")
+@click.option("--concurrency", type=int, help="Requests in flight (default 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @endpoint_options

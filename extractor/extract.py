@@ -218,6 +218,10 @@ class Extractor:
             record.provenance = prov
             record.error = ErrorInfo(kind=exc.kind, message=str(exc), attempts=exc.attempts or prov.attempts)
             return record
+        except Exception as exc:  # noqa: BLE001 - one paper's bug must not stop the batch
+            record.provenance = prov
+            record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
+            return record
         prov.cached = cached
         record.extraction = summary
         record.grounding = grounding
