@@ -172,14 +172,59 @@ def extractor_run(
         *EXTRACTOR, "run", str(inp), "-o", str(out), "--base-url", base_url, *STUB_FLAGS,
         "--concurrency", str(concurrency), "--stats-json", str(stats), *cache, *(extra or []),
     ]  # fmt: skip
+    src = src or SNAPSHOT.get("src")
     if src:
-        run = measure(label, cmd, timeout=timeout, env={**os.environ, "PYTHONPATH": src}, cwd=src)
+        run = measure(label, cmd, timeout=timeout, env=src_env(src), cwd=src)
     else:
         run = measure(label, cmd, timeout=timeout)
     if stats.exists():
         run.stats = json.loads(stats.read_text())
         run.papers = run.stats.get("extracted", 0) + run.stats.get("failed", 0)
     return run
+
+
+SNAPSHOT: dict[str, str] = {}  # "src": the frozen copy of the package every child runs (see take_snapshot)
+
+
+def src_env(src: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": src}
+
+
+def take_snapshot(work: Path) -> str:
+    """Copy ``extractor/`` and ``prompts/`` into the work directory; every child process runs
+    that copy (``PYTHONPATH`` + cwd), so edits others make to the tree during the run do not
+    mix versions inside one table. Returns a description for the report header."""
+    import hashlib
+
+    src = work / "src"
+    for name in ("extractor", "prompts"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    digest = hashlib.sha256()
+    for path in sorted((src / "extractor").rglob("*.py")):
+        digest.update(path.read_bytes())
+    SNAPSHOT["src"] = str(src)
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    head = git("rev-parse", "--short", "HEAD") or "?"
+    dirty = git("status", "--porcelain", "--", "extractor")
+    return f"extractor at {head}{' + uncommitted changes' if dirty else ''} (sha256 of extractor/*.py {digest.hexdigest()[:12]})"
+
+
+def patched_copy(work: Path, patch: Path) -> str | None:
+    """The snapshot with ``patch`` applied (``patch -p1``), or None when it does not apply."""
+    dst = work / "src-patched"
+    shutil.copytree(SNAPSHOT["src"], dst)
+    with patch.open("rb") as fh:
+        cp = subprocess.run(["patch", "-p1", "--batch", "--forward"], cwd=dst, stdin=fh, capture_output=True, timeout=60)
+    if cp.returncode != 0:
+        log(f"patch {patch} does not apply to this tree: {cp.stdout.decode(errors='replace')[-300:]}")
+        return None
+    return str(dst)
 
 
 def client_run(label: str, client: str, inp: Path, out: Path, base_url: str, concurrency: int, *,
@@ -190,7 +235,8 @@ def client_run(label: str, client: str, inp: Path, out: Path, base_url: str, con
         PY, CLIENTS_PY, client, "--base-url", base_url, "--model", model, "--input", str(inp),
         "--output", str(out), "--concurrency", str(concurrency), "--stats", str(stats), *(extra or []),
     ]  # fmt: skip
-    run = measure(label, cmd, timeout=timeout)
+    src = SNAPSHOT.get("src")
+    run = measure(label, cmd, timeout=timeout, env=src_env(src) if src else None)
     if stats.exists():
         run.stats = json.loads(stats.read_text())
         run.papers = run.stats.get("ok", 0) + run.stats.get("failed", 0)
@@ -318,7 +364,7 @@ def section1(ctx: Ctx) -> None:
 
     clients: list[tuple[str, str, list[str]]] = [
         ("`extractor run`", "extractor", []),
-        *([("`extractor run` + P1 patch (`benchmarks/patches/`)", "extractor", ["patched"])] if a.patched_src else []),
+        *([(f"`extractor run` + `{Path(a.patch).name}`", "extractor", ["patched"])] if a.patched_src else []),
         ("instructor, sequential loop", "sync", []),
         ("instructor + asyncio.Semaphore", "async", []),
         ("P1 prototype: lean path, openai SDK", "lean", []),
@@ -435,7 +481,7 @@ def section3(ctx: Ctx) -> None:
     rows = []
     variants: list[tuple[str, str | None]] = [("", None)]
     if a.patched_src:
-        variants.append((" + P1 patch", a.patched_src))
+        variants.append((f" + `{Path(a.patch).name}`", a.patched_src))
     for suffix, src in variants:
         cache = ctx.tmp / f"cache-s3{'-p' if src else ''}"
         shutil.rmtree(cache, ignore_errors=True)
@@ -483,7 +529,9 @@ def section4(ctx: Ctx) -> None:
         path = synthetic_jsonl(ctx.tmp / f"synthetic-{size}.jsonl", size, ctx.papers)
         mb = path.stat().st_size / 2**20
         log(f"section 4: extractor papers on {size} synthetic papers ({mb:.0f} MB)")
-        read = measure("papers", [*EXTRACTOR, "papers", str(path)], timeout=120 + size * 0.01)
+        src = SNAPSHOT.get("src")
+        read = measure("papers", [*EXTRACTOR, "papers", str(path)], timeout=120 + size * 0.01,
+                       env=src_env(src) if src else None, cwd=src or ROOT)  # fmt: skip
         ctx.stub.reset()
         log(f"section 4: extractor run on {size} synthetic papers at 0 ms, concurrency {a.rss_concurrency}")
         out = ctx.tmp / f"synthetic-{size}.out.jsonl"
@@ -677,8 +725,9 @@ def section6(ctx: Ctx) -> None:
         cmd = [*EXTRACTOR, "eval", str(gold20), "--save", str(ours), "--json", "-q", "--base-url", server.base_url,
                "--model", model, "--mode", "tools", "--cache-dir", str(cache)]  # fmt: skip
         # one request at a time, as `extractor run` does with the bundled server (eval has no --concurrency)
-        env = {**os.environ, "EXTRACTOR_CONCURRENCY": "1"}
-        run = measure("`extractor` (tools mode, grounding on)", cmd, timeout=3600, env=env)
+        src = SNAPSHOT.get("src")
+        env = {**(src_env(src) if src else os.environ), "EXTRACTOR_CONCURRENCY": "1"}
+        run = measure("`extractor` (tools mode, grounding on)", cmd, timeout=3600, env=env, cwd=src or ROOT)
         if not run.ok:
             log(f"  extractor failed: {run.stderr[-800:]}")
         recs = [json.loads(x) for x in ours.read_text().splitlines()] if ours.exists() else []
@@ -724,8 +773,9 @@ def section6(ctx: Ctx) -> None:
 def _score(gold: Path, pred: Path) -> dict[str, Any]:
     if not pred.exists():
         return {}
+    src = SNAPSHOT.get("src")
     cp = subprocess.run([*EXTRACTOR, "eval", str(gold), "--pred", str(pred), "--json"], capture_output=True,
-                        text=True, cwd=ROOT, timeout=300)  # fmt: skip
+                        text=True, cwd=src or ROOT, env=src_env(src) if src else None, timeout=300)  # fmt: skip
     if cp.returncode != 0:
         log(f"  eval failed: {cp.stderr[-500:]}")
         return {}
@@ -762,7 +812,8 @@ def profile_section(ctx: Ctx) -> None:
     log("profile: extractor run under cProfile at 0 ms")
     cmd = [PY, "-m", "cProfile", "-o", str(prof), "-m", "extractor", "run", str(ctx.inp), "-o", str(out),
            "--base-url", ctx.stub.base_url, *STUB_FLAGS, "--concurrency", "32", "--no-cache"]  # fmt: skip
-    run = measure("profile", cmd, timeout=ctx.timeout(0, 32, 0.2))
+    src = SNAPSHOT.get("src")
+    run = measure("profile", cmd, timeout=ctx.timeout(0, 32, 0.2), env=src_env(src) if src else None, cwd=src or ROOT)
     if not prof.exists():
         ctx.report.add(f"## Profile\n\nfailed: {run.stderr[-500:]}")
         return
@@ -869,8 +920,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gold", default="/work/shared/eval/visible_gold.jsonl")
     p.add_argument("--local-papers", type=int, default=20)
     p.add_argument("--keep", action="store_true", help="keep the work directory")
-    p.add_argument("--patched-src", help="also run `extractor run` from this directory (a copy of the tree with "
-                   "a patch from benchmarks/patches/ applied) in section 1")  # fmt: skip
+    p.add_argument("--patch", help="also run `extractor run` with this patch applied to the snapshot "
+                   "(e.g. benchmarks/patches/p2-no-instructor-client.diff): extra rows in sections 1 and 3")
+    p.add_argument("--no-snapshot", action="store_true", help="run the working tree as it is, not a frozen copy")
     p.add_argument("--append", action="store_true", help="append to the output file instead of replacing it")
     a = p.parse_args(argv)
     if a.quick:
@@ -940,6 +992,13 @@ def main(argv: list[str] | None = None) -> int:
     env_cache = os.environ.get("EXTRACTOR_CACHE_DIR")
     os.environ["EXTRACTOR_CACHE_DIR"] = str(work / "default-cache")  # never touch the user's cache
     try:
+        a.patched_src = None
+        snap = "working tree as is (--no-snapshot)"
+        if not a.no_snapshot:
+            snap = take_snapshot(work)
+            if a.patch:
+                a.patched_src = patched_copy(work, Path(a.patch).resolve())
+        report.add(f"Code measured: {snap}." + (f" Patched rows: `{a.patch}` applied to it." if a.patched_src else ""))
         inp = write_jsonl(papers, work / "papers.jsonl")
         with CaptureStubProcess(delay=0.0) as stub:
             ctx = Ctx(args=a, tmp=work, papers=papers, inp=inp, stub=stub, report=report, lx=bool(lx))

@@ -47,7 +47,7 @@ def endpoint_options(func: Any) -> Any:
             type=click.Choice(["auto", "tools", "json_schema", "json", "md_json"]),
             help="How the schema is enforced; auto (default) probes the endpoint once.",
         ),
-        click.option("--max-tokens", type=int, help="Completion token limit per request (default 1024)."),
+        click.option("--max-tokens", type=int, help="Completion token limit per request (default 600)."),
         click.option("--temperature", type=float, help="Sampling temperature (default 0)."),
         click.option("--max-reasks", type=int, help="Re-asks after a schema validation failure (default 2)."),
         click.option("--timeout", type=float, help="Seconds to wait for one response (default 120)."),

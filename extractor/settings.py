@@ -65,7 +65,7 @@ class Settings(BaseModel):
 
     # Sampling and validation.
     temperature: float = Field(0.0, ge=0)
-    max_tokens: int = Field(1024, gt=0, description="Completion token limit per request.")
+    max_tokens: int = Field(600, gt=0, description="Completion token limit per request.")
     max_reasks: int = Field(2, ge=0, description="Re-asks after a validation failure (instructor max_retries).")
     context_budget: int = Field(
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."
