@@ -62,6 +62,8 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
         update: dict[str, Any] = {"base_url": server.base_url, "model": server.model_name}
         if settings.origin.get("concurrency", "default") == "default":
             update["concurrency"] = 1  # the bundled server answers one request at a time
+        if settings.origin.get("grounding", "default") == "default":
+            update["grounding"] = "span"  # a 135M model does better choosing spans than writing
         local_settings = settings.model_copy(update=update)
         local_settings.origin = {**settings.origin, "base_url": "bundled local server"}
         async with Extractor(local_settings) as ex:
