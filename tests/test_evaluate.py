@@ -25,7 +25,7 @@ from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, LinkKind, Pa
 
 DATA = Path(__file__).parent / "data" / "eval"
 MINI = DATA / "mini_gold.jsonl"
-VISIBLE = Path("/work/shared/eval/visible_gold.jsonl")
+VISIBLE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "visible_gold.jsonl"  # ../shared
 
 
 def gold_by_id() -> dict[str, GoldPaper]:
