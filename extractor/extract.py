@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from .cache import ResultCache
-from .client import Completion, Endpoint
 from .errors import EndpointError, FatalEndpointError
 from .grounding import ground
 from .links import best_code_link, code_status, find_links
@@ -39,6 +39,9 @@ from .prompts import Prompt, load_prompt
 from .schema import ClaimedGain, Dropped, ErrorInfo, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
 from .spans import candidates, choice_model, schema_hash, to_summary
+
+if TYPE_CHECKING:  # the endpoint (openai, instructor) is imported on the first cache miss
+    from .client import Completion, Endpoint
 
 __all__ = ["Extractor", "merge_parts"]
 
@@ -91,7 +94,7 @@ class Extractor:
         prompt: Prompt | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.endpoint = endpoint or Endpoint(self.settings)
+        self._endpoint = endpoint
         self.prompt = prompt or load_prompt("extract")
         self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
 
@@ -105,16 +108,31 @@ class Extractor:
         if self.cache is not None:
             self.cache.record_run()
             self.cache.close()
-        await self.endpoint.aclose()
+        if self._endpoint is not None:
+            await self._endpoint.aclose()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The endpoint client, built on first use: a run answered wholly from the cache
+        never loads the openai SDK."""
+        if self._endpoint is None:
+            from .client import Endpoint
+
+            self._endpoint = Endpoint(self.settings)
+        return self._endpoint
 
     async def prepare(self) -> Provenance:
         """Resolve the model and mode (probing once if ``auto``); return the provenance
         template every record of this run shares."""
-        model = await self.endpoint.resolve_model()
-        mode = await self.endpoint.resolve_mode()
+        s = self.settings
+        if s.model and s.mode != "auto":  # nothing to ask the endpoint
+            model, mode = s.model, s.mode
+        else:
+            model = await self.endpoint.resolve_model()
+            mode = await self.endpoint.resolve_mode()
         return Provenance(
             model=model,
-            endpoint=self.endpoint.host,
+            endpoint=s.endpoint_host,
             mode=mode,
             prompt_version=self.prompt.version,
             prompt_hash=self.prompt.hash,
