@@ -559,7 +559,14 @@ class ListingReport:
             ("truncated abstracts", self.truncated),
             ("input errors", len(self.errors)),
         ]
-        return "\n".join(f"{name + ':':<21}{value:>7}" for name, value in rows)
+        lines = [f"{name + ':':<21}{value:>7}" for name, value in rows]
+        cut = [p for p in self.papers if p.truncated]
+        if cut:
+            lines.append("abstracts that look cut off mid-sentence:")
+            lines += [f"  {p.source.path}:{p.source.line}  {p.id}  {_snippet(p.title, 60)}" for p in cut[:20]]
+            if len(cut) > 20:
+                lines.append(f"  ... and {len(cut) - 20} more (--json lists every paper with its flag)")
+        return "\n".join(lines)
 
 
 def survey(
