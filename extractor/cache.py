@@ -42,6 +42,7 @@ class ResultCache:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._cache = diskcache.Cache(str(self.directory), size_limit=2**33)
+        self._meta: diskcache.Cache | None = None
         self.hits = 0
         self.misses = 0
 
@@ -61,6 +62,19 @@ class ResultCache:
 
     def set(self, key: str, value: dict[str, Any]) -> None:
         self._cache.set(key, value)
+
+    def _meta_cache(self) -> diskcache.Cache:
+        if self._meta is None:
+            self._meta = diskcache.Cache(str(self.directory / "meta"))
+        return self._meta
+
+    def get_meta(self, key: str) -> dict[str, Any] | None:
+        """A remembered fact about an endpoint (e.g. the mode its probe found); not an
+        answer, so neither counted as a hit or miss nor listed as an entry."""
+        return self._meta_cache().get(key)  # type: ignore[no-any-return]
+
+    def set_meta(self, key: str, value: dict[str, Any]) -> None:
+        self._meta_cache().set(key, value)
 
     def record_run(self) -> None:
         """Remember this run's hit and miss counts for ``extractor cache info``."""
@@ -83,7 +97,10 @@ class ResultCache:
     def clear(self) -> int:
         """Remove every answer (and the last run's counts); return how many answers there were."""
         had_stats = _STATS_KEY in self._cache
+        self._meta_cache().clear()
         return max(0, self._cache.clear() - (1 if had_stats else 0))
 
     def close(self) -> None:
         self._cache.close()
+        if self._meta is not None:
+            self._meta.close()

@@ -45,7 +45,7 @@ def endpoint_options(func: Any) -> Any:
         click.option(
             "--mode",
             type=click.Choice(["auto", "tools", "json_schema", "json", "md_json"]),
-            help="How the schema is enforced; auto (default) probes the endpoint once.",
+            help="How the schema is enforced; auto (default) probes the endpoint once and remembers the answer.",
         ),
         click.option("--max-tokens", type=int, help="Completion token limit per request (default 600)."),
         click.option("--temperature", type=float, help="Sampling temperature (default 0)."),

@@ -1,4 +1,4 @@
-"""Score extracted records against third-party gold (``/work/shared/eval``).
+"""Score extracted records against third-party gold (the format of ``../shared/eval`` next to the checkout).
 
 The gold file is JSON Lines, one paper a line (see the README next to it): ``id``,
 ``source``, ``title``, ``abstract``, ``fields_annotated`` and ``gold`` with ``task``,

@@ -25,13 +25,13 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from .cache import ResultCache
-from .errors import EndpointError, FatalEndpointError
+from .errors import EndpointError, FatalEndpointError, LocalServerError
 from .grounding import ground
 from .links import best_code_link, code_status, find_links
 from .listings import split_text
@@ -84,7 +84,12 @@ def _reask_message(dropped: list[Dropped]) -> str:
 
 class Extractor:
     """Reusable extractor over one endpoint. Use as ``async with Extractor(settings) as ex``
-    or call :meth:`aclose` when done."""
+    or call :meth:`aclose` when done.
+
+    ``start_endpoint``, when given, is awaited once, on the first cache miss, and returns the
+    base URL to use from then on: the bundled server is started that way, so a run answered
+    wholly from the cache never starts it.
+    """
 
     def __init__(
         self,
@@ -92,9 +97,14 @@ class Extractor:
         *,
         endpoint: Endpoint | None = None,
         prompt: Prompt | None = None,
+        start_endpoint: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._endpoint = endpoint
+        self._start_endpoint = start_endpoint
+        self._start_lock = asyncio.Lock()
+        self._verify_discovery = False  # model/mode came from an earlier run: check on first miss
+        self._base: Provenance | None = None
         self.prompt = prompt or load_prompt("extract")
         self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
 
@@ -114,29 +124,76 @@ class Extractor:
     @property
     def endpoint(self) -> Endpoint:
         """The endpoint client, built on first use: a run answered wholly from the cache
-        never loads the openai SDK."""
+        never loads the openai SDK. (With ``start_endpoint``, use :meth:`aendpoint`.)"""
         if self._endpoint is None:
             from .client import Endpoint
 
             self._endpoint = Endpoint(self.settings)
         return self._endpoint
 
+    async def aendpoint(self) -> Endpoint:
+        """The endpoint client, starting the endpoint first if this extractor was given
+        ``start_endpoint`` (once, however many papers ask at the same time). If the model
+        and mode of this run came from an earlier run's discovery, they are checked now,
+        on the first real request (see :meth:`prepare`)."""
+        if self._endpoint is None and self._start_endpoint is not None:
+            async with self._start_lock:
+                if self._start_endpoint is not None:
+                    base_url = await self._start_endpoint()
+                    origin = self.settings.origin
+                    self.settings = self.settings.model_copy(update={"base_url": base_url})
+                    self.settings.origin = origin
+                    self._start_endpoint = None
+        endpoint = self.endpoint
+        if self._verify_discovery:
+            async with self._start_lock:
+                if self._verify_discovery:
+                    model, mode = await endpoint.resolve_model(), await endpoint.resolve_mode()
+                    self._remember_discovery(model, mode)
+                    if self._base is not None:  # the endpoint changed since: later papers use what it is now
+                        self._base.model, self._base.mode = model, mode
+                    self._verify_discovery = False
+        return endpoint
+
+    def _discovery_key(self) -> str:
+        s = self.settings
+        return ResultCache.key({"discovery": s.base_url or "", "model": s.model or "", "mode": s.mode})
+
+    def _remember_discovery(self, model: str, mode: str) -> None:
+        if self.cache is not None:
+            self.cache.set_meta(self._discovery_key(), {"model": model, "mode": mode})
+
     async def prepare(self) -> Provenance:
-        """Resolve the model and mode (probing once if ``auto``); return the provenance
-        template every record of this run shares."""
+        """Resolve the model and mode; return the provenance template every record of this
+        run shares.
+
+        With ``mode="auto"`` (or no model) the endpoint is asked once — the probe — and the
+        answer is remembered in the cache directory for this base URL. A later run starts
+        from the remembered answer, so a run served wholly from the cache sends no request
+        at all; on its first cache miss the endpoint is probed again, and if the answer
+        changed, the rest of the run uses the new one.
+        """
         s = self.settings
         if s.model and s.mode != "auto":  # nothing to ask the endpoint
             model, mode = s.model, s.mode
         else:
-            model = await self.endpoint.resolve_model()
-            mode = await self.endpoint.resolve_mode()
-        return Provenance(
+            remembered = self.cache.get_meta(self._discovery_key()) if self.cache is not None else None
+            if remembered is not None:
+                model, mode = remembered["model"], remembered["mode"]
+                self._verify_discovery = True
+            else:
+                endpoint = await self.aendpoint()
+                model = await endpoint.resolve_model()
+                mode = await endpoint.resolve_mode()
+                self._remember_discovery(model, mode)
+        self._base = Provenance(
             model=model,
             endpoint=s.endpoint_host,
             mode=mode,
             prompt_version=self.prompt.version,
             prompt_hash=self.prompt.hash,
         )
+        return self._base
 
     def _cache_key(self, base: Provenance, messages: list[dict[str, str]], schema_key: str) -> str:
         s = self.settings
@@ -164,7 +221,13 @@ class Extractor:
         key = self._cache_key(base, messages, schema_key) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return model.model_validate(hit["summary"]), None
-        done = await self.endpoint.complete(messages, model)
+        asked_as = (base.model, base.mode)
+        endpoint = await self.aendpoint()
+        if (base.model, base.mode) != asked_as and self.cache is not None:  # the endpoint changed
+            key = self._cache_key(base, messages, schema_key)
+            if (hit := self.cache.get(key)) is not None:
+                return model.model_validate(hit["summary"]), None
+        done = await endpoint.complete(messages, model)
         if self.cache is not None:
             self.cache.set(key, {"summary": done.value.model_dump(mode="json")})
         return done.value, done
@@ -199,6 +262,7 @@ class Extractor:
             nonlocal cached
             if done is not None:
                 cached = False
+                prov.model, prov.mode = base.model, base.mode  # as asked (the endpoint may have changed)
                 prov.tokens_in += done.tokens_in
                 prov.tokens_out += done.tokens_out
                 prov.attempts += done.attempts
@@ -229,7 +293,7 @@ class Extractor:
                 summary, dropped, grounding = checked.summary, checked.dropped, checked.grounding
             elif summary.code_link is None and (best := best_code_link(links)):
                 summary = summary.model_copy(update={"code_link": best})
-        except FatalEndpointError:
+        except (FatalEndpointError, LocalServerError):
             raise
         except EndpointError as exc:
             prov.cached = False

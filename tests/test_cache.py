@@ -149,3 +149,47 @@ def test_the_api_key_is_never_written(tmp_path: Path) -> None:
     for path in [tmp_path / "out.jsonl", *(tmp_path / "cache").rglob("*")]:
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def _no_json_schema(body: dict, attempt: int) -> str | None:
+    """A server like llama-cpp-python's: HTTP 500 for ``response_format: json_schema``."""
+    return "500" if (body.get("response_format") or {}).get("type") == "json_schema" else None
+
+
+def test_auto_mode_rerun_sends_no_request_not_even_the_probe(tmp_path: Path) -> None:
+    rows = make_papers(tmp_path / "in.jsonl", 10)
+    with StubServer() as stub:
+        settings = settings_for(stub, tmp_path, mode="auto", model=None)
+        first = run([tmp_path / "in.jsonl"], tmp_path / "a.jsonl", settings)
+        assert first.extracted == 10 and stub.requests == 11  # the probe + one per paper
+        assert {r["provenance"]["mode"] for r in read_records(tmp_path / "a.jsonl")} == {"json_schema"}
+
+        second = run([tmp_path / "in.jsonl"], tmp_path / "b.jsonl", settings)
+        assert stub.requests == 11, "the probe's answer is remembered: a cached re-run sends nothing"
+        records = read_records(tmp_path / "b.jsonl")
+        assert second.from_cache == 10 and {(r["provenance"]["mode"], r["provenance"]["model"]) for r in records} == {
+            ("json_schema", "stub-model")
+        }
+        check_records(records, rows)
+
+        # New papers: the first miss probes again (the server may have changed), then extracts.
+        make_papers(tmp_path / "more.jsonl", 3, start=10)
+        run([tmp_path / "more.jsonl"], tmp_path / "c.jsonl", settings)
+        assert stub.requests == 11 + 1 + 3
+
+
+def test_a_remembered_mode_the_server_no_longer_honours_is_replaced_on_the_first_miss(tmp_path: Path) -> None:
+    make_papers(tmp_path / "in.jsonl", 6)
+    make_papers(tmp_path / "more.jsonl", 4, start=6)
+    with StubServer() as stub:
+        settings = settings_for(stub, tmp_path, mode="auto")
+        run([tmp_path / "in.jsonl"], tmp_path / "a.jsonl", settings)  # remembers json_schema
+        stub.set_faults(_no_json_schema)  # the same URL now serves a llama-cpp-python-like server
+        stub.reset()
+        both = run([tmp_path / "in.jsonl", tmp_path / "more.jsonl"], tmp_path / "b.jsonl", settings)
+    records = read_records(tmp_path / "b.jsonl")
+    assert both.failed == 0 and len(records) == 10
+    fresh = [r for r in records if not r["provenance"]["cached"]]
+    assert len(fresh) == 4 and {r["provenance"]["mode"] for r in fresh} == {"tools"}
+    assert {r["provenance"]["mode"] for r in records if r["provenance"]["cached"]} == {"json_schema"}
+    assert stub.fault_counts.get("500") == 1  # the re-probe's json_schema try, then tools

@@ -65,7 +65,22 @@ def test_run_with_no_endpoint_uses_bundled_model(tmp_path: Path) -> None:
     assert len(records) == 3
     assert all(r.provenance is not None and r.provenance.mode == "tools" for r in records)
     assert sum(r.ok for r in records) >= 2, [r.error for r in records]
+    assert "bundled server ready at http://127.0.0.1:" in result.stderr
     assert not (_llama_servers() - before), "a llama server was left running"
+
+    # The same papers again, into a new file: every answer is in the cache, so the
+    # bundled server is never started (a re-run is limited by file I/O only).
+    again = subprocess.run(
+        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(tmp_path / "again.jsonl")],
+        env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == result.returncode, again.stderr
+    if all(r.ok for r in records):  # a failed paper is not cached: it is asked again
+        assert "bundled server ready" not in again.stderr
+    cached = [Record.model_validate_json(line) for line in (tmp_path / "again.jsonl").read_text().splitlines()]
+    ok_ids = {r.id for r in records if r.ok}
+    assert {r.id for r in cached if r.ok} == ok_ids
+    assert all(r.provenance is not None and r.provenance.cached for r in cached if r.ok)
 
 
 def test_ctrl_c_mid_run_leaves_no_server_and_a_valid_file(tmp_path: Path) -> None:

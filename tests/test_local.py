@@ -376,3 +376,48 @@ def test_live_server_dies_with_its_parent(sig: signal.Signals) -> None:
         if info and not _gone(info["pid"]):  # the test failed: do not leave it running
             os.kill(info["pid"], signal.SIGKILL)
         local._sweep_stale_log_dirs()  # the log dir a SIGKILLed parent could not remove
+
+
+# -- the bundled server as the default endpoint ----------------------------------------------
+
+
+class StubAsBundled(LocalServer):
+    """The loopback stub server (tests/stub_server.py), run the way the bundled llama.cpp
+    server is: a child process on a free port, ready when GET /v1/models answers."""
+
+    starts = 0
+
+    def _command(self) -> list[str]:
+        type(self).starts += 1
+        return [sys.executable, str(ROOT / "tests" / "stub_server.py"), "--port", str(self._port)]
+
+
+def test_bundled_server_starts_on_the_first_cache_miss_only(
+    tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor.batch import BatchOptions, run_batch
+    from extractor.settings import load_settings
+
+    from .test_batch import make_papers, read_records
+
+    monkeypatch.setattr(local, "local_available", lambda *a: True)
+    monkeypatch.setattr(LocalServer, "bundled", classmethod(lambda cls, *a, **k: StubAsBundled(model_file)))
+    StubAsBundled.starts = 0
+    make_papers(tmp_path / "in.jsonl", 5)
+    said: list[str] = []
+
+    def run(out: str) -> list[dict[str, object]]:
+        stats = run_batch([str(tmp_path / "in.jsonl")], tmp_path / out, load_settings({}), BatchOptions(quiet=True),
+                          announce=said.append)  # fmt: skip
+        assert stats.extracted == 5 and not local._RUNNING, "the server must be stopped after the run"
+        return read_records(tmp_path / out)
+
+    first = run("a.jsonl")
+    assert StubAsBundled.starts == 1 and any("bundled server ready at http://127.0.0.1:" in s for s in said)
+    prov = first[0]["provenance"]
+    assert prov["mode"] == "tools" and prov["model"] == "fake" and prov["endpoint"] == "127.0.0.1"  # type: ignore[index]
+    said.clear()
+    again = run("b.jsonl")  # every answer is in the cache
+    assert StubAsBundled.starts == 1, "a run served from the cache must not start the server"
+    assert all(r["provenance"]["cached"] for r in again)  # type: ignore[index]
+    assert any("bundled local model" in s for s in said) and not any("ready" in s for s in said)
