@@ -62,8 +62,6 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
     if announce is not None:
         announce(local.notice(name))
     update: dict[str, Any] = {"base_url": "http://127.0.0.1/v1", "model": name}  # the real port comes at start
-    if settings.mode == "auto":
-        update["mode"] = "tools"  # llama-cpp-python's server enforces schemas through tool calls only
     if settings.origin.get("concurrency", "default") == "default":
         update["concurrency"] = 1  # the bundled server answers one request at a time
     if settings.origin.get("grounding", "default") == "default":
@@ -80,7 +78,7 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
         return server.base_url
 
     try:
-        async with Extractor(local_settings, start_endpoint=start) as ex:
+        async with Extractor(local_settings, start_endpoint=start, endpoint_id=f"bundled:{server.model}") as ex:
             yield ex
     finally:
         server.stop()

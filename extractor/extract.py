@@ -88,7 +88,8 @@ class Extractor:
 
     ``start_endpoint``, when given, is awaited once, on the first cache miss, and returns the
     base URL to use from then on: the bundled server is started that way, so a run answered
-    wholly from the cache never starts it.
+    wholly from the cache never starts it. ``endpoint_id`` names the endpoint for remembering
+    its probe (default: the base URL; the bundled server's port changes every run).
     """
 
     def __init__(
@@ -98,12 +99,14 @@ class Extractor:
         endpoint: Endpoint | None = None,
         prompt: Prompt | None = None,
         start_endpoint: Callable[[], Awaitable[str]] | None = None,
+        endpoint_id: str | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._endpoint = endpoint
         self._start_endpoint = start_endpoint
         self._start_lock = asyncio.Lock()
         self._verify_discovery = False  # model/mode came from an earlier run: check on first miss
+        self._endpoint_id = endpoint_id or self.settings.base_url or ""
         self._base: Provenance | None = None
         self.prompt = prompt or load_prompt("extract")
         self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
@@ -157,7 +160,7 @@ class Extractor:
 
     def _discovery_key(self) -> str:
         s = self.settings
-        return ResultCache.key({"discovery": s.base_url or "", "model": s.model or "", "mode": s.mode})
+        return ResultCache.key({"discovery": self._endpoint_id, "model": s.model or "", "mode": s.mode})
 
     def _remember_discovery(self, model: str, mode: str) -> None:
         if self.cache is not None:
@@ -168,7 +171,7 @@ class Extractor:
         run shares.
 
         With ``mode="auto"`` (or no model) the endpoint is asked once — the probe — and the
-        answer is remembered in the cache directory for this base URL. A later run starts
+        answer is remembered in the cache directory for this endpoint. A later run starts
         from the remembered answer, so a run served wholly from the cache sends no request
         at all; on its first cache miss the endpoint is probed again, and if the answer
         changed, the rest of the run uses the new one.
