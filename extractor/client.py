@@ -580,12 +580,14 @@ class Endpoint:
         s = self.settings
         model = await self.resolve_model()
         mode = await self.resolve_mode()
-        client = self._instructor(mode)
         requests = 0
         tokens_in = tokens_out = 0
         started = time.perf_counter()
 
         prepared = self._prepared(model, mode, response_model)
+        # Only the modes without a prepared body need instructor's client: building it reads
+        # `AsyncOpenAI.chat`, which imports every openai resource module (~0.6 s of CPU once).
+        client = self._instructor(mode) if prepared is None else None
 
         def count_requests(n: int) -> None:
             nonlocal requests
@@ -595,6 +597,7 @@ class Endpoint:
             nonlocal requests
             if prepared is not None:
                 return await self._once_prepared(prepared, messages, count_requests)
+            assert client is not None
             reask = AsyncRetrying(
                 stop=stop_after_attempt(s.max_reasks + 1), retry=retry_if_exception(_is_reask), reraise=True
             )
