@@ -901,7 +901,7 @@ def targets(ctx: Ctx) -> None:
     if s5 and s5.get("ratio") is not None:
         add("prompt overhead per paper", "<= 60% of langextract's", f"{pct(s5['ratio'])} of langextract's "
             f"default request ({pct(s5['ratio_no_schema'])} of its schema-less one)", s5["ratio"] <= 0.6,
-            f"P3: {pct(s5['ratio_no_titles'])} ({pct(s5['ratio_no_titles_no_schema'])})")  # fmt: skip
+            f"P5: {pct(s5['ratio_no_titles'])} ({pct(s5['ratio_no_titles_no_schema'])})")  # fmt: skip
     if not rows:
         return
     ctx.report.add(

@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field, create_model
 
 from .schema import ClaimedGain, Contribution, PaperSummary
 
-__all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "to_summary"]
+__all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "to_summary"]
 
 #: Most choices offered per field. Keeps per-paper schemas small for every server.
 MAX_CHOICES = 24
@@ -102,10 +102,25 @@ class Candidates:
     numbers: list[NumberSpan] = field(default_factory=list)
 
 
+def grammar_safe(text: str) -> bool:
+    """Whether ``text`` can be an enum value for every server's grammar. Not a quote, a
+    backslash or a control character: llama.cpp's JSON-schema-to-grammar conversion in
+    llama-cpp-python 0.3 escapes them wrongly, the grammar fails to parse and the server
+    crashes (seen here on a seed abstract quoting "closed-loop")."""
+    return not any(ch in '"\\' or ord(ch) < 32 for ch in text)
+
+
 def _add(bucket: list[str], seen: set[str], text: str, limit: int = MAX_CHOICES) -> None:
     text = " ".join(text.split()).strip(" -–")
     key = text.casefold()
-    if text and key not in seen and key != NONE and len(bucket) < limit and len(text) <= 80:
+    if (
+        text
+        and key not in seen
+        and key != NONE
+        and len(bucket) < limit
+        and len(text) <= 80
+        and grammar_safe(text)
+    ):
         seen.add(key)
         bucket.append(text)
 

@@ -47,3 +47,25 @@ def test_choice_model_offers_enums_and_maps_back() -> None:
     assert summary.method_name == "EVE"
     assert "improves accuracy by 4.5% on VQAv2" in summary.claimed_gains[0].evidence
     assert summary.claimed_gains[0].magnitude == 4.5 and summary.claimed_gains[0].dataset == "VQAv2"
+
+
+def _enum_values(schema: object) -> list[object]:
+    if isinstance(schema, dict):
+        own = list(schema.get("enum", [])) + ([schema["const"]] if "const" in schema else [])
+        return own + [v for value in schema.values() for v in _enum_values(value)]
+    if isinstance(schema, list):
+        return [v for item in schema for v in _enum_values(item)]
+    return []
+
+
+def test_no_seed_offers_a_choice_that_breaks_llama_cpp_grammars() -> None:
+    # A quoted phrase ('a "closed-loop" variation') as an enum value made llama-cpp-python
+    # 0.3 build an unparsable grammar and its server crash, failing every later paper.
+    quoted = 0
+    for paper in read_papers([SEEDS]):
+        quoted += '"' in paper.abstract
+        values = _enum_values(choice_model(candidates(paper.title, paper.abstract)).model_json_schema())
+        assert values, paper.id
+        bad = [v for v in values if isinstance(v, str) and any(ch in v for ch in '"\\') or str(v) != str(v).strip()]
+        assert not bad, (paper.id, bad)
+    assert quoted > 50  # the seeds do quote phrases
