@@ -35,6 +35,9 @@ __all__ = ["asummarize", "endpoint_configured", "extract_many", "open_extractor"
 
 T = TypeVar("T")
 
+#: Restarts of the bundled server per run when it dies mid-run.
+MAX_RESTARTS = 3
+
 
 def endpoint_configured(settings: Settings) -> bool:
     """True when the user named an endpoint (a base URL, or a key for the OpenAI API)."""
@@ -77,8 +80,26 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
             announce(f"extractor: bundled server ready at {server.base_url} ({server.startup_seconds or 0:.1f} s)")
         return server.base_url
 
+    restarts = 0
+
+    async def restart() -> str | None:
+        # The server refused a connection mid-run. If it died (a crash on some input),
+        # start it again, a bounded number of times per run.
+        nonlocal restarts
+        if server.running or restarts >= MAX_RESTARTS:
+            return None
+        restarts += 1
+        tail = "\n".join(f"    {line}" for line in server.log_tail(5))
+        code = server.stop()  # reaps it; the log goes with it, so its tail is read first
+        if announce is not None:
+            announce(f"extractor: the bundled server stopped (exit code {code}); restarting it "
+                     f"({restarts}/{MAX_RESTARTS}). Its last log lines:\n{tail}")  # fmt: skip
+        return await start()
+
     try:
-        async with Extractor(local_settings, start_endpoint=start, endpoint_id=f"bundled:{server.model}") as ex:
+        async with Extractor(
+            local_settings, start_endpoint=start, restart_endpoint=restart, endpoint_id=f"bundled:{server.model}"
+        ) as ex:
             yield ex
     finally:
         server.stop()

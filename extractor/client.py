@@ -66,7 +66,7 @@ from tenacity import (
     stop_before_delay,
 )
 
-from .errors import ConfigError, EndpointError, FatalEndpointError
+from .errors import ConfigError, EndpointError, FatalEndpointError, ServerGoneError
 from .settings import Settings
 
 __all__ = ["Completion", "Endpoint", "ProbeResult", "RateLimiter", "INSTRUCTOR_MODES"]
@@ -634,6 +634,10 @@ class Endpoint:
                     f"cannot reach {self.host} after {requests} attempts ({_one_line(str(real.__cause__), 200)}); "
                     "check --base-url and that the server is running",
                     requests,
+                ) from exc
+            if _refused(real):
+                raise ServerGoneError(
+                    f"{self.host} stopped accepting connections ({requests} attempts): the server is down", requests
                 ) from exc
             raise _classify(real, s, requests) from exc
         usage = getattr(value, "_total_usage", None) or getattr(getattr(value, "_raw_response", None), "usage", None)

@@ -13,6 +13,7 @@ __all__ = [
     "FatalEndpointError",
     "InputError",
     "LocalServerError",
+    "ServerGoneError",
 ]
 
 
@@ -47,6 +48,14 @@ class EndpointError(ExtractorError):
 class FatalEndpointError(EndpointError):
     """An endpoint error that retrying cannot fix and that would fail every paper the same
     way (bad key, unknown model, wrong URL): the batch stops at once."""
+
+
+class ServerGoneError(EndpointError):
+    """The endpoint answered earlier in this run and now refuses connections: the server
+    stopped. The bundled server is restarted; for others, a few in a row stop the batch."""
+
+    def __init__(self, message: str, attempts: int = 0) -> None:
+        super().__init__("connection", message, attempts)
 
 
 class LocalServerError(ExtractorError):

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from .cache import ResultCache
-from .errors import EndpointError, FatalEndpointError, LocalServerError
+from .errors import EndpointError, FatalEndpointError, LocalServerError, ServerGoneError
 from .grounding import ground
 from .links import best_code_link, code_status, find_links
 from .listings import split_text
@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # the endpoint (openai, instructor) is imported on the first 
 __all__ = ["Extractor", "merge_parts"]
 
 _SCHEMA_HASH = schema_hash(PaperSummary)
+
+#: Papers in a row whose server refused connections before a batch is stopped.
+GONE_LIMIT = 3
 
 
 def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
@@ -88,7 +91,9 @@ class Extractor:
 
     ``start_endpoint``, when given, is awaited once, on the first cache miss, and returns the
     base URL to use from then on: the bundled server is started that way, so a run answered
-    wholly from the cache never starts it. ``endpoint_id`` names the endpoint for remembering
+    wholly from the cache never starts it. ``restart_endpoint`` is awaited when the server
+    stopped accepting connections mid-run; it returns the new base URL, or None if it could
+    not restart it. ``endpoint_id`` names the endpoint for remembering
     its probe (default: the base URL; the bundled server's port changes every run).
     """
 
@@ -99,6 +104,7 @@ class Extractor:
         endpoint: Endpoint | None = None,
         prompt: Prompt | None = None,
         start_endpoint: Callable[[], Awaitable[str]] | None = None,
+        restart_endpoint: Callable[[], Awaitable[str | None]] | None = None,
         endpoint_id: str | None = None,
     ) -> None:
         self.settings = settings or Settings()
@@ -107,6 +113,9 @@ class Extractor:
         self._start_lock = asyncio.Lock()
         self._verify_discovery = False  # model/mode came from an earlier run: check on first miss
         self._endpoint_id = endpoint_id or self.settings.base_url or ""
+        self._restart_endpoint = restart_endpoint
+        self._generation = 0  # endpoints restarted so far
+        self._gone_in_a_row = 0  # papers in a row whose server refused connections
         self._base: Provenance | None = None
         self.prompt = prompt or load_prompt("extract")
         self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
@@ -249,8 +258,52 @@ class Extractor:
 
     async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
         """Extract one paper. Endpoint failures become a record with ``error`` set;
-        :class:`~extractor.errors.FatalEndpointError` (bad key, unknown model) is raised."""
+        :class:`~extractor.errors.FatalEndpointError` (bad key, unknown model) is raised.
+
+        When the server stops accepting connections mid-run, a restartable endpoint (the
+        bundled server) is restarted and the paper tried once more; otherwise, after
+        ``GONE_LIMIT`` such papers in a row, the batch is stopped (FatalEndpointError)
+        instead of failing every remaining paper: a re-run resumes.
+        """
         base = base or await self.prepare()
+        generation = self._generation
+        record, error = await self._aextract_once(paper, base)
+        if isinstance(error, ServerGoneError) and await self._revive(generation):
+            record, error = await self._aextract_once(paper, base)
+        if not isinstance(error, ServerGoneError):
+            self._gone_in_a_row = 0
+            return record
+        self._gone_in_a_row += 1
+        if self._gone_in_a_row >= GONE_LIMIT:
+            raise FatalEndpointError(
+                "connection",
+                f"{error}; stopped after {self._gone_in_a_row} papers in a row (finished records are kept: "
+                "re-run to resume once the server is back)",
+                error.attempts,
+            ) from error
+        return record
+
+    async def _revive(self, generation: int) -> bool:
+        """Restart the endpoint if this extractor can (``restart_endpoint``); True when a
+        new endpoint is up since ``generation`` (this call's restart or another paper's)."""
+        if self._restart_endpoint is None:
+            return False
+        async with self._start_lock:
+            if self._generation != generation:
+                return True
+            base_url = await self._restart_endpoint()
+            if base_url is None:
+                return False
+            old, self._endpoint = self._endpoint, None
+            origin = self.settings.origin
+            self.settings = self.settings.model_copy(update={"base_url": base_url})
+            self.settings.origin = origin
+            self._generation += 1
+        if old is not None:
+            await old.aclose()
+        return True
+
+    async def _aextract_once(self, paper: Paper, base: Provenance) -> tuple[Record, EndpointError | None]:
         links = find_links(paper.abstract)
         prov = base.model_copy()
         cached = True
@@ -302,17 +355,17 @@ class Extractor:
             prov.cached = False
             record.provenance = prov
             record.error = ErrorInfo(kind=exc.kind, message=str(exc), attempts=exc.attempts or prov.attempts)
-            return record
+            return record, exc
         except Exception as exc:  # noqa: BLE001 - one paper's bug must not stop the batch
             record.provenance = prov
             record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
-            return record
+            return record, None
         prov.cached = cached
         record.extraction = summary
         record.grounding = grounding
         record.dropped = dropped
         record.provenance = prov
-        return record
+        return record, None
 
     async def aextract_many(self, papers: Iterable[Paper], *, concurrency: int | None = None) -> AsyncIterator[Record]:
         """Extract papers concurrently (``settings.concurrency`` at a time), yielding records

@@ -331,3 +331,40 @@ def test_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
         stub.set_faults(None)
         run([tmp_path / "in.jsonl"], out, settings_for(stub, tmp_path))
     check_records(read_records(out), rows)
+
+
+def test_a_server_that_goes_away_mid_run_stops_the_batch_and_the_rerun_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor import batch
+    from extractor.extract import GONE_LIMIT
+
+    make_papers(tmp_path / "in.jsonl", 40)
+    out = tmp_path / "out.jsonl"
+    stub = StubServer(delay=0.05).start()
+    port = stub.port
+    settings = settings_for(stub, tmp_path, concurrency=1, retries=1)
+    real_count = batch._count
+
+    def count(record: Any, stats: Any) -> None:
+        real_count(record, stats)
+        if stats.extracted == 5:
+            stub.stop()  # the server goes away: connections are refused from now on
+
+    monkeypatch.setattr(batch, "_count", count)
+    try:
+        stats = run([tmp_path / "in.jsonl"], out, settings)
+    finally:
+        stub.stop()
+    assert stats.stopped_by and "stopped accepting connections" in stats.stopped_by
+    records = read_records(out)
+    gone = [r for r in records if r["error"]]
+    assert len(records) - len(gone) == 5 and len(gone) == GONE_LIMIT - 1  # not 35 error records
+    assert all(r["error"]["kind"] == "connection" for r in gone)
+
+    monkeypatch.setattr(batch, "_count", real_count)
+    with StubServer(port=port) as back:  # the server is back: the re-run finishes the job
+        again = run([tmp_path / "in.jsonl"], out, settings)
+        assert again.stopped_by is None and back.requests == 35
+    records = read_records(out)
+    assert len(records) == 40 and all(r["error"] is None for r in records)

@@ -421,3 +421,32 @@ def test_bundled_server_starts_on_the_first_cache_miss_only(
     assert StubAsBundled.starts == 1, "a run served from the cache must not start the server"
     assert all(r["provenance"]["cached"] for r in again)  # type: ignore[index]
     assert any("bundled local model" in s for s in said) and not any("ready" in s for s in said)
+
+
+def test_a_bundled_server_that_dies_mid_run_is_restarted_and_no_paper_is_lost(
+    tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor.api import extract_many
+    from extractor.listings import read_papers
+
+    from .test_batch import make_papers
+
+    servers: list[StubAsBundled] = []
+
+    def bundled(cls: type, *a: object, **k: object) -> StubAsBundled:
+        servers.append(StubAsBundled(model_file))
+        return servers[-1]
+
+    monkeypatch.setattr(local, "local_available", lambda *a: True)
+    monkeypatch.setattr(LocalServer, "bundled", classmethod(bundled))
+    StubAsBundled.starts = 0
+    make_papers(tmp_path / "in.jsonl", 6)
+    records = []
+    for record in extract_many(read_papers([str(tmp_path / "in.jsonl")]), retries=1, retry_backoff=0.01,
+                               grounding="off"):  # fmt: skip
+        records.append(record)
+        if len(records) == 2:  # the server crashes (SIGKILL, as a segfault would)
+            os.killpg(servers[0].pid, signal.SIGKILL)
+            assert _eventually(lambda: not servers[0].running)
+    assert [r.error for r in records] == [None] * 6
+    assert StubAsBundled.starts == 2 and not local._RUNNING
