@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -38,7 +38,7 @@ from .listings import split_text
 from .prompts import Prompt, load_prompt
 from .schema import ClaimedGain, Dropped, ErrorInfo, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
-from .spans import candidates, choice_model, schema_hash, to_summary
+from .spans import candidates, choice_model, schema_hash, spans_schema_key, to_summary
 
 if TYPE_CHECKING:  # the endpoint (openai, instructor) is imported on the first cache miss
     from .client import Completion, Endpoint
@@ -222,39 +222,48 @@ class Extractor:
             }
         )
 
-    async def _ask(
+    async def _ask_raw(
         self,
         base: Provenance,
         messages: list[dict[str, str]],
-        model: type[BaseModel] = PaperSummary,
-        schema_key: str = _SCHEMA_HASH,
-    ) -> tuple[BaseModel, Completion | None]:
-        """One answer for these messages, from the cache when it has it."""
+        make_model: Callable[[], type[BaseModel]],
+        schema_key: str,
+    ) -> tuple[dict[str, Any], Completion | None]:
+        """One answer for these messages as JSON data, from the cache when it has it. The
+        response model is built (``make_model``) only when a request is sent."""
         key = self._cache_key(base, messages, schema_key) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            return model.model_validate(hit["summary"]), None
+            return hit["summary"], None
         asked_as = (base.model, base.mode)
         endpoint = await self.aendpoint()
         if (base.model, base.mode) != asked_as and self.cache is not None:  # the endpoint changed
             key = self._cache_key(base, messages, schema_key)
             if (hit := self.cache.get(key)) is not None:
-                return model.model_validate(hit["summary"]), None
-        done = await endpoint.complete(messages, model)
+                return hit["summary"], None
+        done = await endpoint.complete(messages, make_model())
+        data = done.value.model_dump(mode="json")
         if self.cache is not None:
-            self.cache.set(key, {"summary": done.value.model_dump(mode="json")})
-        return done.value, done
+            self.cache.set(key, {"summary": data})
+        return data, done
+
+    async def _ask(self, base: Provenance, messages: list[dict[str, str]]) -> tuple[PaperSummary, Completion | None]:
+        """A free-form :class:`PaperSummary` for these messages, from the cache when it has it."""
+        data, done = await self._ask_raw(base, messages, lambda: PaperSummary, _SCHEMA_HASH)
+        if done is not None:
+            assert isinstance(done.value, PaperSummary)
+            return done.value, done
+        return PaperSummary.model_validate(data), None
 
     async def _summarize_part(self, base: Provenance, title: str, text: str) -> tuple[PaperSummary, Completion | None]:
         """Extract one part of an abstract, freely or (span mode) by choosing among its spans."""
         messages = self.prompt.messages(title=title, abstract=text)
         if self.settings.grounding == "span":
             spans = candidates(title, text)
-            model = choice_model(spans)
-            choice, done = await self._ask(base, messages, model, schema_hash(model))
+            # The per-paper schema is a function of the spans: its key is computed from them,
+            # so a cached answer needs no pydantic model built (most of a cached run's time).
+            choice, done = await self._ask_raw(base, messages, lambda: choice_model(spans), spans_schema_key(spans))
             return to_summary(choice, spans), done
-        summary, done = await self._ask(base, messages)
-        assert isinstance(summary, PaperSummary)
-        return summary, done
+        return await self._ask(base, messages)
 
     async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
         """Extract one paper. Endpoint failures become a record with ``error`` set;

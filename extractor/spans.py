@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field, create_model
 
 from .schema import ClaimedGain, Contribution, PaperSummary
 
-__all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "to_summary"]
+__all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]
 
 #: Most choices offered per field. Keeps per-paper schemas small for every server.
 MAX_CHOICES = 24
@@ -214,10 +214,28 @@ def schema_hash(model: type[BaseModel]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def to_summary(choice: BaseModel, c: Candidates) -> PaperSummary:
-    """Turn the model's choices into a :class:`PaperSummary` (``none`` becomes null; a
-    gain's evidence is the clause its number came from)."""
-    data = choice.model_dump()
+_REFERENCE = Candidates(names=["N"], phrases=["p"], numbers=[NumberSpan(text="1", clause="1")])
+_reference_hash: str | None = None
+
+
+def spans_schema_key(c: Candidates) -> str:
+    """Cache-key part standing for ``schema_hash(choice_model(c))`` without building the
+    model: the schema is a function of the candidate texts and of :func:`choice_model`'s
+    code, whose shape is captured by the schema of a fixed reference paper."""
+    global _reference_hash
+    if _reference_hash is None:
+        _reference_hash = schema_hash(choice_model(_REFERENCE))
+    blob = json.dumps(
+        [_reference_hash, c.names, c.phrases, [n.text for n in c.numbers]], ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def to_summary(choice: BaseModel | dict[str, Any], c: Candidates) -> PaperSummary:
+    """Turn the model's choices (the model, or its JSON data as cached) into a
+    :class:`PaperSummary` (``none`` becomes null; a gain's evidence is the clause its
+    number came from)."""
+    data = choice if isinstance(choice, dict) else choice.model_dump()
     clause = {n.text: n for n in c.numbers}
 
     def pick(key: str) -> str | None:

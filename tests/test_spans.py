@@ -69,3 +69,22 @@ def test_no_seed_offers_a_choice_that_breaks_llama_cpp_grammars() -> None:
         bad = [v for v in values if isinstance(v, str) and any(ch in v for ch in '"\\') or str(v) != str(v).strip()]
         assert not bad, (paper.id, bad)
     assert quoted > 50  # the seeds do quote phrases
+
+
+def test_the_span_schema_key_follows_the_schema_without_building_it() -> None:
+    from extractor.spans import schema_hash, spans_schema_key
+
+    papers = list(read_papers([SEEDS]))[:40]
+    keys, hashes = {}, {}
+    for paper in papers:
+        c = candidates(paper.title, paper.abstract)
+        keys[paper.id], hashes[paper.id] = spans_schema_key(c), schema_hash(choice_model(c))
+    # Same candidates, same key; the key differs exactly where the schema differs.
+    by_hash: dict[str, set[str]] = {}
+    for pid, h in hashes.items():
+        by_hash.setdefault(h, set()).add(keys[pid])
+    assert all(len(k) == 1 for k in by_hash.values())
+    assert len(set(keys.values())) == len(set(hashes.values()))
+    c = candidates(papers[0].title, papers[0].abstract)
+    c.names = c.names[:-1]
+    assert spans_schema_key(c) != keys[papers[0].id]
