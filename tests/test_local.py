@@ -339,8 +339,10 @@ def test_live_bogus_model_error_shows_server_log(tmp_path: Path) -> None:
 
 CHILD_SCRIPT = textwrap.dedent(
     """
-    import json, sys, time
+    import json, signal, sys, time
     from extractor.local import LocalServer
+    # As in a terminal: a harness that runs us in a background job has SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with LocalServer.bundled() as server:
             print(json.dumps({"pid": server.pid, "port": server.port}), flush=True)
