@@ -8,7 +8,6 @@ run time. Recording happens in this process, so it costs the server, not the cli
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import IO, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from aiohttp import web  # noqa: E402
-from stub_server import MODEL, StubProcess, StubServer, _serve  # noqa: E402
+from stub_server import StubProcess, StubServer, _serve, arg_parser, server_options  # noqa: E402
 
 __all__ = ["CaptureStubProcess", "CaptureStubServer"]
 
@@ -63,25 +62,10 @@ class CaptureStubProcess(StubProcess):
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--delay", type=float, default=0.0)
-    parser.add_argument("--faults", default=None)
-    parser.add_argument("--slow-seconds", type=float, default=30.0)
-    parser.add_argument("--retry-after", type=float, default=0.1)
-    parser.add_argument("--model", default=MODEL)
+    parser = arg_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--capture", default=None)
     args = parser.parse_args(argv)
-    server = CaptureStubServer(
-        args.port,
-        delay=args.delay,
-        faults=args.faults,
-        slow_seconds=args.slow_seconds,
-        retry_after=args.retry_after,
-        model=args.model,
-        capture=args.capture,
-    )
-    asyncio.run(_serve(server))
+    asyncio.run(_serve(CaptureStubServer(args.port, capture=args.capture, **server_options(args))))
     return 0
 
 

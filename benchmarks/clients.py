@@ -187,23 +187,7 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
 
-    # Built once per run: the tool definition and the constant part of the body.
-    schema = PaperSummary.model_json_schema()
-    tool = {
-        "type": "function",
-        "function": {
-            "name": "PaperSummary",
-            "description": schema.get("description", ""),
-            "parameters": {k: v for k, v in schema.items() if k not in ("title", "description")},
-        },
-    }
-    constant = {
-        "model": args.model,
-        "temperature": 0,
-        "max_tokens": 1024,
-        "tools": [tool],
-        "tool_choice": {"type": "function", "function": {"name": "PaperSummary"}},
-    }
+    constant = _lean_constant(args)  # built once per run
 
     async def main() -> dict[str, Any]:
         http = {"http_client": openai.DefaultAioHttpClient()} if args.aiohttp_transport else {}
@@ -231,11 +215,7 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
                         except ValidationError as exc:
                             if attempt == 2:
                                 raise
-                            messages = [
-                                *messages,
-                                {"role": "assistant", "content": text},
-                                {"role": "user", "content": f"Recall the function correctly, fix the errors:\n{exc}"},
-                            ]
+                            messages = _reask(messages, text, exc)
                     out.write(json.dumps(_record(paper, summary.model_dump(mode="json"))) + "\n")
                     counts["ok"] += 1
                 except Exception as exc:  # noqa: BLE001
@@ -253,6 +233,37 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
     return asyncio.run(main())
 
 
+def _lean_constant(args: argparse.Namespace) -> dict[str, Any]:
+    """The lean path's request body without the messages: a forced ``PaperSummary`` tool."""
+    from extractor.schema import PaperSummary
+
+    schema = PaperSummary.model_json_schema()
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "PaperSummary",
+            "description": schema.get("description", ""),
+            "parameters": {k: v for k, v in schema.items() if k not in ("title", "description")},
+        },
+    }
+    return {
+        "model": args.model,
+        "temperature": 0,
+        "max_tokens": 1024,
+        "tools": [tool],
+        "tool_choice": {"type": "function", "function": {"name": "PaperSummary"}},
+    }
+
+
+def _reask(messages: list[dict[str, Any]], text: str, exc: Exception) -> list[dict[str, Any]]:
+    """The messages of a re-ask after an answer that failed validation (instructor's wording)."""
+    return [
+        *messages,
+        {"role": "assistant", "content": text},
+        {"role": "user", "content": f"Recall the function correctly, fix the errors:\n{exc}"},
+    ]
+
+
 def run_lean_aiohttp(args: argparse.Namespace) -> dict[str, Any]:
     """The lean path over aiohttp instead of the openai SDK's httpx transport: the floor of a
     Python client (same body, same validation and re-ask as ``lean``)."""
@@ -265,22 +276,7 @@ def run_lean_aiohttp(args: argparse.Namespace) -> dict[str, Any]:
 
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
-    schema = PaperSummary.model_json_schema()
-    tool = {
-        "type": "function",
-        "function": {
-            "name": "PaperSummary",
-            "description": schema.get("description", ""),
-            "parameters": {k: v for k, v in schema.items() if k not in ("title", "description")},
-        },
-    }
-    constant = {
-        "model": args.model,
-        "temperature": 0,
-        "max_tokens": 1024,
-        "tools": [tool],
-        "tool_choice": {"type": "function", "function": {"name": "PaperSummary"}},
-    }
+    constant = _lean_constant(args)
     url = args.base_url.rstrip("/") + "/chat/completions"
 
     async def main() -> dict[str, Any]:
@@ -311,11 +307,7 @@ def run_lean_aiohttp(args: argparse.Namespace) -> dict[str, Any]:
                             except ValidationError as exc:
                                 if attempt == 2:
                                     raise
-                                messages = [
-                                    *messages,
-                                    {"role": "assistant", "content": text},
-                                    {"role": "user", "content": f"Recall the function correctly, fix the errors:\n{exc}"},
-                                ]
+                                messages = _reask(messages, text, exc)
                         out.write(json.dumps(_record(paper, summary.model_dump(mode="json"))) + "\n")
                         counts["ok"] += 1
                     except Exception as exc:  # noqa: BLE001

@@ -1458,24 +1458,32 @@ async def _serve(server: StubServer) -> None:
         await server.astop()
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="OpenAI-compatible stub server with fault injection.")
+def arg_parser(description: str = "OpenAI-compatible stub server with fault injection.") -> argparse.ArgumentParser:
+    """The command line of this server (also extended by ``benchmarks/capture_stub.py``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per chat request")
     parser.add_argument("--faults", default=None, help="fault spec, e.g. 'marker' or 'random:429,503:0.1:7:2'")
     parser.add_argument("--slow-seconds", type=float, default=30.0)
     parser.add_argument("--retry-after", type=float, default=0.1)
     parser.add_argument("--model", default=MODEL)
-    args = parser.parse_args(argv)
-    server = StubServer(
-        args.port,
-        delay=args.delay,
-        faults=args.faults,
-        slow_seconds=args.slow_seconds,
-        retry_after=args.retry_after,
-        model=args.model,
-    )
-    asyncio.run(_serve(server))
+    return parser
+
+
+def server_options(args: argparse.Namespace) -> dict:
+    """:class:`StubServer` keyword arguments from :func:`arg_parser`'s options."""
+    return {
+        "delay": args.delay,
+        "faults": args.faults,
+        "slow_seconds": args.slow_seconds,
+        "retry_after": args.retry_after,
+        "model": args.model,
+    }
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = arg_parser().parse_args(argv)
+    asyncio.run(_serve(StubServer(args.port, **server_options(args))))
     return 0
 
 
