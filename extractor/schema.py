@@ -6,7 +6,9 @@ Three layers, each a pydantic v2 model:
 * :class:`PaperSummary` is what the model fills for a paper. Its field descriptions are
   sent to the model as the instructions for each field, so they are kept short and exact.
 * :class:`Record` is one line of output: the paper, its summary (or ``None``), the
-  provenance of the answer and an ``error`` that is ``None`` when all went well.
+  provenance of the answer and an ``error`` that is ``None`` when all went well;
+  ``origin`` says per field whether the value came from the rules or the model, and
+  ``summary_source`` whether the summary is the model's sentence or the abstract's.
 
 Example:
     >>> from extractor.schema import ClaimedGain
@@ -30,11 +32,14 @@ __all__ = [
     "ErrorInfo",
     "Link",
     "LinkKind",
+    "Origin",
     "Paper",
     "PaperSummary",
     "Provenance",
     "Record",
     "Source",
+    "SummaryAnswer",
+    "SummarySource",
 ]
 
 
@@ -62,6 +67,12 @@ class Paper(BaseModel):
     truncated: bool = False
 
 
+#: Bounds sent in the schema, so a grammar-enforcing server cannot ramble past them.
+MAX_GAINS = 8
+SUMMARY_MAX_CHARS = 320
+SUMMARY_HELP = "One plain English sentence of 10 to 40 words saying what the paper does and finds."
+
+
 class Contribution(str, Enum):
     """The kind of contribution a paper makes."""
 
@@ -77,35 +88,45 @@ class Contribution(str, Enum):
 class ClaimedGain(BaseModel):
     """One quantitative improvement the abstract claims."""
 
-    metric: str = Field(description="What is measured, e.g. 'accuracy', 'training speed'.")
-    value: str = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.")
+    metric: str = Field(description="What is measured, e.g. 'accuracy', 'training speed'.", json_schema_extra={"maxLength": 80})
+    value: str = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.", json_schema_extra={"maxLength": 40})
     magnitude: float | None = Field(
         default=None, description="The number alone as a float, e.g. 4.5; null if none."
     )
     unit: str | None = Field(default=None, description="Unit such as '%', 'x', 'points'; null if none.")
     baseline: str | None = Field(default=None, description="What it is compared against; null if not said.")
     dataset: str | None = Field(default=None, description="Dataset or benchmark named for it; null if none.")
-    evidence: str = Field(description="The clause of the abstract stating it, copied verbatim.")
+    evidence: str = Field(description="The clause of the abstract stating it, copied verbatim.", json_schema_extra={"maxLength": 400})
 
 
 class PaperSummary(BaseModel):
     """What a paper addresses, proposes and claims, taken only from its abstract."""
 
-    task: str | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.")
-    method: str | None = Field(description="What the paper proposes: one phrase copied from the abstract.")
+    task: str | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.", json_schema_extra={"maxLength": 160})
+    method: str | None = Field(description="What the paper proposes: one phrase copied from the abstract.", json_schema_extra={"maxLength": 160})
     method_name: str | None = Field(
         default=None,
         description="Name or acronym of the proposed method exactly as written (e.g. 'SlowFast'); null if unnamed.",
+        json_schema_extra={"maxLength": 80},
     )
     claimed_gains: list[ClaimedGain] = Field(
         default_factory=list,
         description="Quantitative gains claimed in the abstract; empty if it states no numbers.",
+        json_schema_extra={"maxItems": MAX_GAINS},
     )
     code_link: str | None = Field(
-        default=None, description="A URL to code that occurs in the abstract; null if none."
+        default=None, description="A URL to code that occurs in the abstract; null if none.",
+        json_schema_extra={"maxLength": 300},
     )
     contribution: Contribution = Field(description="The main kind of contribution.")
-    summary: str = Field(description="One sentence of at most 40 words saying what the paper does.")
+    summary: str = Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})
+
+
+class SummaryAnswer(BaseModel):
+    """What the model is asked when the rules give the other fields (policy ``rules-first``)."""
+
+    contribution: Contribution = Field(description="The main kind of contribution.")
+    summary: str = Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})
 
 
 class LinkKind(str, Enum):
@@ -128,6 +149,10 @@ class Link(BaseModel):
 
 
 CodeStatus = Literal["linked", "promised", "none"]
+#: Where a value came from: the rules (:mod:`extractor.rules`, the link finder) or the model.
+Origin = Literal["rule", "model"]
+#: Where a summary came from: the model (it passed the gate) or the abstract itself.
+SummarySource = Literal["model", "extractive"]
 
 
 class Dropped(BaseModel):
@@ -179,6 +204,8 @@ class Record(BaseModel):
     code_status: CodeStatus = "none"
     grounding: dict[str, str] = Field(default_factory=dict)
     dropped: list[Dropped] = Field(default_factory=list)
+    origin: dict[str, Origin] = Field(default_factory=dict)
+    summary_source: SummarySource | None = None
     provenance: Provenance | None = None
     error: ErrorInfo | None = None
 

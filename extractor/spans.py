@@ -18,7 +18,8 @@ makes the choice cheap (a few tokens instead of free text):
 
 Each list is capped (:data:`MAX_CHOICES`) so large enums cannot break cloud endpoints;
 ``"none"`` is always a choice where a value may be absent. Summary, contribution and the
-metric stay free text (they are the model's own words, not facts to check).
+metric stay free text, bounded in length; a metric is then grounded like every value
+(:func:`extractor.grounding.ground` clears one that is not in the abstract).
 
 Example:
     >>> c = candidates("EVE: Encoder-Free Vision-Language Models",
@@ -37,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from .schema import ClaimedGain, Contribution, PaperSummary
+from .schema import MAX_GAINS, SUMMARY_HELP, SUMMARY_MAX_CHARS, ClaimedGain, Contribution, PaperSummary
 
 __all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]
 
@@ -191,7 +192,7 @@ def choice_model(c: Candidates) -> type[BaseModel]:
     this paper's spans."""
     gain = create_model(
         "GainChoice",
-        metric=(str, Field(description="What is measured, e.g. 'accuracy', 'speed'.")),
+        metric=(str, Field(description="What is measured, e.g. 'accuracy', 'speed'.", json_schema_extra={"maxLength": 60})),
         value=(_choice([n.text for n in c.numbers], optional=False), Field(description="The number, as written.")),
         dataset=(_choice(c.names, optional=True), Field(description="Dataset or benchmark; 'none' if not named.")),
     )
@@ -202,9 +203,9 @@ def choice_model(c: Candidates) -> type[BaseModel]:
         method=(_choice(c.phrases, optional=True), Field(description="What the paper proposes.")),
         method_name=(_choice(c.names, optional=True), Field(description="Name of the proposed method; 'none' if unnamed.")),
         claimed_gains=(list[gain] if c.numbers else list[None], Field(default_factory=list,  # type: ignore[valid-type]
-                       description="Quantitative gains claimed; empty if none.")),
+                       description="Quantitative gains claimed; empty if none.", json_schema_extra={"maxItems": MAX_GAINS})),
         contribution=(Contribution, Field(description="The main kind of contribution.")),
-        summary=(str, Field(description="One sentence of at most 40 words saying what the paper does.")),
+        summary=(str, Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})),
     )
 
 

@@ -1,0 +1,104 @@
+"""The one-line summary: a gate for the model's sentence, and an extractive fallback.
+
+A summary is half of what a reader takes from a record, and a small model often writes
+debris ("A123486789", "{{#1}}", "1.0") instead of a sentence. :func:`summary_problem`
+says why a summary is not usable; :func:`extractive_summary` builds one from the
+abstract itself. The extractor asks the model once more with the reason, then falls
+back to the extractive summary, so no record carries a junk summary.
+
+A usable summary (:func:`summary_problem` returns None) has
+
+* between :data:`MIN_WORDS` and :data:`MAX_WORDS` words;
+* mostly words: at least 80% of its tokens hold a letter, and no template or markup
+  debris (``{{``, ``<|``, ``[[``, ``\\``` ``, ``</``, ``{"``);
+* at least two content words (4+ letters, not stopwords) that also occur in the
+  abstract, so it is about this paper;
+* more than the title: at least two content words that the title does not have.
+
+Example:
+    >>> summary_problem("1.0", "A Title", "We propose a method.")
+    'it has 1 words; write one sentence of 8 to 60 words'
+    >>> extractive_summary("Video models are slow. We propose a multigrid method that trains them 4.5x faster.")
+    'We propose a multigrid method that trains them 4.5x faster.'
+"""
+
+from __future__ import annotations
+
+import re
+
+from .listings import sentences
+
+__all__ = ["MAX_EXTRACTIVE_WORDS", "MAX_WORDS", "MIN_WORDS", "extractive_summary", "summary_problem"]
+
+MIN_WORDS = 8
+MAX_WORDS = 60
+#: An extractive summary is cut at a clause boundary to at most this many words.
+MAX_EXTRACTIVE_WORDS = 40
+
+_DEBRIS = re.compile(r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b")
+_WORDISH = re.compile(r"[A-Za-z]")
+_CONTENT = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+_STOP = frozenset(
+    """this that these those with from into over under than then their there they them which where when
+    what while paper work study propose proposes proposed present presents introduce introduces method
+    approach model models results show shows also such more most very many some each both have been being
+    were will would could should using used based""".split()
+)
+_CONTRIBUTION = re.compile(
+    r"\b(?:we|this\s+(?:paper|work|article|study))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design|"
+    r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
+    re.I,
+)
+_CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.casefold() for w in _CONTENT.findall(text)} - _STOP
+
+
+def summary_problem(summary: str | None, title: str, abstract: str) -> str | None:
+    """Why ``summary`` is not a usable one-line summary of this paper, or None when it is.
+
+    The reason is phrased for the model, which is asked again with it.
+    """
+    text = " ".join((summary or "").split())
+    words = text.split()
+    if not (MIN_WORDS <= len(words) <= MAX_WORDS):
+        return f"it has {len(words)} words; write one sentence of {MIN_WORDS} to {MAX_WORDS} words"
+    if _DEBRIS.search(text):
+        return "it holds template or markup debris; write plain English words"
+    if sum(1 for w in words if _WORDISH.search(w)) < 0.8 * len(words):
+        return "it is mostly numbers or symbols; write plain English words"
+    if len(_content_words(text) & _content_words(abstract)) < 2:
+        return "it does not talk about this abstract; say what this paper does, in its own terms"
+    title_words, own = _content_words(title), _content_words(text)
+    if title_words and len(own - title_words) < 2:
+        return "it only repeats the title; say what the paper does and finds"
+    return None
+
+
+def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:
+    """``sentence`` whole when short enough, else cut at the last clause boundary that
+    keeps at most ``limit`` words (at ``limit`` words when there is none)."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return sentence
+    head = " ".join(words[:limit])
+    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(head) if len(head[: m.start()].split()) >= MIN_WORDS]
+    head = head[: cuts[-1]] if cuts else head
+    return head.rstrip(" ,;:-–—") + " …"
+
+
+def extractive_summary(abstract: str, title: str = "") -> str:
+    """A summary taken from the abstract: its contribution sentence ("we propose /
+    introduce / present ...", "this paper studies ..."), else its first sentence, cut at
+    a clause boundary to at most :data:`MAX_EXTRACTIVE_WORDS` words. The first of these
+    that passes :func:`summary_problem` wins (so it is not the title again, nor a
+    fragment); when none does, two sentences are joined."""
+    sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
+    ranked = [s for s in sents if _CONTRIBUTION.search(s)] + sents
+    for sentence in ranked:
+        cut = _cut(sentence)
+        if summary_problem(cut, title, abstract) is None:
+            return cut
+    return _cut(" ".join(ranked[:2]))
