@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["asummarize", "extract_many", "open_extractor", "summarize"], ".api"),
     **dict.fromkeys(["BatchOptions", "BatchStats", "run_batch"], ".batch"),
+    "digest": ".digests",
     **dict.fromkeys(
         ["ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "LocalServerError"],
         ".errors",
@@ -45,6 +46,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from .api import asummarize, extract_many, open_extractor, summarize
     from .batch import BatchOptions, BatchStats, run_batch
+    from .digests import digest
     from .errors import (
         ConfigError,
         EndpointError,
@@ -80,6 +82,7 @@ __all__ = [
     "Source",
     "__version__",
     "asummarize",
+    "digest",
     "extract_many",
     "load_settings",
     "open_extractor",

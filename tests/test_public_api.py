@@ -14,7 +14,7 @@ def test_public_names() -> None:
             "BatchOptions", "BatchStats", "ClaimedGain", "ConfigError", "Contribution", "EndpointError",
             "ErrorInfo", "Extractor", "ExtractorError", "FatalEndpointError", "InputError", "Link",
             "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "Settings", "Source",
-            "__version__", "asummarize", "extract_many", "load_settings", "open_extractor", "read_papers",
+            "__version__", "asummarize", "digest", "extract_many", "load_settings", "open_extractor", "read_papers",
             "run_batch", "summarize",
         ]
     )  # fmt: skip

@@ -1,0 +1,316 @@
+/* The digest's cards: drawn from the JSON in #digest-data, a page at a time.
+   Every value goes through textContent; only http(s) URLs become links. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("digest-data").textContent);
+  var cards = data.cards, failed = data.failed, pageSize = data.pageSize, labels = data.labels;
+  var STATUS = { linked: "code linked", promised: "code promised", none: "no code" };
+  var SORTS = ["order", "title", "gains"];
+  var $ = function (id) { return document.getElementById(id); };
+  var controls = { q: $("q"), kind: $("kind"), code: $("code"), nums: $("nums"), sort: $("sort") };
+  var state = {};
+  var orders = {};
+  var lastHash = null;
+
+  cards.forEach(function (c) {
+    c.hay = [c.title, c.task, c.method, c.name, c.summary].filter(Boolean).join("\n").toLowerCase();
+  });
+
+  /* ---- small DOM helpers: text only, never markup ---- */
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function add(parent, child) { parent.appendChild(child); return child; }
+  function addAll(parent, children) {  /* separated by spaces, so copied text reads well */
+    children.forEach(function (child, i) {
+      if (i) parent.appendChild(document.createTextNode(" "));
+      parent.appendChild(child);
+    });
+    return parent;
+  }
+  function isHttp(url) { return typeof url === "string" && /^https?:\/\/[^\s"<>]+$/i.test(url); }
+  function link(href, text, cls) {
+    if (!isHttp(href)) return el("span", (cls ? cls + " " : "") + "nolink", text);
+    var a = el("a", cls, text);
+    a.href = href;
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+  function shortUrl(url) {
+    var s = url.replace(/^https?:\/\//i, "").replace(/\/$/, "");
+    return s.length > 60 ? s.slice(0, 59) + "…" : s;
+  }
+
+  /* ---- one card ---- */
+  function originTag(card, key) {
+    var origin = card.origin && card.origin[key];
+    if (!origin) return null;
+    var tag = el("span", "origin", origin);
+    tag.title = origin === "rule" ? "found by rules in the text, without the model" : "given by the model";
+    return tag;
+  }
+  function field(parent, label, value, card, key) {
+    if (!value) return;
+    var tag = originTag(card, key);
+    addAll(add(parent, el("p", "field")), [el("span", "label", label), el("span", "value", value)].concat(tag ? [tag] : []));
+  }
+  function badges(c) {
+    var box = el("div", "badges");
+    if (c.name) {
+      var name = add(box, el("span", "badge name", c.name));
+      name.title = "method name";
+      var tag = originTag(c, "method_name");
+      if (tag) add(box, tag);
+    }
+    add(box, el("span", "badge kind", labels[c.kind] || c.kind));
+    add(box, el("span", "badge status status-" + c.status, STATUS[c.status] || c.status));
+    if (c.truncated) add(box, el("span", "badge warn", "abstract cut off")).title = "the abstract looks cut off mid-sentence";
+    return box;
+  }
+  function summary(c) {
+    var p = el("p", "summary");
+    var tag = originTag(c, "summary");
+    if (c.ssrc === "extractive") {
+      p.className += " extractive";
+      tag = el("span", "origin", "extractive");
+      tag.title = "a sentence of the abstract: the model's summary did not pass the check";
+    }
+    return addAll(p, [document.createTextNode(c.summary)].concat(tag ? [tag] : []));
+  }
+  function gainsTable(c) {
+    var wrap = el("div", "gains");
+    var table = add(wrap, el("table"));
+    add(table, el("caption", null, "Claimed gains"));
+    var head = add(add(table, el("thead")), el("tr"));
+    ["value", "metric", "baseline", "dataset", ""].forEach(function (h) { add(head, el("th", null, h)).scope = "col"; });
+    var body = add(table, el("tbody"));
+    c.gains.forEach(function (g, i) {
+      var tr = add(body, el("tr"));
+      add(tr, el("td", "value", g.value));
+      add(tr, el("td", null, g.metric));
+      add(tr, el("td", null, g.baseline || "–"));
+      add(tr, el("td", null, g.dataset || "–"));
+      var button = add(add(tr, el("td")), el("button", "evidence", "evidence"));
+      button.type = "button";
+      button.title = g.evidence;
+      button.setAttribute("data-gain", String(i));
+      button.setAttribute("aria-label", "show the evidence of " + g.value + " in the abstract");
+    });
+    return wrap;
+  }
+  function linksRow(c) {
+    var row = el("div", "links");
+    if (c.code) {
+      var code = add(row, link(c.code.href, c.code.href ? "Code ↗" : c.code.text, "button code"));
+      code.title = c.code.text;
+    }
+    c.links.forEach(function (l) {
+      addAll(add(row, el("span", "link")), [el("span", "kind", l.kind), link(l.href, shortUrl(l.text))]);
+    });
+    return row;
+  }
+  function dropped(c) {
+    var details = el("details", "dropped");
+    var n = c.dropped.length;
+    add(details, el("summary", null, n + (n > 1 ? " values" : " value") + " dropped by grounding"));
+    var list = add(details, el("ul"));
+    c.dropped.forEach(function (d) {
+      addAll(add(list, el("li")), [el("span", "label", d.field), el("span", "value", d.value), el("span", "reason", "— " + d.reason)]);
+    });
+    return details;
+  }
+  function abstract(c) {
+    var details = el("details", "abstract");
+    add(details, el("summary", null, c.gains.length ? "Abstract (evidence highlighted)" : "Abstract"));
+    var p = add(details, el("p"));
+    var spans = [];
+    c.gains.forEach(function (g, i) { if (g.span) spans.push({ s: g.span[0], e: g.span[1], gains: [i] }); });
+    spans.sort(function (a, b) { return a.s - b.s || b.e - a.e; });
+    var merged = [];
+    spans.forEach(function (x) {
+      var last = merged[merged.length - 1];
+      if (last && x.s < last.e) { last.e = Math.max(last.e, x.e); last.gains = last.gains.concat(x.gains); }
+      else merged.push(x);
+    });
+    var pos = 0, text = c.abstract;
+    merged.forEach(function (m) {
+      add(p, document.createTextNode(text.slice(pos, m.s)));
+      add(p, el("mark", null, text.slice(m.s, m.e))).setAttribute("data-gains", m.gains.join(" "));
+      pos = m.e;
+    });
+    add(p, document.createTextNode(text.slice(pos)));
+    return details;
+  }
+  function renderCard(c) {
+    var card = el("article", "card");
+    card.tabIndex = -1;
+    card.setAttribute("data-n", String(c.n));
+    add(add(card, el("h3", "title")), link(c.href, c.title));
+    add(card, badges(c));
+    field(card, "Task", c.task, c, "task");
+    field(card, "Method", c.method, c, "method");
+    if (c.summary) add(card, summary(c));
+    if (c.gains.length) add(card, gainsTable(c));
+    if (c.code || c.links.length) add(card, linksRow(c));
+    if (c.dropped.length) add(card, dropped(c));
+    add(card, abstract(c));
+    return card;
+  }
+  function showEvidence(card, gain) {
+    var details = card.querySelector("details.abstract");
+    details.open = true;
+    Array.prototype.forEach.call(details.querySelectorAll("mark.active"), function (m) { m.classList.remove("active"); });
+    var mark = details.querySelector('mark[data-gains~="' + gain + '"]');
+    var note = details.querySelector(".note");
+    if (note) note.remove();
+    if (mark) {
+      mark.classList.add("active");
+      mark.scrollIntoView({ block: "nearest" });
+    } else {
+      var c = cards[Number(card.getAttribute("data-n"))];
+      add(details, el("p", "note", "Not found verbatim in the abstract: “" + c.gains[gain].evidence + "”"));
+    }
+  }
+
+  /* ---- which cards, in which order ---- */
+  function ordered(sort) {
+    if (!orders[sort]) {
+      var list = cards.slice();
+      if (sort === "title") {
+        var collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+        list.sort(function (a, b) { return collator.compare(a.title, b.title) || a.n - b.n; });
+      } else if (sort === "gains") {
+        list.sort(function (a, b) { return b.gains.length - a.gains.length || a.n - b.n; });
+      }
+      orders[sort] = list;
+    }
+    return orders[sort];
+  }
+  function matching() {
+    var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+    return ordered(state.sort).filter(function (c) {
+      if (state.kind && c.kind !== state.kind) return false;
+      if (state.code && c.status !== state.code) return false;
+      if (state.nums && !c.gains.length) return false;
+      for (var i = 0; i < words.length; i++) if (c.hay.indexOf(words[i]) < 0) return false;
+      return true;
+    });
+  }
+  function render() {
+    var list = matching();
+    var pages = Math.max(1, Math.ceil(list.length / pageSize));
+    state.page = Math.min(Math.max(1, state.page), pages);
+    var start = (state.page - 1) * pageSize;
+    var shown = list.slice(start, start + pageSize);
+    var fragment = document.createDocumentFragment();
+    shown.forEach(function (c) { fragment.appendChild(renderCard(c)); });
+    $("cards").replaceChildren(fragment);
+    var what = list.length === cards.length ? cards.length + " papers" : list.length + " of " + cards.length + " papers match";
+    $("status").textContent = list.length ? what + (pages > 1 ? " · showing " + (start + 1) + "–" + (start + shown.length) : "")
+      : "No paper matches: clear the search or a filter.";
+    $("pager").hidden = pages < 2;
+    $("prev").disabled = state.page <= 1;
+    $("next").disabled = state.page >= pages;
+    $("pageinfo").textContent = "page " + state.page + " of " + pages;
+  }
+
+  /* ---- state <-> controls <-> URL fragment ---- */
+  function allowed(select, value) {
+    return Array.prototype.some.call(select.options, function (o) { return o.value === value; }) ? value : "";
+  }
+  function readHash() {
+    var p = new URLSearchParams(location.hash.slice(1));
+    state = {
+      q: p.get("q") || "",
+      kind: allowed(controls.kind, p.get("kind") || ""),
+      code: allowed(controls.code, p.get("code") || ""),
+      nums: p.get("nums") === "1",
+      sort: SORTS.indexOf(p.get("sort")) >= 0 ? p.get("sort") : "order",
+      page: parseInt(p.get("page"), 10) || 1,
+    };
+    controls.q.value = state.q;
+    controls.kind.value = state.kind;
+    controls.code.value = state.code;
+    controls.nums.checked = state.nums;
+    controls.sort.value = state.sort;
+  }
+  function writeHash() {
+    var p = new URLSearchParams();
+    if (state.q) p.set("q", state.q);
+    if (state.kind) p.set("kind", state.kind);
+    if (state.code) p.set("code", state.code);
+    if (state.nums) p.set("nums", "1");
+    if (state.sort !== "order") p.set("sort", state.sort);
+    if (state.page > 1) p.set("page", String(state.page));
+    lastHash = "#" + p.toString();
+    location.replace(lastHash);
+  }
+  function fromControls() {
+    state = { q: controls.q.value, kind: controls.kind.value, code: controls.code.value,
+              nums: controls.nums.checked, sort: controls.sort.value, page: 1 };
+    render();
+    writeHash();
+  }
+  function turn(delta) {
+    state.page += delta;
+    render();
+    writeHash();
+    $("controls").scrollIntoView({ block: "start" });
+  }
+
+  /* ---- events ---- */
+  var typing = null;
+  controls.q.addEventListener("input", function () {
+    clearTimeout(typing);
+    typing = setTimeout(fromControls, cards.length > 2000 ? 150 : 40);
+  });
+  ["kind", "code", "nums", "sort"].forEach(function (name) { controls[name].addEventListener("change", fromControls); });
+  $("controls").addEventListener("submit", function (e) { e.preventDefault(); });
+  $("prev").addEventListener("click", function () { turn(-1); });
+  $("next").addEventListener("click", function () { turn(1); });
+  $("cards").addEventListener("click", function (e) {
+    var button = e.target.closest("button.evidence");
+    if (button) showEvidence(button.closest("article"), Number(button.getAttribute("data-gain")));
+  });
+  window.addEventListener("hashchange", function () {
+    if (location.hash === lastHash) return;
+    readHash();
+    render();
+  });
+  document.addEventListener("keydown", function (e) {
+    var inField = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
+    if (e.key === "Escape" && e.target === controls.q && controls.q.value) {
+      controls.q.value = "";
+      fromControls();
+    } else if (!inField && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      if (e.key === "/") { e.preventDefault(); controls.q.focus(); }
+      else if (e.key === "j" || e.key === "k") moveFocus(e.key === "j" ? 1 : -1);
+    }
+  });
+  function moveFocus(delta) {
+    var all = Array.prototype.slice.call($("cards").children);
+    var at = all.indexOf(document.activeElement.closest ? document.activeElement.closest("article") : null);
+    var next = all[Math.min(Math.max(at + delta, 0), all.length - 1)];
+    if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function renderFailed() {
+    var list = $("failed");
+    if (!list) return;
+    var fragment = document.createDocumentFragment();
+    failed.forEach(function (f) {
+      var parts = [el("span", "badge error", f.kind), link(f.href, f.title)];
+      if (f.message) parts.push(el("span", "reason", "— " + f.message));
+      addAll(add(fragment, el("li")), parts);
+    });
+    list.appendChild(fragment);
+  }
+
+  readHash();
+  render();
+  renderFailed();
+  document.documentElement.setAttribute("data-ready", "1");
+})();
