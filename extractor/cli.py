@@ -119,6 +119,8 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
 @click.option("--stats-json", type=click.Path(path_type=Path), help="Also write the closing summary as JSON.")
+@click.option("--digest", "digest_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="At the end, also write a digest of OUTPUT: a page (.html) or Markdown (.md).")  # fmt: skip
 @endpoint_options
 def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     """Extract every paper in INPUTS (files, folders or - for stdin) into OUTPUT.
@@ -131,6 +133,7 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
       extractor run seeds/ -o results.jsonl --limit 5
     """
     from .batch import BatchOptions, run_batch
+    from .output import output_format_for
 
     options = BatchOptions(
         input_format=kwargs.pop("input_format"),
@@ -142,11 +145,16 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
         verbose=kwargs.pop("verbose"),
     )
     stats_json = kwargs.pop("stats_json")
+    digest_path = kwargs.pop("digest_path")
+    if digest_path and output_format_for(output, options.output_format) != "jsonl":
+        raise click.UsageError("--digest reads the records back: write them as JSONL (-o results.jsonl)")
     settings = _settings(kwargs)
     stats = run_batch(list(inputs), output, settings, options, on_input_error=_input_error, announce=_err)
     _err(stats.summary())
     if stats_json:
         stats_json.write_text(json.dumps(stats.to_dict(), indent=2))
+    if digest_path and output.exists():
+        _write_digest([output], digest_path)
     if stats.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if stats.stopped_by:
@@ -154,6 +162,37 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     if stats.read == 0 and stats.input_errors:
         sys.exit(EXIT_NO_INPUT)
     sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+
+
+def _write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> None:
+    from .digests import digest_files
+
+    summary = digest_files(records, output, title=title, fmt=fmt, on_error=_input_error)
+    _err(f"wrote {output}: {summary.papers} records, {summary.unique} papers, {summary.failed} failed")
+
+
+@main.command("digest")
+@click.argument("records", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="digest.html (one self-contained page) or digest.md (Markdown).")  # fmt: skip
+@click.option("--format", "digest_format", type=click.Choice(["html", "md"]), help="Format (default: by -o extension).")
+@click.option("--title", help="Title of the digest (default: Paper digest · DATE).")
+def digest_command(records: tuple[Path, ...], output: Path, digest_format: str | None, title: str | None) -> None:
+    """Write a digest of RECORDS (JSONL files of `extractor run`) to OUTPUT, to read
+    rather than parse: counts and charts, then one card per paper with its gains and
+    their evidence, code and links; search, filters and sorting; failed papers apart.
+    The HTML page is one file that needs no network; .md gives Markdown for email,
+    Slack or a GitHub issue. A paper in several files is shown once.
+
+    \b
+    Example:
+      extractor digest results.jsonl -o digest.html
+    """
+    try:
+        _write_digest(list(records), output, title, digest_format)
+    except InputError as exc:
+        _input_error(exc)
+        sys.exit(EXIT_NO_INPUT)
 
 
 @main.command()
