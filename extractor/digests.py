@@ -41,7 +41,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import ValidationError, create_model
 
 from .errors import InputError
-from .schema import Contribution, Record
+from .schema import ClaimedGain, Contribution, Record
 
 __all__ = [
     "DigestFormat",
@@ -243,10 +243,12 @@ def evidence_span(abstract: str, evidence: str) -> list[int] | None:
         start = abstract.lower().find(evidence.lower())
     if start >= 0:
         return [start, start + len(evidence)]
+    if len(evidence) > len(abstract):
+        return None
     from rapidfuzz import fuzz
 
     found = fuzz.partial_ratio_alignment(evidence, abstract, score_cutoff=90)
-    return [found.dest_start, found.dest_end] if found and len(evidence) <= len(abstract) else None
+    return [found.dest_start, found.dest_end] if found else None
 
 
 def _card(index: int, rec: Record) -> dict[str, Any]:
@@ -256,7 +258,6 @@ def _card(index: int, rec: Record) -> dict[str, Any]:
     code = ex.code_link
     return {
         "n": index,
-        "id": rec.id,
         "title": rec.title,
         "href": arxiv_href(rec.id),
         "kind": ex.contribution.value,
@@ -272,23 +273,22 @@ def _card(index: int, rec: Record) -> dict[str, Any]:
         "links": [_link(link.url, link.kind.value) for link in rec.links if link.url != code],
         "dropped": [d.model_dump() for d in rec.dropped],
         "truncated": rec.truncated,
-        "model": rec.provenance.model if rec.provenance else None,
         "abstract": rec.abstract,
     }
 
 
-def _gain(abstract: str, gain: Any) -> dict[str, Any]:
+def _gain(abstract: str, gain: ClaimedGain) -> dict[str, Any]:
     fields = gain.model_dump(include={"value", "metric", "baseline", "dataset", "evidence"})
     return {**fields, "span": evidence_span(abstract, gain.evidence)}
 
 
 def _link(url: str, kind: str) -> dict[str, Any]:
-    return {"text": url, "href": safe_href(url), "kind": kind.replace("_", " ")}
+    short = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).rstrip("/")
+    return {"text": url, "label": _shorten(short, 60), "href": safe_href(url), "kind": kind.replace("_", " ")}
 
 
 def _failed(rec: Record) -> dict[str, Any]:
     return {
-        "id": rec.id,
         "title": rec.title,
         "href": arxiv_href(rec.id),
         "kind": rec.error.kind if rec.error else "no extraction",
@@ -402,7 +402,8 @@ def _environment(kind: DigestFormat) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, mdcode=md_code, mdurl=md_url, kind_label=lambda k: KIND_LABELS[Contribution(k)])
+    env.filters.update(md=md_escape, mdcode=md_code, mdurl=md_url, code_label=CODE_LABELS.get,
+                       kind_label=lambda k: KIND_LABELS[Contribution(k)])
     return env
 
 

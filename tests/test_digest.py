@@ -187,6 +187,15 @@ def test_counts_and_charts_are_drawn_up_front(page_file: Path) -> None:
     assert "model smollm2-135m · prompt v1" in html
 
 
+def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Path) -> None:
+    old = make_record(0).model_dump(mode="json")
+    for newer in ("summary_source", "origin"):
+        old.pop(newer, None)
+    dg.digest([old], tmp_path / "old.html")
+    html = (tmp_path / "old.html").read_text()
+    assert "<dt>papers</dt><dd>1</dd>" in html and "summaries: model" not in html
+
+
 # ---------------------------------------------------------------------------- Markdown
 
 
@@ -198,7 +207,9 @@ def test_markdown_groups_papers_by_kind_with_counts_gains_and_code(tmp_path: Pat
     headings = re.findall(r"^## (.+)$", md, re.MULTILINE)
     assert headings == ["Methods (3)", "Datasets and benchmarks (4)", "Surveys (2)", "Analyses (2)", "Failed (1)"]
     entry = "- **[Paper 0: Video Model Training Made Fast](https://arxiv.org/abs/2401.00000)** · `Multigrid0`"
-    assert entry + " · [code](https://github.com/example/multigrid) · linked" in md
+    assert entry + " · [code](https://github.com/example/multigrid)\n" in md
+    assert "  - Links: project page [example.github.io/multigrid](https://example.github.io/multigrid)" in md
+    assert "(https://arxiv.org/abs/2401.00008)** · `Multigrid8` · no code\n" in md
     assert "  - Gains: **4.5x** training speed vs the baseline on Kinetics-400; **0.8%** accuracy" in md
     assert "  - Summary: Paper 4 trains video models faster with a multigrid schedule. *(extractive)*" in md
     assert "- Failed paper 0 — timeout: no answer in 120 s" in md
@@ -469,6 +480,7 @@ def test_pages_of_fifty_and_the_page_in_the_fragment(tmp_path: Path, open_page: 
 
 def test_phone_width_dark_theme_and_screenshots(open_page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / ".gitignore").write_text("*\n")  # for a human to look at, never committed
     wide = open_page(viewport={"width": 1200, "height": 1400})
     wide.page.screenshot(path=str(ARTIFACTS / "digest.png"))
     phone = open_page(viewport={"width": 390, "height": 844}, color_scheme="dark", device_scale_factor=2)
@@ -485,3 +497,15 @@ def test_extractor_digest_is_the_function_whatever_was_imported_first(tmp_path: 
 
     summary = extractor.digest([make_record(0)], tmp_path / "d.md")
     assert summary.unique == 1 and (tmp_path / "d.md").read_text().startswith("# Paper digest · ")
+
+
+def test_benchmark_prints_its_table(tmp_path: Path) -> None:
+    """benchmarks/digest.py runs end to end (timings are never asserted: the machine is shared)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "digest.py"), "--sizes", "40"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("| records | `extractor digest` (CLI, from JSONL) |")
+    assert re.search(r"^\| 40 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ MB \| [\d.]+ MB \| ", result.stdout, re.MULTILINE)

@@ -39,10 +39,6 @@
     a.rel = "noopener noreferrer";
     return a;
   }
-  function shortUrl(url) {
-    var s = url.replace(/^https?:\/\//i, "").replace(/\/$/, "");
-    return s.length > 60 ? s.slice(0, 59) + "…" : s;
-  }
 
   /* ---- one card ---- */
   function originTag(card, key) {
@@ -103,13 +99,12 @@
   }
   function linksRow(c) {
     var row = el("div", "links");
-    if (c.code) {
-      var code = add(row, link(c.code.href, c.code.href ? "Code ↗" : c.code.text, "button code"));
-      code.title = c.code.text;
+    function item(kind, href, text) {
+      addAll(add(row, el("span", "link")), [el("span", "kind", kind), link(href, text)]);
     }
-    c.links.forEach(function (l) {
-      addAll(add(row, el("span", "link")), [el("span", "kind", l.kind), link(l.href, shortUrl(l.text))]);
-    });
+    if (c.code && c.code.href) add(row, link(c.code.href, "Code ↗", "button code")).title = c.code.text;
+    else if (c.code) item("code", null, c.code.text);  /* not an http(s) URL: text only */
+    c.links.forEach(function (l) { item(l.kind, l.href, l.label); });
     return row;
   }
   function dropped(c) {
