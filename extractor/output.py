@@ -7,16 +7,25 @@ file is also ``fsync``-ed every few seconds and on close. Opening an existing ou
 
 * a torn last line (left by a SIGKILL mid-write: no final newline, or a CSV row cut
   inside a quoted field) is cut off — the file is truncated, not rewritten;
-* records that carry an ``error``, and repeats of an id already in the file, are removed
-  (the file is rewritten to a temporary file and atomically renamed over the old one) so
-  the run retries exactly the failed papers and no paper is ever in the file twice;
-* the ids of the remaining records are returned in ``done`` so the runner skips them.
+* a paper with several records (a failed record and its retry, left by a run that was
+  killed before it closed the file) keeps one: its last success, else its last failure.
+  The others are removed (the file is rewritten to a temporary file and atomically
+  renamed over the old one), so no paper is ever in the file twice;
+* the ids of the successful records are returned in ``done`` so the runner skips them;
+  those of the failed ones in ``failed``: the runner retries them, and a failed record
+  stays in the file until a newer record of the same paper replaces it (also when a
+  ``--limit`` or a stop leaves it unretried). On :meth:`RecordWriter.close`, the records
+  replaced in this run are removed the same way.
 
 A file that is not a record file (say, the input listing given as ``-o`` by mistake) is
-never touched: opening it raises :class:`~extractor.errors.InputError`.
+never touched: opening it raises :class:`~extractor.errors.InputError`. So does a path
+that cannot hold records (a directory, a device such as ``/dev/full``, a place without
+write permission, a full disk), before any paper is extracted; a write that fails later
+(the disk filled up mid-run) raises it too, naming the path.
 
-Within one writer, :meth:`RecordWriter.write` refuses an id it has already written, so a
-paper can not end up in the file twice whatever the caller does; and the file is locked
+Within one writer, :meth:`RecordWriter.write` refuses an id it has already written (or
+whose success the file holds), so a paper can not end up in the file twice whatever the
+caller does; and the file is locked
 (``flock``) while a writer has it open, so a second run started on the same output by
 mistake stops with an error instead of writing the same papers again.
 
@@ -31,6 +40,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -123,20 +133,20 @@ class _Row:
 class RecordWriter:
     """Append records to ``path``; see the module docstring for what resuming does.
 
-    ``done`` holds the ids already in the file (successful records only);
-    ``repaired_bytes`` the size of a torn tail that was cut; ``removed_failed`` and
-    ``removed_duplicates`` what resuming dropped."""
+    ``done`` holds the ids of the successful records in the file, ``failed`` those of
+    its failed records; ``repaired_bytes`` the size of a torn tail that was cut;
+    ``removed_duplicates`` how many superseded records resuming dropped."""
 
     def __init__(self, path: str | Path, fmt: str | None = None) -> None:
         self.path = Path(path)
         self.format: OutputFormat = output_format_for(self.path, fmt)
         self.repaired_bytes = 0
-        self.removed_failed = 0
         self.removed_duplicates = 0
         self.done: set[str] = set()
+        self.failed: set[str] = set()  # failed records in the file: retried, kept until replaced
         self._written_failed: set[str] = set()  # failed records written by this writer
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = self._open_locked()
+        self._replaced = 0  # failed records of the file that this writer wrote anew
+        self._fh: IO[bytes] = self._open_checked()
         try:
             if self.path.stat().st_size > 0 and self._resume():
                 # The file was rewritten under a new inode: lock that one, then let the old go.
@@ -148,6 +158,24 @@ class RecordWriter:
         self._last_sync = time.monotonic()
         if self.format == "csv" and os.fstat(self._fh.fileno()).st_size == 0:
             self._append(_csv_bytes(CSV_COLUMNS))
+
+    def _cannot_write(self, why: str) -> InputError:
+        return InputError(str(self.path), f"cannot write records here ({why}); give another -o")
+
+    def _open_checked(self) -> IO[bytes]:
+        """Open (and lock) the output, or say in one line why records cannot go there."""
+        if self.path.exists() and not self.path.is_file():
+            raise self._cannot_write("a directory" if self.path.is_dir() else "not a regular file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self._open_locked()
+        except OSError as exc:
+            raise self._cannot_write(exc.strerror or str(exc)) from exc
+        space = os.statvfs(fh.fileno())
+        if space.f_blocks > 0 and space.f_bavail == 0:
+            fh.close()
+            raise self._cannot_write("no space left on the device")
+        return fh
 
     def _open_locked(self) -> IO[bytes]:
         fh = self.path.open("ab")
@@ -166,19 +194,12 @@ class RecordWriter:
     def _resume(self) -> bool:
         """Read the existing file (see the module docstring); True when it was replaced."""
         rows, cut = self._scan()
-        size = self.path.stat().st_size
-        self.repaired_bytes = size - cut
-        keep: list[_Row] = []
-        for row in rows:
-            if row.id is None:
-                keep.append(row)  # CSV header
-            elif row.failed:
-                self.removed_failed += 1
-            elif row.id in self.done:
-                self.removed_duplicates += 1
-            else:
-                self.done.add(row.id)
-                keep.append(row)
+        self.repaired_bytes = self.path.stat().st_size - cut
+        keep = self._latest(rows)
+        for row in keep:
+            if row.id is not None:
+                (self.failed if row.failed else self.done).add(row.id)
+        self.removed_duplicates = len(rows) - len(keep)
         if len(keep) == len(rows):
             if self.repaired_bytes:  # only a torn tail: cut it off in place
                 with self.path.open("r+b") as fh:
@@ -186,6 +207,25 @@ class RecordWriter:
                     fh.flush()
                     os.fsync(fh.fileno())
             return False
+        self._rewrite(keep)
+        return True
+
+    @staticmethod
+    def _latest(rows: list[_Row]) -> list[_Row]:
+        """The rows to keep, in file order: per paper its last success, else its last
+        failure (and the CSV header)."""
+        chosen: dict[str, int] = {}
+        for index, row in enumerate(rows):
+            if row.id is None:
+                continue
+            previous = chosen.get(row.id)
+            if previous is None or not row.failed or rows[previous].failed:
+                chosen[row.id] = index
+        wanted = set(chosen.values())
+        return [row for index, row in enumerate(rows) if row.id is None or index in wanted]
+
+    def _rewrite(self, keep: list[_Row]) -> None:
+        """Replace the file by these rows of it: a temporary file, atomically renamed."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         with self.path.open("rb") as src, tmp.open("wb") as dst:
             for row in keep:
@@ -194,7 +234,6 @@ class RecordWriter:
             dst.flush()
             os.fsync(dst.fileno())
         os.replace(tmp, self.path)
-        return True
 
     def _scan(self) -> tuple[list[_Row], int]:
         """The complete rows of the existing file and the offset where its complete part
@@ -281,7 +320,9 @@ class RecordWriter:
 
     def write(self, record: Record) -> bool:
         """Append one record and flush it to the OS (it survives a kill of this process).
-        Returns False, writing nothing, when this id is already in the file."""
+        Returns False, writing nothing, when this id already succeeded in the file or was
+        written by this writer. A record of a paper whose failed record is in the file is
+        written after it; :meth:`close` removes the failed one."""
         if record.id in self.done or record.id in self._written_failed:
             return False
         if self.format == "csv":
@@ -289,6 +330,9 @@ class RecordWriter:
         else:
             data = (record.model_dump_json() + "\n").encode("utf-8")
         self._append(data)
+        if record.id in self.failed:
+            self.failed.discard(record.id)
+            self._replaced += 1
         if record.error is None:
             self.done.add(record.id)
         else:
@@ -296,18 +340,34 @@ class RecordWriter:
         return True
 
     def _append(self, data: bytes) -> None:
-        self._fh.write(data)
-        self._fh.flush()
-        now = time.monotonic()
-        if now - self._last_sync >= _FSYNC_EVERY_S:
-            os.fsync(self._fh.fileno())
-            self._last_sync = now
+        try:
+            self._fh.write(data)
+            self._fh.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= _FSYNC_EVERY_S:
+                os.fsync(self._fh.fileno())
+                self._last_sync = now
+        except OSError as exc:
+            raise InputError(
+                str(self.path), f"writing a record failed ({exc.strerror or exc}); finished records are kept"
+            ) from exc
 
     def close(self) -> None:
-        if not self._fh.closed:
+        """Flush and close the file; first remove the failed records that this writer's
+        records replaced, so each paper is in the file once."""
+        if self._fh.closed:
+            return
+        try:
             self._fh.flush()
             os.fsync(self._fh.fileno())
-            self._fh.close()
+            if self._replaced:
+                self._rewrite(self._latest(self._scan()[0]))
+                self._replaced = 0
+        except OSError as exc:
+            raise InputError(str(self.path), f"closing the record file failed ({exc.strerror or exc})") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                self._fh.close()
 
     def __enter__(self) -> RecordWriter:
         return self

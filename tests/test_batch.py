@@ -124,7 +124,7 @@ def _record(pid: str, *, error: str | None = None, summary: str = "s") -> Record
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_resume_drops_failed_records_and_repairs_a_torn_tail(tmp_path: Path, suffix: str) -> None:
+def test_resume_replaces_a_retried_failed_record_and_repairs_a_torn_tail(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"out{suffix}"
     with RecordWriter(out) as w:
         assert w.write(_record("a"))
@@ -135,10 +135,10 @@ def test_resume_drops_failed_records_and_repairs_a_torn_tail(tmp_path: Path, suf
     with out.open("ab") as fh:  # a SIGKILL in the middle of writing the next record
         fh.write(b'{"id": "d", "title": "Tit' if suffix == ".jsonl" else b'd,"Title d","task\nstill in')
     w = RecordWriter(out)
-    assert w.done == {"a", "c"}
-    assert w.removed_failed == 1 and w.repaired_bytes > 0
+    assert w.done == {"a", "c"} and w.failed == {"b"}
+    assert w.removed_duplicates == 0 and w.repaired_bytes > 0
     w.write(_record("b"))
-    w.close()
+    w.close()  # the failed record of b goes: its retry replaced it
     text = out.read_text(encoding="utf-8")
     assert text.endswith("\n") and len(text) < len(whole) + 2000
     if suffix == ".jsonl":
@@ -394,10 +394,9 @@ def test_a_second_writer_on_the_same_file_is_refused(tmp_path: Path) -> None:
 
 def test_a_second_writer_is_refused_also_after_a_resume_rewrote_the_file(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    with RecordWriter(out) as w:
-        w.write(_record("a", error="timeout"))
-    with RecordWriter(out) as resumed:  # drops the failed record: a new file under the old name
-        assert resumed.removed_failed == 1
+    out.write_text(_record("a", error="timeout").model_dump_json() + "\n" + _record("a").model_dump_json() + "\n")
+    with RecordWriter(out) as resumed:  # drops the replaced failed record: a new file under the old name
+        assert resumed.removed_duplicates == 1 and resumed.done == {"a"}
         with pytest.raises(InputError, match="another run"):
             RecordWriter(out)
 
