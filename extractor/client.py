@@ -17,8 +17,15 @@ by every concurrent call, re-asks and retries included) by ``60 / rpm`` seconds
 (:class:`RateLimiter`). Every request and every retry is logged on the ``extractor``
 logger (DEBUG and INFO), which ``--verbose`` shows.
 
+The mode probe (:meth:`Endpoint.probe`) goes through the same transport retries: a
+transport fault is never read as an answer about schema support. Only a well-formed
+answer (schema-valid or not) or a refusal of the request's form (HTTP 400/422..., or
+500/501 still there after the retries: llama-cpp-python's server answers 500 to
+``json_schema``) counts; a probe that meets only faults stops with what to do.
+
 Errors that retrying cannot fix raise :class:`~extractor.errors.FatalEndpointError`
-(bad key, unknown model, wrong URL: a host that refused every connection of this run)
+(bad key, unknown model, wrong URL: a host that refused every connection of this run, or
+one that keeps answering with something that is not JSON, such as a proxy's HTML page)
 so a batch stops at once instead of failing every paper; the rest raise
 :class:`~extractor.errors.EndpointError` with a short ``kind``: ``rate_limit``, ``server``,
 ``timeout``, ``connection``, ``bad_response``, ``validation``, ``length``,
@@ -146,6 +153,37 @@ def _refused(exc: BaseException) -> bool:
     return cause is not None and any(c.__name__ == "ConnectError" for c in type(cause).__mro__)
 
 
+class _NotJSON(Exception):
+    """A 2xx response that is not JSON (an HTML page from a proxy, a web server on that
+    port): raised by the response hook, so the SDK reports it as a connection error
+    whose cause is this."""
+
+    def __init__(self, host: str, content_type: str, body: bytes) -> None:
+        self.host = host
+        snippet = _one_line(body.decode("utf-8", "replace"), 80)
+        super().__init__(
+            f"{host} answered with {content_type or 'no content type'}, not JSON ({snippet!r}); check that "
+            "--base-url is the OpenAI-compatible API (usually ending in /v1), not a web page or a proxy"
+        )
+
+
+def _not_json(exc: BaseException) -> _NotJSON | None:
+    cause = exc.__cause__ or exc.__context__
+    return cause if isinstance(cause, _NotJSON) else exc if isinstance(exc, _NotJSON) else None
+
+
+#: HTTP statuses that are not an answer about the request's form (auth, model, transport).
+_NOT_ABOUT_FORM = {401, 403, 404, 408, 409, 429}
+
+
+def _rejects_form(exc: BaseException) -> bool:
+    """The server refused this form of request (after the retries): a 4xx other than
+    auth/model/rate-limit, or a 500/501 (llama-cpp-python's answer to ``json_schema``)."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code in _NOT_ABOUT_FORM:
+        return False
+    return 400 <= exc.status_code < 500 or exc.status_code in (500, 501)
+
+
 class RateLimiter:
     """Spaces the starts of requests ``60 / rpm`` seconds apart (no bursts).
 
@@ -249,6 +287,31 @@ def _probe_ok(text: str | None) -> bool:
     )
 
 
+_PROBE_FORMS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "json_schema",
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "probe", "schema": _PROBE_SCHEMA}}},
+    ),
+    (
+        "tools",
+        {
+            "tools": [{"type": "function", "function": {"name": "probe", "parameters": _PROBE_SCHEMA}}],
+            "tool_choice": {"type": "function", "function": {"name": "probe"}},
+        },
+    ),
+]
+
+
+def _probe_text(response: Any, mode: str) -> str | None:
+    """The probe answer's text: the forced tool call's arguments, else the content."""
+    try:
+        message = response.choices[0].message
+        calls = (message.tool_calls or []) if mode == "tools" else []
+        return calls[0].function.arguments if calls else message.content  # type: ignore[no-any-return]
+    except (AttributeError, IndexError, TypeError):  # a JSON answer of another shape
+        return None
+
+
 def _retry_after(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
     response = getattr(exc, "response", None)
@@ -272,6 +335,8 @@ def _retry_after(exc: BaseException) -> float | None:
 def _classify(exc: BaseException, settings: Settings, attempts: int) -> EndpointError:
     """Turn an openai/instructor exception into our error with a message saying what to do."""
     host = settings.endpoint_host
+    if (page := _not_json(exc)) is not None:
+        return FatalEndpointError("bad_response", f"{page} ({attempts} attempts)", attempts)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return FatalEndpointError(
             "auth", f"{host} refused the API key (HTTP {exc.status_code}); set --api-key or EXTRACTOR_API_KEY", attempts
@@ -374,10 +439,18 @@ class Endpoint:
             log.debug("%s %s%s", request.method, request.url.path, extra)
 
     async def _on_response(self, response: Any) -> None:
+        """httpx response hook: count and log; refuse a 2xx answer that is not JSON."""
         self.responses_seen += 1
         if log.isEnabledFor(logging.DEBUG):
             request = response.request
             log.debug("%s %s -> HTTP %s", request.method, request.url.path, response.status_code)
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if 200 <= response.status_code < 300 and "json" not in content_type and content_type != "text/event-stream":
+            body = await response.aread()
+            try:
+                json.loads(body)
+            except ValueError:
+                raise _NotJSON(self.host, content_type, body) from None
 
     @property
     def host(self) -> str:
@@ -421,49 +494,45 @@ class Endpoint:
         Asks a plain question (no mention of JSON) under a tiny schema, first with
         ``response_format: json_schema`` then with a forced tool call. A server that
         enforces the schema answers with valid JSON; one that ignores it answers in prose.
+        Each question is retried like any request; a probe that meets only transport
+        faults raises :class:`FatalEndpointError` instead of guessing.
         """
         model = await self.resolve_model()
         tried: dict[str, str] = {}
-        attempts: list[tuple[str, dict[str, Any]]] = [
-            (
-                "json_schema",
-                {"response_format": {"type": "json_schema", "json_schema": {"name": "probe", "schema": _PROBE_SCHEMA}}},
-            ),
-            (
-                "tools",
-                {
-                    "tools": [{"type": "function", "function": {"name": "probe", "parameters": _PROBE_SCHEMA}}],
-                    "tool_choice": {"type": "function", "function": {"name": "probe"}},
-                },
-            ),
-        ]
-        for mode, extra in attempts:
-            try:
-                resp = await self._client.chat.completions.create(
-                    model=model, messages=_PROBE_MESSAGES, temperature=0, max_tokens=48, **extra  # type: ignore[arg-type]
-                )
-            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
-                raise _classify(exc, self.settings, 1) from exc
-            except openai.APIConnectionError as exc:
-                raise FatalEndpointError("connection", f"cannot reach {self.host}: {exc}") from exc
-            except openai.APIStatusError as exc:
-                tried[mode] = f"HTTP {exc.status_code}"
-                continue
-            message = resp.choices[0].message
-            if mode == "tools":
-                calls = message.tool_calls or []
-                text = calls[0].function.arguments if calls else message.content  # type: ignore[union-attr]
-            else:
-                text = message.content
-            if _probe_ok(text):
-                tried[mode] = "valid"
+        for mode, extra in _PROBE_FORMS:
+            tried[mode] = await self._probe_one(model, mode, extra)
+            if tried[mode] == "valid":
                 self.probe_result = ProbeResult(mode=mode, enforced=True, tried=tried)
                 break
-            tried[mode] = f"ignored ({_one_line(text or '', 60)!r})"
         else:
             self.probe_result = ProbeResult(mode="md_json", enforced=False, tried=tried)
         self.mode = self.probe_result.mode
         return self.probe_result
+
+    async def _probe_one(self, model: str, mode: str, extra: dict[str, Any]) -> str:
+        """The verdict on one mode: ``valid``, ``ignored (...)`` or ``HTTP n`` (the server
+        refused that form of request)."""
+        body = {"model": model, "messages": _PROBE_MESSAGES, "temperature": 0, "max_tokens": 48, **extra}
+        transport = self._transport()
+        try:
+            response = await transport(self._post, body)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            real = _unwrap(exc)
+            if _rejects_form(real):
+                return f"HTTP {real.status_code}"  # type: ignore[attr-defined]
+            error = self._failure(exc, transport.statistics.get("attempt_number", 1))
+            if isinstance(error, FatalEndpointError | ServerGoneError):
+                raise error from exc
+            raise FatalEndpointError(
+                error.kind,
+                f"the probe of {self.host} for the structured-output mode it enforces met only faults ({error}); "
+                "try again later, or skip the probe with --mode (json_schema, tools, json, md_json)",
+                error.attempts,
+            ) from exc
+        text = _probe_text(response, mode)
+        return "valid" if _probe_ok(text) else f"ignored ({_one_line(text or '', 60)!r})"
 
     async def resolve_mode(self) -> str:
         """The configured mode, probing once when it is ``auto``."""
@@ -536,6 +605,44 @@ class Endpoint:
             self._prepared_cache[key] = _Prepared(handlers=handlers, model=prepared_model, body=body)
         return self._prepared_cache[key]
 
+    async def _post(self, body: dict[str, Any]) -> ChatCompletion:
+        """POST a chat completion; a response body that is not JSON is marked as a
+        transport error (retried, never re-asked)."""
+        try:
+            return await self._client.post("/chat/completions", cast_to=ChatCompletion, body=body)
+        except json.JSONDecodeError as exc:
+            _mark_transport(exc)
+            raise
+
+    def _transport(self) -> AsyncRetrying:
+        """The transport retry policy of one request (see the module docstring)."""
+        s = self.settings
+        return AsyncRetrying(
+            stop=stop_after_attempt(s.retries + 1) | stop_before_delay(s.retry_max_seconds),
+            wait=self._wait,
+            retry=retry_if_exception(_is_transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def _failure(self, exc: BaseException, requests: int) -> EndpointError:
+        """The error a request that failed after its retries raises."""
+        real = _unwrap(exc)
+        if _refused(real) and self.responses_seen == 0:
+            # Nothing ever answered: a wrong URL or a server that is not running. Every
+            # paper would fail the same way, so stop the batch instead.
+            return FatalEndpointError(
+                "connection",
+                f"cannot reach {self.host} after {requests} attempts ({_one_line(str(real.__cause__), 200)}); "
+                "check --base-url and that the server is running",
+                requests,
+            )
+        if _refused(real):
+            return ServerGoneError(
+                f"{self.host} stopped accepting connections ({requests} attempts): the server is down", requests
+            )
+        return _classify(real, self.settings, requests)
+
     async def _once_prepared(
         self, prepared: _Prepared, messages: list[dict[str, str]], count: Callable[[int], None]
     ) -> Any:
@@ -545,11 +652,7 @@ class Endpoint:
         usage_in = usage_out = 0
         for attempt in range(self.settings.max_reasks + 1):
             count(1)
-            try:
-                response = await self._client.post("/chat/completions", cast_to=ChatCompletion, body=body)
-            except json.JSONDecodeError as exc:  # the body itself is not JSON: transport
-                _mark_transport(exc)
-                raise
+            response = await self._post(body)
             if response.usage is not None:
                 usage_in += response.usage.prompt_tokens or 0
                 usage_out += response.usage.completion_tokens or 0
@@ -613,33 +716,12 @@ class Endpoint:
             finally:
                 requests += reask.statistics.get("attempt_number", 1)
 
-        transport = AsyncRetrying(
-            stop=stop_after_attempt(s.retries + 1) | stop_before_delay(s.retry_max_seconds),
-            wait=self._wait,
-            retry=retry_if_exception(_is_transient),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
         try:
-            value = await transport(once)
+            value = await self._transport()(once)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            real = _unwrap(exc)
-            if _refused(real) and self.responses_seen == 0:
-                # Nothing ever answered: a wrong URL or a server that is not running. Every
-                # paper would fail the same way, so stop the batch instead.
-                raise FatalEndpointError(
-                    "connection",
-                    f"cannot reach {self.host} after {requests} attempts ({_one_line(str(real.__cause__), 200)}); "
-                    "check --base-url and that the server is running",
-                    requests,
-                ) from exc
-            if _refused(real):
-                raise ServerGoneError(
-                    f"{self.host} stopped accepting connections ({requests} attempts): the server is down", requests
-                ) from exc
-            raise _classify(real, s, requests) from exc
+            raise self._failure(exc, requests) from exc
         usage = getattr(value, "_total_usage", None) or getattr(getattr(value, "_raw_response", None), "usage", None)
         if usage is not None:
             tokens_in, tokens_out = usage.prompt_tokens or 0, usage.completion_tokens or 0

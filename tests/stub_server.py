@@ -38,6 +38,8 @@ command line and the ``/_stub/config`` endpoint). What the ``openai`` client see
 ``slow``       ``APITimeoutError`` when its timeout < ``slow_seconds`` (others are not blocked)
 ``drop``       ``APIConnectionError`` (200 + Content-Length, half the body, then the socket closes)
 ``invalid_json`` ``json.JSONDecodeError`` (200, ``application/json``, a body that is not JSON)
+``html``       a 200 ``text/html`` page (a proxy's error page, a web server on that port); the
+               ``openai`` client returns it as a ``str`` instead of a completion
 ``schema_fail`` a normal 200 whose JSON fails the schema (wrong types, a required field missing)
 ``length``     a 200 with ``finish_reason: "length"`` and the JSON cut in half
 ============== ===============================================================================
@@ -118,6 +120,7 @@ FAULTS: tuple[str, ...] = (
     "401",
     "404",
     "400_context",
+    "html",
 )
 
 #: ``(request body, attempt) -> fault name or None``; ``attempt`` is 1-based.
@@ -1082,6 +1085,9 @@ class StubServer:
                 "context_length_exceeded",
                 param="messages",
             )
+        if fault == "html":
+            page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+            return web.Response(status=200, body=page, content_type="text/html")
         if fault == "hook_error":
             return self._error(500, f"stub fault hook raised:\n{hook_error}", "stub_error", "hook_error")
         return self._error(500, f"stub: unknown fault {fault!r}; known: {', '.join(FAULTS)}", "stub_error", "unknown_fault")

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 
-from .stub_server import StubProcess, StubServer, by_marker, message_hash, random_mix
+from .stub_server import StubProcess, StubServer, by_marker, chain, message_hash, random_mix, request_text
 from .test_batch import check_records, make_papers, read_records, run, settings_for, user_text
 
 TRANSIENT = {  # fault -> error kind once retries are used up
@@ -231,10 +231,15 @@ def test_unreachable_endpoint_stops_the_batch(tmp_path: Path) -> None:
 # -- killed, stopped and resumed ------------------------------------------------------------
 
 
-def _spawn(stub: StubServer, tmp_path: Path, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+def _spawn(
+    stub: StubServer, tmp_path: Path, out: Path, *extra: str, source: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``extractor run`` in a child process, on ``source`` (default tmp_path/in.jsonl)."""
     env = {**os.environ, "EXTRACTOR_RETRY_BACKOFF": "0.01"}
     cmd = [sys.executable, "-m", "extractor", *_cli(stub.base_url, tmp_path, *extra)]
     cmd[cmd.index("-o") + 1] = str(out)
+    if source is not None:
+        cmd[cmd.index("run") + 1] = str(source)
     return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -368,3 +373,103 @@ def test_a_server_that_goes_away_mid_run_stops_the_batch_and_the_rerun_resumes(
         assert again.stopped_by is None and back.requests == 35
     records = read_records(out)
     assert len(records) == 40 and all(r["error"] is None for r in records)
+
+
+# -- the mode probe under faults ----------------------------------------------------------
+
+_PROBE_TEXT = "Name a fruit you like"
+
+
+def _probe_fault(fault: str, times: int | None) -> Any:
+    """``fault`` on the probe's first ``times`` requests (all of them when None)."""
+
+    def hook(body: dict[str, Any], attempt: int) -> str | None:
+        if request_text(body).startswith(_PROBE_TEXT) and (times is None or attempt <= times):
+            return fault
+        return None
+
+    return hook
+
+
+def _no_json_schema(body: dict[str, Any], attempt: int) -> str | None:
+    """Like llama-cpp-python's server: HTTP 500 to every ``response_format: json_schema``."""
+    return "500" if (body.get("response_format") or {}).get("type") == "json_schema" else None
+
+
+@pytest.mark.parametrize("fault", ["429x2", "dropx1", "503x1", "slowx1"])
+@pytest.mark.parametrize(("server", "mode"), [(None, "json_schema"), (_no_json_schema, "tools")],
+                         ids=["enforces json_schema", "500 to json_schema"])  # fmt: skip
+def test_a_flaky_probe_finds_the_same_mode_as_a_steady_one(tmp_path: Path, fault: str, server: Any, mode: str) -> None:
+    name, times = fault.split("x")
+    rows = make_papers(tmp_path / "in.jsonl", 4)
+    with StubServer(faults=chain(_probe_fault(name, int(times)), server), slow_seconds=2.0, retry_after=0.01) as stub:
+        stats = run([tmp_path / "in.jsonl"], tmp_path / "out.jsonl", _fast(stub, tmp_path, mode="auto"))
+    assert stats.stopped_by is None and stats.extracted == 4
+    by_id = check_records(read_records(tmp_path / "out.jsonl"), rows)
+    assert {rec["provenance"]["mode"] for rec in by_id.values()} == {mode}
+
+
+@pytest.mark.parametrize("fault", ["429", "drop", "503"])
+def test_a_probe_that_meets_only_faults_stops_instead_of_guessing(tmp_path: Path, fault: str) -> None:
+    make_papers(tmp_path / "in.jsonl", 4)
+    with StubServer(faults=_probe_fault(fault, None), retry_after=0.01) as stub:
+        stats = run([tmp_path / "in.jsonl"], tmp_path / "out.jsonl", _fast(stub, tmp_path, mode="auto"))
+        assert stub.requests == RETRIES + 1, "the probe is retried, then stops: no md_json fallback"
+    assert stats.stopped_by and "probe" in stats.stopped_by and "--mode" in stats.stopped_by
+    assert read_records(tmp_path / "out.jsonl") == []
+
+
+def test_doctor_gives_one_answer_for_a_flaky_server(tmp_path: Path) -> None:
+    with StubServer(faults=_probe_fault("429", 2), retry_after=0.01) as stub:
+        answers = set()
+        for _ in range(3):
+            stub.reset()  # the probe meets two 429s every time
+            result = CliRunner().invoke(main, ["doctor", "--base-url", stub.base_url, "--retries", "2",
+                                               "--retry-backoff", "0.01", "--cache-dir", str(tmp_path / "c")])  # fmt: skip
+            answers.add(next(line for line in result.output.splitlines() if line.startswith("structured output")))
+    assert len(answers) == 1 and "json_schema (enforced)" in answers.pop()
+
+
+# -- the 544 seed papers: mixed faults, kill -9, resumes with different limits ----------------
+
+
+def test_seeds_under_mixed_faults_killed_and_resumed_with_limits_end_with_544_records(tmp_path: Path) -> None:
+    """Some papers fail for good (their faults outlast the retries); the first run and a
+    resume are killed (SIGKILL); the resumes use --limit 100, 400 and none. No record is
+    ever lost (a failed record outside a limit stays), and the end is 544 records, one
+    per paper."""
+    from extractor.batch import BatchStats, plan
+    from extractor.evaluate import load_records
+    from extractor.listings import read_papers
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    stats = BatchStats()
+    plan(lambda: read_papers([seeds]), set(), stats)
+    out = tmp_path / "out.jsonl"
+
+    def ids() -> list[str]:
+        return [r["id"] for r in read_records(out)]
+
+    hook = random_mix(["429", "503", "drop", "schema_fail", "500"], rate=0.3, seed=3, max_failures_per_request=3)
+    with StubServer(delay=0.01, faults=hook, retry_after=0.01) as stub:
+        seen: set[str] = set()
+        for limit, kill_at in [(None, 300), (100, None), (400, 40), (None, None)]:
+            extra = ("--retries", "1", "--max-reasks", "1", *(("--limit", str(limit)) if limit else ()))
+            proc = _spawn(stub, tmp_path, out, *extra, source=seeds)
+            if kill_at is None:
+                rc, err = _finish(proc, timeout=60)
+                assert rc in (0, 1), err
+                assert len(ids()) == len(set(ids())), "a closed file holds each paper once"
+            else:
+                written = len(ids()) if out.exists() else 0
+                _wait_for_lines(out, written + kill_at, proc)
+                proc.kill()
+                proc.communicate()
+            now = set(ids())
+            assert seen <= now, f"records lost: {sorted(seen - now)[:5]}"
+            if not seen:
+                assert any(r["error"] for r in read_records(out)), "some papers failed for good"
+            seen = now
+    records = read_records(out)
+    assert len(records) == len({r["id"] for r in records}) == stats.unique == 544
+    assert len(load_records(out)) == 544
