@@ -56,7 +56,7 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
 
     origin = settings.origin
     if endpoint_configured(settings):
-        yield f"endpoint: {settings.base_url or 'https://api.openai.com/v1'} (from {origin.get('base_url', 'default')})", True
+        yield f"endpoint: {settings.endpoint_display} (from {origin.get('base_url', 'default')})", True
         yield f"api key: {'set' if settings.api_key else 'not set'} (from {origin.get('api_key', 'default')})", True
         yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
         yield from asyncio.run(_check_endpoint(settings))

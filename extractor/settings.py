@@ -24,14 +24,14 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_CACHE_DIR", "Mode", "Settings", "default_config_file", "load_settings"]
+__all__ = ["DEFAULT_CACHE_DIR", "Mode", "Settings", "default_config_file", "display_url", "load_settings"]
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
 Grounding = Literal["check", "span", "off"]
@@ -72,6 +72,7 @@ class Settings(BaseModel):
     )
     grounding: Grounding = Field("check", description="check values against the abstract, or off.")
 
+
     # Transport retries (tenacity), separate from re-asks.
     retries: int = Field(5, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     retry_max_seconds: float = Field(120.0, gt=0, description="Total time budget for retries of one request.")
@@ -88,16 +89,70 @@ class Settings(BaseModel):
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
     origin: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """A base URL must be an http(s) URL with a host: anything else is refused here,
+        not reported later as a host that cannot be reached."""
+        if value is None:
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            host = None
+        if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in value):
+            raise ValueError(
+                f"{display_url(value)!r} is not an http(s) URL; give one like http://127.0.0.1:8080/v1"
+            )
+        return value
+
     @property
     def endpoint_host(self) -> str:
-        """The endpoint's host[:port] only: safe to record (no path, no key)."""
+        """The endpoint's host[:port] only: safe to record and show (no credentials, path
+        or query)."""
         if not self.base_url:
             return "api.openai.com"
-        return urlsplit(self.base_url).netloc or self.base_url
+        return _host_port(urlsplit(self.base_url))
+
+    @property
+    def endpoint_display(self) -> str:
+        """The base URL as it may be shown: without credentials, query or fragment."""
+        return display_url(self.base_url) if self.base_url else "https://api.openai.com/v1"
 
     def api_key_value(self) -> str:
         """The key to send; local servers accept any, so a placeholder when unset."""
         return self.api_key.get_secret_value() if self.api_key else "not-needed"
+
+
+def _host_port(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port is not None else host
+
+
+def display_url(url: str) -> str:
+    """``url`` without what must not be shown or stored: the user and password before
+    ``@``, the query string and the fragment (they may hold keys or tokens).
+
+    Example:
+        >>> display_url("http://user:SECRET@host:8080/v1?key=SECRET")
+        'http://host:8080/v1'
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "(unparsable URL)"
+    if not parts.netloc:  # not a URL at all: show it up to a query string
+        return parts.path.split("@")[-1]
+    return urlunsplit((parts.scheme, _host_port(parts), parts.path, "", ""))
 
 
 def _env_value(field: str, env: Mapping[str, str]) -> tuple[str, str] | None:

@@ -54,3 +54,21 @@ def test_prompt_is_versioned_and_hashed() -> None:
     assert p.version and len(p.hash) == 12
     messages = p.messages(title="T", abstract="Some abstract.")
     assert messages[0]["role"] == "system" and "Some abstract." in messages[1]["content"]
+
+
+@pytest.mark.parametrize(
+    "url", ["notaurl", "127.0.0.1:8080/v1", "localhost:8080/v1", "ftp://host/v1", "http://exa mple.com/v1", "http://"]
+)
+def test_a_base_url_that_is_not_an_http_url_is_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"setting 'base_url' from flag: .*is not an http\(s\) URL"):
+        load_settings({"base_url": url})
+
+
+def test_credentials_and_query_are_never_shown_or_recorded() -> None:
+    s = Settings(base_url="http://user:SECRET@127.0.0.1:8080/v1?key=SECRET#SECRET")
+    assert s.endpoint_host == "127.0.0.1:8080"
+    assert s.endpoint_display == "http://127.0.0.1:8080/v1"
+    assert Settings(base_url="https://u:SECRET@[::1]/v1").endpoint_host == "[::1]"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"base_url": "ftp://user:SECRET@host/v1"})
+    assert "SECRET" not in str(caught.value) and "ftp://host/v1" in str(caught.value)
