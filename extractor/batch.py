@@ -1,8 +1,9 @@
 """The batch runner: listings in, a record file out, without ever losing finished work.
 
-``run_batch`` reads the inputs twice as a stream — once to find, for every normalised
-title (and every paper id), the copy with the longest abstract (so duplicates are dropped
-without holding the papers in memory), once to feed the papers to the extractor — skips
+``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so Ctrl-C
+and SIGTERM are handled at once, however big the input), to find the copy of every
+paper to keep by the duplicate rule of :func:`~extractor.listings.unique_copies`
+(without holding the papers in memory), once to feed the papers to the extractor — skips
 papers the output file already holds (resume), extracts the rest concurrently
 (``settings.concurrency`` at a time, ``settings.rpm`` requests a minute at most) and
 appends each record the moment it completes. Output order follows completion, not input.
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import FatalEndpointError, InputError
-from .listings import normalise_title, read_papers
+from .listings import read_papers, unique_copies
 from .output import RecordWriter
 from .progress import Progress
 from .schema import Paper, Record
@@ -112,34 +113,32 @@ class BatchStats:
 
 
 def plan(
-    read: Callable[[], Iterable[Paper]], done: set[str], stats: BatchStats, limit: int | None = None
+    read: Callable[[], Iterable[Paper]],
+    done: set[str],
+    stats: BatchStats,
+    limit: int | None = None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> tuple[Iterator[Paper], int]:
     """Decide what to extract without holding the papers in memory.
 
-    The first pass over the inputs keeps, per normalised title, the copy with the longest
-    abstract (the first one on a tie); copies under different titles that carry the same
-    paper id (an arXiv id, or an ``id`` column) are duplicates too. ``limit`` keeps the
-    first N distinct papers in input order; papers whose id is in ``done`` (already in
-    the output file) are skipped. Returns a second, lazy pass yielding the papers to
-    extract, and their count. ``read`` re-opens the inputs; a paper whose id differs from
-    the first pass (the input changed in between) is skipped, so no id is ever yielded
-    twice.
+    The first pass over the inputs applies :func:`~extractor.listings.unique_copies` (the
+    rule ``extractor papers`` counts with). ``limit`` keeps the first N distinct papers in
+    input order; papers whose id is in ``done`` (already in the output file) are skipped.
+    Returns a second, lazy pass yielding the papers to extract, and their count. ``read``
+    re-opens the inputs; a paper whose id differs from the first pass (the input changed
+    in between) is skipped, so no id is ever yielded twice. When ``stopped()`` turns true
+    during the first pass, reading ends there and nothing is planned.
     """
-    by_title: dict[str, tuple[int, int, str]] = {}  # normalised title -> (length, position, id)
-    position = 0
-    for position, paper in enumerate(read(), 1):
-        key = normalise_title(paper.title) or paper.id
-        length = len(paper.abstract)
-        if key not in by_title or length > by_title[key][0]:
-            by_title[key] = (length, position, paper.id)
-    stats.read = position
-    by_id: dict[str, tuple[int, int]] = {}  # id -> (length, position)
-    for length, pos, pid in by_title.values():
-        if pid not in by_id or (length, -pos) > (by_id[pid][0], -by_id[pid][1]):
-            by_id[pid] = (length, pos)
-    del by_title
-    winners = sorted((pos, pid) for pid, (_, pos) in by_id.items())
-    del by_id
+
+    def until_stopped() -> Iterator[Paper]:
+        for paper in read():
+            if stopped():
+                return
+            yield paper
+
+    winners, stats.read = unique_copies(until_stopped())
+    if stopped():
+        return iter(()), 0
     stats.unique = len(winners)
     stats.duplicates = stats.read - stats.unique
     if limit is not None:
@@ -257,7 +256,10 @@ async def arun_batch(
         writer = resources.enter_context(RecordWriter(output, opts.output_format))
         total = 0
         try:
-            pending, total = plan(read, writer.done, stats, opts.limit)
+            # The first pass is CPU work: off the event loop, so signals are handled at once.
+            pending, total = await asyncio.to_thread(plan, read, writer.done, stats, opts.limit, stop.is_set)
+            if stop.is_set():
+                stats.interrupted = True
             if total == 0:
                 return stats  # nothing to ask: the endpoint client is never even imported
             from .api import open_extractor

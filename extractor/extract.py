@@ -274,6 +274,10 @@ class Extractor:
         ``GONE_LIMIT`` such papers in a row, the batch is stopped (FatalEndpointError)
         instead of failing every remaining paper: a re-run resumes.
         """
+        from .listings import too_long_record  # an abstract over the cap is an error record, unsent
+
+        if (too_long := too_long_record(paper)) is not None:
+            return too_long
         base = base or await self.prepare()
         generation = self._generation
         record, error = await self._aextract_once(paper, base)

@@ -11,9 +11,14 @@ JSONL, ``.csv`` CSV; anything else is read as text) or forced with ``fmt``:
 * **jsonl** -- one JSON object a line, with ``title_key``/``abstract_key`` (and ``id``).
 * **csv** -- a header row naming the same columns.
 
-Every file is streamed line by line. A problem (missing file, binary data, bad UTF-8, bad
-JSON, missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed to
-``on_error``; reading goes on with the next line or file.
+Every file is streamed line by line. A problem (missing file, binary data, bad JSON,
+missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed to
+``on_error``; reading goes on with the next line or file. A line that is not UTF-8 is
+read as cp1252 (latin-1's superset; a NUL byte in a line becomes U+FFFD), and an
+:class:`~extractor.errors.InputWarning` names the file and line: no paper is lost to it.
+
+One rule says which papers are the same (:func:`unique_copies`); ``extractor papers`` and
+``extractor run`` both use it, so they count the same unique papers.
 
 Example:
     >>> import io
@@ -29,17 +34,19 @@ import json
 import re
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import InputError
-from .schema import Paper, Source
+from .errors import InputError, InputWarning
+from .schema import ErrorInfo, Paper, Record, Source
 
 __all__ = [
     "EXTENSIONS",
     "ListingReport",
+    "MAX_ABSTRACT_CHARS",
     "dedupe",
     "is_truncated",
     "normalise_title",
@@ -48,6 +55,8 @@ __all__ = [
     "read_papers",
     "split_text",
     "survey",
+    "too_long_record",
+    "unique_copies",
 ]
 
 EXTENSIONS: dict[str, str] = {
@@ -57,6 +66,9 @@ EXTENSIONS: dict[str, str] = {
 
 _FORMATS = {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"}
 MAX_TITLE_CHARS = 300  # the longest seed title has 168 characters, the shortest abstract 498
+MAX_ABSTRACT_CHARS = 200_000
+"""The most one paper may hold; a longer abstract becomes an error record (the longest
+seed abstract has about 2,000 characters; a whole paper's text is some 60,000)."""
 _SNIFF_BYTES = 8192
 
 # Page chrome of huggingface.co/papers, matched against a whole (stripped) line.
@@ -86,10 +98,11 @@ _ABBREVIATIONS = frozenset(
 )
 # Those that cannot end an abstract either ("et al." can, unless inside an open bracket).
 _NON_FINAL = _ABBREVIATIONS - {"al.", "resp.", "inc.", "ltd.", "co.", "jr.", "st."}
-_BOUNDARY = re.compile(r"[.!?…]+[\"')\]}»”’]*(\s+)")
+# A run of end punctuation is matched from its start only, so a long run costs its length once.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"')\]}»”’]*(\s+)")
 
 Report = Callable[[InputError], None]
-Lines = Iterable[tuple[int, str | None]]  # (1-based line number, text or None if undecodable)
+Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
 Keys = tuple[str, str]  # (title key, abstract key)
 
 
@@ -136,7 +149,7 @@ def is_truncated(abstract: str) -> bool:
         if last in _NON_FINAL:
             return True
         return last == "al." and text.rfind("(") > text.rfind(")")
-    tokens = text.split()
+    tokens = text.rsplit(None, 2)[-2:]
     if _URL_AT_END.search(tokens[-1].rstrip(_CLOSERS + ".,;:>")):
         return False
     # a URL broken by a space after a hyphen: "github.com/x/efficient- NLP-training"
@@ -147,12 +160,15 @@ def is_truncated(abstract: str) -> bool:
 
 
 def _sentence_ends(text: str) -> Iterator[int]:
-    """Offsets where sentences end (just after their punctuation and closers)."""
+    """Offsets where sentences end (just after their punctuation and closers). Linear in
+    the text: the word before each boundary is looked for only back to the previous one."""
+    previous = 0  # end of the previous boundary's whitespace: no word reaches back past it
     for m in _BOUNDARY.finditer(text):
+        since, previous = previous, m.end()
         nxt = text[m.end() : m.end() + 1]
         if not nxt or nxt.islower():
             continue
-        word = _abbreviation(text[: m.start(1)].rsplit(None, 1)[-1])
+        word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
         if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.|(?:[a-z]\.){2,}", word):
             continue
         yield m.start(1)
@@ -203,11 +219,15 @@ def split_text(text: str, max_chars: int) -> list[str]:
 
 
 def _clean(text: str) -> str:
+    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
+    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
+    if len(text) > MAX_ABSTRACT_CHARS:
+        return text.strip()
     return " ".join(text.split())
 
 
 def _snippet(text: str, width: int = 40) -> str:
-    text = _clean(text)
+    text = _clean(text[: width * 8])
     return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
@@ -224,6 +244,21 @@ def paper_from_text(
         source=Source(path=path, line=line),
         truncated=is_truncated(abstract),
     )
+
+
+def too_long_record(paper: Paper) -> Record | None:
+    """The error record (kind ``too_long``) of a paper whose abstract is over
+    :data:`MAX_ABSTRACT_CHARS` characters, holding only the abstract's first 1,000
+    characters; None for a paper within the limit."""
+    size = len(paper.abstract)
+    if size <= MAX_ABSTRACT_CHARS:
+        return None
+    message = (
+        f"abstract of {paper.id} has {size:,} characters, over the limit of {MAX_ABSTRACT_CHARS:,}; "
+        f"check {paper.source.path}:{paper.source.line} (a whole file read as one abstract?)"
+    )
+    head = paper.model_copy(update={"abstract": paper.abstract[:1000]})
+    return Record.for_paper(head, error=ErrorInfo(kind="too_long", message=message))
 
 
 def _from_record(
@@ -258,9 +293,25 @@ class _Stats:
     errors: int = 0
 
 
+def _decode(label: str, n: int, raw: bytes, report: Report) -> str:
+    """One line's bytes as text: UTF-8, else cp1252 (what a latin-1 or Windows editor
+    wrote; bytes it lacks become U+FFFD), with a warning saying what was changed."""
+    if b"\x00" in raw:
+        report(InputWarning(label, "NUL byte in line (binary data?); replaced by U+FFFD, line kept", n))
+        raw = raw.replace(b"\x00", "\ufffd".encode("utf-8"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("cp1252", errors="replace")
+        changed = text[max(0, exc.start - 10) : exc.start + 10]
+        msg = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); read as cp1252: {_snippet(changed)}"
+        report(InputWarning(label, msg, n))
+        return text
+
+
 def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> Lines:
-    """``(line number, text)`` for each line; ``None`` for a line that could not be decoded
-    (reported). Bytes are decoded as UTF-8; a leading BOM is dropped."""
+    """``(line number, text)`` for each line. Bytes are decoded by :func:`_decode`; a
+    leading BOM is dropped."""
     it, n = iter(stream), 0
     while True:
         try:
@@ -272,17 +323,7 @@ def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> 
             return
         n += 1
         if isinstance(raw, bytes):
-            if b"\x00" in raw:
-                report(InputError(label, "NUL byte in line (binary data?); line skipped", n))
-                yield n, None
-                continue
-            try:
-                raw = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                msg = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); line skipped"
-                report(InputError(label, msg, n))
-                yield n, None
-                continue
+            raw = _decode(label, n, raw, report)
         if n == 1:
             raw = raw.lstrip("\ufeff")
         if raw.strip():
@@ -304,11 +345,10 @@ def _is_title(line: str) -> bool:
     return len(line) <= MAX_TITLE_CHARS and line[-1] not in ".,;:" and "://" not in line
 
 
-def _content(lines: Lines) -> Iterator[tuple[int, str | None]]:
-    """Non-blank lines with chrome removed (``None`` stays: an undecodable line)."""
+def _content(lines: Lines) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with chrome removed."""
     for n, raw in lines:
-        line = raw if raw is None else _strip_chrome(_clean(raw))
-        if line != "":
+        if line := _strip_chrome(_clean(raw)):
             yield n, line
 
 
@@ -318,10 +358,10 @@ def _parse_text(label: str, lines: Lines, report: Report) -> Iterator[Paper]:
     abstract when no abstract-like line follows it."""
     title: tuple[int, str] | None = None
     parts: list[str] = []
-    lost = False  # the paper in progress lost a line (already reported): drop it quietly
+    orphan = False  # text with no title before it was reported: not again for its next lines
 
     def flush() -> Iterator[Paper]:
-        if title is None or lost:
+        if title is None:
             return
         if parts:
             yield paper_from_text(" ".join(parts), title[1], path=label, line=title[0])
@@ -332,24 +372,21 @@ def _parse_text(label: str, lines: Lines, report: Report) -> Iterator[Paper]:
     ahead = next(items, None)
     while ahead is not None:
         (n, line), ahead = ahead, next(items, None)
-        if line is None:
-            lost = True
-            continue
-        bare = title is not None and not parts and not lost
-        if _is_title(line) and not (bare and (ahead is None or (ahead[1] is not None and _is_title(ahead[1])))):
+        bare = title is not None and not parts
+        if _is_title(line) and not (bare and (ahead is None or _is_title(ahead[1]))):
             yield from flush()
-            title, parts, lost = (n, line), [], False
+            title, parts, orphan = (n, line), [], False
         elif title is not None:
             parts.append(line)
-        elif not lost:
+        elif not orphan:
             report(InputError(label, f"text {_snippet(line)} has no title before it; skipped", n))
-            lost = True
+            orphan = True
     yield from flush()
 
 
 def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
     for n, raw in lines:
-        if raw is None or not raw.strip():
+        if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
@@ -368,10 +405,9 @@ def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator
 
     def feed() -> Iterator[str]:
         for n, raw in lines:
-            if raw is not None:
-                if start["new"]:
-                    start.update(line=n, new=False)
-                yield raw
+            if start["new"]:
+                start.update(line=n, new=False)
+            yield raw
 
     header: list[str] | None = None
     try:
@@ -495,7 +531,8 @@ def read_papers(
 
     ``fmt`` ("text", "jsonl" or "csv") overrides the format implied by each extension.
     Each problem is passed to ``on_error`` as an :class:`InputError` and reading goes on;
-    with no ``on_error`` the first problem is raised.
+    with no ``on_error`` the first problem is raised (an :class:`InputWarning`, a line
+    read with a change, is issued as a Python warning instead).
     """
     if fmt is not None and fmt.lower() not in _FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of: text, jsonl, csv")
@@ -506,9 +543,12 @@ def read_papers(
         inputs = [inputs]
 
     def report(err: InputError) -> None:
-        if on_error is None:
+        if on_error is not None:
+            on_error(err)
+        elif isinstance(err, InputWarning):
+            warnings.warn(str(err), stacklevel=2)
+        else:
             raise err
-        on_error(err)
 
     def generate() -> Iterator[Paper]:
         for item in _expand(inputs, report):
@@ -520,24 +560,44 @@ def read_papers(
 # --------------------------------------------------------------------------- summary
 
 
+def unique_copies(papers: Iterable[Paper]) -> tuple[list[tuple[int, str]], int]:
+    """The duplicate rule of ``extractor papers`` and ``extractor run``.
+
+    Papers are the same when their normalised titles are equal (the id stands in for an
+    empty title), or when the copies kept per title carry the same id (an arXiv id, or an
+    ``id`` column). Of each group the copy with the longest abstract is kept (the first on
+    a tie), at the place of the group's first copy. Returns the kept copies as
+    ``(position, id)`` (1-based positions in ``papers``) in that order, and the number of
+    papers read. Only a few numbers per distinct title are held, not the papers.
+    """
+    by_title: dict[str, tuple[int, int, str, int]] = {}  # title -> (length, position, id, first position)
+    read = 0
+    for read, paper in enumerate(papers, 1):
+        key = normalise_title(paper.title) or paper.id
+        length = len(paper.abstract)
+        seen = by_title.get(key)
+        if seen is None:
+            by_title[key] = (length, read, paper.id, read)
+        elif length > seen[0]:
+            by_title[key] = (length, read, paper.id, seen[3])
+    by_id: dict[str, tuple[int, int, int]] = {}  # id -> (length, position, first position)
+    for length, position, pid, first in by_title.values():
+        seen_id = by_id.get(pid)
+        if seen_id is None:
+            by_id[pid] = (length, position, first)
+        else:
+            best = max((length, -position), (seen_id[0], -seen_id[1]))
+            by_id[pid] = (best[0], -best[1], min(first, seen_id[2]))
+    kept = sorted((first, position, pid) for pid, (_, position, first) in by_id.items())
+    return [(position, pid) for _, position, pid in kept], read
+
+
 def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
-    """Drop papers whose normalised title was seen before, keeping the one with the
-    longest abstract at the place of the first occurrence. Returns ``(papers, dropped)``.
-    Only a 20-byte digest per distinct title is kept besides the papers themselves."""
-    index: dict[bytes, int] = {}
-    kept: list[Paper] = []
-    dropped = 0
-    for paper in papers:
-        key = hashlib.sha1(normalise_title(paper.title).encode("utf-8")).digest()
-        at = index.get(key)
-        if at is None:
-            index[key] = len(kept)
-            kept.append(paper)
-            continue
-        dropped += 1
-        if len(paper.abstract) > len(kept[at].abstract):
-            kept[at] = paper
-    return kept, dropped
+    """The unique papers by :func:`unique_copies`, and how many were dropped. Holds
+    every paper read, duplicates included, until it returns."""
+    everything = list(papers)
+    kept, read = unique_copies(everything)
+    return [everything[position - 1] for position, _ in kept], read - len(kept)
 
 
 @dataclass
