@@ -20,7 +20,10 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["BatchOptions", "BatchStats", "run_batch"], ".batch"),
     "digest": ".digests",
     **dict.fromkeys(
-        ["ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "LocalServerError"],
+        [
+            "ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
+            "LocalServerError", "ServerGoneError",
+        ],
         ".errors",
     ),
     "Extractor": ".extract",
@@ -53,7 +56,9 @@ if TYPE_CHECKING:
         ExtractorError,
         FatalEndpointError,
         InputError,
+        InputWarning,
         LocalServerError,
+        ServerGoneError,
     )
     from .extract import Extractor
     from .listings import read_papers
@@ -72,12 +77,14 @@ __all__ = [
     "ExtractorError",
     "FatalEndpointError",
     "InputError",
+    "InputWarning",
     "Link",
     "LocalServerError",
     "Paper",
     "PaperSummary",
     "Provenance",
     "Record",
+    "ServerGoneError",
     "Settings",
     "Source",
     "__version__",

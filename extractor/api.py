@@ -25,7 +25,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .errors import ConfigError, EndpointError
+from .errors import ConfigError, EndpointError, InputError
 from .extract import Extractor
 from .listings import paper_from_text
 from .schema import Paper, PaperSummary, Record
@@ -135,14 +135,30 @@ async def asummarize(abstract: str, title: str | None = None, **settings: Any) -
     """Extract one abstract; return its grounded :class:`PaperSummary`.
 
     Keyword arguments are :class:`Settings` fields (``base_url``, ``model``, ``mode``...).
-    Raises :class:`~extractor.errors.EndpointError` when the endpoint fails.
+    Raises :class:`~extractor.errors.InputError` when ``abstract`` is not a non-blank str
+    (or ``title`` neither None nor a str), before any request, and
+    :class:`~extractor.errors.EndpointError` when the endpoint fails.
     """
     record = await _extract_one(abstract, title, settings)
     assert record.extraction is not None
     return record.extraction
 
 
+def _check_text(name: str, value: object, *, required: bool) -> None:
+    """Refuse, before any request, an argument that is not text (or blank when required)."""
+    if value is None and not required:
+        return
+    if isinstance(value, bytes | bytearray):
+        raise InputError(name, "is bytes, expected str; decode it first, e.g. data.decode('utf-8')")
+    if not isinstance(value, str):
+        raise InputError(name, f"is {type(value).__name__}, expected str")
+    if required and not value.strip():
+        raise InputError(name, "is empty; there is nothing to extract")
+
+
 async def _extract_one(abstract: str, title: str | None, flags: dict[str, Any]) -> Record:
+    _check_text("abstract", abstract, required=True)
+    _check_text("title", title, required=False)
     s = load_settings(flags)
     paper = paper_from_text(abstract, title=title)
     async with open_extractor(s, announce=_announce) as ex:

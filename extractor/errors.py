@@ -12,6 +12,7 @@ __all__ = [
     "ExtractorError",
     "FatalEndpointError",
     "InputError",
+    "InputWarning",
     "LocalServerError",
     "ServerGoneError",
 ]
@@ -34,6 +35,12 @@ class InputError(ExtractorError):
         self.reason = message
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
+
+
+class InputWarning(InputError):
+    """Part of an input was read with a change, and nothing was lost (say, a line that is
+    not UTF-8, decoded as cp1252). Passed to ``on_error`` like the errors; raised by
+    nothing: without ``on_error`` it is issued as a Python warning."""
 
 
 class EndpointError(ExtractorError):

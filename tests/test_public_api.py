@@ -12,8 +12,9 @@ def test_public_names() -> None:
     assert sorted(extractor.__all__) == sorted(
         [
             "BatchOptions", "BatchStats", "ClaimedGain", "ConfigError", "Contribution", "EndpointError",
-            "ErrorInfo", "Extractor", "ExtractorError", "FatalEndpointError", "InputError", "Link",
-            "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "Settings", "Source",
+            "ErrorInfo", "Extractor", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
+            "Link", "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "ServerGoneError",
+            "Settings", "Source",
             "__version__", "asummarize", "digest", "extract_many", "load_settings", "open_extractor", "read_papers",
             "run_batch", "summarize",
         ]
