@@ -72,7 +72,6 @@ class Settings(BaseModel):
     )
     grounding: Grounding = Field("check", description="check values against the abstract, or off.")
 
-
     # Transport retries (tenacity), separate from re-asks.
     retries: int = Field(5, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     retry_max_seconds: float = Field(120.0, gt=0, description="Total time budget for retries of one request.")
