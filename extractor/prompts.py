@@ -34,9 +34,8 @@ def prompt_dirs() -> list[Path]:
 
 
 class Prompt(BaseModel):
-    """A versioned prompt: a system message, a user template with ``{title}`` and
-    ``{abstract}`` placeholders, and optionally one worked example (a user message and the
-    answer to it)."""
+    """A versioned prompt: a system message and a user template with ``{title}`` and
+    ``{abstract}`` placeholders."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -44,26 +43,16 @@ class Prompt(BaseModel):
     version: str
     system: str
     user: str
-    example_user: str | None = None
-    example_answer: str | None = None
 
     @property
     def hash(self) -> str:
-        """First 12 hex digits of the SHA-256 of the prompt text (the example included)."""
-        parts = [self.system, self.user, *filter(None, (self.example_user, self.example_answer))]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+        """First 12 hex digits of the SHA-256 of the prompt text."""
+        return hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()[:12]
 
     def messages(self, *, title: str, abstract: str) -> list[dict[str, str]]:
-        """Chat messages for one paper: the system message, the worked example as an
-        earlier exchange when the prompt has one, then the paper."""
-        example = (
-            [{"role": "user", "content": self.example_user}, {"role": "assistant", "content": self.example_answer}]
-            if self.example_user and self.example_answer
-            else []
-        )
+        """Chat messages for one paper."""
         return [
             {"role": "system", "content": self.system},
-            *example,
             {"role": "user", "content": self.user.format(title=title or "(untitled)", abstract=abstract)},
         ]
 
