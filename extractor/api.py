@@ -49,7 +49,7 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
     """An :class:`Extractor` for these settings. With no endpoint configured, uses the
     bundled llama.cpp server (``pip install 'extractor[local]'``): started on the first
     cache miss (a run answered from the cache never starts it) and stopped on the way out."""
-    if endpoint_configured(settings):
+    if endpoint_configured(settings) or settings.policy == "rules":  # rules: no model at all
         async with Extractor(settings) as ex:
             yield ex
         return

@@ -77,6 +77,8 @@ class BatchStats:
     from_cache: int = 0
     failed: int = 0
     dropped_values: int = 0
+    summaries: dict[str, int] = field(default_factory=dict)  # summary source -> records
+    origins: dict[str, int] = field(default_factory=dict)  # "rule" / "model" -> values
     tokens_in: int = 0
     tokens_out: int = 0
     wall_s: float = 0.0
@@ -100,6 +102,8 @@ class BatchStats:
             f"extracted {self.extracted} ({self.from_cache} from cache), failed {self.failed}"
             + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.failures.items()))})" if self.failures else "")
             + f", values dropped by grounding {self.dropped_values}",
+            f"summaries: {_counts(self.summaries, ('model', 'extractive'))}; "
+            f"values from {_counts(self.origins, ('rule', 'model'))}",
             f"tokens in {self.tokens_in}, out {self.tokens_out}; "
             f"wall {self.wall_s:.1f}s, {self.papers_per_s:.2f} papers/s",
         ]
@@ -322,11 +326,20 @@ def _count(record: Record, stats: BatchStats) -> None:
     else:
         stats.extracted += 1
         stats.dropped_values += len(record.dropped)
+        if record.summary_source is not None:
+            stats.summaries[record.summary_source] = stats.summaries.get(record.summary_source, 0) + 1
+        for source in record.origin.values():
+            stats.origins[source] = stats.origins.get(source, 0) + 1
     if record.provenance is not None:
         if record.provenance.cached:
             stats.from_cache += 1
         stats.tokens_in += record.provenance.tokens_in
         stats.tokens_out += record.provenance.tokens_out
+
+
+def _counts(counts: dict[str, int], names: tuple[str, ...]) -> str:
+    """``"model 12, extractive 3"``: every name, zeros included, in the given order."""
+    return ", ".join(f"{name} {counts.get(name, 0)}" for name in names)
 
 
 def _describe(record: Record) -> str:

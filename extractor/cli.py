@@ -61,6 +61,12 @@ def endpoint_options(func: Any) -> Any:
             help="check: values checked against the abstract, re-asked, dropped if absent (default); "
             "span: the model chooses among the abstract's own spans (best for small models); off.",
         ),
+        click.option(
+            "--policy",
+            type=click.Choice(["auto", "rules-first", "model-first", "model", "rules"]),
+            help="Which source each field trusts first: rules-first (the bundled model's default), model-first "
+            "(a configured endpoint's default), model, or rules (no model at all; extractive summaries).",
+        ),
         click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache location [env EXTRACTOR_CACHE_DIR]."),
         click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Do not read or write the cache."),
         click.option("--config", type=click.Path(path_type=Path), help="TOML config file [env EXTRACTOR_CONFIG]."),
@@ -74,7 +80,8 @@ def _settings(kwargs: dict[str, Any]) -> Settings:
     """Build settings from the endpoint options (popped from ``kwargs``)."""
     names = [
         "base_url", "model", "api_key", "mode", "max_tokens", "temperature", "max_reasks",
-        "timeout", "retries", "retry_max_seconds", "retry_backoff", "context_budget", "grounding", "cache_dir",
+        "timeout", "retries", "retry_max_seconds", "retry_backoff", "context_budget", "grounding", "policy",
+        "cache_dir",
     ]  # fmt: skip
     flags = {name: kwargs.pop(name, None) for name in names}
     if kwargs.pop("no_cache", None):
@@ -248,12 +255,14 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
 @click.option("--save", type=click.Path(path_type=Path), help="Also write the extracted records here (JSONL).")
 @click.option("--links-only", is_flag=True, help="Score the link finder alone (no model).")
+@click.option("--baseline", type=click.Choice(["rules"]),
+              help="Also score the rules alone (no model) on the same papers, side by side.")
 @click.option("--concurrency", type=int, help="Requests in flight (default 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @endpoint_options
 def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, links_only: bool,
-             as_json: bool, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
+             baseline: str | None, as_json: bool, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
     """Score records against GOLD (the format of shared/eval): per field precision,
     recall and F1, per source and overall. Without --pred, extracts the gold abstracts
     first (the cache applies)."""
@@ -261,15 +270,23 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     from .api import _announce
 
     papers = ev.gold_sample(ev.load_gold(gold), sample, seed)
+    settings = _settings(kwargs)
     if links_only:
         records = ev.links_only_records(papers)
     elif pred is not None:
         records = ev.load_records(pred)
     else:
-        settings = _settings(kwargs)
         records = asyncio.run(ev.aextract_gold(papers, settings, announce=_announce, save=save, quiet=quiet))
     report = ev.score(papers, records)
-    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())
+    if baseline is None:
+        click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())
+        return
+    rules = settings.model_copy(update={"policy": "rules"})
+    base = ev.score(papers, asyncio.run(ev.aextract_gold(papers, rules, quiet=True)))
+    if as_json:
+        click.echo(json.dumps({"report": report.to_dict(), "baseline_rules": base.to_dict()}, indent=2))
+    else:
+        click.echo(report.to_markdown() + "\n" + ev.side_by_side(report, base, "rules alone (no model)"))
 
 
 @main.command()

@@ -50,6 +50,22 @@ async def _check_endpoint(settings: Settings) -> list[tuple[str, bool]]:
     return lines
 
 
+def _policy_line(settings: Settings) -> str:
+    """Which source each field trusts first, as the extractor will resolve it."""
+    from .api import endpoint_configured
+    from .policy import resolve_policy
+
+    bundled = not endpoint_configured(settings) and settings.policy != "rules"
+    policy = resolve_policy(settings.policy, bundled=bundled)
+    fields = {
+        "rules-first": "task, method, name and gains from the rules; summary and contribution from the model",
+        "model-first": "the model's grounded values; the rules fill what it leaves empty",
+        "model": "the model's grounded values only",
+        "rules": "the rules only, no model; extractive summaries",
+    }[policy]
+    return f"policy: {policy} ({fields}; setting {settings.policy!r} from {settings.origin.get('policy', 'default')})"
+
+
 def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     """Run the checks for these settings."""
     from .api import endpoint_configured
@@ -76,6 +92,7 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
                 False,
             )
     yield f"mode setting: {settings.mode} (from {origin.get('mode', 'default')})", True
+    yield _policy_line(settings), True
     if settings.cache:
         cache = ResultCache(settings.cache_dir)
         info = cache.info()

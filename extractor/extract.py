@@ -2,13 +2,19 @@
 
 For each paper the :class:`Extractor`
 
-1. finds the abstract's links deterministically (:mod:`extractor.links`);
-2. splits an abstract longer than ``settings.context_budget`` characters on sentence
-   boundaries and extracts each part;
-3. asks the endpoint (or the cache) for a :class:`~extractor.schema.PaperSummary` per part
-   and merges the parts;
-4. checks every value against the abstract (:mod:`extractor.grounding`), re-asks once with
-   the reasons when some fail, and drops what still fails, listing it under ``dropped``;
+1. finds the abstract's links deterministically (:mod:`extractor.links`) and proposes
+   values by rules (:mod:`extractor.rules`);
+2. asks the endpoint (or the cache) what the policy wants of the model
+   (:mod:`extractor.policy`, :mod:`extractor.answers`): only the summary and the kind of
+   contribution under ``rules-first`` (the bundled model's default), every field under
+   ``model-first``/``model``, nothing under ``rules``. An abstract longer than
+   ``settings.context_budget`` characters is split on sentence boundaries, each part
+   extracted and the parts merged;
+3. checks every value of the model against the abstract (:mod:`extractor.grounding`),
+   and the summary against the gate (:mod:`extractor.summaries`); re-asks once with the
+   reasons when something failed, and drops what still fails, listing it under
+   ``dropped``; a summary that still fails is replaced by an extractive one;
+4. combines rules and model per field (``origin`` says which gave each value);
 5. returns a record with provenance (model, host, mode, prompt version and hash, tokens,
    latency, attempts) — or with ``error`` set when the endpoint failed for this paper.
 
@@ -25,27 +31,34 @@ Example:
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from .answers import Ask, ModelAnswer, plan, reask_message
 from .cache import ResultCache
 from .errors import EndpointError, FatalEndpointError, LocalServerError, ServerGoneError
-from .grounding import ground
+from .grounding import Grounded, ground
 from .links import best_code_link, code_status, find_links
 from .listings import split_text
+from .policy import asks_for_fields, combine, resolve_policy
 from .prompts import Prompt, load_prompt
-from .schema import ClaimedGain, Dropped, ErrorInfo, Paper, PaperSummary, Provenance, Record
+from .rules import propose
+from .schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
-from .spans import candidates, choice_model, schema_hash, spans_schema_key, to_summary
+from .summaries import extractive_summary, summary_problem
 
 if TYPE_CHECKING:  # the endpoint (openai, instructor) is imported on the first cache miss
     from .client import Completion, Endpoint
 
 __all__ = ["Extractor", "merge_parts"]
 
-_SCHEMA_HASH = schema_hash(PaperSummary)
+#: Error kinds meaning the model gave no valid answer (as opposed to a transport or
+#: server failure): an optional request that ends so (a re-ask, or the summary request
+#: of ``rules-first``) leaves what the paper already has instead of failing it.
+_NO_ANSWER = frozenset({"validation", "length"})
 
 #: Papers in a row whose server refused connections before a batch is stopped.
 GONE_LIMIT = 3
@@ -75,14 +88,12 @@ def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
     )
 
 
-def _reask_message(dropped: list[Dropped]) -> str:
-    reasons = "\n".join(f"- {d.field} = {d.value!r}: {d.reason}" for d in dropped)
-    return (
-        "Some values are not supported by the abstract:\n"
-        f"{reasons}\n"
-        "Answer again. Copy every name, number, dataset and URL exactly from the abstract, "
-        "or leave it out."
-    )
+def _merge(answers: list[tuple[dict[str, Any], ModelAnswer]]) -> ModelAnswer:
+    """One answer from the answers for an abstract's parts (see :func:`merge_parts`)."""
+    first = answers[0][1]
+    if len(answers) == 1 or first.fields is None:
+        return first
+    return replace(first, fields=merge_parts([a.fields for _, a in answers if a.fields is not None]))
 
 
 class Extractor:
@@ -117,7 +128,11 @@ class Extractor:
         self._generation = 0  # endpoints restarted so far
         self._gone_in_a_row = 0  # papers in a row whose server refused connections
         self._base: Provenance | None = None
-        self.prompt = prompt or load_prompt("extract")
+        #: Which source each field trusts first (:mod:`extractor.policy`); ``auto`` is
+        #: ``rules-first`` for the bundled model.
+        self.policy = resolve_policy(self.settings.policy, bundled=self._endpoint_id.startswith("bundled:"))
+        # rules-first asks the model only for the summary and contribution: its own prompt.
+        self.prompt = prompt or load_prompt("summarize" if self.policy == "rules-first" else "extract")
         self.cache = ResultCache(self.settings.cache_dir) if self.settings.cache else None
 
     async def __aenter__(self) -> Extractor:
@@ -186,7 +201,9 @@ class Extractor:
         changed, the rest of the run uses the new one.
         """
         s = self.settings
-        if s.model and s.mode != "auto":  # nothing to ask the endpoint
+        if self.policy == "rules":  # no model at all
+            model, mode = "none", "none"
+        elif s.model and s.mode != "auto":  # nothing to ask the endpoint
             model, mode = s.model, s.mode
         else:
             remembered = self.cache.get_meta(self._discovery_key()) if self.cache is not None else None
@@ -200,7 +217,7 @@ class Extractor:
                 self._remember_discovery(model, mode)
         self._base = Provenance(
             model=model,
-            endpoint=s.endpoint_host,
+            endpoint="none" if self.policy == "rules" else s.endpoint_host,
             mode=mode,
             prompt_version=self.prompt.version,
             prompt_hash=self.prompt.hash,
@@ -246,24 +263,11 @@ class Extractor:
             self.cache.set(key, {"summary": data})
         return data, done
 
-    async def _ask(self, base: Provenance, messages: list[dict[str, str]]) -> tuple[PaperSummary, Completion | None]:
-        """A free-form :class:`PaperSummary` for these messages, from the cache when it has it."""
-        data, done = await self._ask_raw(base, messages, lambda: PaperSummary, _SCHEMA_HASH)
-        if done is not None:
-            assert isinstance(done.value, PaperSummary)
-            return done.value, done
-        return PaperSummary.model_validate(data), None
-
-    async def _summarize_part(self, base: Provenance, title: str, text: str) -> tuple[PaperSummary, Completion | None]:
-        """Extract one part of an abstract, freely or (span mode) by choosing among its spans."""
-        messages = self.prompt.messages(title=title, abstract=text)
-        if self.settings.grounding == "span":
-            spans = candidates(title, text)
-            # The per-paper schema is a function of the spans: its key is computed from them,
-            # so a cached answer needs no pydantic model built (most of a cached run's time).
-            choice, done = await self._ask_raw(base, messages, lambda: choice_model(spans), spans_schema_key(spans))
-            return to_summary(choice, spans), done
-        return await self._ask(base, messages)
+    async def _answer(self, base: Provenance, ask: Ask) -> tuple[dict[str, Any], ModelAnswer, Completion | None]:
+        """The model's answer to one :class:`~extractor.answers.Ask` (from the cache when it
+        has it): its JSON data and what it says."""
+        data, done = await self._ask_raw(base, ask.messages, ask.make_model, ask.schema_key)
+        return data, ask.read(data), done
 
     async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
         """Extract one paper. Endpoint failures become a record with ``error`` set;
@@ -319,49 +323,21 @@ class Extractor:
     async def _aextract_once(self, paper: Paper, base: Provenance) -> tuple[Record, EndpointError | None]:
         links = find_links(paper.abstract)
         prov = base.model_copy()
-        cached = True
-        texts = (
-            split_text(paper.abstract, self.settings.context_budget)
-            if len(paper.abstract) > self.settings.context_budget
-            else [paper.abstract]
-        )
-        prov.parts = len(texts)
+        prov.cached = True
+        record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
+        proposals = propose(paper.title, paper.abstract)
 
         def account(done: Completion | None) -> None:
-            nonlocal cached
             if done is not None:
-                cached = False
+                prov.cached = False
                 prov.model, prov.mode = base.model, base.mode  # as asked (the endpoint may have changed)
                 prov.tokens_in += done.tokens_in
                 prov.tokens_out += done.tokens_out
                 prov.attempts += done.attempts
                 prov.latency_s += done.latency_s
 
-        record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
         try:
-            summaries = []
-            for text in texts:
-                summary, done = await self._summarize_part(base, paper.title, text)
-                account(done)
-                summaries.append(summary)
-            summary = merge_parts(summaries)
-            dropped: list[Dropped] = []
-            grounding: dict[str, str] = {}
-            if self.settings.grounding != "off":
-                checked = ground(summary, paper.abstract, links)
-                if checked.needs_reask and len(texts) == 1 and self.settings.grounding == "check":
-                    messages = [
-                        *self.prompt.messages(title=paper.title, abstract=paper.abstract),
-                        {"role": "assistant", "content": summary.model_dump_json()},
-                        {"role": "user", "content": _reask_message(checked.dropped)},
-                    ]
-                    retry, done = await self._ask(base, messages)
-                    assert isinstance(retry, PaperSummary)
-                    account(done)
-                    checked = ground(retry, paper.abstract, links)
-                summary, dropped, grounding = checked.summary, checked.dropped, checked.grounding
-            elif summary.code_link is None and (best := best_code_link(links)):
-                summary = summary.model_copy(update={"code_link": best})
+            answer, grounding, dropped = await self._model_part(base, paper, links, prov, account)
         except (FatalEndpointError, LocalServerError):
             raise
         except EndpointError as exc:
@@ -373,12 +349,76 @@ class Extractor:
             record.provenance = prov
             record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
             return record, None
-        prov.cached = cached
-        record.extraction = summary
+        values, origin = combine(self.policy, answer.fields if answer else None, proposals)
+        code_link = answer.fields.code_link if answer and answer.fields else None
+        if code_link is None and (code_link := best_code_link(links)) is not None:
+            origin["code_link"] = "rule"
+        elif code_link is not None:
+            origin["code_link"] = "rule" if grounding.get("code_link") in ("filled", "replaced") else "model"
+        if answer is not None and summary_problem(answer.summary, paper.title, paper.abstract) is None:
+            summary, record.summary_source = answer.summary, "model"
+        else:
+            summary, record.summary_source = extractive_summary(paper.abstract, paper.title), "extractive"
+        origin["summary"] = "model" if record.summary_source == "model" else "rule"
+        record.extraction = PaperSummary(**values, code_link=code_link, summary=summary)
+        record.origin = origin
         record.grounding = grounding
         record.dropped = dropped
         record.provenance = prov
         return record, None
+
+    async def _model_part(
+        self, base: Provenance, paper: Paper, links: list[Link], prov: Provenance, account: Callable[[Completion | None], None]
+    ) -> tuple[ModelAnswer | None, dict[str, str], list[Dropped]]:
+        """Ask the model what the policy wants of it: its answer, grounded (check and span
+        modes), with one re-ask when grounding dropped values (check mode) or the summary
+        failed the gate. None under the ``rules`` policy, and under ``rules-first`` when
+        the model gave no valid answer (the rules' values and an extractive summary
+        stand). Worst case: (parts or 1 re-ask) + 1 answers, each within the request
+        policy's own retries and schema re-asks."""
+        policy, mode = self.policy, self.settings.grounding
+        if policy == "rules":
+            return None, {}, []
+        texts = (
+            split_text(paper.abstract, self.settings.context_budget)
+            if len(paper.abstract) > self.settings.context_budget
+            else [paper.abstract]
+        )
+        if not asks_for_fields(policy):
+            texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
+        prov.parts = len(texts)
+        asks = [plan(policy, mode, self.prompt, paper.title, text) for text in texts]
+        answers = []
+        for ask in asks:
+            try:
+                data, answer, done = await self._answer(base, ask)
+            except EndpointError as exc:
+                if policy != "rules-first" or exc.kind not in _NO_ANSWER:
+                    raise
+                return None, {}, []  # the rules stand; the summary will be extractive
+            account(done)
+            answers.append((data, answer))
+        answer = _merge(answers)
+        checked = self._ground(answer, paper.abstract, links)
+        problem = summary_problem(answer.summary, paper.title, paper.abstract)
+        wrong = checked.dropped if checked is not None and mode == "check" else []
+        if (wrong or problem) and len(asks) == 1:
+            try:
+                _, answer, done = await self._answer(base, asks[0].again(answers[0][0], reask_message(wrong, problem)))
+            except EndpointError as exc:
+                if exc.kind not in _NO_ANSWER:
+                    raise
+                done = None  # the re-ask found no valid answer: the first one stands
+            account(done)
+            checked = self._ground(answer, paper.abstract, links)
+        if checked is None:
+            return answer, {}, []
+        return replace(answer, fields=checked.summary), checked.grounding, checked.dropped
+
+    def _ground(self, answer: ModelAnswer, abstract: str, links: list[Link]) -> Grounded | None:
+        if answer.fields is None or self.settings.grounding == "off":
+            return None
+        return ground(answer.fields, abstract, links)
 
     async def aextract_many(self, papers: Iterable[Paper], *, concurrency: int | None = None) -> AsyncIterator[Record]:
         """Extract papers concurrently (``settings.concurrency`` at a time), yielding records

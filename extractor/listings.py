@@ -215,6 +215,22 @@ def split_text(text: str, max_chars: int) -> list[str]:
     return parts
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``, stripped, on the same boundaries as :func:`split_text`
+    (never after "e.g.", "et al.", inside numbers or URLs).
+
+    Example:
+        >>> sentences("We use e.g. BERT. It works. 4.5x faster.")
+        ['We use e.g. BERT.', 'It works.', '4.5x faster.']
+    """
+    out, begin = [], 0
+    for end in [*_sentence_ends(text), len(text)]:
+        if chunk := text[begin:end].strip():
+            out.append(chunk)
+        begin = end
+    return out
+
+
 # --------------------------------------------------------------------------- records
 
 

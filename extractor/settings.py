@@ -35,6 +35,7 @@ __all__ = ["DEFAULT_CACHE_DIR", "Mode", "Settings", "default_config_file", "disp
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
 Grounding = Literal["check", "span", "off"]
+Policy = Literal["auto", "rules-first", "model-first", "model", "rules"]
 
 DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 
@@ -71,6 +72,11 @@ class Settings(BaseModel):
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."
     )
     grounding: Grounding = Field("check", description="check values against the abstract, or off.")
+    policy: Policy = Field(
+        "auto",
+        description="Which source each field trusts first: rules-first (the bundled model's default), "
+        "model-first (a configured endpoint's default), model, or rules (no model at all).",
+    )
 
     # Transport retries (tenacity), separate from re-asks.
     retries: int = Field(5, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")

@@ -49,6 +49,12 @@ _CONTRIBUTION = re.compile(
     r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
     re.I,
 )
+_CONNECTIVE = re.compile(
+    r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|"
+    r"to\s+this\s+end|to\s+address\s+(?:this|these)(?:\s+\w+)?|in\s+this\s+(?:paper|work|study)|here|first|then)"
+    r",?\s+(?=[a-z])",
+    re.I,
+)
 _CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
 
 
@@ -89,16 +95,32 @@ def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:
     return head.rstrip(" ,;:-–—") + " …"
 
 
+def _without_connective(sentence: str) -> str:
+    """``sentence`` without a leading discourse connective ("Furthermore, we ..." ->
+    "We ..."), which reads badly out of its paragraph."""
+    match = _CONNECTIVE.match(sentence)
+    if match is None or len(sentence) == match.end():
+        return sentence
+    rest = sentence[match.end() :]
+    return rest[0].upper() + rest[1:]
+
+
 def extractive_summary(abstract: str, title: str = "") -> str:
     """A summary taken from the abstract: its contribution sentence ("we propose /
     introduce / present ...", "this paper studies ..."), else its first sentence, cut at
     a clause boundary to at most :data:`MAX_EXTRACTIVE_WORDS` words. The first of these
     that passes :func:`summary_problem` wins (so it is not the title again, nor a
-    fragment); when none does, two sentences are joined."""
+    fragment); when none does, the opening sentences, up to :data:`MIN_WORDS` words."""
     sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    ranked = [s for s in sents if _CONTRIBUTION.search(s)] + sents
+    sents = [_without_connective(s) for s in sents]
+    ranked = dict.fromkeys([s for s in sents if _CONTRIBUTION.search(s)] + sents)
     for sentence in ranked:
         cut = _cut(sentence)
         if summary_problem(cut, title, abstract) is None:
             return cut
-    return _cut(" ".join(ranked[:2]))
+    opening: list[str] = []  # no sentence will do alone: the opening ones, enough words
+    for sentence in sents:
+        opening.append(sentence)
+        if len(" ".join(opening).split()) >= MIN_WORDS:
+            break
+    return _cut(" ".join(opening))

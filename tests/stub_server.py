@@ -18,8 +18,7 @@ Answers are paper-specific and checkable. A request is identified by its *prompt
 instructor's re-asks (which append an assistant message and a correcting user message) count
 as the same request; with no assistant message it is simply the last user message (a suffix
 that instructor's ``Mode.MD_JSON`` appends to it is ignored). Every string field named
-``summary`` gets the first line of that text, truncated to 80 characters
-(:func:`summary_of`); every other free string gets :func:`message_hash` of it (12 hex chars;
+``summary`` gets a sentence made of that text's first words (:func:`summary_of`); every other free string gets :func:`message_hash` of it (12 hex chars;
 URIs/emails/uuids/dates get a valid value of their format). The instance is built once per
 schema as a JSON template; each request only substitutes its own two values.
 
@@ -145,15 +144,22 @@ def message_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
+#: Longest value :func:`summary_of` gives (a schema's ``maxLength`` at or above it keeps
+#: the answer templatable).
+SUMMARY_MAX_CHARS = 200
+#: In a prompt, makes :func:`summary_of` answer debris instead of a sentence, as a small
+#: model does (exercises the summary gate: re-ask, then an extractive summary).
+JUNK_SUMMARY = "[[junk-summary]]"
+
+
 def summary_of(text: str) -> str:
-    """First non-empty line of ``text``, stripped and truncated to 80 characters."""
-    start = 0
-    while True:
-        end = text.find("\n", start)
-        line = (text[start:] if end == -1 else text[start:end]).strip()
-        if line or end == -1:
-            return line.splitlines()[0].strip()[:80] if line else ""
-        start = end + 1
+    """A sentence about ``text`` that a summary gate accepts: ``"A stub summary of "``
+    and the first 24 words of ``text`` (fault markers left out), at most :data:`SUMMARY_MAX_CHARS` characters.
+    ``"{{#1}}"`` when ``text`` holds :data:`JUNK_SUMMARY`."""
+    if JUNK_SUMMARY in text:
+        return "{{#1}}"
+    words = re.sub(r"\[\[[^\]]*\]\]", " ", text).split()  # fault markers are not the paper's words
+    return ("A stub summary of " + " ".join(words[:24]))[:SUMMARY_MAX_CHARS] if words else ""
 
 
 def _content_text(content: Any) -> str:
@@ -439,7 +445,8 @@ class _Walker:
             text = tag
         lo = schema.get("minLength")
         hi = schema.get("maxLength")
-        if (isinstance(lo, int) or isinstance(hi, int)) and _SLOT_MARK in text:
+        longest = SUMMARY_MAX_CHARS if _SUMMARY_SLOT in text else len(_TAG_SLOT)  # what the slot may become
+        if _SLOT_MARK in text and ((isinstance(lo, int) and lo > 0) or (isinstance(hi, int) and hi < longest)):
             self.templatable = False  # the length depends on the real value
         if isinstance(lo, int) and len(text) < lo:
             text = (text or "x") * (lo // max(len(text), 1) + 1)

@@ -30,7 +30,7 @@ from extractor.prompts import load_prompt
 from extractor.schema import ErrorInfo, PaperSummary, Record
 from extractor.settings import Settings
 
-from .stub_server import StubServer, by_marker, summary_of
+from .stub_server import JUNK_SUMMARY, StubServer, by_marker, summary_of
 
 # -- helpers shared with test_faults.py and test_cache.py -----------------------------
 
@@ -410,3 +410,25 @@ def test_csv_with_a_torn_header_gets_a_new_one(tmp_path: Path) -> None:
 
     rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
     assert [r["id"] for r in rows] == ["a"] and list(rows[0]) == CSV_COLUMNS
+
+
+@pytest.mark.parametrize("policy", ["model-first", "rules-first"])
+def test_a_junk_summary_is_asked_again_once_then_taken_from_the_abstract(tmp_path: Path, policy: str) -> None:
+    """The summary gate over the network: a server answering debris for a third of the
+    papers is asked once more with the reason; the records then carry the abstract's own
+    sentence (``summary_source: extractive``) and the run counts both sources."""
+    rows = make_papers(tmp_path / "in.jsonl", 12, marker=lambda i: JUNK_SUMMARY if i % 3 == 0 else None)
+    out = tmp_path / "out.jsonl"
+    with StubServer() as stub:
+        stats = run([tmp_path / "in.jsonl"], out, settings_for(stub, tmp_path, policy=policy))
+        assert stub.requests == 12 + 4  # one re-ask per junk summary, none for the others
+    assert stats.extracted == 12 and stats.summaries == {"model": 8, "extractive": 4}
+    by_id = {r["id"]: r for r in read_records(out)}
+    for i, row in enumerate(rows):
+        record = by_id[row["id"]]
+        if i % 3 == 0:
+            assert record["summary_source"] == "extractive" and record["origin"]["summary"] == "rule"
+            assert record["extraction"]["summary"].startswith(f"We study problem {i}. It works.")  # the abstract's
+        else:
+            assert record["summary_source"] == "model" and record["extraction"]["summary"] == expected_summary(row)
+    assert "summaries: model 8, extractive 4" in stats.summary()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extractor import extract
+from extractor import answers
 from extractor.cache import ResultCache
 from extractor.cli import main
 from extractor.extract import Extractor
@@ -32,7 +32,7 @@ def _key(tmp_path: Path, text: str = "Title: T\n\nAbstract: A", prompt: Prompt |
     base = Provenance(model=settings.model or "", endpoint=settings.endpoint_host, mode=settings.mode,
                       prompt_version=ex.prompt.version, prompt_hash=ex.prompt.hash)  # fmt: skip
     messages = [{"role": "system", "content": ex.prompt.system}, {"role": "user", "content": text}]
-    return ex._cache_key(base, messages, schema_key or extract._SCHEMA_HASH)
+    return ex._cache_key(base, messages, schema_key or answers._SUMMARY_HASH)
 
 
 def test_cache_key_covers_what_changes_the_answer(tmp_path: Path) -> None:
@@ -59,12 +59,12 @@ def test_schema_hash_is_the_hash_of_the_json_schema() -> None:
     from pydantic import create_model
 
     schema = json.dumps(PaperSummary.model_json_schema(), sort_keys=True).encode()
-    assert extract._SCHEMA_HASH == hashlib.sha256(schema).hexdigest()[:16]
+    assert answers._SUMMARY_HASH == hashlib.sha256(schema).hexdigest()[:16]
     # A change to the schema (here: one more field) changes the hash, hence the key.
     wider = create_model("PaperSummary", __base__=PaperSummary, extra_field=(str, ""))
     from extractor.spans import schema_hash
 
-    assert schema_hash(wider) != extract._SCHEMA_HASH == schema_hash(PaperSummary)
+    assert schema_hash(wider) != answers._SUMMARY_HASH == schema_hash(PaperSummary)
 
 
 def test_cache_location_flag_env_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from extractor.extract import Extractor
 from extractor.listings import paper_from_text, read_papers
 from extractor.schema import PaperSummary, Record
 from extractor.settings import Settings
+from extractor.summaries import summary_problem
 
 from .conftest import SEEDS
 
@@ -163,3 +164,22 @@ async def test_span_mode_values_are_spans_of_the_abstract(replay_settings: dict[
         for gain in ex_.claimed_gains:
             assert gain.value in record.abstract and gain.evidence in record.abstract
     assert any(r.extraction and r.extraction.method_name for r in records)
+
+
+async def test_rules_first_asks_the_model_only_for_the_summary(replay_settings: dict[str, Any]) -> None:
+    """The bundled default's policy: task, method, name and gains from the rules; the model
+    writes the summary (kept only when it passes the gate) and may pick the contribution."""
+    papers = _first_papers(4)
+    async with Extractor(Settings(**{**replay_settings, "policy": "rules-first"})) as ex:
+        assert ex.prompt.name == "summarize"
+        records = [await ex.aextract(paper) for paper in papers]
+    for record in records:
+        assert record.ok, record.error
+        assert record.extraction is not None and record.provenance is not None
+        assert record.summary_source in ("model", "extractive")
+        assert record.origin["summary"] == ("model" if record.summary_source == "model" else "rule")
+        assert summary_problem(record.extraction.summary, record.title, record.abstract) is None
+        for name in ("task", "method", "method_name", "claimed_gains"):
+            assert record.origin.get(name, "rule") == "rule"
+        assert 1 <= record.provenance.attempts <= 2  # the summary, and at most one re-ask
+    assert any(r.origin.get("method_name") == "rule" for r in records)

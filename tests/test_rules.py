@@ -143,7 +143,7 @@ def test_extractive_summary_of_every_seed_passes_the_gate(seed_papers: list) -> 
         summary = extractive_summary(paper.abstract, paper.title)
         assert summary_problem(summary, paper.title, paper.abstract) is None, (paper.id, summary)
         assert len(summary.split()) <= MAX_EXTRACTIVE_WORDS + 1
-        assert summary.rstrip(" …") in " ".join(paper.abstract.split())
+        assert summary.rstrip(" …")[1:] in " ".join(paper.abstract.split())  # verbatim but its first letter
 
 
 # -- the policy -----------------------------------------------------------------------------
@@ -194,3 +194,12 @@ def test_eval_baseline_rules_side_by_side(tmp_path: Path) -> None:
     assert "This run vs rules alone (no model)" in result.output
     assert "| **task** | overall |" in result.output
     assert "+0.0" in result.output  # the same rules on both sides
+
+
+def test_doctor_says_which_policy_is_in_force() -> None:
+    from extractor.doctor import _policy_line
+    from extractor.settings import Settings
+
+    assert _policy_line(Settings(base_url="http://127.0.0.1:9/v1")).startswith("policy: model-first")
+    assert _policy_line(Settings()).startswith("policy: rules-first")  # no endpoint: the bundled model
+    assert _policy_line(Settings(policy="rules")).startswith("policy: rules (the rules only")

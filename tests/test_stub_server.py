@@ -135,7 +135,7 @@ def test_tools_answer_is_schema_valid_and_paper_specific(stub):
     call = choice.message.tool_calls[0]
     assert call.function.name == "Summary"
     obj = Summary.model_validate_json(call.function.arguments)
-    assert obj.summary == "Attention Is All You Need"
+    assert obj.summary == summary_of(PAPER)
     assert obj.code_link == message_hash(PAPER)
     assert obj.contribution in Contribution and len(obj.gains) == 1
     # usage: ~chars/4 of all message text, and of the answer
@@ -155,14 +155,14 @@ def test_json_schema_response_format(stub):
     )
     assert resp.choices[0].finish_reason == "stop"
     obj = Summary.model_validate_json(resp.choices[0].message.content)
-    assert obj.summary == "Attention Is All You Need"
+    assert obj.summary == summary_of(PAPER)
 
 
 def test_json_object_and_plain_get_default_shape(stub):
     for extra in ({"response_format": {"type": "json_object"}}, {}):
         resp = client(stub).chat.completions.create(model="stub-model", messages=user(PAPER), **extra)
         data = json.loads(resp.choices[0].message.content)
-        assert data["summary"] == "Attention Is All You Need"
+        assert data["summary"] == summary_of(PAPER)
         assert data["id"] == message_hash(PAPER)
         assert isinstance(data["extractions"], list)
 
@@ -176,7 +176,7 @@ def test_instructor_modes_get_validated_objects(stub, mode):
     ic = instructor.from_openai(client(stub), mode=mode)
     obj = ic.chat.completions.create(model="stub-model", response_model=Summary, messages=user(PAPER), max_retries=0)
     assert isinstance(obj, Summary)
-    assert obj.summary == "Attention Is All You Need"
+    assert obj.summary == summary_of(PAPER)
     assert isinstance(obj.contribution, Contribution)
     assert obj.code_link == message_hash(PAPER)  # the optional field is filled too
     assert isinstance(obj.gains[0], Gain)
@@ -198,7 +198,7 @@ def test_concurrent_answers_come_from_their_own_request(stub):
 
     results = asyncio.run(run())
     for paper, obj in zip(papers, results):
-        assert obj.summary == summary_of(paper) == paper.splitlines()[0]
+        assert obj.summary == summary_of(paper) == "A stub summary of " + " ".join(paper.split()[:24])
         assert obj.code_link == message_hash(paper)
     assert stub.requests == len(papers) and stub.fault_counts == {"ok": len(papers)}
 
@@ -236,13 +236,13 @@ def test_per_request_values_escape_and_untemplatable_schemas(stub):
     # and a schema whose strings cannot be templated (length limits) still answers per paper
     tricky = 'He said "hi" \\ café \u2603 \t tab\nsecond line'
     obj = Summary.model_validate_json(call(stub, tricky).choices[0].message.tool_calls[0].function.arguments)
-    assert obj.summary == summary_of(tricky) == 'He said "hi" \\ café \u2603 \t tab'
+    assert obj.summary == summary_of(tricky) == 'A stub summary of He said "hi" \\ café \u2603 tab second line'
     for text in ("paper one", "paper two"):
         resp = client(stub).chat.completions.create(
             model="stub-model", messages=user(text), **tool_kwargs(Odd)
         )
         odd = Odd.model_validate_json(resp.choices[0].message.tool_calls[0].function.arguments)
-        assert odd.summary == text and odd.code.startswith(message_hash(text))
+        assert odd.summary == summary_of(text) and odd.code.startswith(message_hash(text))
 
 
 def test_streaming(stub):
@@ -257,7 +257,7 @@ def test_streaming(stub):
             if ch.delta.tool_calls:
                 args += ch.delta.tool_calls[0].function.arguments or ""
             finish = ch.finish_reason or finish
-    assert Summary.model_validate_json(args).summary == "Attention Is All You Need"
+    assert Summary.model_validate_json(args).summary == summary_of(PAPER)
     assert finish == "stop" and usage.completion_tokens == len(args) // 4
     ic = instructor.from_openai(c, mode=instructor.Mode.JSON_SCHEMA)
     # (a model without enums: instructor's Partial rejects enum values given as strings)
@@ -438,7 +438,7 @@ def test_instructor_reask_is_same_request():
     with StubServer(faults=fail_first("schema_fail", 1)) as s:
         ic = instructor.from_openai(client(s), mode=instructor.Mode.JSON_SCHEMA)
         obj = ic.chat.completions.create(model="stub-model", response_model=Summary, messages=user(PAPER), max_retries=2)
-        assert obj.summary == "Attention Is All You Need"
+        assert obj.summary == summary_of(PAPER)
         assert s.attempts_for(PAPER) == 2
         assert s.fault_counts == {"schema_fail": 1, "ok": 1}
 
