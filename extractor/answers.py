@@ -11,6 +11,7 @@ Three shapes of request, by policy and grounding mode (see :mod:`extractor.polic
   schema whose names, phrases and numbers are enums of the abstract's spans
   (:mod:`extractor.spans`).
 
+The model's summary is read up to the end of its first sentence (it is asked for one).
 An :class:`Ask` holds the messages and how to build and key the response model, so the
 one re-ask (:meth:`Ask.again`) repeats the same request with the reasons appended.
 
@@ -33,6 +34,7 @@ from pydantic import BaseModel
 from .prompts import Prompt
 from .schema import Contribution, Dropped, PaperSummary, SummaryAnswer
 from .spans import candidates, choice_model, schema_hash, spans_schema_key, to_summary
+from .summaries import first_sentence
 
 __all__ = ["Ask", "ModelAnswer", "plan", "reask_message"]
 
@@ -73,11 +75,14 @@ class Ask:
 
 def _read_summary_only(data: dict[str, Any]) -> ModelAnswer:
     answer = SummaryAnswer.model_validate(data)
-    return ModelAnswer(fields=None, contribution=Contribution(answer.contribution).value, summary=answer.summary)
+    summary = first_sentence(answer.summary)
+    return ModelAnswer(fields=None, contribution=Contribution(answer.contribution).value, summary=summary)
 
 
 def _read_full(summary: PaperSummary) -> ModelAnswer:
-    return ModelAnswer(fields=summary, contribution=Contribution(summary.contribution).value, summary=summary.summary)
+    text = first_sentence(summary.summary)
+    fields = summary.model_copy(update={"summary": text})
+    return ModelAnswer(fields=fields, contribution=Contribution(summary.contribution).value, summary=text)
 
 
 def plan(policy: str, grounding: str, prompt: Prompt, title: str, text: str) -> Ask:

@@ -69,6 +69,8 @@ async def open_extractor(settings: Settings, *, announce: Callable[[str], None] 
         update["concurrency"] = 1  # the bundled server answers one request at a time
     if settings.origin.get("grounding", "default") == "default":
         update["grounding"] = "span"  # a 135M model does better choosing spans than writing
+    if settings.origin.get("mode", "default") == "default" and settings.mode == "auto":
+        update["mode"] = "tools"  # known: llama-cpp-python's server enforces schemas only in tool calls
     local_settings = settings.model_copy(update=update)
     local_settings.origin = {**settings.origin, "base_url": "bundled local server"}
 

@@ -71,6 +71,8 @@ class Paper(BaseModel):
 MAX_GAINS = 8
 SUMMARY_MAX_CHARS = 320
 SUMMARY_HELP = "One plain English sentence of 10 to 40 words saying what the paper does and finds."
+#: Opens on "This paper" and keeps template and markup characters out (sent as a hint).
+SUMMARY_PATTERN = r'^This paper [a-z][^{}<>|\[\]"\\]*$'
 
 
 class Contribution(str, Enum):
@@ -123,10 +125,17 @@ class PaperSummary(BaseModel):
 
 
 class SummaryAnswer(BaseModel):
-    """What the model is asked when the rules give the other fields (policy ``rules-first``)."""
+    """What the model is asked when the rules give the other fields (policy ``rules-first``).
 
+    The summary's ``pattern`` makes a grammar-enforcing server start it with "This paper"
+    and keep template and markup characters out of it: a small model then writes a
+    sentence instead of a title or debris. It is sent, not validated: a server that
+    ignores it is checked by the summary gate like any other."""
+
+    summary: str = Field(
+        description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS, "pattern": SUMMARY_PATTERN}
+    )
     contribution: Contribution = Field(description="The main kind of contribution.")
-    summary: str = Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})
 
 
 class LinkKind(str, Enum):

@@ -8,7 +8,8 @@ back to the extractive summary, so no record carries a junk summary.
 
 A usable summary (:func:`summary_problem` returns None) has
 
-* between :data:`MIN_WORDS` and :data:`MAX_WORDS` words;
+* between :data:`MIN_WORDS` and :data:`MAX_WORDS` words, ending as a sentence ends (a
+  period, "!", "?" or the "…" of a cut);
 * mostly words: at least 80% of its tokens hold a letter, and no template or markup
   debris (``{{``, ``<|``, ``[[``, ``\\``` ``, ``</``, ``{"``);
 * at least two content words (4+ letters, not stopwords) that also occur in the
@@ -28,13 +29,14 @@ import re
 
 from .listings import sentences
 
-__all__ = ["MAX_EXTRACTIVE_WORDS", "MAX_WORDS", "MIN_WORDS", "extractive_summary", "summary_problem"]
+__all__ = ["MAX_EXTRACTIVE_WORDS", "MAX_WORDS", "MIN_WORDS", "extractive_summary", "first_sentence", "summary_problem"]
 
 MIN_WORDS = 8
 MAX_WORDS = 60
 #: An extractive summary is cut at a clause boundary to at most this many words.
 MAX_EXTRACTIVE_WORDS = 40
 
+_CLOSERS = "\"')]}’”»"
 _DEBRIS = re.compile(r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b")
 _WORDISH = re.compile(r"[A-Za-z]")
 _CONTENT = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
@@ -71,6 +73,8 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
     words = text.split()
     if not (MIN_WORDS <= len(words) <= MAX_WORDS):
         return f"it has {len(words)} words; write one sentence of {MIN_WORDS} to {MAX_WORDS} words"
+    if not text.rstrip(_CLOSERS).endswith((".", "!", "?", "…")):
+        return "it stops mid-sentence; write one whole sentence ending with a period"
     if _DEBRIS.search(text):
         return "it holds template or markup debris; write plain English words"
     if sum(1 for w in words if _WORDISH.search(w)) < 0.8 * len(words):
@@ -81,6 +85,18 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
     if title_words and len(own - title_words) < 2:
         return "it only repeats the title; say what the paper does and finds"
     return None
+
+
+def first_sentence(summary: str) -> str:
+    """The model's summary up to the end of its first sentence: asked for one sentence, a
+    small model often runs on into a second one cut off at the length bound.
+
+    Example:
+        >>> first_sentence("This paper trains video models faster. It uses a multigrid sched")
+        'This paper trains video models faster.'
+    """
+    text = " ".join(summary.split())
+    return (sentences(text) or [text])[0]
 
 
 def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:

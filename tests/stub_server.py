@@ -154,12 +154,15 @@ JUNK_SUMMARY = "[[junk-summary]]"
 
 def summary_of(text: str) -> str:
     """A sentence about ``text`` that a summary gate accepts: ``"A stub summary of "``
-    and the first 24 words of ``text`` (fault markers left out), at most :data:`SUMMARY_MAX_CHARS` characters.
+    and the first 24 words of ``text`` as one sentence (fault markers and the words' final
+    periods left out) and a period, at most :data:`SUMMARY_MAX_CHARS` characters.
     ``"{{#1}}"`` when ``text`` holds :data:`JUNK_SUMMARY`."""
     if JUNK_SUMMARY in text:
         return "{{#1}}"
-    words = re.sub(r"\[\[[^\]]*\]\]", " ", text).split()  # fault markers are not the paper's words
-    return ("A stub summary of " + " ".join(words[:24]))[:SUMMARY_MAX_CHARS] if words else ""
+    # One sentence: fault markers left out (they are not the paper's words), and no word's
+    # final period (a client reads a summary up to its first sentence's end).
+    words = [w.rstrip(".!?") for w in re.sub(r"\[\[[^\]]*\]\]", " ", text).split()]
+    return ("A stub summary of " + " ".join(words[:24]))[: SUMMARY_MAX_CHARS - 1].rstrip(".") + "." if words else ""
 
 
 def _content_text(content: Any) -> str:

@@ -417,7 +417,9 @@ def test_bundled_server_starts_on_the_first_cache_miss_only(
     first = run("a.jsonl")
     assert StubAsBundled.starts == 1 and any("bundled server ready at http://127.0.0.1:" in s for s in said)
     prov = first[0]["provenance"]
-    assert prov["mode"] == "json_schema" and prov["model"] == "fake" and prov["endpoint"] == "127.0.0.1"  # type: ignore[index]
+    # The bundled server's mode is known (tools: llama-cpp-python enforces schemas only there),
+    # so it is not probed.
+    assert prov["mode"] == "tools" and prov["model"] == "fake" and prov["endpoint"] == "127.0.0.1"  # type: ignore[index]
     said.clear()
     again = run("b.jsonl")  # every answer is in the cache
     assert StubAsBundled.starts == 1, "a run served from the cache must not start the server"

@@ -132,10 +132,12 @@ def test_gate_refuses_debris(junk: str | None) -> None:
 def test_gate_refuses_title_and_off_topic_sentences() -> None:
     title = "A Multigrid Method for Efficiently Training Video Models"
     abstract = "We propose a multigrid method that trains video models 4.5x faster on Kinetics."
-    assert "title" in summary_problem("A multigrid method for efficiently training video models quickly", title, abstract)
-    assert "abstract" in summary_problem("The weather in Paris is pleasant during the spring months", title, abstract)
+    assert "title" in summary_problem("A multigrid method for efficiently training video models quickly.", title, abstract)
+    assert "abstract" in summary_problem("The weather in Paris is pleasant during the spring months.", title, abstract)
     assert summary_problem("The paper trains video models faster with a multigrid method of changing shapes.",
                            title, abstract) is None  # fmt: skip
+    assert "mid-sentence" in summary_problem("The paper trains video models faster with a multigrid sched",
+                                             title, abstract)  # fmt: skip
 
 
 def test_extractive_summary_of_every_seed_passes_the_gate(seed_papers: list) -> None:

@@ -198,7 +198,7 @@ def test_concurrent_answers_come_from_their_own_request(stub):
 
     results = asyncio.run(run())
     for paper, obj in zip(papers, results):
-        assert obj.summary == summary_of(paper) == "A stub summary of " + " ".join(paper.split()[:24])
+        assert obj.summary == summary_of(paper) == "A stub summary of " + " ".join(w.rstrip(".!?") for w in paper.split()[:24]) + "."
         assert obj.code_link == message_hash(paper)
     assert stub.requests == len(papers) and stub.fault_counts == {"ok": len(papers)}
 
@@ -236,7 +236,7 @@ def test_per_request_values_escape_and_untemplatable_schemas(stub):
     # and a schema whose strings cannot be templated (length limits) still answers per paper
     tricky = 'He said "hi" \\ café \u2603 \t tab\nsecond line'
     obj = Summary.model_validate_json(call(stub, tricky).choices[0].message.tool_calls[0].function.arguments)
-    assert obj.summary == summary_of(tricky) == 'A stub summary of He said "hi" \\ café \u2603 tab second line'
+    assert obj.summary == summary_of(tricky) == 'A stub summary of He said "hi" \\ café \u2603 tab second line.'
     for text in ("paper one", "paper two"):
         resp = client(stub).chat.completions.create(
             model="stub-model", messages=user(text), **tool_kwargs(Odd)
