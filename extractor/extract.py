@@ -88,6 +88,14 @@ def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
     )
 
 
+def _cached(hit: dict[str, Any]) -> dict[str, Any]:
+    """A cached answer's JSON data; a remembered "no valid answer" is raised again."""
+    if hit.get("no_answer"):
+        kind, message, attempts = hit["no_answer"]
+        raise EndpointError(kind, f"{message} (remembered from an earlier run)", attempts)
+    return hit["summary"]  # type: ignore[no-any-return]
+
+
 def _merge(answers: list[tuple[dict[str, Any], ModelAnswer]]) -> ModelAnswer:
     """One answer from the answers for an abstract's parts (see :func:`merge_parts`)."""
     first = answers[0][1]
@@ -245,28 +253,42 @@ class Extractor:
         messages: list[dict[str, str]],
         make_model: Callable[[], type[BaseModel]],
         schema_key: str,
+        optional: bool = False,
     ) -> tuple[dict[str, Any], Completion | None]:
         """One answer for these messages as JSON data, from the cache when it has it. The
-        response model is built (``make_model``) only when a request is sent."""
+        response model is built (``make_model``) only when a request is sent.
+
+        For an ``optional`` request (one whose failure leaves the paper as it is: a re-ask,
+        the summary of ``rules-first``), a model that gave no valid answer
+        (:data:`_NO_ANSWER`; at temperature 0 it would give none again) is remembered too,
+        and the same error is raised again from the cache: a re-run of a finished batch
+        sends nothing. A paper that failed is never answered from the cache."""
         key = self._cache_key(base, messages, schema_key) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            return hit["summary"], None
+            return _cached(hit), None
         asked_as = (base.model, base.mode)
         endpoint = await self.aendpoint()
         if (base.model, base.mode) != asked_as and self.cache is not None:  # the endpoint changed
             key = self._cache_key(base, messages, schema_key)
             if (hit := self.cache.get(key)) is not None:
-                return hit["summary"], None
-        done = await endpoint.complete(messages, make_model())
+                return _cached(hit), None
+        try:
+            done = await endpoint.complete(messages, make_model())
+        except EndpointError as exc:
+            if optional and self.cache is not None and exc.kind in _NO_ANSWER and self.settings.temperature == 0:
+                self.cache.set(key, {"summary": None, "no_answer": [exc.kind, str(exc), exc.attempts]})
+            raise
         data = done.value.model_dump(mode="json")
         if self.cache is not None:
             self.cache.set(key, {"summary": data})
         return data, done
 
-    async def _answer(self, base: Provenance, ask: Ask) -> tuple[dict[str, Any], ModelAnswer, Completion | None]:
+    async def _answer(
+        self, base: Provenance, ask: Ask, optional: bool = False
+    ) -> tuple[dict[str, Any], ModelAnswer, Completion | None]:
         """The model's answer to one :class:`~extractor.answers.Ask` (from the cache when it
         has it): its JSON data and what it says."""
-        data, done = await self._ask_raw(base, ask.messages, ask.make_model, ask.schema_key)
+        data, done = await self._ask_raw(base, ask.messages, ask.make_model, ask.schema_key, optional)
         return data, ask.read(data), done
 
     async def aextract(self, paper: Paper, base: Provenance | None = None) -> Record:
@@ -391,7 +413,7 @@ class Extractor:
         answers = []
         for ask in asks:
             try:
-                data, answer, done = await self._answer(base, ask)
+                data, answer, done = await self._answer(base, ask, optional=policy == "rules-first")
             except EndpointError as exc:
                 if policy != "rules-first" or exc.kind not in _NO_ANSWER:
                     raise
@@ -404,7 +426,8 @@ class Extractor:
         wrong = checked.dropped if checked is not None and mode == "check" else []
         if (wrong or problem) and len(asks) == 1:
             try:
-                _, answer, done = await self._answer(base, asks[0].again(answers[0][0], reask_message(wrong, problem)))
+                again = asks[0].again(answers[0][0], reask_message(wrong, problem))
+                _, answer, done = await self._answer(base, again, optional=True)
             except EndpointError as exc:
                 if exc.kind not in _NO_ANSWER:
                     raise

@@ -432,3 +432,21 @@ def test_a_junk_summary_is_asked_again_once_then_taken_from_the_abstract(tmp_pat
         else:
             assert record["summary_source"] == "model" and record["extraction"]["summary"] == expected_summary(row)
     assert "summaries: model 8, extractive 4" in stats.summary()
+
+
+def test_rules_first_keeps_a_paper_the_model_cannot_answer_and_a_rerun_sends_nothing(tmp_path: Path) -> None:
+    """Under rules-first the model's summary is optional: a paper whose answers never fit
+    the schema keeps its rule values and an extractive summary (no error), and that "no
+    valid answer" is remembered, so the same batch into a new file sends no request."""
+    rows = make_papers(tmp_path / "in.jsonl", 6, marker=lambda i: "[[fault:schema_fail]]" if i < 2 else None)
+    with StubServer(faults=by_marker()) as stub:
+        settings = settings_for(stub, tmp_path, policy="rules-first")
+        stats = run([tmp_path / "in.jsonl"], tmp_path / "a.jsonl", settings)
+        assert stats.extracted == 6 and stats.failed == 0
+        assert stats.summaries == {"model": 4, "extractive": 2}
+        sent = stub.requests
+        again = run([tmp_path / "in.jsonl"], tmp_path / "b.jsonl", settings)
+        assert stub.requests == sent, "a finished batch re-run from the cache sends nothing"
+    assert again.extracted == 6 and again.summaries == stats.summaries
+    by_id = {r["id"]: r for r in read_records(tmp_path / "b.jsonl")}
+    assert [by_id[row["id"]]["summary_source"] for row in rows[:2]] == ["extractive", "extractive"]
