@@ -371,7 +371,9 @@ class Extractor:
             record.provenance = prov
             record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
             return record, None
-        values, origin = combine(self.policy, answer.fields if answer else None, proposals)
+        values, origin = combine(
+            self.policy, answer.fields if answer else None, proposals, answer.contribution if answer else None
+        )
         code_link = answer.fields.code_link if answer and answer.fields else None
         if code_link is None and (code_link := best_code_link(links)) is not None:
             origin["code_link"] = "rule"

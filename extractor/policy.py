@@ -69,17 +69,22 @@ def _rule_values(p: Proposals) -> dict[str, Any]:
     }
 
 
-def combine(policy: Policy, model: PaperSummary | None, proposals: Proposals) -> tuple[dict[str, Any], dict[str, Origin]]:
+def combine(
+    policy: Policy, model: PaperSummary | None, proposals: Proposals, contribution: str | None = None
+) -> tuple[dict[str, Any], dict[str, Origin]]:
     """The value of each of :data:`FIELDS` under ``policy``, and where it came from.
 
     ``model`` is the model's grounded answer (None when the model was not asked for
-    these fields). A field nobody filled is None (an empty list for gains; ``other``
-    for the contribution) and has no origin.
+    these fields); ``contribution`` the kind it picked when it was asked only for the
+    summary. A field nobody filled is None (an empty list for gains; ``other`` for the
+    contribution) and has no origin.
     """
     rules = _rule_values(proposals)
     theirs: dict[str, Any] = model.model_dump(mode="json", include=set(FIELDS)) if model is not None else {}
     if model is not None:
         theirs["claimed_gains"] = list(model.claimed_gains)
+    if contribution is not None:
+        theirs["contribution"] = contribution
     order: tuple[Origin, ...]
     values: dict[str, Any] = {}
     origin: dict[str, Origin] = {}

@@ -162,6 +162,8 @@ def test_policies_pick_sources_per_field() -> None:
     assert (values["method"], origin["method"]) == ("method for graphs", "rule") or origin["method"] == "rule"
     values, origin = combine("model", model, p)
     assert values["method"] is None and "method" not in origin
+    values, origin = combine("rules-first", None, propose("", "Nothing to see."), "survey")
+    assert (values["contribution"], origin["contribution"]) == ("survey", "model")  # no cue: the model's pick
     values, origin = combine("rules", None, propose("", "Nothing to see."))
     assert values["contribution"] == "other" and origin == {}
     assert resolve_policy("auto", bundled=True) == "rules-first"
