@@ -45,7 +45,7 @@ from .links import best_code_link, code_status, find_links
 from .listings import split_text
 from .policy import asks_for_fields, combine, resolve_policy
 from .prompts import Prompt, load_prompt
-from .rules import propose
+from .rules import Proposals, propose
 from .schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
 from .summaries import extractive_summary, summary_problem
@@ -347,7 +347,7 @@ class Extractor:
         prov = base.model_copy()
         prov.cached = True
         record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
-        proposals = propose(paper.title, paper.abstract)
+        proposals = propose(paper.title, paper.abstract) if self.policy != "model" else Proposals()
 
         def account(done: Completion | None) -> None:
             if done is not None:

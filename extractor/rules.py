@@ -210,42 +210,38 @@ _SUBJECT_NOT = re.compile(
 )
 
 
-def _add(bucket: list[Proposal], value: str | None, rule: str, text: str) -> None:
-    """Keep ``value`` when it is new and occurs in ``text`` (spans only, never invented)."""
+def _flat(text: str) -> str:
+    """``text`` for an occurrence test: hyphens unspaced, whitespace collapsed, casefolded."""
+    return re.sub(r"\s+", " ", re.sub(r"\s*-\s*", "-", text)).casefold()
+
+
+def _add(bucket: list[Proposal], value: str | None, rule: str, flat: str) -> None:
+    """Keep ``value`` when it is new and occurs in the text (``flat``, see :func:`_flat`):
+    spans only, never invented."""
     if not value:
         return
     value = value.strip()
     if value.casefold() in {p.value.casefold() for p in bucket}:
         return
-    if _occurs(value, text):
+    if _flat(value) in flat:
         bucket.append(Proposal(value, rule))
-
-
-def _occurs(value: str, text: str) -> bool:
-    flat = re.sub(r"\s+", " ", re.sub(r"\s*-\s*", "-", text)).casefold()
-    return re.sub(r"\s*-\s*", "-", value).casefold() in flat
-
-
-def _proposal_sentences(abstract: str) -> list[str]:
-    return [s for s in sentences(abstract) if _WE_PROPOSE.search(s)]
 
 
 def propose(title: str, abstract: str) -> Proposals:
     """Rule values for one paper (see the module docstring)."""
     title = title or ""
-    text = f"{title}\n{abstract}"
+    text = _flat(f"{title}\n{abstract}")  # prepared once: every value is tested against it
     p = Proposals()
     parts = title_parts(title)
     sents = sentences(abstract)
-    proposing = [s for s in sents if _WE_PROPOSE.search(s)]
+    proposals = [(s, m) for s in sents if (m := _WE_PROPOSE.search(s)) is not None]  # sentence, what follows
+    proposing = [s for s, _ in proposals]
 
     # method_name
     _add(p.method_name, parts.name, "title_name", text)
-    for s in proposing:
+    for s, after in proposals:
         if (m := _CALLED.search(s)) is not None:
             _add(p.method_name, m.group(1).rstrip(".-"), "called", text)
-        after = _WE_PROPOSE.search(s)
-        assert after is not None
         if (m := _NAME_FIRST.match(after.group(1))) is not None:
             _add(p.method_name, m.group(1), "proposed_name", text)
         if (m := _ACRONYM.search(after.group(1))) is not None:
@@ -255,9 +251,7 @@ def propose(title: str, abstract: str) -> Proposals:
             _add(p.method_name, m.group(1).rstrip(".-"), "called", text)
 
     # method
-    for s in proposing:
-        after = _WE_PROPOSE.search(s)
-        assert after is not None
+    for _, after in proposals:
         _add(p.method, _phrase(after.group(1)), "we_propose", text)
     _add(p.method, parts.method, "title_method", text)
 
@@ -279,7 +273,7 @@ def propose(title: str, abstract: str) -> Proposals:
             _add(p.method_name, m.group(1), "first_acronym", text)
             break
 
-    p.contribution = contribution_of(title, abstract, proposing=bool(proposing))
+    p.contribution = contribution_of(title, abstract, proposing)
     p.claimed_gains = gains_of(abstract)
     return p
 
@@ -309,18 +303,20 @@ _ANALYSIS = re.compile(
 )
 
 
-def contribution_of(title: str, abstract: str, *, proposing: bool) -> Proposal | None:
+def contribution_of(title: str, abstract: str, proposing: list[str]) -> Proposal | None:
     """The kind of contribution the cues of title and abstract show, or None.
 
     The title and the proposal sentences decide first: a survey, a dataset or benchmark,
     a system or tool, a theory paper. A paper that proposes something is a ``method``;
-    one that only studies, measures or evaluates is an ``analysis``.
+    one that only studies, measures or evaluates is an ``analysis``. ``proposing`` holds
+    the abstract's proposal sentences ("we propose / introduce / present ...").
 
     Example:
-        >>> contribution_of("MMLU-Pro: A Harder Benchmark", "We introduce MMLU-Pro, a benchmark ...", proposing=True).value
+        >>> text = "We introduce MMLU-Pro, a benchmark ..."
+        >>> contribution_of("MMLU-Pro: A Harder Benchmark", text, [text]).value
         'dataset_or_benchmark'
     """
-    head = " ".join([title, *_proposal_sentences(abstract)[:2]])
+    head = " ".join([title, *proposing[:2]])
     for kind, rule, pattern in _KIND_CUES:
         if pattern.search(title) or (kind is not Contribution.theory and pattern.search(head)):
             return Proposal(kind.value, rule)

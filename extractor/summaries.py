@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .listings import sentences
 
@@ -60,8 +61,9 @@ _CONNECTIVE = re.compile(
 _CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
 
 
-def _content_words(text: str) -> set[str]:
-    return {w.casefold() for w in _CONTENT.findall(text)} - _STOP
+@lru_cache(maxsize=256)  # an abstract is read once however often its summaries are checked
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in _CONTENT.findall(text)) - _STOP
 
 
 def summary_problem(summary: str | None, title: str, abstract: str) -> str | None:
