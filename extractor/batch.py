@@ -36,17 +36,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import FatalEndpointError, InputError
+from .extract import Extractor, open_extractor
 from .listings import read_papers, unique_copies
 from .output import RecordWriter
 from .progress import Progress
 from .schema import Paper, Record
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .extract import Extractor
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "plan", "run_batch"]
 
@@ -266,7 +264,6 @@ async def arun_batch(
                 stats.interrupted = True
             if total == 0:
                 return stats  # nothing to ask: the endpoint client is never even imported
-            from .api import open_extractor
 
             def feed() -> Iterator[Paper]:
                 for paper in pending:

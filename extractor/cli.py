@@ -208,7 +208,7 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
 @endpoint_options
 def summarize(text: str, title: str | None, **kwargs: Any) -> None:
     """Extract one abstract (TEXT, or - to read it from stdin) and print its record as JSON."""
-    from .api import _announce, open_extractor
+    from .extract import open_extractor
     from .listings import paper_from_text
 
     if text == "-":
@@ -218,7 +218,7 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
     settings = _settings(kwargs)
 
     async def go() -> Any:
-        async with open_extractor(settings, announce=_announce) as ex:
+        async with open_extractor(settings, announce=_err) as ex:
             return await ex.aextract(paper_from_text(text, title=title))
 
     record = asyncio.run(go())
@@ -267,7 +267,6 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     recall and F1, per source and overall. Without --pred, extracts the gold abstracts
     first (the cache applies)."""
     from . import evaluate as ev
-    from .api import _announce
 
     papers = ev.gold_sample(ev.load_gold(gold), sample, seed)
     settings = _settings(kwargs)
@@ -276,7 +275,7 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     elif pred is not None:
         records = ev.load_records(pred)
     else:
-        records = asyncio.run(ev.aextract_gold(papers, settings, announce=_announce, save=save, quiet=quiet))
+        records = asyncio.run(ev.aextract_gold(papers, settings, announce=_err, save=save, quiet=quiet))
     report = ev.score(papers, records)
     if baseline is None:
         click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())

@@ -15,9 +15,12 @@ import importlib.metadata
 import importlib.util
 from collections.abc import Iterator
 
+from . import local
 from .cache import ResultCache
-from .client import Endpoint
+from .connect import endpoint_configured
+from .endpoint import Endpoint
 from .errors import ExtractorError
+from .policy import resolve_policy
 from .settings import Settings
 
 __all__ = ["diagnose"]
@@ -52,9 +55,6 @@ async def _check_endpoint(settings: Settings) -> list[tuple[str, bool]]:
 
 def _policy_line(settings: Settings) -> str:
     """Which source each field trusts first, as the extractor will resolve it."""
-    from .api import endpoint_configured
-    from .policy import resolve_policy
-
     bundled = not endpoint_configured(settings) and settings.policy != "rules"
     policy = resolve_policy(settings.policy, bundled=bundled)
     fields = {
@@ -68,8 +68,6 @@ def _policy_line(settings: Settings) -> str:
 
 def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     """Run the checks for these settings."""
-    from .api import endpoint_configured
-
     origin = settings.origin
     if endpoint_configured(settings):
         yield f"endpoint: {settings.endpoint_display} (from {origin.get('base_url', 'default')})", True
@@ -77,8 +75,6 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
         yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
         yield from asyncio.run(_check_endpoint(settings))
     else:
-        from . import local
-
         if local.local_available():
             yield "endpoint: none configured; run and summarize start the bundled local model", True
             with local.LocalServer.bundled() as server:

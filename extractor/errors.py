@@ -67,3 +67,14 @@ class ServerGoneError(EndpointError):
 
 class LocalServerError(ExtractorError):
     """The bundled llama.cpp server could not be started or stopped."""
+
+
+def one_line(text: str, limit: int = 240) -> str:
+    """``text`` on one line of at most ``limit`` characters, for an error message.
+
+    Example:
+        >>> one_line("a\\n  b  c", 4)
+        'a b…'
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

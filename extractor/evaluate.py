@@ -98,6 +98,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from .errors import InputError
+from .extract import open_extractor
 from .schema import LinkKind, Paper, PaperSummary, Record, Source
 from .settings import Settings
 
@@ -710,7 +711,6 @@ async def aextract_gold(
 ) -> dict[str, Record]:
     """Extract every gold abstract (the cache applies), the gold ``id`` as paper id.
     With ``save``, the records are also written there (JSONL)."""
-    from .api import open_extractor
     from .output import RecordWriter
     from .progress import Progress
 

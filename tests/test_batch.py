@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from extractor.batch import BatchOptions, BatchStats, arun_batch, plan, run_batch
 from extractor.cli import main
-from extractor.client import RateLimiter
+from extractor.transport import RateLimiter
 from extractor.errors import InputError
 from extractor.listings import paper_from_text
 from extractor.output import CSV_COLUMNS, RecordWriter

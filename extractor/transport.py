@@ -1,0 +1,379 @@
+"""HTTP to one OpenAI-compatible endpoint: the only place a request is sent and retried.
+
+:class:`Transport` posts JSON and reads JSON over an ``httpx2`` client. Pass your own
+``transport=`` (any ``httpx2.AsyncBaseTransport``, e.g. ``httpx2.MockTransport``) or
+``client=`` to test the request policy without a socket.
+
+Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
+``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
+bodies that are not JSON are retried with exponential backoff and jitter. What a retry may
+spend is a :class:`Budget`: one per paper, shared by all of that paper's requests, so the
+worst case is written down once (:class:`Budget`). ``settings.rpm`` spaces the starts of
+all requests of one transport (:class:`RateLimiter`), retries included.
+
+After its retries a failed exchange raises :class:`~extractor.errors.EndpointError` with a
+short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_response``,
+``context_length``, ``bad_request``, ``http``), or :class:`~extractor.errors.FatalEndpointError`
+when retrying cannot help and every paper would fail the same way (``auth``, ``not_found``,
+a host that never accepted a connection, an HTML page where the API should be), or
+:class:`~extractor.errors.ServerGoneError` when a server that answered earlier stops
+accepting connections.
+
+Example:
+    >>> import asyncio, httpx2
+    >>> from extractor.settings import Settings
+    >>> def answer(request):
+    ...     return httpx2.Response(200, json={"data": [{"id": "m"}]})
+    >>> t = Transport(Settings(base_url="http://127.0.0.1:9/v1"), transport=httpx2.MockTransport(answer))
+    >>> asyncio.run(t.get("/models"))
+    {'data': [{'id': 'm'}]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
+
+from .errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
+from .settings import Settings
+
+__all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
+
+log = logging.getLogger("extractor")
+
+_MAX_BACKOFF_S = 30.0
+_TRANSIENT_STATUS = {408, 409, 429}
+
+
+@dataclass
+class Budget:
+    """What one paper may spend on retries: ``retries`` transport retries and ``reasks``
+    schema re-asks in all, across all of the paper's requests.
+
+    A paper sends at most ``asks + retries + reasks`` HTTP requests, where ``asks`` is the
+    number of questions it asks (its parts, plus at most one re-ask for grounding or the
+    summary): with the defaults (5 retries, 2 re-asks) a one-part paper sends at most
+    ``2 + 5 + 2 = 9`` requests. Retries and re-asks never multiply.
+
+    Example:
+        >>> b = Budget(retries=1, reasks=0)
+        >>> b.take_retry(), b.take_retry(), b.take_reask()
+        (True, False, False)
+    """
+
+    retries: int
+    reasks: int
+    requests: int = 0
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Budget:
+        return cls(retries=settings.retries, reasks=settings.max_reasks)
+
+    def take_retry(self) -> bool:
+        if self.retries <= 0:
+            return False
+        self.retries -= 1
+        return True
+
+    def take_reask(self) -> bool:
+        if self.reasks <= 0:
+            return False
+        self.reasks -= 1
+        return True
+
+
+class RateLimiter:
+    """Spaces the starts of requests ``60 / rpm`` seconds apart (no bursts).
+
+    One instance is shared by every concurrent request of a :class:`Transport`, on one
+    event loop: each :meth:`acquire` reserves the next free start time and sleeps until
+    then, so waiting callers are served in arrival order. A caller cancelled while waiting
+    gives its slot back when no later one was reserved.
+
+    Example:
+        >>> limiter = RateLimiter(6000)  # one start every 10 ms
+        >>> async def three():
+        ...     return [round(await limiter.acquire(), 2) for _ in range(3)]
+        >>> asyncio.run(three())
+        [0.0, 0.01, 0.01]
+    """
+
+    def __init__(self, rpm: float) -> None:
+        if rpm <= 0:
+            raise ValueError("rpm must be positive")
+        self.rpm = rpm
+        self.interval = 60.0 / rpm
+        self._next = 0.0
+
+    async def acquire(self) -> float:
+        """Wait for this request's start slot; return the seconds waited."""
+        now = time.monotonic()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        wait = start - now
+        if wait > 0:
+            try:
+                await asyncio.sleep(wait)
+            except asyncio.CancelledError:
+                if self._next == start + self.interval:  # nobody queued behind us
+                    self._next = start
+                raise
+        return wait
+
+
+class HTTPStatusError(Exception):
+    """An answer with a status other than 2xx; ``body`` is its JSON (or text)."""
+
+    def __init__(self, status: int, body: Any, headers: httpx2.Headers) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
+        super().__init__(f"HTTP {status}: {one_line(_error_message(body), 200)}")
+
+
+class _Unreadable(Exception):
+    """A 2xx answer that cannot be read as JSON. ``page`` is set when it is not even
+    meant as JSON (an HTML page from a proxy, a web server on that port)."""
+
+    def __init__(self, detail: str, page: bool) -> None:
+        self.page = page
+        super().__init__(detail)
+
+
+def _error_message(body: Any) -> str:
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            return str(error.get("message") or error)
+        return str(error)
+    return str(body)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, HTTPStatusError):
+        return exc.status in _TRANSIENT_STATUS or exc.status >= 500
+    return isinstance(exc, httpx2.TransportError | _Unreadable)
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connection that never opened (refused, unknown host), not one that broke later."""
+    return isinstance(exc, httpx2.ConnectError)
+
+
+def retry_after(headers: httpx2.Headers | None) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
+    if not headers:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    if (value := headers.get("retry-after")) is not None:
+        try:
+            return float(value)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value)
+            return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    return None
+
+
+class Transport:
+    """JSON over HTTP to one endpoint, with the rate limit and the retry policy.
+
+    ``transport`` (an ``httpx2.AsyncBaseTransport``) or ``client`` (an
+    ``httpx2.AsyncClient``, closed by its owner) replace the network for tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        client: httpx2.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rpm) if settings.rpm else None
+        self.requests_sent = 0  # HTTP requests started (all kinds)
+        self.responses_seen = 0  # HTTP responses received (any status): the host is reachable
+        self._owned = client is None
+        self._client = client or httpx2.AsyncClient(
+            base_url=(settings.base_url or "https://api.openai.com/v1").rstrip("/"),
+            headers={"Authorization": f"Bearer {settings.api_key_value()}"},
+            timeout=settings.timeout,
+            transport=transport,
+            limits=httpx2.Limits(max_connections=None, max_keepalive_connections=max(settings.concurrency, 20)),
+        )
+
+    @property
+    def host(self) -> str:
+        return self.settings.endpoint_host
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._client.aclose()
+
+    async def get(self, path: str, budget: Budget | None = None) -> Any:
+        """``GET path``: its JSON, after the retries ``budget`` allows."""
+        return await self.send("GET", path, None, budget or Budget.for_settings(self.settings))
+
+    async def post(self, path: str, body: dict[str, Any], budget: Budget) -> Any:
+        """``POST path`` with a JSON body: its JSON, after the retries ``budget`` allows."""
+        return await self.send("POST", path, body, budget)
+
+    async def send(self, method: str, path: str, body: dict[str, Any] | None, budget: Budget) -> Any:
+        """One exchange, retried while it is transient and ``budget`` has retries left and
+        ``settings.retry_max_seconds`` is not spent. Raises :class:`EndpointError`."""
+
+        def more(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            return exc is not None and _is_transient(exc) and budget.take_retry()
+
+        retrying = AsyncRetrying(
+            stop=stop_before_delay(self.settings.retry_max_seconds),
+            wait=self._wait,
+            retry=more,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    budget.requests += 1
+                    return await self._exchange(method, path, body)
+        except asyncio.CancelledError:
+            raise
+        except (HTTPStatusError, _Unreadable, httpx2.TransportError) as exc:
+            raise self.failure(exc, attempts) from exc
+        except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
+            raise EndpointError(
+                "connection", f"{method} {path} to {self.host} failed: {type(exc).__name__}: {one_line(str(exc))}", attempts
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _exchange(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        waited = await self.limiter.acquire() if self.limiter is not None else 0.0
+        self.requests_sent += 1
+        if log.isEnabledFor(logging.DEBUG):
+            extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
+            log.debug("%s %s%s", method, self._client.base_url.path.rstrip("/") + path, extra)
+        response = await self._client.request(method, path, json=body)
+        self.responses_seen += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> HTTP %s", method, response.request.url.path, response.status_code)
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            if 200 <= response.status_code < 300:
+                snippet = one_line(response.content.decode("utf-8", "replace"), 80)
+                raise _Unreadable(f"{content_type or 'no content type'} ({snippet!r})", "json" not in content_type) from None
+            data = response.text
+        if not 200 <= response.status_code < 300:
+            raise HTTPStatusError(response.status_code, data, response.headers)
+        return data
+
+    def backoff(self, retry: int) -> float:
+        """Seconds before transport retry number ``retry`` (1-based) when the server did
+        not say: ``retry_backoff * 2**(retry-1)`` plus up to ``retry_backoff`` of jitter,
+        at most 30 s."""
+        base = self.settings.retry_backoff
+        try:
+            delay = base * 2 ** (retry - 1)
+        except OverflowError:  # pragma: no cover - absurd retry counts
+            delay = _MAX_BACKOFF_S
+        return min(delay + random.uniform(0, base), _MAX_BACKOFF_S)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after(exc.headers) if isinstance(exc, HTTPStatusError) else None
+        if asked is not None:
+            # Honour the server, plus a little jitter so concurrent callers do not return
+            # as one burst.
+            wait = asked + random.uniform(0, min(self.settings.retry_backoff, 1.0))
+        else:
+            wait = self.backoff(state.attempt_number)
+        return min(wait, self.settings.retry_max_seconds)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None or not log.isEnabledFor(logging.INFO):
+            return
+        what = f"HTTP {exc.status}" if isinstance(exc, HTTPStatusError) else type(exc).__name__
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        log.info("%s: %s on attempt %d; retrying in %.2fs", self.host, what, state.attempt_number, sleep)
+
+    def failure(self, exc: BaseException, attempts: int) -> EndpointError:
+        """The error an exchange that failed after ``attempts`` requests raises."""
+        host, s = self.host, self.settings
+        if _refused(exc):
+            if self.responses_seen == 0:
+                # Nothing ever answered: a wrong URL or a server that is not running. Every
+                # paper would fail the same way, so stop the batch instead.
+                return FatalEndpointError(
+                    "connection",
+                    f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
+                    "check --base-url and that the server is running",
+                    attempts,
+                )
+            return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
+        if isinstance(exc, httpx2.TimeoutException):
+            return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
+        if isinstance(exc, httpx2.TransportError):
+            why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
+            return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
+        if isinstance(exc, _Unreadable):
+            if exc.page:
+                return FatalEndpointError(
+                    "bad_response",
+                    f"{host} answered with {exc}, not JSON ({attempts} attempts); check that --base-url is the "
+                    "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy",
+                    attempts,
+                )
+            return EndpointError(
+                "bad_response", f"{host} kept sending unreadable responses ({exc}) after {attempts} attempts", attempts
+            )
+        assert isinstance(exc, HTTPStatusError)
+        return _status_error(exc, s, attempts)
+
+
+def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
+    host, status, text = s.endpoint_host, exc.status, _error_message(exc.body)
+    if status in (401, 403):
+        return FatalEndpointError(
+            "auth", f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
+        )
+    if status == 404:
+        return FatalEndpointError(
+            "not_found",
+            f"{host} answered 404 for model {s.model!r} (check --model and --base-url; "
+            "`extractor doctor` lists the served models)",
+            attempts,
+        )
+    if status == 400:
+        code = exc.body.get("error", {}).get("code") if isinstance(exc.body, dict) and isinstance(exc.body.get("error"), dict) else None
+        lowered = text.lower()
+        if code == "context_length_exceeded" or ("context" in lowered and ("length" in lowered or "exceed" in lowered)):
+            return EndpointError(
+                "context_length",
+                f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
+                attempts,
+            )
+        return EndpointError("bad_request", f"{host} rejected the request: {one_line(text)}", attempts)
+    if status == 429:
+        return EndpointError("rate_limit", f"{host} kept answering 429 after {attempts} attempts", attempts)
+    if status >= 500:
+        return EndpointError("server", f"{host} answered HTTP {status} after {attempts} attempts", attempts)
+    return EndpointError("http", f"{host} answered HTTP {status}: {one_line(text)}", attempts)
+
