@@ -1,7 +1,7 @@
 """The batch runner: listings in, a record file out, without ever losing finished work.
 
-``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so Ctrl-C
-and SIGTERM are handled at once, however big the input), to find the copy of every
+``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so a stop
+request is handled at once, however big the input), to find the copy of every
 paper to keep by the duplicate rule of :func:`~extractor.listings.unique_copies`
 (without holding the papers in memory), once to feed the papers to the extractor — skips
 papers the output file already holds (resume), extracts the rest concurrently
@@ -9,11 +9,12 @@ papers the output file already holds (resume), extracts the rest concurrently
 appends each record the moment it completes. Output order follows completion, not input.
 Standard input (``-``) is spooled to a temporary file so it can be read twice.
 
-Stopping: the first Ctrl-C or SIGTERM stops new requests and gives the ones in flight
-``BatchOptions.stop_grace_s`` seconds to finish (their records are written); then, or at
-a second Ctrl-C, the rest are cancelled. Every finished record is already on disk and the
-file is valid; re-running the same command resumes. A third Ctrl-C exits at once. A
-:class:`~extractor.errors.FatalEndpointError` (bad key, unknown model, unreachable host)
+Stopping: setting the ``stop`` event stops new requests and gives the ones in flight
+``BatchOptions.stop_grace_s`` seconds to finish (their records are written); then, or
+when the task is cancelled, the rest are cancelled. Every finished record is already on
+disk and the file is valid; re-running the same command resumes. The library installs no
+signal handlers: the command line turns Ctrl-C and SIGTERM into ``stop`` and cancellation.
+A :class:`~extractor.errors.FatalEndpointError` (bad key, unknown model, unreachable host)
 stops the batch at once too (``BatchStats.stopped_by``).
 
 Example:
@@ -29,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -258,7 +258,7 @@ async def arun_batch(
         writer = resources.enter_context(RecordWriter(output, opts.output_format))
         total = 0
         try:
-            # The first pass is CPU work: off the event loop, so signals are handled at once.
+            # The first pass is CPU work: off the event loop, so a stop is handled at once.
             pending, total = await asyncio.to_thread(plan, read, writer.done, stats, opts.limit, stop.is_set)
             if stop.is_set():
                 stats.interrupted = True
@@ -284,8 +284,9 @@ async def arun_batch(
 
                 async with open_extractor(settings, announce=announce) as ex:
                     progress.start()
-                    await _until_done_or_stopped(consume(ex), stop, opts.stop_grace_s, progress)
+                    await _until_done_or_stopped(consume(ex), stop, opts.stop_grace_s)
         except asyncio.CancelledError:
+            stop.set()  # ends a first pass still reading in its thread
             stats.interrupted = True
         except FatalEndpointError as exc:
             stats.stopped_by = str(exc)
@@ -297,14 +298,13 @@ async def arun_batch(
     return stats
 
 
-async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float, progress: Progress) -> None:
+async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float) -> None:
     """Run ``work``; once ``stop`` is set, give it ``grace`` seconds, then cancel it."""
     task = asyncio.ensure_future(work)
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
-            progress.log(f"stopping: no new requests, {grace:g}s for those in flight (Ctrl-C again: stop now)")
             await asyncio.wait({task}, timeout=grace)
         if not task.done():
             task.cancel()
@@ -354,34 +354,7 @@ def run_batch(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> BatchStats:
-    """Synchronous :func:`arun_batch` that turns Ctrl-C and SIGTERM into a clean stop:
-    the first stops new requests (those in flight get a grace period), the second
-    cancels the rest, the third exits at once (``SystemExit(130)``)."""
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    task = loop.create_task(arun_batch(inputs, output, settings, options, stop=stop, **kwargs))
-    interrupts = 0
-
-    def on_signal() -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            stop.set()
-        elif interrupts == 2:
-            task.cancel()
-        else:
-            raise SystemExit(130)
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_signal)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
-    try:
-        return loop.run_until_complete(task)
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        loop.close()
+    """Synchronous :func:`arun_batch` (same keyword arguments). It installs no signal
+    handlers: Ctrl-C cancels the batch, whose finished records are saved
+    (``stats.interrupted``)."""
+    return asyncio.run(arun_batch(inputs, output, settings, options, **kwargs))

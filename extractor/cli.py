@@ -13,17 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
+from collections.abc import Callable, Coroutine
+from functools import partial
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import click
+from pydantic.fields import FieldInfo
 
 from . import __version__
 from .errors import ExtractorError, InputError
-from .settings import Settings, load_settings
+from .settings import CONFIG_ENV, Settings, default_config_file, env_names, flag_of, load_settings
 
-__all__ = ["main"]
+__all__ = ["main", "settings_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -36,60 +45,95 @@ def _input_error(err: InputError) -> None:
     _err(f"error: {err}")
 
 
-def endpoint_options(func: Any) -> Any:
-    """Options shared by every command that talks to a model."""
-    options = [
-        click.option("--base-url", help="OpenAI-compatible base URL [env EXTRACTOR_BASE_URL, OPENAI_BASE_URL]."),
-        click.option("--model", help="Model name [env EXTRACTOR_MODEL]; default: the endpoint's first model."),
-        click.option("--api-key", help="API key [env EXTRACTOR_API_KEY, OPENAI_API_KEY]; never recorded."),
-        click.option(
-            "--mode",
-            type=click.Choice(["auto", "tools", "json_schema", "json", "md_json"]),
-            help="How the schema is enforced; auto (default) probes the endpoint once and remembers the answer.",
-        ),
-        click.option("--max-tokens", type=int, help="Completion token limit per request (default 600)."),
-        click.option("--temperature", type=float, help="Sampling temperature (default 0)."),
-        click.option("--max-reasks", type=int, help="Re-asks after a schema validation failure (default 2)."),
-        click.option("--timeout", type=float, help="Seconds to wait for one response (default 120)."),
-        click.option("--retries", type=int, help="Retries of 429/5xx/timeouts/dropped connections (default 5)."),
-        click.option("--retry-max-seconds", type=float, help="Total retry time per request (default 120)."),
-        click.option("--retry-backoff", type=float, help="First retry wait, doubles with jitter (default 0.5)."),
-        click.option("--context-budget", type=int, help="Split abstracts longer than this many characters."),
-        click.option(
-            "--grounding",
-            type=click.Choice(["check", "span", "off"]),
-            help="check: values checked against the abstract, re-asked, dropped if absent (default); "
-            "span: the model chooses among the abstract's own spans (best for small models); off.",
-        ),
-        click.option(
-            "--policy",
-            type=click.Choice(["auto", "rules-first", "model-first", "model", "rules"]),
-            help="Which source each field trusts first: rules-first (the bundled model's default), model-first "
-            "(a configured endpoint's default), model, or rules (no model at all; extractive summaries).",
-        ),
-        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache location [env EXTRACTOR_CACHE_DIR]."),
-        click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Do not read or write the cache."),
-        click.option("--config", type=click.Path(path_type=Path), help="TOML config file [env EXTRACTOR_CONFIG]."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _shown(value: Any) -> str:
+    """A default as help shows it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    home = os.path.expanduser("~")
+    if isinstance(value, Path) and str(value).startswith(home + os.sep):
+        return "~" + str(value)[len(home) :]
+    return str(value)
+
+
+def _flag_help(name: str, info: FieldInfo) -> str:
+    """The field's description, then its default (when it has one) and environment variables."""
+    notes = [] if info.default is None else [f"default: {_shown(info.default)}"]
+    notes.append("env " + ", ".join(env_names(name)))
+    return f"{(info.description or '').rstrip('.')} [{'; '.join(notes)}]"
+
+
+def _flag_type(annotation: Any) -> click.ParamType:
+    """A Literal's choices, a path, an int or a float, else text (``X | None`` as ``X``)."""
+    if get_origin(annotation) in (Union, UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) is Literal:
+        return click.Choice(get_args(annotation))
+    return {int: click.INT, float: click.FLOAT, Path: click.Path(path_type=Path)}.get(annotation, click.STRING)
+
+
+def settings_options(command: str) -> Callable[[F], F]:
+    """The flags of every :class:`Settings` field that ``command`` takes (the field's
+    ``Flag``), made from its name, type, default and description, and ``--config``.
+    ``--field-name VALUE``, or ``--name/--no-name`` for a bool; not given, it is None."""
+
+    def decorate(func: F) -> F:
+        config_help = f"TOML config file [env {CONFIG_ENV}; default: {_shown(default_config_file())} if it exists]"
+        func = click.option("--config", type=click.Path(path_type=Path), help=config_help)(func)
+        for name, info in reversed(Settings.model_fields.items()):
+            if command not in flag_of(name).commands:
+                continue
+            flag = "--" + name.replace("_", "-")
+            if info.annotation is bool:
+                option = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=_flag_help(name, info))
+            else:
+                option = click.option(flag, name, type=_flag_type(info.annotation), help=_flag_help(name, info))
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def _settings(kwargs: dict[str, Any]) -> Settings:
-    """Build settings from the endpoint options (popped from ``kwargs``)."""
-    names = [
-        "base_url", "model", "api_key", "mode", "max_tokens", "temperature", "max_reasks",
-        "timeout", "retries", "retry_max_seconds", "retry_backoff", "context_budget", "grounding", "policy",
-        "cache_dir",
-    ]  # fmt: skip
-    flags = {name: kwargs.pop(name, None) for name in names}
-    if kwargs.pop("no_cache", None):
-        flags["cache"] = False
-    for name in ("concurrency", "rpm"):
-        if name in kwargs:
-            flags[name] = kwargs.pop(name)
+    """Settings from the flags of :func:`settings_options` (popped from ``kwargs``)."""
+    flags = {name: kwargs.pop(name) for name in list(kwargs) if name in Settings.model_fields}
     return load_settings(flags, config=kwargs.pop("config", None))
+
+
+def _run_stoppable(start: Callable[..., Coroutine[Any, Any, T]], grace: float) -> T:
+    """Run ``start(stop=stop)`` on its own event loop, Ctrl-C and SIGTERM turned into a clean
+    stop: the first sets ``stop`` (no new requests; those in flight get ``grace`` seconds),
+    the second cancels the rest, the third exits at once (130)."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    task = loop.create_task(start(stop=stop))
+    interrupts = 0
+
+    def on_signal() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            _err(f"stopping: no new requests, {grace:g}s for those in flight (Ctrl-C again: stop now)")
+            stop.set()
+        elif interrupts == 2:
+            task.cancel()
+        else:
+            raise SystemExit(EXIT_INTERRUPTED)
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+    try:
+        return loop.run_until_complete(task)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        loop.close()
 
 
 class _Group(click.Group):
@@ -121,14 +165,12 @@ def main() -> None:
 @click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
 @click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
 @click.option("--limit", type=int, help="Only the first N distinct papers (try a few first).")
-@click.option("--concurrency", type=int, help="Requests in flight (default 8).")
-@click.option("--rpm", type=float, help="Requests-per-minute limit.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
 @click.option("--stats-json", type=click.Path(path_type=Path), help="Also write the closing summary as JSON.")
 @click.option("--digest", "digest_path", type=click.Path(dir_okay=False, path_type=Path),
               help="At the end, also write a digest of OUTPUT: a page (.html) or Markdown (.md).")  # fmt: skip
-@endpoint_options
+@settings_options("run")
 def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     """Extract every paper in INPUTS (files, folders or - for stdin) into OUTPUT.
 
@@ -139,7 +181,7 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     Example:
       extractor run seeds/ -o results.jsonl --limit 5
     """
-    from .batch import BatchOptions, run_batch
+    from .batch import BatchOptions, arun_batch
     from .output import output_format_for
 
     options = BatchOptions(
@@ -156,7 +198,8 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     if digest_path and output_format_for(output, options.output_format) != "jsonl":
         raise click.UsageError("--digest reads the records back: write them as JSONL (-o results.jsonl)")
     settings = _settings(kwargs)
-    stats = run_batch(list(inputs), output, settings, options, on_input_error=_input_error, announce=_err)
+    batch = partial(arun_batch, list(inputs), output, settings, options, on_input_error=_input_error, announce=_err)
+    stats = _run_stoppable(batch, options.stop_grace_s)
     _err(stats.summary())
     if stats_json:
         stats_json.write_text(json.dumps(stats.to_dict(), indent=2))
@@ -205,7 +248,7 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
 @main.command()
 @click.argument("text")
 @click.option("--title", help="The paper's title, if known.")
-@endpoint_options
+@settings_options("summarize")
 def summarize(text: str, title: str | None, **kwargs: Any) -> None:
     """Extract one abstract (TEXT, or - to read it from stdin) and print its record as JSON."""
     from .extract import open_extractor
@@ -257,10 +300,9 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
 @click.option("--links-only", is_flag=True, help="Score the link finder alone (no model).")
 @click.option("--baseline", type=click.Choice(["rules"]),
               help="Also score the rules alone (no model) on the same papers, side by side.")
-@click.option("--concurrency", type=int, help="Requests in flight (default 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-@endpoint_options
+@settings_options("eval")
 def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, links_only: bool,
              baseline: str | None, as_json: bool, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
     """Score records against GOLD (the format of shared/eval): per field precision,
@@ -304,7 +346,7 @@ def serve(port: int, host: str, model_file: Path | None, n_ctx: int) -> None:
 
 
 @main.command()
-@endpoint_options
+@settings_options("doctor")
 def doctor(**kwargs: Any) -> None:
     """Check the setup: endpoint and where it was configured, whether it answers, its
     models, the structured-output mode it honours, the cache, the installed extras."""
@@ -324,12 +366,12 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option("--cache-dir", type=click.Path(path_type=Path))
-def cache_info(cache_dir: Path | None) -> None:
+@settings_options("cache")
+def cache_info(**kwargs: Any) -> None:
     """Entries, size and the hit rate of the last run."""
     from .cache import ResultCache
 
-    s = load_settings({"cache_dir": cache_dir})
+    s = _settings(kwargs)
     c = ResultCache(s.cache_dir)
     info = c.info()
     c.close()
@@ -338,12 +380,12 @@ def cache_info(cache_dir: Path | None) -> None:
 
 
 @cache.command("clear")
-@click.option("--cache-dir", type=click.Path(path_type=Path))
-def cache_clear(cache_dir: Path | None) -> None:
+@settings_options("cache")
+def cache_clear(**kwargs: Any) -> None:
     """Remove every cached answer."""
     from .cache import ResultCache
 
-    s = load_settings({"cache_dir": cache_dir})
+    s = _settings(kwargs)
     c = ResultCache(s.cache_dir)
     removed = c.clear()
     c.close()

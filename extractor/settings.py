@@ -8,6 +8,10 @@ OpenAI SDK's own ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``. The config file is TO
 the same field names at top level; it is read from ``--config``, else
 ``EXTRACTOR_CONFIG``, else ``<user config dir>/extractor/config.toml`` when it exists.
 
+:class:`Settings` is the one declaration of every setting: its type, default, bounds and
+description, and (as :class:`Flag` metadata) which commands take it as a flag. The command
+line's flags and their help are generated from it.
+
 :func:`load_settings` also records where every value came from, which
 ``extractor doctor`` prints.
 
@@ -22,8 +26,9 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import platformdirs
@@ -31,13 +36,32 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_CACHE_DIR", "Mode", "Settings", "default_config_file", "display_url", "load_settings"]
+__all__ = [
+    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
+    "default_config_file", "display_url", "env_names", "flag_of", "load_settings",
+]  # fmt: skip
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
 Grounding = Literal["check", "span", "off"]
 Policy = Literal["auto", "rules-first", "model-first", "model", "rules"]
 
 DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
+CONFIG_ENV = "EXTRACTOR_CONFIG"
+
+# The commands that ask a model: each takes every setting's flag unless a field says otherwise.
+MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Which commands take a :class:`Settings` field as a flag (``--field-name``; a bool is
+    ``--name/--no-name``). Given as ``Annotated`` metadata; a field without it is a flag of
+    every command in :data:`MODEL_COMMANDS`."""
+
+    commands: tuple[str, ...] = MODEL_COMMANDS
+
+
+NOT_A_FLAG = Flag(commands=())
 
 
 def default_config_file() -> Path:
@@ -51,6 +75,11 @@ _ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
 }
 
 
+def env_names(field: str) -> tuple[str, ...]:
+    """The environment variables a setting is read from, first found wins."""
+    return (f"EXTRACTOR_{field.upper()}", *_ENV_FALLBACKS.get(field, ()))
+
+
 class Settings(BaseModel):
     """Everything that shapes a run. Build it with :func:`load_settings` to get the
     documented precedence, or directly (``Settings(base_url=..., model=...)``) in code."""
@@ -58,41 +87,56 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # The endpoint.
-    base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.")
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1; if unset, the OpenAI API "
+        "when a key is set, else the bundled model.",
+    )
     model: str | None = Field(None, description="Model name; if unset, the endpoint's only/first model.")
     api_key: SecretStr | None = Field(None, description="API key; never written to records, logs or cache keys.")
-    mode: Mode = Field("auto", description="How the schema is enforced; auto probes the endpoint once.")
+    mode: Mode = Field(
+        "auto", description="How the schema is enforced; auto probes the endpoint once and remembers the answer."
+    )
     timeout: float = Field(120.0, gt=0, description="Seconds to wait for one response.")
 
     # Sampling and validation.
-    temperature: float = Field(0.0, ge=0)
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
     max_tokens: int = Field(600, gt=0, description="Completion token limit per request.")
-    max_reasks: int = Field(2, ge=0, description="Re-asks after a validation failure (instructor max_retries).")
+    max_reasks: int = Field(2, ge=0, description="Re-asks after a schema validation failure.")
     context_budget: int = Field(
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."
     )
-    grounding: Grounding = Field("check", description="check values against the abstract, or off.")
+    grounding: Grounding = Field(
+        "check",
+        description="check: values checked against the abstract, re-asked, dropped if absent; "
+        "span: the model chooses among the abstract's own spans (best for small models, the bundled "
+        "model's unless this is set); off.",
+    )
     policy: Policy = Field(
         "auto",
         description="Which source each field trusts first: rules-first (the bundled model's default), "
-        "model-first (a configured endpoint's default), model, or rules (no model at all).",
+        "model-first (a configured endpoint's default), model, or rules (no model at all; extractive summaries).",
     )
 
     # Transport retries (tenacity), separate from re-asks.
     retries: int = Field(5, ge=0, description="Retries of 429/5xx/timeouts/dropped connections.")
     retry_max_seconds: float = Field(120.0, gt=0, description="Total time budget for retries of one request.")
-    retry_backoff: float = Field(0.5, ge=0, description="First backoff in seconds; doubles, with jitter.")
+    retry_backoff: float = Field(0.5, ge=0, description="First retry wait in seconds; doubles, with jitter.")
 
     # Batch.
-    concurrency: int = Field(8, ge=1, le=1024)
-    rpm: float | None = Field(None, gt=0, description="Optional requests-per-minute limit.")
+    concurrency: Annotated[int, Flag(("run", "eval"))] = Field(
+        8, ge=1, le=1024, description="Requests in flight; the bundled server takes 1 unless this is set."
+    )
+    rpm: Annotated[float | None, Flag(("run",))] = Field(None, gt=0, description="Requests-per-minute limit.")
 
     # Cache.
-    cache: bool = True
-    cache_dir: Path = DEFAULT_CACHE_DIR
+    cache: bool = Field(True, description="Read and write the answer cache.")
+    cache_dir: Annotated[Path, Flag((*MODEL_COMMANDS, "cache"))] = Field(
+        DEFAULT_CACHE_DIR, description="Cache location."
+    )
 
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
-    origin: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    origin: Annotated[dict[str, str], NOT_A_FLAG] = Field(default_factory=dict, exclude=True, repr=False)
 
     @field_validator("base_url")
     @classmethod
@@ -160,8 +204,13 @@ def display_url(url: str) -> str:
     return urlunsplit((parts.scheme, _host_port(parts), parts.path, "", ""))
 
 
+def flag_of(field: str) -> Flag:
+    """The :class:`Flag` declared on a :class:`Settings` field (the default when none is)."""
+    return next((m for m in Settings.model_fields[field].metadata if isinstance(m, Flag)), Flag())
+
+
 def _env_value(field: str, env: Mapping[str, str]) -> tuple[str, str] | None:
-    for name in (f"EXTRACTOR_{field.upper()}", *_ENV_FALLBACKS.get(field, ())):
+    for name in env_names(field):
         value = env.get(name)
         if value not in (None, ""):
             return name, value  # type: ignore[return-value]
@@ -194,8 +243,8 @@ def load_settings(
     config_path: Path | None
     if config is not None:
         config_path = Path(config)
-    elif env.get("EXTRACTOR_CONFIG"):
-        config_path = Path(env["EXTRACTOR_CONFIG"])
+    elif env.get(CONFIG_ENV):
+        config_path = Path(env[CONFIG_ENV])
     else:
         default = default_config_file()
         config_path = default if default.is_file() else None
