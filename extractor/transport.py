@@ -242,7 +242,7 @@ class Transport:
             stop=stop_before_delay(self.settings.retry_max_seconds),
             wait=self._wait,
             retry=more,
-            before_sleep=self._log_retry,
+            before_sleep=lambda state: self._log_retry(state, budget),
             reraise=True,
         )
         attempts = 0
@@ -306,13 +306,14 @@ class Transport:
             wait = self.backoff(state.attempt_number)
         return min(wait, self.settings.retry_max_seconds)
 
-    def _log_retry(self, state: RetryCallState) -> None:
+    def _log_retry(self, state: RetryCallState, budget: Budget) -> None:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None or not log.isEnabledFor(logging.INFO):
             return
         what = f"HTTP {exc.status}" if isinstance(exc, HTTPStatusError) else type(exc).__name__
         sleep = state.next_action.sleep if state.next_action else 0.0
-        log.info("%s: %s on attempt %d; retrying in %.2fs", self.host, what, state.attempt_number, sleep)
+        most = state.attempt_number + budget.retries + 1  # this exchange's last possible attempt
+        log.info("%s: %s on attempt %d of %d; retrying in %.2fs", self.host, what, state.attempt_number, most, sleep)
 
     def failure(self, exc: BaseException, attempts: int) -> EndpointError:
         """The error an exchange that failed after ``attempts`` requests raises."""
