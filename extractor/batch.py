@@ -2,7 +2,7 @@
 
 ``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so Ctrl-C
 and SIGTERM are handled at once, however big the input), to find the copy of every
-paper to keep by the duplicate rule of :func:`~extractor.listings.unique_copies`
+paper to keep by the duplicate rule of :func:`~extractor.text.unique_copies`
 (without holding the papers in memory), once to feed the papers to the extractor — skips
 papers the output file already holds (resume), extracts the rest concurrently
 (``settings.concurrency`` at a time, ``settings.rpm`` requests a minute at most) and
@@ -36,17 +36,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .api import open_extractor
 from .errors import FatalEndpointError, InputError
-from .listings import read_papers, unique_copies
+from .extract import Extractor
+from .listings import read_papers
 from .output import RecordWriter
 from .progress import Progress
 from .schema import Paper, Record
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .extract import Extractor
+from .text import unique_copies
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "plan", "run_batch"]
 
@@ -69,14 +69,14 @@ class BatchOptions:
 class BatchStats:
     """What a run did; printed as the closing summary."""
 
-    read: int = 0
-    unique: int = 0
-    duplicates: int = 0
-    already_done: int = 0
-    extracted: int = 0
-    from_cache: int = 0
-    failed: int = 0
-    dropped_values: int = 0
+    read: int = 0  # papers read, duplicates included
+    unique: int = 0  # distinct papers by the duplicate rule
+    duplicates: int = 0  # papers dropped as duplicates
+    already_done: int = 0  # unique papers the output file already held
+    extracted: int = 0  # records written with an extraction
+    from_cache: int = 0  # records answered from the cache
+    failed: int = 0  # error records written
+    dropped_values: int = 0  # values grounding removed
     summaries: dict[str, int] = field(default_factory=dict)  # summary source -> records
     origins: dict[str, int] = field(default_factory=dict)  # "rule" / "model" -> values
     tokens_in: int = 0
@@ -125,7 +125,7 @@ def plan(
 ) -> tuple[Iterator[Paper], int]:
     """Decide what to extract without holding the papers in memory.
 
-    The first pass over the inputs applies :func:`~extractor.listings.unique_copies` (the
+    The first pass over the inputs applies :func:`~extractor.text.unique_copies` (the
     rule ``extractor papers`` counts with). ``limit`` keeps the first N distinct papers in
     input order; papers whose id is in ``done`` (already in the output file) are skipped.
     Returns a second, lazy pass yielding the papers to extract, and their count. ``read``
@@ -265,8 +265,7 @@ async def arun_batch(
             if stop.is_set():
                 stats.interrupted = True
             if total == 0:
-                return stats  # nothing to ask: the endpoint client is never even imported
-            from .api import open_extractor
+                return stats  # nothing to ask: no endpoint is opened
 
             def feed() -> Iterator[Paper]:
                 for paper in pending:
