@@ -2,7 +2,7 @@
 
 ``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so a stop
 request is handled at once, however big the input), to find the copy of every
-paper to keep by the duplicate rule of :func:`~extractor.listings.unique_copies`
+paper to keep by the duplicate rule of :func:`~extractor.text.unique_copies`
 (without holding the papers in memory), once to feed the papers to the extractor — skips
 papers the output file already holds (resume), extracts the rest concurrently
 (``settings.concurrency`` at a time, ``settings.rpm`` requests a minute at most) and
@@ -40,11 +40,12 @@ from typing import Any
 
 from .errors import FatalEndpointError, InputError
 from .extract import Extractor, open_extractor
-from .listings import read_papers, unique_copies
+from .listings import read_papers
 from .output import RecordWriter
 from .progress import Progress
 from .schema import Paper, Record
 from .settings import Settings
+from .text import unique_copies
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "plan", "run_batch"]
 
@@ -67,14 +68,14 @@ class BatchOptions:
 class BatchStats:
     """What a run did; printed as the closing summary."""
 
-    read: int = 0
-    unique: int = 0
-    duplicates: int = 0
-    already_done: int = 0
-    extracted: int = 0
-    from_cache: int = 0
-    failed: int = 0
-    dropped_values: int = 0
+    read: int = 0  # papers read, duplicates included
+    unique: int = 0  # distinct papers by the duplicate rule
+    duplicates: int = 0  # papers dropped as duplicates
+    already_done: int = 0  # unique papers the output file already held
+    extracted: int = 0  # records written with an extraction
+    from_cache: int = 0  # records answered from the cache
+    failed: int = 0  # error records written
+    dropped_values: int = 0  # values grounding removed
     summaries: dict[str, int] = field(default_factory=dict)  # summary source -> records
     origins: dict[str, int] = field(default_factory=dict)  # "rule" / "model" -> values
     tokens_in: int = 0
@@ -123,7 +124,7 @@ def plan(
 ) -> tuple[Iterator[Paper], int]:
     """Decide what to extract without holding the papers in memory.
 
-    The first pass over the inputs applies :func:`~extractor.listings.unique_copies` (the
+    The first pass over the inputs applies :func:`~extractor.text.unique_copies` (the
     rule ``extractor papers`` counts with). ``limit`` keeps the first N distinct papers in
     input order; papers whose id is in ``done`` (already in the output file) are skipped.
     Returns a second, lazy pass yielding the papers to extract, and their count. ``read``
@@ -263,7 +264,7 @@ async def arun_batch(
             if stop.is_set():
                 stats.interrupted = True
             if total == 0:
-                return stats  # nothing to ask: the endpoint client is never even imported
+                return stats  # nothing to ask: no endpoint is opened
 
             def feed() -> Iterator[Paper]:
                 for paper in pending:

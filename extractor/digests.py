@@ -41,7 +41,9 @@ from urllib.parse import quote, urlsplit
 from pydantic import ValidationError, create_model
 
 from .errors import InputError
+from .jsonl import first_error, read_jsonl
 from .schema import ClaimedGain, Contribution, Record
+from .text import ARXIV_ID, latest_copies
 
 __all__ = [
     "DigestFormat",
@@ -76,7 +78,7 @@ KIND_LABELS = {
     Contribution.other: "Other",
 }
 CODE_LABELS = {"linked": "code linked", "promised": "code promised", "none": "no code"}
-_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?$", re.IGNORECASE)
+_ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------- reading
@@ -97,19 +99,16 @@ def digest_records(
             raise err
         on_error(err)
 
+    def bad_line(err: InputError) -> None:
+        report(InputError(err.path, f"not a record: {err.reason}", err.line) if err.line else err)
+
     records: list[Record] = []
     for path in paths:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            report(InputError(str(path), f"cannot read record file: {exc}"))
-            continue
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    records.append(_validate(json.loads(line)))
-                except (ValueError, ValidationError) as exc:
-                    report(InputError(str(path), f"not a record: {_one_line(exc)}", lineno))
+        for lineno, obj in read_jsonl(path, "record", bad_line):
+            try:
+                records.append(_validate(obj))
+            except ValidationError as exc:
+                report(InputError(str(path), f"not a record: {first_error(exc)}", lineno))
     return records
 
 
@@ -121,24 +120,10 @@ def _validate(obj: Any) -> Record:
     return DigestRecord.model_validate(obj)
 
 
-def _one_line(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in err['loc']) or 'line'}: {err['msg']}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg}, column {exc.colno})"
-    return str(exc)
-
-
-def _latest_records(records: Iterable[Record]) -> list[Record]:
-    """One record per id, at its first position: a later record replaces an earlier one
-    unless the later failed and the earlier did not."""
-    by_id: dict[str, Record] = {}
-    for rec in records:
-        old = by_id.get(rec.id)
-        if old is None or rec.ok or not old.ok:
-            by_id[rec.id] = rec
-    return list(by_id.values())
+def _latest_records(records: Sequence[Record]) -> list[Record]:
+    """One record per id, at its first position: its last success, else its last failure
+    (:func:`~extractor.text.latest_copies`, the rule of the output file too)."""
+    return [records[i] for i in latest_copies((rec.id, rec.ok) for rec in records).values()]
 
 
 # ------------------------------------------------------------------------- counting

@@ -75,6 +75,11 @@ and spaces inside numbers (``0. 447``) removed. The number of values grounding d
 The thresholds are fixed constants, chosen once from the definition above and not tuned
 to individual records.
 
+The matching rules here (phrase tokens, numbers, URLs) are independent of the code it
+scores, on purpose: they follow the gold's definition above, so a change to how the
+extractor reads numbers or URLs (:mod:`extractor.text`) cannot move the yardstick too.
+Only the reading of JSON Lines is shared (:mod:`extractor.jsonl`).
+
 Example:
     >>> phrase_match("state - of - the - art parsers", "state-of-the-art parser")
     True
@@ -86,19 +91,22 @@ Example:
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from .errors import InputError
 from .extract import open_extractor
+from .jsonl import first_error, read_jsonl
+from .links import best_code_link, code_status, find_links
+from .output import RecordWriter
+from .progress import Progress
 from .schema import LinkKind, Paper, PaperSummary, Record, Source
 from .settings import Settings
 
@@ -190,30 +198,17 @@ class GoldPaper(BaseModel):
         return [f for f in FIELDS if f in self.fields_annotated and getattr(self.gold, f) is not None]
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "line"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{loc}: {err['msg']}{more}"
+M = TypeVar("M", bound=BaseModel)
 
 
-def _read_lines(path: str | Path, what: str) -> Iterable[tuple[int, dict[str, object]]]:
-    """Yield ``(line number, JSON object)`` for each non-blank line of a JSONL file."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(name, f"cannot read {what} file: {exc}") from exc
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+def _read_models(path: str | Path, model: type[M], what: str, noun: str) -> Iterator[tuple[int, M]]:
+    """``(line number, model)`` for each line of a ``what`` JSONL file; the first line that
+    is not JSON or not a ``noun`` raises :class:`InputError` naming the file and line."""
+    for lineno, obj in read_jsonl(path, what):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(name, f"not valid JSON ({exc.msg}, column {exc.colno})", lineno) from exc
-        if not isinstance(obj, dict):
-            raise InputError(name, f"expected a JSON object, got {type(obj).__name__}", lineno)
-        yield lineno, obj
+            yield lineno, model.model_validate(obj)
+        except ValidationError as exc:
+            raise InputError(str(path), f"not a {noun}: {first_error(exc)}", lineno) from exc
 
 
 def load_gold(path: str | Path) -> list[GoldPaper]:
@@ -221,11 +216,7 @@ def load_gold(path: str | Path) -> list[GoldPaper]:
     malformed line, a duplicate id, or a file without any paper."""
     papers: list[GoldPaper] = []
     seen: dict[str, int] = {}
-    for lineno, obj in _read_lines(path, "gold"):
-        try:
-            paper = GoldPaper.model_validate(obj)
-        except ValidationError as exc:
-            raise InputError(str(path), f"not a gold record: {_first_error(exc)}", lineno) from exc
+    for lineno, paper in _read_models(path, GoldPaper, "gold", "gold record"):
         if paper.id in seen:
             raise InputError(str(path), f"duplicate id {paper.id!r} (first on line {seen[paper.id]})", lineno)
         seen[paper.id] = lineno
@@ -238,14 +229,7 @@ def load_gold(path: str | Path) -> list[GoldPaper]:
 def load_records(path: str | Path) -> dict[str, Record]:
     """Read an output JSONL file of :class:`Record` lines into ``{id: record}``.
     A later line with the same id replaces an earlier one."""
-    records: dict[str, Record] = {}
-    for lineno, obj in _read_lines(path, "records"):
-        try:
-            rec = Record.model_validate(obj)
-        except ValidationError as exc:
-            raise InputError(str(path), f"not a record: {_first_error(exc)}", lineno) from exc
-        records[rec.id] = rec
-    return records
+    return {rec.id: rec for _, rec in _read_models(path, Record, "record", "record")}
 
 
 # ---------------------------------------------------------------- matching rules
@@ -678,8 +662,6 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
 def links_only_records(gold: list[GoldPaper]) -> dict[str, Record]:
     """Records holding only what is found without any model: the abstract's links, its
     best code link and code status. Scores the link finder alone."""
-    from .links import best_code_link, code_status, find_links
-
     records: dict[str, Record] = {}
     for i, g in enumerate(gold, 1):
         links = find_links(g.abstract)
@@ -711,9 +693,6 @@ async def aextract_gold(
 ) -> dict[str, Record]:
     """Extract every gold abstract (the cache applies), the gold ``id`` as paper id.
     With ``save``, the records are also written there (JSONL)."""
-    from .output import RecordWriter
-    from .progress import Progress
-
     papers = [
         Paper(id=g.id, title=g.title or "", abstract=g.abstract, source=Source(path="gold", line=i))
         for i, g in enumerate(gold, 1)

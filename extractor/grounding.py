@@ -5,7 +5,7 @@ the model gives is checked here, deterministically and offline:
 
 * **Numbers** (:func:`number_occurs`, :func:`magnitude_occurs`): every number of a gain's
   ``value`` must be one of the abstract's numbers. Both sides are read as canonical
-  decimals, so units, signs and spacing do not matter: ``4.5x`` = ``4.5×`` = ``4.5
+  decimals (:func:`~extractor.text.numbers_in`, :func:`~extractor.text.prose_numbers`), so units, signs and spacing do not matter: ``4.5x`` = ``4.5×`` = ``4.5
   times``; ``0.8%`` = ``0.8 %``; ``+0.8`` = ``0.8``; ``1,000`` = ``1000``; ``72
   percent`` = ``72%``; ``72.0`` = ``72``. Numbers are never rescaled: ``0.9`` does not
   match ``90%``. In the abstract, digits glued to a preceding letter (``A100``, ``I3D``,
@@ -54,19 +54,18 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
-from extractor.links import best_code_link, url_key
-from extractor.schema import Dropped, Link, PaperSummary
+from .links import best_code_link
+from .schema import Dropped, Link, PaperSummary
+from .text import canon_magnitude, numbers_in, prose_numbers, url_key
 
 __all__ = [
     "MIN_FUZZY_CHARS",
@@ -77,7 +76,6 @@ __all__ = [
     "magnitude_occurs",
     "normalise_text",
     "number_occurs",
-    "numbers_in",
     "phrase_occurs",
     "prepare",
     "span_occurs",
@@ -124,48 +122,6 @@ def normalise_text(text: str) -> str:
     return _SPACE_AFTER.sub(r"\1", text)
 
 
-# Numbers in an abstract: not glued to a preceding letter or digit ("A100", "I3D"),
-# except a lone multiplication "x" ("x3"); thousands separators kept for now.
-_ABSTRACT_NUMBER = re.compile(
-    r"(?:(?<![\w.])|(?<=\bx))(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-)
-# Numbers in a value: every run of digits counts, wherever it stands.
-_VALUE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
-# Tokenised numbers: "0. 447", "5, 000".
-_JOIN_DECIMAL = re.compile(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.\s*(?=\d)")
-_JOIN_THOUSANDS = re.compile(r"(?<=\d)\s*,\s+(?=\d{3}(?!\d))")
-
-
-def _canon(number: str) -> str:
-    """``"1,000.50"`` -> ``"1000.5"``; ``"72.0"`` -> ``"72"``; ``".5"`` -> ``"0.5"``."""
-    try:
-        value = Decimal(number.replace(",", "")).normalize()
-    except InvalidOperation:  # pragma: no cover - the regexes only yield decimals
-        return number
-    return format(value, "f")
-
-
-def numbers_in(value: str) -> tuple[str, ...]:
-    """The numbers of a value as canonical decimal strings, in order.
-
-    Signs, units and words are ignored; thousands separators are removed.
-
-    Example:
-        >>> numbers_in("+0.8% absolute"), numbers_in("4.5 times"), numbers_in("1,000 images")
-        (('0.8',), ('4.5',), ('1000',))
-    """
-    value = unicodedata.normalize("NFKC", value)
-    return tuple(_canon(n) for n in _VALUE_NUMBER.findall(value))
-
-
-def _abstract_numbers(text: str) -> frozenset[str]:
-    found = {_canon(n) for n in _ABSTRACT_NUMBER.findall(text)}
-    joined = _JOIN_THOUSANDS.sub(",", _JOIN_DECIMAL.sub(".", text))
-    if joined != text:
-        found.update(_canon(n) for n in _ABSTRACT_NUMBER.findall(joined))
-    return frozenset(found)
-
-
 @dataclass(frozen=True, slots=True)
 class PreparedText:
     """An abstract prepared once for many checks: its normalised form and its numbers."""
@@ -178,7 +134,7 @@ class PreparedText:
 @lru_cache(maxsize=256)
 def _prepare(text: str) -> PreparedText:
     norm = normalise_text(text)
-    return PreparedText(text=text, norm=norm, numbers=_abstract_numbers(unicodedata.normalize("NFKC", text)))
+    return PreparedText(text=text, norm=norm, numbers=prose_numbers(text))
 
 
 def prepare(text: str | PreparedText) -> PreparedText:
@@ -211,14 +167,6 @@ def number_occurs(value: str, text: str | PreparedText) -> bool:
     return all(n in known for n in numbers)
 
 
-def _canon_float(magnitude: float) -> str | None:
-    if not isinstance(magnitude, (int, float)) or isinstance(magnitude, bool):
-        return None
-    if math.isnan(magnitude) or math.isinf(magnitude):
-        return None
-    return _canon(repr(abs(float(magnitude))))
-
-
 def magnitude_occurs(magnitude: float, text: str | PreparedText) -> bool:
     """True when the number *magnitude* (its absolute value) occurs in *text*, exactly.
 
@@ -228,7 +176,7 @@ def magnitude_occurs(magnitude: float, text: str | PreparedText) -> bool:
         >>> magnitude_occurs(0.9, "90% of cases")
         False
     """
-    canon = _canon_float(magnitude)
+    canon = canon_magnitude(magnitude)
     return canon is not None and canon in prepare(text).numbers
 
 
@@ -291,7 +239,7 @@ def _piece_occurs(piece: str, prepared: PreparedText, threshold: float) -> bool:
         return True
     if len(piece) < MIN_FUZZY_CHARS:
         return False
-    if not all(_canon(n) in prepared.numbers for n in _ABSTRACT_NUMBER.findall(piece)):
+    if not prose_numbers(piece, tokenised=False) <= prepared.numbers:
         return False
     return fuzz.partial_ratio(piece, prepared.norm, score_cutoff=threshold) >= threshold
 

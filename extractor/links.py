@@ -19,8 +19,9 @@ Finding (:func:`find_links`)
     * A URL cut by a tokeniser after a hyphen (``github.com/a/efficient- NLP-x``) is
       joined with the next token when the URL ends in ``-`` and exactly one space follows.
     * Output: the URL as written, with ``https://`` added when it had no scheme;
-      de-duplicated, first occurrence kept, by :func:`url_key` (``normalise_url`` without
-      the scheme, case-folded: ``http``/``https`` and ``Repo``/``repo`` are one link).
+      de-duplicated, first occurrence kept, by :func:`~extractor.text.url_key` (the
+      normalised URL without the scheme, case-folded: ``http``/``https`` and
+      ``Repo``/``repo`` are one link).
 
 Kinds (:func:`classify`), first rule that matches wins
     * ``paper``: arxiv.org, openreview.net, aclanthology.org / aclweb.org/anthology,
@@ -57,18 +58,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from extractor.schema import CodeStatus, Link, LinkKind
+from .schema import CodeStatus, Link, LinkKind
+from .text import sentences, url_key
 
-__all__ = [
-    "best_code_link",
-    "classify",
-    "code_status",
-    "find_links",
-    "normalise_url",
-    "url_key",
-]
+__all__ = ["best_code_link", "classify", "code_status", "find_links"]
 
 # --------------------------------------------------------------------------- finding
 
@@ -214,126 +209,28 @@ def find_links(text: str) -> list[Link]:
     return links
 
 
-def url_key(url: str) -> str:
-    """:func:`normalise_url` without the scheme, case-folded: two URLs with the same key
-    name the same resource in an abstract (``http``/``https``, ``Repo``/``repo``).
-
-    Example:
-        >>> url_key("http://github.com/Org/Repo/") == url_key("https://www.github.com/org/repo.git")
-        True
-    """
-    return normalise_url(url).split("://", 1)[-1].casefold()
-
-
-def normalise_url(url: str) -> str:
-    """A form of *url* for exact comparison.
-
-    Removes all whitespace (tokenised text: ``github.com/ org / repo``), adds
-    ``https://`` when there is no scheme, lowercases scheme and host, drops
-    ``www.``, default ports, a trailing ``/`` and a trailing ``.git``; keeps the path's
-    case, the query and the fragment.
-
-    Example:
-        >>> normalise_url("HTTPS://WWW.GitHub.com/Org/Repo.git/")
-        'https://github.com/Org/Repo'
-    """
-    url = re.sub(r"\s+", "", url)
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
-        url = "https://" + url
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
-        host = f"{host}:{port}"
-    path = parts.path
-    while True:
-        before = path
-        path = path.rstrip("/")
-        if path.lower().endswith(".git"):
-            path = path[:-4]
-        if path == before:
-            break
-    return urlunsplit((scheme, host, path, parts.query, parts.fragment))
-
-
 # --------------------------------------------------------------------------- classifying
 
-_HF_HOSTS = frozenset({"huggingface.co", "hf.co", "huggingface.host", "hf-mirror.com"})
+_HF_HOSTS = frozenset("huggingface.co hf.co huggingface.host hf-mirror.com".split())
 _CODE_HOSTS = frozenset(
-    {
-        "github.com",
-        "gist.github.com",
-        "raw.githubusercontent.com",
-        "gitlab.com",
-        "bitbucket.org",
-        "codeberg.org",
-        "sourceforge.net",
-        "gitee.com",
-        "anonymous.4open.science",
-        "pypi.org",
-        "npmjs.com",
-        "colab.research.google.com",
-        "git.io",
-    }
+    """github.com gist.github.com raw.githubusercontent.com gitlab.com bitbucket.org
+    codeberg.org sourceforge.net gitee.com anonymous.4open.science pypi.org npmjs.com
+    colab.research.google.com git.io""".split()
 )
 _PAPER_HOSTS = frozenset(
-    {
-        "arxiv.org",
-        "export.arxiv.org",
-        "openreview.net",
-        "aclanthology.org",
-        "papers.nips.cc",
-        "proceedings.neurips.cc",
-        "neurips.cc",
-        "proceedings.mlr.press",
-        "openaccess.thecvf.com",
-        "dl.acm.org",
-        "ieeexplore.ieee.org",
-        "link.springer.com",
-        "biorxiv.org",
-        "medrxiv.org",
-        "ssrn.com",
-        "papers.ssrn.com",
-        "semanticscholar.org",
-        "ojs.aaai.org",
-        "jmlr.org",
-    }
+    """arxiv.org export.arxiv.org openreview.net aclanthology.org papers.nips.cc
+    proceedings.neurips.cc neurips.cc proceedings.mlr.press openaccess.thecvf.com
+    dl.acm.org ieeexplore.ieee.org link.springer.com biorxiv.org medrxiv.org ssrn.com
+    papers.ssrn.com semanticscholar.org ojs.aaai.org jmlr.org""".split()
 )
 _DATASET_HOSTS = frozenset(
-    {
-        "zenodo.org",
-        "figshare.com",
-        "datadryad.org",
-        "dataverse.harvard.edu",
-        "data.mendeley.com",
-        "physionet.org",
-        "openml.org",
-        "kaggle.com",
-    }
+    """zenodo.org figshare.com datadryad.org dataverse.harvard.edu data.mendeley.com
+    physionet.org openml.org kaggle.com""".split()
 )
-_DEMO_HOSTS = frozenset({"replicate.com", "youtube.com", "youtu.be", "vimeo.com"})
+_DEMO_HOSTS = frozenset("replicate.com youtube.com youtu.be vimeo.com".split())
 _OTHER_HOSTS = frozenset(
-    {
-        "bit.ly",
-        "aka.ms",
-        "ibm.biz",
-        "goo.gl",
-        "tinyurl.com",
-        "t.co",
-        "ow.ly",
-        "rb.gy",
-        "wikipedia.org",
-        "console.cloud.google.com",
-        "storage.googleapis.com",
-        "drive.google.com",
-        "docs.google.com",
-    }
+    """bit.ly aka.ms ibm.biz goo.gl tinyurl.com t.co ow.ly rb.gy wikipedia.org
+    console.cloud.google.com storage.googleapis.com drive.google.com docs.google.com""".split()
 )
 _DATA_DOI_PREFIXES = ("10.5281/", "10.6084/", "10.5061/")
 # Hosts taken without a scheme even when their TLD is not in _TLDS.
@@ -479,7 +376,6 @@ _PROMISES = tuple(
             rf"{_ARTIFACT}.{{0,60}}?\bsee\s+(?:our|the)\s+(?:project\s+page|website|homepage)",
     )
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])")
 # Every promise pattern holds one of these words: a cheap test before the slow ones.
 _CUE = re.compile(
     r"availab|releas|open[- ]?sourc|public|accessible|shared|published|see\s+(?:our|the)"
@@ -506,7 +402,7 @@ def code_status(text: str, links: Sequence[Link]) -> CodeStatus:
         return "linked"
     if not _CUE.search(text):
         return "none"
-    for sentence in _SENTENCE.split(text):
+    for sentence in sentences(text):
         if _CUE.search(sentence) and any(p.search(sentence) for p in _PROMISES):
             return "promised"
     return "none"

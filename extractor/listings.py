@@ -17,8 +17,8 @@ missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed
 read as cp1252 (latin-1's superset; a NUL byte in a line becomes U+FFFD), and an
 :class:`~extractor.errors.InputWarning` names the file and line: no paper is lost to it.
 
-One rule says which papers are the same (:func:`unique_copies`); ``extractor papers`` and
-``extractor run`` both use it, so they count the same unique papers.
+One rule says which papers are the same (:func:`~extractor.text.unique_copies`);
+``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
 
 Example:
     >>> import io
@@ -29,11 +29,8 @@ Example:
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import re
 import sys
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,22 +38,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import InputError, InputWarning
+from .jsonl import json_lines
 from .schema import ErrorInfo, Paper, Record, Source
+from .text import is_truncated, paper_id, unique_copies
 
 __all__ = [
     "EXTENSIONS",
     "ListingReport",
     "MAX_ABSTRACT_CHARS",
     "dedupe",
-    "is_truncated",
-    "normalise_title",
     "paper_from_text",
-    "paper_id",
     "read_papers",
-    "split_text",
     "survey",
     "too_long_record",
-    "unique_copies",
 ]
 
 EXTENSIONS: dict[str, str] = {
@@ -83,152 +77,9 @@ _GLUED = re.compile(
     r"(?:new|Subscribe|Daily Papers|byAK and the research community"
     r"|Get trending papers in your email inbox(?: once a day)?!)(?=[A-Z0-9\"'“(\[])"
 )
-_ARXIV = re.compile(
-    r"(?:\barxiv(?:\.org)?\s*[:/]\s*(?:abs/|pdf/|html/)?|\b(?:huggingface|hf)\.co/papers/)"
-    r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?",
-    re.IGNORECASE,
-)
-_CLOSERS = "\"')]}»”’"
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*:\s?)?//\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
-_URL_AT_END = re.compile(rf"(?:{_URL.pattern})$", re.IGNORECASE)
-# Abbreviations after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "e.g. i.e. cf. vs. v. al. fig. figs. eq. eqs. sec. secs. tab. no. nos. approx. ca. resp. viz. "
-    "dr. mr. mrs. ms. prof. st. jr. inc. ltd. co. vol. pp. p. ref. refs. ch. w.r.t. a.k.a.".split()
-)
-# Those that cannot end an abstract either ("et al." can, unless inside an open bracket).
-_NON_FINAL = _ABBREVIATIONS - {"al.", "resp.", "inc.", "ltd.", "co.", "jr.", "st."}
-# A run of end punctuation is matched from its start only, so a long run costs its length once.
-_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"')\]}»”’]*(\s+)")
-
 Report = Callable[[InputError], None]
 Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
 Keys = tuple[str, str]  # (title key, abstract key)
-
-
-# --------------------------------------------------------------------------- ids, flags
-
-
-def normalise_title(title: str) -> str:
-    """NFKC-normalised, casefolded title with punctuation and symbols removed and
-    whitespace collapsed: the key for ids and de-duplication."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
-def paper_id(title: str, abstract: str = "") -> str:
-    """The arXiv id the text holds (when it holds exactly one), else the first 12 hex of
-    the sha1 of the normalised title (of the abstract when the title is empty)."""
-    texts = [t for t in (title, abstract) if "arxiv" in t.lower() or "co/papers/" in t]  # fast path
-    found = {m.group(1) for text in texts for m in _ARXIV.finditer(text)}
-    if len(found) == 1:
-        return found.pop()
-    key = normalise_title(title) or normalise_title(abstract)
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
-
-
-def _abbreviation(word: str) -> str:
-    """``word`` lowercased without leading brackets/quotes, or "" for an acronym ("DR.")."""
-    word = word.lstrip("([{\"'“")
-    stem = word[:-1]
-    return "" if len(stem) > 1 and stem.isalnum() and stem.isupper() else word.lower()
-
-
-def is_truncated(abstract: str) -> bool:
-    """True when the abstract looks cut off: it does not end with ``.``, ``!`` or ``?``
-    (optionally followed by a closing quote or bracket) nor with a URL, or it ends with
-    an ellipsis or an abbreviation that cannot end a sentence ("e.g.", "Fig.")."""
-    text = abstract.rstrip()
-    core = text.rstrip(_CLOSERS)
-    if not core or core.endswith(("...", "…")):
-        return True
-    if core.endswith(("!", "?")):
-        return False
-    if core.endswith("."):
-        last = _abbreviation(core.rsplit(None, 1)[-1])
-        if last in _NON_FINAL:
-            return True
-        return last == "al." and text.rfind("(") > text.rfind(")")
-    tokens = text.rsplit(None, 2)[-2:]
-    if _URL_AT_END.search(tokens[-1].rstrip(_CLOSERS + ".,;:>")):
-        return False
-    # a URL broken by a space after a hyphen: "github.com/x/efficient- NLP-training"
-    return not (len(tokens) > 1 and tokens[-2].endswith("-") and _URL.search(tokens[-2]) is not None)
-
-
-# --------------------------------------------------------------------------- splitting
-
-
-def _sentence_ends(text: str) -> Iterator[int]:
-    """Offsets where sentences end (just after their punctuation and closers). Linear in
-    the text: the word before each boundary is looked for only back to the previous one."""
-    previous = 0  # end of the previous boundary's whitespace: no word reaches back past it
-    for m in _BOUNDARY.finditer(text):
-        since, previous = previous, m.end()
-        nxt = text[m.end() : m.end() + 1]
-        if not nxt or nxt.islower():
-            continue
-        word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
-        if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.|(?:[a-z]\.){2,}", word):
-            continue
-        yield m.start(1)
-
-
-def _pack(spans: Iterable[tuple[int, int]], max_chars: int) -> Iterator[tuple[int, int]]:
-    """Merge consecutive ``(start, end)`` spans greedily while they fit in ``max_chars``."""
-    cur: tuple[int, int] | None = None
-    for s, e in spans:
-        if cur is not None and e - cur[0] <= max_chars:
-            cur = (cur[0], e)
-            continue
-        if cur is not None:
-            yield cur
-        cur = (s, e)
-    if cur is not None:
-        yield cur
-
-
-def split_text(text: str, max_chars: int) -> list[str]:
-    """Split ``text`` on sentence boundaries into parts of at most ``max_chars``.
-
-    Sentences are packed greedily; a sentence longer than ``max_chars`` is split on
-    whitespace (a single word longer than that stays whole). Boundaries are never placed
-    after abbreviations ("e.g.", "et al.", "Fig."), inside numbers ("4.5") or URLs.
-    Parts are slices of ``text``, so ``" ".join(parts).split() == text.split()``.
-    """
-    if max_chars < 1:
-        raise ValueError(f"max_chars must be positive, got {max_chars}")
-    sentences, begin = [], 0
-    for end in [*_sentence_ends(text), len(text)]:
-        chunk = text[begin:end]
-        if chunk.strip():
-            start = begin + len(chunk) - len(chunk.lstrip())
-            sentences.append((start, start + len(chunk.strip())))
-        begin = end
-    parts: list[str] = []
-    for s, e in _pack(sentences, max_chars):
-        if e - s <= max_chars:
-            parts.append(text[s:e])
-        else:
-            words = ((s + m.start(), s + m.end()) for m in re.finditer(r"\S+", text[s:e]))
-            parts.extend(text[a:b] for a, b in _pack(words, max_chars))
-    return parts
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of ``text``, stripped, on the same boundaries as :func:`split_text`
-    (never after "e.g.", "et al.", inside numbers or URLs).
-
-    Example:
-        >>> sentences("We use e.g. BERT. It works. 4.5x faster.")
-        ['We use e.g. BERT.', 'It works.', '4.5x faster.']
-    """
-    out, begin = [], 0
-    for end in [*_sentence_ends(text), len(text)]:
-        if chunk := text[begin:end].strip():
-            out.append(chunk)
-        begin = end
-    return out
 
 
 # --------------------------------------------------------------------------- records
@@ -251,7 +102,7 @@ def paper_from_text(
     abstract: str, title: str | None = None, *, path: str = "-", line: int = 1, id: str | None = None
 ) -> Paper:
     """A :class:`Paper` from one abstract (and optional title) given directly; ``id``
-    defaults to :func:`paper_id`."""
+    defaults to :func:`~extractor.text.paper_id`."""
     title, abstract = _clean(title or ""), _clean(abstract)
     return Paper(
         id=id or paper_id(title, abstract),
@@ -401,17 +252,10 @@ def _parse_text(label: str, lines: Lines, report: Report) -> Iterator[Paper]:
 
 
 def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
-    for n, raw in lines:
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            report(InputError(label, f"malformed JSON ({exc.msg} at column {exc.colno}); line skipped", n))
-            continue
-        if not isinstance(obj, dict):
-            report(InputError(label, f"expected a JSON object, got {type(obj).__name__}; line skipped", n))
-            continue
+    def skipped(err: InputError) -> None:
+        report(InputError(label, f"{err.reason}; line skipped", err.line))
+
+    for n, obj in json_lines(label, lines, skipped):
         if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
             yield paper
 
@@ -576,40 +420,8 @@ def read_papers(
 # --------------------------------------------------------------------------- summary
 
 
-def unique_copies(papers: Iterable[Paper]) -> tuple[list[tuple[int, str]], int]:
-    """The duplicate rule of ``extractor papers`` and ``extractor run``.
-
-    Papers are the same when their normalised titles are equal (the id stands in for an
-    empty title), or when the copies kept per title carry the same id (an arXiv id, or an
-    ``id`` column). Of each group the copy with the longest abstract is kept (the first on
-    a tie), at the place of the group's first copy. Returns the kept copies as
-    ``(position, id)`` (1-based positions in ``papers``) in that order, and the number of
-    papers read. Only a few numbers per distinct title are held, not the papers.
-    """
-    by_title: dict[str, tuple[int, int, str, int]] = {}  # title -> (length, position, id, first position)
-    read = 0
-    for read, paper in enumerate(papers, 1):
-        key = normalise_title(paper.title) or paper.id
-        length = len(paper.abstract)
-        seen = by_title.get(key)
-        if seen is None:
-            by_title[key] = (length, read, paper.id, read)
-        elif length > seen[0]:
-            by_title[key] = (length, read, paper.id, seen[3])
-    by_id: dict[str, tuple[int, int, int]] = {}  # id -> (length, position, first position)
-    for length, position, pid, first in by_title.values():
-        seen_id = by_id.get(pid)
-        if seen_id is None:
-            by_id[pid] = (length, position, first)
-        else:
-            best = max((length, -position), (seen_id[0], -seen_id[1]))
-            by_id[pid] = (best[0], -best[1], min(first, seen_id[2]))
-    kept = sorted((first, position, pid) for pid, (_, position, first) in by_id.items())
-    return [(position, pid) for _, position, pid in kept], read
-
-
 def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
-    """The unique papers by :func:`unique_copies`, and how many were dropped. Holds
+    """The unique papers by :func:`~extractor.text.unique_copies`, and how many were dropped. Holds
     every paper read, duplicates included, until it returns."""
     everything = list(papers)
     kept, read = unique_copies(everything)
@@ -646,16 +458,11 @@ class ListingReport:
 
 
 def survey(
-    inputs: Iterable[str | Path],
-    *,
-    fmt: str | None = None,
-    title_key: str = "title",
-    abstract_key: str = "abstract",
-    on_error: Callable[[InputError], None] | None = None,
-    stdin: TextIO | None = None,
+    inputs: Iterable[str | Path], *, on_error: Callable[[InputError], None] | None = None, **options: Any
 ) -> ListingReport:
     """Read and de-duplicate ``inputs``; collect every :class:`InputError` (also passed
-    to ``on_error`` when given) instead of raising."""
+    to ``on_error`` when given) instead of raising. ``options`` are those of
+    :func:`read_papers` (``fmt``, ``title_key``, ``abstract_key``, ``stdin``)."""
     report = ListingReport()
 
     def collect(err: InputError) -> None:
@@ -664,9 +471,7 @@ def survey(
             on_error(err)
 
     def counted() -> Iterator[Paper]:
-        for paper in read_papers(
-            inputs, fmt=fmt, title_key=title_key, abstract_key=abstract_key, on_error=collect, stdin=stdin
-        ):
+        for paper in read_papers(inputs, on_error=collect, **options):
             report.read += 1
             yield paper
 

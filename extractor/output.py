@@ -57,7 +57,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from .errors import InputError
+from .jsonl import json_lines
 from .schema import Record
+from .text import latest_copies
 
 __all__ = ["CSV_COLUMNS", "OutputFormat", "RecordWriter", "output_format_for"]
 
@@ -213,15 +215,8 @@ class RecordWriter:
     @staticmethod
     def _latest(rows: list[_Row]) -> list[_Row]:
         """The rows to keep, in file order: per paper its last success, else its last
-        failure (and the CSV header)."""
-        chosen: dict[str, int] = {}
-        for index, row in enumerate(rows):
-            if row.id is None:
-                continue
-            previous = chosen.get(row.id)
-            if previous is None or not row.failed or rows[previous].failed:
-                chosen[row.id] = index
-        wanted = set(chosen.values())
+        failure (:func:`~extractor.text.latest_copies`), and the CSV header."""
+        wanted = set(latest_copies((row.id, not row.failed) for row in rows).values())
         return [row for index, row in enumerate(rows) if row.id is None or index in wanted]
 
     def _rewrite(self, keep: list[_Row]) -> None:
@@ -249,22 +244,25 @@ class RecordWriter:
         )
 
     def _scan_jsonl(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
+        span = (0, 0)  # the byte span of the last complete line read
+
+        def complete() -> Iterator[tuple[int, bytes]]:
+            nonlocal span
+            for number, raw in enumerate(fh, 1):
+                if not raw.endswith(b"\n"):  # the last line, torn by a kill mid-write
+                    return
+                span = (span[1], span[1] + len(raw))
+                yield number, raw
+
+        def not_ours(err: InputError) -> None:
+            raise self._not_ours(err.line, err.reason)
+
         rows: list[_Row] = []
-        offset = 0
-        for number, raw in enumerate(fh, 1):
-            start, offset = offset, offset + len(raw)
-            if not raw.endswith(b"\n"):  # the last line, torn by a kill mid-write
-                return rows, start
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except ValueError as exc:
-                raise self._not_ours(number, f"bad JSON: {exc}") from exc
-            if not isinstance(data, dict) or not _RECORD_KEYS <= data.keys() or not isinstance(data["id"], str):
+        for number, data in json_lines(str(self.path), complete(), not_ours):
+            if not _RECORD_KEYS <= data.keys() or not isinstance(data["id"], str):
                 raise self._not_ours(number, "a line is not a record")
-            rows.append(_Row(start, offset, data["id"], data["error"] is not None))
-        return rows, offset
+            rows.append(_Row(*span, data["id"], data["error"] is not None))
+        return rows, span[1]
 
     def _scan_csv(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
         # csv.reader pulls physical lines from `lines`; counting their bytes gives each

@@ -38,7 +38,7 @@ from .rules import Proposals, propose
 from .schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record
 from .settings import Settings
 from .summaries import extractive_summary, summary_problem
-from .listings import split_text
+from .text import split_text
 
 __all__ = ["NO_ANSWER", "AskFn", "Answered", "Job", "extract_paper", "merge_parts"]
 

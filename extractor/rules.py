@@ -38,9 +38,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .listings import sentences
 from .schema import ClaimedGain, Contribution
 from .spans import NumberSpan
+from .text import clauses, sentences
 
 __all__ = ["Proposal", "Proposals", "contribution_of", "gains_of", "propose", "title_parts"]
 
@@ -349,7 +349,6 @@ _METRICS = re.compile(
 _DATASET = re.compile(
     r"\b(?:on|over|across)\s+(?:the\s+)?([A-Z][\w\-.]*(?:\s?[-0-9][\w\-]*)?)(?=[\s,.;)]|$)"
 )
-_CLAUSE = re.compile(r"(?<=[.;!?])\s+|,\s+(?=(?:while|and|but|which|achieving|improving|reducing|outperforming)\b)")
 _MAX_GAINS = 6
 
 
@@ -363,7 +362,7 @@ def gains_of(abstract: str) -> list[ClaimedGain]:
     """
     gains: list[ClaimedGain] = []
     seen: set[str] = set()
-    for clause in _CLAUSE.split(abstract):
+    for clause in clauses(abstract):
         if not _CLAIM.search(clause):
             continue
         metric = _METRICS.search(clause)

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from .schema import MAX_GAINS, SUMMARY_HELP, SUMMARY_MAX_CHARS, ClaimedGain, Contribution, PaperSummary
+from .text import clauses, number_value
 
 __all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]
 
@@ -70,7 +71,6 @@ _NUMBER = re.compile(
     r"(?<![\w.\-])[+\-−±]?\d+(?:[.,]\d+)*(?:\s?(?:%|×|x\b|times\b|percent\b|points?\b|pp\b|fold\b|[kKMB]\b))?"
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-_CLAUSE_SPLIT = re.compile(r"(?<=[.;!?])\s+|,\s+(?=(?:while|and|but|which|achieving|improving|reducing|outperforming)\b)")
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,7 @@ class NumberSpan:
 
     @property
     def magnitude(self) -> float | None:
-        digits = re.sub(r"[^\d.\-]", "", self.text.replace(",", "").replace("−", "-"))
-        try:
-            return float(digits)
-        except ValueError:
-            return None
+        return number_value(self.text)
 
     @property
     def unit(self) -> str | None:
@@ -172,7 +168,7 @@ def candidates(title: str, abstract: str) -> Candidates:
     c.phrases = c.phrases[: MAX_CHOICES * 2]
 
     seen_numbers: set[str] = set()
-    for clause in _CLAUSE_SPLIT.split(abstract):
+    for clause in clauses(abstract):
         for match in _NUMBER.finditer(clause):
             text = match.group(0).strip()
             if _YEAR.match(text) or text in seen_numbers or len(c.numbers) >= MAX_CHOICES:

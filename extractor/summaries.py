@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .listings import sentences
+from .text import CLOSERS, sentences
 
 __all__ = ["MAX_EXTRACTIVE_WORDS", "MAX_WORDS", "MIN_WORDS", "extractive_summary", "first_sentence", "summary_problem"]
 
@@ -37,7 +37,6 @@ MAX_WORDS = 60
 #: An extractive summary is cut at a clause boundary to at most this many words.
 MAX_EXTRACTIVE_WORDS = 40
 
-_CLOSERS = "\"')]}’”»"
 _DEBRIS = re.compile(r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b")
 _WORDISH = re.compile(r"[A-Za-z]")
 _CONTENT = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
@@ -75,7 +74,7 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
     words = text.split()
     if not (MIN_WORDS <= len(words) <= MAX_WORDS):
         return f"it has {len(words)} words; write one sentence of {MIN_WORDS} to {MAX_WORDS} words"
-    if not text.rstrip(_CLOSERS).endswith((".", "!", "?", "…")):
+    if not text.rstrip(CLOSERS).endswith((".", "!", "?", "…")):
         return "it stops mid-sentence; write one whole sentence ending with a period"
     if _DEBRIS.search(text):
         return "it holds template or markup debris; write plain English words"

@@ -19,13 +19,13 @@ from extractor.grounding import (
     magnitude_occurs,
     normalise_text,
     number_occurs,
-    numbers_in,
     phrase_occurs,
     prepare,
     span_occurs,
 )
 from extractor.links import find_links
 from extractor.schema import ClaimedGain, PaperSummary
+from extractor.text import numbers_in
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

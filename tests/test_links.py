@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.links import best_code_link, classify, code_status, find_links, normalise_url, url_key
+from extractor.links import best_code_link, classify, code_status, find_links
 from extractor.schema import Link, LinkKind
+from extractor.text import normalise_url, url_key
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import InputError, InputWarning
-from extractor.listings import (
-    dedupe,
-    is_truncated,
-    normalise_title,
-    paper_from_text,
-    paper_id,
-    read_papers,
-    split_text,
-    survey,
-)
+from extractor.listings import dedupe, paper_from_text, read_papers, survey
 from extractor.schema import Paper
+from extractor.text import is_truncated, normalise_title, paper_id, split_text
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_COUNTS = {"000": 99, "001": 250, "002": 88, "003": 90, "004": 81}
@@ -339,7 +331,7 @@ def test_bad_inputs_are_reported_and_skipped(tmp_path: Path) -> None:
     check_error(next(it), blank, 0, "empty file")
     check_error(next(it), binary, 0, "binary file")
     check_error(next(it), latin, 2, "not valid UTF-8 (byte 0xe9 at offset 3); read as cp1252: 'Caf")
-    check_error(next(it), jl, 2, "malformed JSON")
+    check_error(next(it), jl, 2, "not valid JSON (Expecting value, column 1); line skipped")
     check_error(next(it), jl, 3, "JSON object lacks 'abstract'")
     check_error(next(it), jl, 4, "expected a JSON object, got list")
     check_error(next(it), jl, 5, "'abstract' is int, expected text")

@@ -7,10 +7,11 @@ numbers and names mixed with real ones), through the same grounding the pipeline
 from __future__ import annotations
 
 from extractor.grounding import ground, number_occurs
-from extractor.links import find_links, url_key
+from extractor.links import find_links
 from extractor.listings import read_papers
 from extractor.schema import ClaimedGain, PaperSummary
 from extractor.spans import candidates
+from extractor.text import url_key
 
 from .conftest import SEEDS
 
