@@ -87,6 +87,12 @@ class Completer:
         key = (model, mode, response_model)
         if key not in self._bodies:
             prepared, body = handlers.request_handler(response_model, {**base, "messages": []})
+            schema = _sent_schema(body)
+            if schema is not None:
+                _drop_titles(schema)
+                bound = answer_tokens(schema)
+                if bound is not None:
+                    body["max_tokens"] = min(self.settings.max_tokens, bound)
             self._bodies[key] = _Request(handlers, prepared, body)
         cached = self._bodies[key]
         return _Request(cached.handlers, cached.model, {**cached.body, "messages": list(messages)})
@@ -136,3 +142,66 @@ class Completer:
                 body = request.handlers.reask_handler(kwargs=body, response=response, exception=exc)
                 continue
             return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started)
+
+
+def _sent_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema inside a ``tools`` or ``json_schema`` request body."""
+    if body.get("tools"):
+        return body["tools"][0]["function"].get("parameters")  # type: ignore[no-any-return]
+    response_format = body.get("response_format") or {}
+    return (response_format.get("json_schema") or {}).get("schema")
+
+
+def _drop_titles(node: Any, in_properties: bool = False) -> None:
+    """Remove pydantic's ``title`` keys (not properties named ``title``): they repeat the
+    property names and cost about a tenth of the schema's prompt tokens."""
+    if isinstance(node, dict):
+        if not in_properties:
+            node.pop("title", None)
+        for key, value in node.items():
+            _drop_titles(value, in_properties=key in ("properties", "$defs", "definitions") and not in_properties)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_titles(item)
+
+
+#: Characters per token assumed for a bound (conservative: English runs near 4).
+_CHARS_PER_TOKEN = 3
+
+
+def answer_tokens(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> int | None:
+    """The most tokens a JSON answer within this schema's bounds can take (with room for a
+    grammar's whitespace), or None when a string or list is unbounded. ``max_tokens``
+    follows from it, so a model that must stop at the bounds is not cut short, and one that
+    would ramble is stopped at the bounds, not at the configured limit.
+
+    Example:
+        >>> answer_tokens({"type": "object", "properties": {"s": {"type": "string", "maxLength": 30}}})
+        21
+    """
+    defs = defs if defs is not None else schema.get("$defs", {})
+    if "$ref" in schema:
+        return answer_tokens(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [answer_tokens(option, defs) for option in schema[key]]
+            return None if None in options else max(o for o in options if o is not None)
+    if "enum" in schema:
+        return 2 + max(len(json.dumps(v)) for v in schema["enum"]) // _CHARS_PER_TOKEN + 1
+    kind = schema.get("type")
+    if kind == "object":
+        total = 2
+        for name, prop in schema.get("properties", {}).items():
+            inner = answer_tokens(prop, defs)
+            if inner is None:
+                return None
+            total += inner + 3 + len(name) // _CHARS_PER_TOKEN
+        return total + total // 4  # whitespace a grammar allows between tokens
+    if kind == "array":
+        if "maxItems" not in schema:
+            return None
+        item = answer_tokens(schema.get("items", {}), defs)
+        return None if item is None else 2 + schema["maxItems"] * (item + 1)
+    if kind == "string":
+        return None if "maxLength" not in schema else 2 + schema["maxLength"] // _CHARS_PER_TOKEN
+    return 8  # numbers, booleans, null

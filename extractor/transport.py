@@ -317,36 +317,42 @@ class Transport:
 
     def failure(self, exc: BaseException, attempts: int) -> EndpointError:
         """The error an exchange that failed after ``attempts`` requests raises."""
-        host, s = self.host, self.settings
-        if _refused(exc):
-            if self.responses_seen == 0:
-                # Nothing ever answered: a wrong URL or a server that is not running. Every
-                # paper would fail the same way, so stop the batch instead.
-                return FatalEndpointError(
-                    "connection",
-                    f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
-                    "check --base-url and that the server is running",
-                    attempts,
-                )
-            return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
-        if isinstance(exc, httpx2.TimeoutException):
-            return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
-        if isinstance(exc, httpx2.TransportError):
-            why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
-            return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
-        if isinstance(exc, _Unreadable):
-            if exc.page:
-                return FatalEndpointError(
-                    "bad_response",
-                    f"{host} answered with {exc}, not JSON ({attempts} attempts); check that --base-url is the "
-                    "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy",
-                    attempts,
-                )
-            return EndpointError(
-                "bad_response", f"{host} kept sending unreadable responses ({exc}) after {attempts} attempts", attempts
+        return _failure(exc, self.settings, attempts, reached=self.responses_seen > 0)
+
+
+def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -> EndpointError:
+    """The error an exchange that failed after ``attempts`` requests raises; ``reached``:
+    the host answered earlier in this run."""
+    host = s.endpoint_host
+    if _refused(exc):
+        if not reached:
+            # Nothing ever answered: a wrong URL or a server that is not running. Every
+            # paper would fail the same way, so stop the batch instead.
+            return FatalEndpointError(
+                "connection",
+                f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
+                "check --base-url and that the server is running",
+                attempts,
             )
-        assert isinstance(exc, HTTPStatusError)
-        return _status_error(exc, s, attempts)
+        return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
+    if isinstance(exc, httpx2.TimeoutException):
+        return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
+    if isinstance(exc, httpx2.TransportError):
+        why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
+        return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
+    if isinstance(exc, _Unreadable):
+        if exc.page:
+            return FatalEndpointError(
+                "bad_response",
+                f"{host} answered with {exc}, not JSON ({attempts} attempts); check that --base-url is the "
+                "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy",
+                attempts,
+            )
+        return EndpointError(
+            "bad_response", f"{host} kept sending unreadable responses ({exc}) after {attempts} attempts", attempts
+        )
+    assert isinstance(exc, HTTPStatusError)
+    return _status_error(exc, s, attempts)
 
 
 def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
