@@ -3,7 +3,8 @@
 Every record is written whole (one ``write`` of its complete line) and flushed to the OS
 the moment it completes, so a crash, a kill or Ctrl-C never loses finished work; the
 file is also ``fsync``-ed every few seconds and on close. Opening an existing output file
-*resumes* it, reading it as a stream (memory stays flat on big files):
+*resumes* it, reading it as a stream (memory stays flat on big files; the reading
+back is :mod:`extractor.resume`):
 
 * a torn last line (left by a SIGKILL mid-write: no final newline, or a CSV row cut
   inside a quoted field) is cut off — the file is truncated, not rewritten;
@@ -51,15 +52,12 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no lock, the rest works
     fcntl = None  # type: ignore[assignment]
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from .errors import InputError
-from .jsonl import json_lines
+from .resume import OutputScan, cut_tail, latest, rewrite
 from .schema import Record
-from .text import latest_copies
 
 __all__ = ["CSV_COLUMNS", "OutputFormat", "RecordWriter", "output_format_for"]
 
@@ -84,9 +82,6 @@ CSV_COLUMNS = [
     "source",
 ]
 
-# Keys every JSONL record has (Record.model_dump_json writes all fields): a line without
-# them is not ours, and the file is left alone.
-_RECORD_KEYS = frozenset({"id", "extraction", "error"})
 _FSYNC_EVERY_S = 5.0
 
 
@@ -121,17 +116,6 @@ def _csv_row(record: Record) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Row:
-    """One record (or the CSV header) of an existing output file: its byte span, and
-    its id and whether it failed (None for the header)."""
-
-    start: int
-    end: int
-    id: str | None
-    failed: bool
-
-
 class RecordWriter:
     """Append records to ``path``; see the module docstring for what resuming does.
 
@@ -148,6 +132,7 @@ class RecordWriter:
         self.failed: set[str] = set()  # failed records in the file: retried, kept until replaced
         self._written_failed: set[str] = set()  # failed records written by this writer
         self._replaced = 0  # failed records of the file that this writer wrote anew
+        self._existing = OutputScan(self.path, self.format, CSV_COLUMNS)
         self._fh: IO[bytes] = self._open_checked()
         try:
             if self.path.stat().st_size > 0 and self._resume():
@@ -195,124 +180,19 @@ class RecordWriter:
 
     def _resume(self) -> bool:
         """Read the existing file (see the module docstring); True when it was replaced."""
-        rows, cut = self._scan()
+        rows, cut = self._existing.rows()
         self.repaired_bytes = self.path.stat().st_size - cut
-        keep = self._latest(rows)
+        keep = latest(rows)
         for row in keep:
             if row.id is not None:
                 (self.failed if row.failed else self.done).add(row.id)
         self.removed_duplicates = len(rows) - len(keep)
         if len(keep) == len(rows):
             if self.repaired_bytes:  # only a torn tail: cut it off in place
-                with self.path.open("r+b") as fh:
-                    fh.truncate(cut)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                cut_tail(self.path, cut)
             return False
-        self._rewrite(keep)
+        rewrite(self.path, keep)
         return True
-
-    @staticmethod
-    def _latest(rows: list[_Row]) -> list[_Row]:
-        """The rows to keep, in file order: per paper its last success, else its last
-        failure (:func:`~extractor.text.latest_copies`), and the CSV header."""
-        wanted = set(latest_copies((row.id, not row.failed) for row in rows).values())
-        return [row for index, row in enumerate(rows) if row.id is None or index in wanted]
-
-    def _rewrite(self, keep: list[_Row]) -> None:
-        """Replace the file by these rows of it: a temporary file, atomically renamed."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with self.path.open("rb") as src, tmp.open("wb") as dst:
-            for row in keep:
-                src.seek(row.start)
-                dst.write(src.read(row.end - row.start))
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, self.path)
-
-    def _scan(self) -> tuple[list[_Row], int]:
-        """The complete rows of the existing file and the offset where its complete part
-        ends (anything after it is a torn tail)."""
-        with self.path.open("rb") as fh:
-            if self.format == "jsonl":
-                return self._scan_jsonl(fh)
-            return self._scan_csv(fh)
-
-    def _not_ours(self, line: int, why: str) -> InputError:
-        return InputError(
-            str(self.path), f"existing output is not a {self.format} record file ({why}); give another -o", line
-        )
-
-    def _scan_jsonl(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
-        span = (0, 0)  # the byte span of the last complete line read
-
-        def complete() -> Iterator[tuple[int, bytes]]:
-            nonlocal span
-            for number, raw in enumerate(fh, 1):
-                if not raw.endswith(b"\n"):  # the last line, torn by a kill mid-write
-                    return
-                span = (span[1], span[1] + len(raw))
-                yield number, raw
-
-        def not_ours(err: InputError) -> None:
-            raise self._not_ours(err.line, err.reason)
-
-        rows: list[_Row] = []
-        for number, data in json_lines(str(self.path), complete(), not_ours):
-            if not _RECORD_KEYS <= data.keys() or not isinstance(data["id"], str):
-                raise self._not_ours(number, "a line is not a record")
-            rows.append(_Row(*span, data["id"], data["error"] is not None))
-        return rows, span[1]
-
-    def _scan_csv(self, fh: IO[bytes]) -> tuple[list[_Row], int]:
-        # csv.reader pulls physical lines from `lines`; counting their bytes gives each
-        # row's span even when a quoted field holds newlines.
-        consumed = 0
-
-        def lines() -> Iterator[str]:
-            nonlocal consumed
-            for raw in fh:
-                consumed += len(raw)
-                try:
-                    yield raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise self._not_ours(0, f"bad UTF-8: {exc}") from exc
-
-        size = os.fstat(fh.fileno()).st_size
-        torn_end = not _ends_with_newline(fh)  # the last row's line end never reached the disk
-        fh.seek(0)
-        rows: list[_Row] = []
-        reader = csv.reader(lines(), strict=True)
-        start = 0
-        header: list[str] | None = None
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                if consumed == size:  # a quoted field cut off by a kill: the torn tail
-                    return rows, start
-                raise self._not_ours(reader.line_num, f"bad CSV: {exc}") from exc
-            end = consumed
-            if end == size and torn_end:
-                return rows, start
-            if header is None:
-                header = fields
-                if header != CSV_COLUMNS:
-                    raise self._not_ours(1, "its columns differ from this version's")
-                rows.append(_Row(start, end, None, False))
-            elif not fields:
-                pass  # a blank line
-            elif len(fields) != len(header):
-                if end == size:  # the last row, cut off by a kill
-                    return rows, start
-                raise self._not_ours(reader.line_num, f"a row has {len(fields)} fields, not {len(header)}")
-            else:
-                row = dict(zip(header, fields, strict=True))
-                rows.append(_Row(start, end, row["id"], bool(row["error"])))
-            start = end
-        return rows, start
 
     # -- writing -----------------------------------------------------------------------
 
@@ -359,7 +239,7 @@ class RecordWriter:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             if self._replaced:
-                self._rewrite(self._latest(self._scan()[0]))
+                rewrite(self.path, latest(self._existing.rows()[0]))
                 self._replaced = 0
         except OSError as exc:
             raise InputError(str(self.path), f"closing the record file failed ({exc.strerror or exc})") from exc
@@ -379,10 +259,3 @@ def _csv_bytes(fields: list[str]) -> bytes:
     csv.writer(buf).writerow(fields)
     return buf.getvalue().encode("utf-8")
 
-
-def _ends_with_newline(fh: IO[bytes]) -> bool:
-    fh.seek(0, os.SEEK_END)
-    if fh.tell() == 0:
-        return True
-    fh.seek(-1, os.SEEK_END)
-    return fh.read(1) == b"\n"
