@@ -309,21 +309,22 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     recall and F1, per source and overall. Without --pred, extracts the gold abstracts
     first (the cache applies)."""
     from . import evaluate as ev
+    from . import goldrun
 
     papers = ev.gold_sample(ev.load_gold(gold), sample, seed)
     settings = _settings(kwargs)
     if links_only:
-        records = ev.links_only_records(papers)
+        records = goldrun.links_only_records(papers)
     elif pred is not None:
         records = ev.load_records(pred)
     else:
-        records = asyncio.run(ev.aextract_gold(papers, settings, announce=_err, save=save, quiet=quiet))
+        records = asyncio.run(goldrun.aextract_gold(papers, settings, announce=_err, save=save, quiet=quiet))
     report = ev.score(papers, records)
     if baseline is None:
         click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())
         return
     rules = settings.model_copy(update={"policy": "rules"})
-    base = ev.score(papers, asyncio.run(ev.aextract_gold(papers, rules, quiet=True)))
+    base = ev.score(papers, asyncio.run(goldrun.aextract_gold(papers, rules, quiet=True)))
     if as_json:
         click.echo(json.dumps({"report": report.to_dict(), "baseline_rules": base.to_dict()}, indent=2))
     else:
