@@ -24,8 +24,7 @@ import instructor
 from instructor.core.exceptions import AsyncValidationError, IncompleteOutputException, ResponseParsingError
 from instructor.utils.providers import Provider
 from instructor.v2.core.registry import mode_registry
-from openai.types.chat import ChatCompletion
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import EndpointError, one_line
 from .settings import Settings
@@ -49,6 +48,47 @@ _REASK_ERRORS: tuple[type[BaseException], ...] = (
     ResponseParsingError,
     AsyncValidationError,
 )
+
+
+class _Function(BaseModel):
+    name: str | None = None
+    arguments: str | dict[str, Any] | None = None
+
+
+class _ToolCall(BaseModel):
+    id: str | None = None
+    type: str = "function"
+    function: _Function
+
+
+class _Message(BaseModel):
+    role: str = "assistant"
+    content: str | None = None
+    refusal: str | None = None
+    tool_calls: list[_ToolCall] | None = None
+    function_call: Any = None
+
+
+class _Choice(BaseModel):
+    index: int = 0
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+
+
+class ChatAnswer(BaseModel):
+    """The parts of a chat completion that ``instructor``'s parsers and re-ask handlers
+    read (the openai SDK's own ``ChatCompletion`` costs over a second to import, more than
+    a whole batch's requests on a fast server)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    choices: list[_Choice]
+    usage: _Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +154,7 @@ class Completer:
                 raise
             attempts = budget.requests - sent_before
             try:
-                response = ChatCompletion.model_validate(data)
+                response = ChatAnswer.model_validate(data)
             except ValidationError as exc:
                 raise EndpointError(
                     "bad_response",
