@@ -24,7 +24,7 @@ import instructor
 from instructor.core.exceptions import AsyncValidationError, IncompleteOutputException, ResponseParsingError
 from instructor.utils.providers import Provider
 from instructor.v2.core.registry import mode_registry
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import EndpointError, one_line
 from .settings import Settings
@@ -87,7 +87,7 @@ class ChatAnswer(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    choices: list[_Choice]
+    choices: list[_Choice] = Field(min_length=1)
     usage: _Usage | None = None
 
 
@@ -170,6 +170,8 @@ class Completer:
                     response=response, response_model=request.model, validation_context=None,
                     strict=None, stream=False, is_async=True,
                 )  # fmt: skip
+            except AssertionError as exc:  # instructor's way of saying the model refused
+                raise EndpointError("refusal", f"the model declined to answer: {one_line(str(exc))}", attempts) from exc
             except IncompleteOutputException as exc:
                 raise EndpointError(
                     "length", f"answer cut off at max_tokens={body.get('max_tokens')}; raise --max-tokens", attempts

@@ -45,7 +45,7 @@ __all__ = ["NO_ANSWER", "AskFn", "Answered", "Job", "extract_paper", "merge_part
 #: Error kinds meaning the model gave no valid answer (as opposed to a transport or server
 #: failure): an optional request that ends so (a re-ask, or the summary request of
 #: ``rules-first``) leaves what the paper already has instead of failing it.
-NO_ANSWER = frozenset({"validation", "length"})
+NO_ANSWER = frozenset({"validation", "length", "refusal"})
 
 
 @dataclass(frozen=True)

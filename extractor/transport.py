@@ -182,7 +182,10 @@ def retry_after(headers: httpx2.Headers | None) -> float | None:
         try:
             return float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value)
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):  # neither seconds nor a date: not an instruction
+                return None
             return max(0.0, parsed.timestamp() - time.time()) if parsed else None
     return None
 
@@ -236,13 +239,17 @@ class Transport:
 
         def more(state: RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
-            return exc is not None and _is_transient(exc) and budget.take_retry()
+            return exc is not None and _is_transient(exc) and budget.retries > 0
+
+        def before_sleep(state: RetryCallState) -> None:  # a retry is spent only when it is sent
+            budget.take_retry()
+            self._log_retry(state, budget)
 
         retrying = AsyncRetrying(
             stop=stop_before_delay(self.settings.retry_max_seconds),
             wait=self._wait,
             retry=more,
-            before_sleep=lambda state: self._log_retry(state, budget),
+            before_sleep=before_sleep,
             reraise=True,
         )
         attempts = 0

@@ -217,11 +217,6 @@ async def complete(script: Script, budget: Budget | None = None, **overrides: An
         return await endpoint.complete([{"role": "user", "content": "Paper: it gains 4.5 accuracy."}], Gain, budget)
 
 
-def bug(reason: str) -> pytest.MarkDecorator:
-    """A known bug of the code under test: the test fails until it is fixed."""
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The retry waits, recorded instead of slept."""
@@ -365,11 +360,6 @@ async def test_no_wait_starts_that_would_end_past_retry_max_seconds() -> None:
     assert info.value.kind == "rate_limit" and len(script.requests) == 2
 
 
-@bug(
-    "Transport.send: tenacity runs the retry predicate (which takes a retry from the Budget) "
-    "before the stop condition, so an exchange stopped by retry_max_seconds spends one retry "
-    "of the paper's budget that is never sent"
-)
 async def test_a_retry_stopped_by_the_time_limit_is_not_taken_from_the_budget() -> None:
     budget = Budget(retries=20, reasks=0)
     with pytest.raises(EndpointError):
@@ -377,11 +367,6 @@ async def test_a_retry_stopped_by_the_time_limit_is_not_taken_from_the_budget() 
     assert budget.requests == 2 and budget.retries == 20 - 1
 
 
-@bug(
-    "transport.retry_after: email.utils.parsedate_to_datetime raises ValueError on a "
-    "Retry-After that is neither a number nor an HTTP date; the ValueError escapes _wait and "
-    "send() reports a 'connection' error after one attempt instead of retrying the 429"
-)
 async def test_a_malformed_retry_after_falls_back_to_the_backoff() -> None:
     script = Script(too_many(retry_after_ms="soon", **{"retry-after": "soon"}), reply({"fine": True}))
     assert await post(script) == {"fine": True}
@@ -483,14 +468,8 @@ def _refusal(request: httpx2.Request) -> httpx2.Response:
 @pytest.mark.parametrize(
     "answer",
     [
-        pytest.param(_no_choices, id="no choices", marks=bug(
-            "Completer.complete: a 200 chat completion with \"choices\": [] makes instructor's parser "
-            "raise IndexError, which escapes as a bare IndexError (the record's kind becomes 'internal') "
-            "instead of an EndpointError")),
-        pytest.param(_refusal, id="refusal", marks=bug(
-            "Completer.complete: in tools mode a message with a refusal and no tool call makes "
-            "instructor raise AssertionError, which escapes as a bare AssertionError (the record's "
-            "kind becomes 'internal') instead of an EndpointError")),
+        pytest.param(_no_choices, id="no choices"),
+        pytest.param(_refusal, id="refusal"),
     ],
 )  # fmt: skip
 async def test_a_completion_without_an_answer_is_an_endpoint_error(answer: Step) -> None:
