@@ -12,6 +12,7 @@ Exit codes:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -366,16 +367,18 @@ def cache() -> None:
     """Inspect or clear the answer cache."""
 
 
+def _open_cache(kwargs: dict[str, Any]) -> Any:
+    from .cache import ResultCache
+
+    return ResultCache(_settings(kwargs).cache_dir)
+
+
 @cache.command("info")
 @settings_options("cache")
 def cache_info(**kwargs: Any) -> None:
     """Entries, size and the hit rate of the last run."""
-    from .cache import ResultCache
-
-    s = _settings(kwargs)
-    c = ResultCache(s.cache_dir)
-    info = c.info()
-    c.close()
+    with contextlib.closing(_open_cache(kwargs)) as c:
+        info = c.info()
     for key, value in info.items():
         click.echo(f"{key}: {value}")
 
@@ -384,13 +387,9 @@ def cache_info(**kwargs: Any) -> None:
 @settings_options("cache")
 def cache_clear(**kwargs: Any) -> None:
     """Remove every cached answer."""
-    from .cache import ResultCache
-
-    s = _settings(kwargs)
-    c = ResultCache(s.cache_dir)
-    removed = c.clear()
-    c.close()
-    click.echo(f"removed {removed} entries from {s.cache_dir}")
+    with contextlib.closing(_open_cache(kwargs)) as c:
+        removed = c.clear()
+        click.echo(f"removed {removed} entries from {c.directory}")
 
 
 if __name__ == "__main__":  # pragma: no cover
