@@ -716,7 +716,7 @@ def section6(ctx: Ctx) -> None:
     quality: dict[str, dict[str, Any]] = {}
     n = len(gold)
     log(f"section 6: starting the bundled llama.cpp server ({n} gold papers)")
-    with LocalServer.bundled() as server:
+    with LocalServer.bundled(engine="llama-cpp-python") as server:  # what this section measures
         model = server.model_name
         src = SNAPSHOT.get("src")
         for grounding in ("span", "check"):

@@ -12,11 +12,13 @@ Exit codes:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
 from pathlib import Path
@@ -44,6 +46,46 @@ def _err(message: str) -> None:
 
 def _input_error(err: InputError) -> None:
     _err(f"error: {err}")
+
+
+class _Terminated(SystemExit):
+    """SIGTERM while a bundled server runs, turned into a clean exit (status 128 + 15)."""
+
+
+def _stop_all_servers() -> None:
+    local = sys.modules.get("extractor.local")  # never imported: no server was started
+    if local is not None:
+        local.stop_all()
+
+
+def _stop_servers_on_exit() -> Callable[[], None]:
+    """Stop bundled servers however the command ends; returns the undo.
+
+    SIGTERM while a server runs exits cleanly (``finally`` blocks stop the server and
+    save the work); with none running it acts as if we had no handler. A handler someone
+    else installed is kept. Any server still running at interpreter exit is stopped (on
+    Linux the kernel also kills it when we die: see :mod:`extractor.local`).
+    """
+    atexit.unregister(_stop_all_servers)  # once, however many commands run in this process
+    atexit.register(_stop_all_servers)
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        local = sys.modules.get("extractor.local")
+        if local is not None and local.running_servers():
+            raise _Terminated(128 + signum)
+        signal.signal(signum, signal.SIG_DFL)  # no server: die of it, as without a handler
+        os.kill(os.getpid(), signum)
+
+    def undo() -> None:
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:  # nobody replaced it meanwhile
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    return undo
 
 
 def _shown(value: Any) -> str:
@@ -156,6 +198,7 @@ def main() -> None:
     Exit codes: 0 ok, 1 some papers failed, 2 usage/config/endpoint error,
     3 no input readable, 130 interrupted (re-run to resume).
     """
+    click.get_current_context().call_on_close(_stop_servers_on_exit())
 
 
 @main.command()
@@ -338,13 +381,37 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
 @click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A GGUF file to serve instead of the bundled model.")  # fmt: skip
 @click.option("--n-ctx", type=int, default=4096, show_default=True, help="Context size in tokens.")
-def serve(port: int, host: str, model_file: Path | None, n_ctx: int) -> None:
+@click.option("--engine", type=click.Choice(["auto", "llama-server", "llama-cpp-python"]), default="auto",
+              show_default=True, help="auto: $EXTRACTOR_ENGINE, else llama-server if built, else llama-cpp-python.")  # fmt: skip
+def serve(port: int, host: str, model_file: Path | None, n_ctx: int, engine: str) -> None:
     """Run the bundled llama.cpp server in the foreground, for any OpenAI client."""
     from . import local
 
     path = model_file or local.find_model()
     alias = None if model_file else local.DEFAULT_MODEL
-    sys.exit(local.serve_foreground(path, port, host, n_ctx=n_ctx, model_alias=alias))
+    server = local.LocalServer(path, port or None, host=host, n_ctx=n_ctx, model_alias=alias, engine=engine)
+    try:
+        try:
+            server.start()
+        except ExtractorError as exc:
+            _err(f"extractor serve: {exc}")
+            sys.exit(1)
+        url = server.base_url
+        _err(f"extractor serve: {server.model_name} ready at {url} ({server.describe()}; "
+             f"started in {server.startup_seconds:.1f} s; Ctrl-C to stop)")  # fmt: skip
+        _err(f"  extractor run --base-url {url} --mode {server.mode} --concurrency {server.slots} ...")
+        _err("  # or, from Python:")
+        for line in local.client_snippet(url, server.model_name).splitlines():
+            _err(f"  {line}")
+        code = server.wait()
+        tail = "\n".join(f"    {line}" for line in server.log_tail()) or "    (no output)"
+        _err(f"extractor serve: the server exited with code {code}; last log lines:\n{tail}")
+        sys.exit(code if code >= 0 else 128 - code)
+    except (KeyboardInterrupt, _Terminated):
+        _err("\nextractor serve: stopping")
+        sys.exit(EXIT_OK)
+    finally:
+        server.stop()
 
 
 @main.command()

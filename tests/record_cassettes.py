@@ -24,7 +24,9 @@ def main(argv: list[str]) -> int:
 
     from tests.conftest import CASSETTE_MODEL
 
-    with LocalServer.bundled(CASSETTE_MODEL) as server:
+    # The cassettes were recorded from llama-cpp-python's server (EXTRACTOR_ENGINE overrides).
+    engine = os.environ.get("EXTRACTOR_ENGINE") or "llama-cpp-python"
+    with LocalServer.bundled(CASSETTE_MODEL, engine=engine) as server:
         print(f"recording against {server.base_url} ({server.model_name})", file=sys.stderr)
         env = {**os.environ, "EXTRACTOR_RECORD_BASE_URL": server.base_url}
         command = [sys.executable, "-m", "pytest", "-m", "vcr", "--record-mode=rewrite", "-p", "no:cacheprovider", *argv]

