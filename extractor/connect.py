@@ -154,11 +154,11 @@ def _bundled_settings(settings: Settings, server: local.LocalServer) -> Settings
     the user did not say otherwise."""
     update: dict[str, Any] = {"base_url": "http://127.0.0.1/v1", "model": server.model_alias}  # the port comes at start
     if settings.origin.get("concurrency", "default") == "default":
-        update["concurrency"] = getattr(server, "slots", 1)
+        update["concurrency"] = server.slots
     if settings.origin.get("grounding", "default") == "default":
         update["grounding"] = "span"  # a 135M model does better choosing spans than writing
     if settings.origin.get("mode", "default") == "default" and settings.mode == "auto":
-        update["mode"] = getattr(server, "mode", "tools")  # known: no probe needed
+        update["mode"] = server.mode  # known for the engine: no probe needed
     bundled = settings.model_copy(update=update)
     bundled.origin = {**settings.origin, "base_url": "bundled local server"}
     return bundled

@@ -39,7 +39,6 @@ Nothing here imports ``llama_cpp`` itself: the server runs in the child process,
 
 from __future__ import annotations
 
-import ctypes
 import importlib.metadata
 import importlib.util
 import json
@@ -49,7 +48,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -71,6 +69,7 @@ from .bundled import (
     model_installed,
 )
 from .errors import LocalServerError
+from .process import _LOG_TAIL_LINES, _STOP_GRACE, ChildProcess, _sweep_stale_log_dirs  # noqa: F401 - re-exported for tests
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -115,8 +114,6 @@ LLAMA_SERVER_BUILD_DEFAULT = "0.3.36"
 
 # Modules `python -m llama_cpp.server` needs (llama-cpp-python[server]).
 _SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
-_LOG_TAIL_LINES = 15
-_STOP_GRACE = 3.0  # SIGTERM -> SIGKILL; a busy server finishes its reply first
 # What each engine logs when its port is taken (uvicorn; llama-server).
 _PORT_IN_USE = ("address already in use", "couldn't bind http server socket")
 
@@ -244,53 +241,6 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-_PR_SET_PDEATHSIG = 1
-# The signal the child gets from the kernel when we die without stopping it. Not SIGTERM:
-# uvicorn's graceful shutdown lets in-flight completions run to max_tokens first (measured:
-# 9 s for one 800-token reply), and requests queued behind it too, with nobody waiting for
-# them. The server keeps no state, so nothing is lost by killing it outright.
-_PARENT_DEATH_SIGNAL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
-
-
-def _parent_death_preexec() -> Callable[[], None] | None:
-    """A preexec_fn asking Linux to signal the child when we die, or None elsewhere.
-
-    libc is loaded here, in the parent: only the prctl call runs between fork and exec.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    sig = _PARENT_DEATH_SIGNAL
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
-        if os.getppid() != parent:  # we died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-_LOG_DIR_PREFIX = "extractor-llama-"
-
-
-def _sweep_stale_log_dirs() -> None:
-    """Remove log dirs left by processes that died without stopping (SIGKILL)."""
-    for path in Path(tempfile.gettempdir()).glob(f"{_LOG_DIR_PREFIX}*-*"):
-        owner = path.name[len(_LOG_DIR_PREFIX) :].split("-", 1)[0]
-        if not owner.isdigit() or int(owner) == os.getpid():
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass
-
-
 # Servers started and not yet stopped, for stop_all().
 _RUNNING: list[LocalServer] = []
 _RUNNING_LOCK = threading.Lock()
@@ -325,21 +275,15 @@ def _untrack(server: LocalServer) -> None:
 
 
 class LocalServer:
-    """A llama.cpp server for ``model`` as a child process, ready when started.
+    """A llama.cpp server for ``model`` as a child process (:class:`~extractor.process.ChildProcess`),
+    ready when started. Use it as a context manager, or call :meth:`start` and :meth:`stop`.
 
-    ``engine`` is ``auto`` (see :func:`resolve_engine`), ``llama-server`` or
-    ``llama-cpp-python``; :attr:`engine` holds the one chosen, :attr:`mode` the
-    structured-output mode it enforces, :attr:`slots` how many requests it serves at once
-    (``slots=None``: what suits the engine on a small CPU). ``port=None`` picks a free
-    port. ``n_ctx`` is the context of each request (llama-server gets ``n_ctx * slots``
-    for its slots). ``n_threads=None`` uses every CPU. ``model_alias`` is the model id the
-    server lists (default: the bundled model's name, e.g. ``smollm2-135m``, else the file
-    name without ``.gguf``). ``extra_args`` are appended to the server's command line,
-    after the bundled model's own (``--chat_format``...). The output goes to ``log_file``
-    if given (kept), else to a temporary file removed on :meth:`stop`.
-    ``startup_seconds`` is set when ready (spawn to ready).
-
-    Use it as a context manager, or call :meth:`start` and :meth:`stop` (idempotent).
+    ``engine``: ``auto`` (:func:`resolve_engine`), ``llama-server`` or ``llama-cpp-python``;
+    :attr:`mode` is what it enforces and :attr:`slots` how many requests it serves at once
+    (``slots=None``: what suits the engine). ``port=None``: a free port. ``n_ctx``: the
+    context of each request. ``model_alias``: the model id it lists (default: the bundled
+    model's name). ``extra_args`` follow the bundled model's own arguments. The output goes
+    to ``log_file`` (kept), else to a temporary file. ``startup_seconds``: spawn to ready.
     """
 
     def __init__(
@@ -363,21 +307,13 @@ class LocalServer:
         self.n_threads = n_threads or os.cpu_count() or 1
         self.startup_timeout = startup_timeout
         self.engine = resolve_engine(engine)
-        if slots is not None and slots < 1:
-            raise LocalServerError(f"local server: slots must be at least 1, not {slots}")
-        self.slots = 1 if self.engine == LLAMA_CPP_PYTHON else slots or ENGINE_SLOTS[self.engine]
+        self.slots = _slots(self.engine, slots)
         bundled = bundled_for(self.model)
-        self.extra_args = list(extra_args)
-        own = bundled.args_for(self.engine) if bundled is not None else ()
-        if own and not {a for a in own if a.startswith("-")} & set(self.extra_args):
-            self.extra_args[:0] = own
+        self.extra_args = _with_model_args(bundled, self.engine, extra_args)
         self.model_alias = model_alias or (bundled.name if bundled else self.model.name.removesuffix(".gguf"))
         self._requested_port = port
         self._port: int | None = port
-        self._log_file = Path(log_file) if log_file is not None else None
-        self._log_path: Path | None = None
-        self._tmpdir: Path | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._child = ChildProcess(log_file)
         self._model_name: str | None = None
         self.startup_seconds: float | None = None  # spawn to ready, for the last start
 
@@ -388,8 +324,6 @@ class LocalServer:
         else llama-server when found, else llama-cpp-python)."""
         return cls(find_model(name), engine=engine, **kwargs)
 
-    # -- properties
-
     @property
     def mode(self) -> str:
         """The structured-output mode the engine enforces: ``json_schema`` or ``tools``."""
@@ -397,13 +331,11 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child.running
 
     @property
     def pid(self) -> int:
-        if self._proc is None:
-            raise LocalServerError("local server: not started")
-        return self._proc.pid
+        return self._child.pid
 
     @property
     def port(self) -> int:
@@ -425,13 +357,11 @@ class LocalServer:
 
     @property
     def log_path(self) -> Path | None:
-        return self._log_path
+        return self._child.log_path
 
     def describe(self) -> str:
         """E.g. ``llama-server, json_schema, 2 slots``."""
         return f"{self.engine}, {self.mode}, {self.slots} slot{'s' if self.slots != 1 else ''}"
-
-    # -- lifecycle
 
     def __enter__(self) -> LocalServer:
         return self.start()
@@ -440,51 +370,8 @@ class LocalServer:
         self.stop()
 
     def _command(self) -> list[str]:
-        if self.engine == LLAMA_SERVER:
-            return self._native_command()
-        missing = _missing_server_modules()
-        if missing:
-            raise LocalServerError(
-                f"local server: llama-cpp-python[server] is not installed (no {', '.join(missing)}): "
-                f"install it with {INSTALL_HINT}"
-            )
-        cmd = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model),
-            "--host", self.host,
-            "--port", str(self._port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.n_threads),
-        ]  # fmt: skip
-        if "--model_alias" not in self.extra_args:
-            cmd += ["--model_alias", self.model_alias]
-        return cmd + self.extra_args
-
-    def _native_command(self) -> list[str]:
-        binary = find_llama_server()
-        if binary is None or not _executable(binary):
-            where = (
-                f"{LLAMA_SERVER_ENV}={binary} is not an executable file"
-                if os.environ.get(LLAMA_SERVER_ENV, "").strip()
-                else f"no llama-server binary ({llama_server_cache_path()} or on PATH)"
-            )
-            raise LocalServerError(
-                f"local server: {where}: build it with scripts/build-llama-server, "
-                f"or use EXTRACTOR_ENGINE={LLAMA_CPP_PYTHON}"
-            )
-        cmd = [
-            str(binary),
-            "-m", str(self.model),
-            "--host", self.host,
-            "--port", str(self._port),
-            "-c", str(self.n_ctx * self.slots),  # split evenly: n_ctx per slot
-            "-t", str(self.n_threads),
-            "--parallel", str(self.slots),
-            "--no-webui",
-        ]  # fmt: skip
-        if not {"-a", "--alias"} & set(self.extra_args):
-            cmd += ["--alias", self.model_alias]
-        return cmd + self.extra_args
+        build = _native_command if self.engine == LLAMA_SERVER else _llama_cpp_python_command
+        return build(self)
 
     def start(self) -> LocalServer:
         """Spawn the server and wait until ``GET /v1/models`` answers; raise
@@ -513,120 +400,132 @@ class LocalServer:
         if self._requested_port is None:
             self._port = free_port(_connect_host(self.host))
         command = self._command()
-        if self._log_file is not None:
-            self._log_file.parent.mkdir(parents=True, exist_ok=True)
-            self._log_path = self._log_file
-        else:
-            _sweep_stale_log_dirs()
-            self._tmpdir = Path(tempfile.mkdtemp(prefix=f"{_LOG_DIR_PREFIX}{os.getpid()}-"))
-            self._log_path = self._tmpdir / "server.log"
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        kwargs: dict[str, Any] = {}
-        if os.name == "posix":
-            kwargs["start_new_session"] = True
-            kwargs["preexec_fn"] = _parent_death_preexec()
-        else:  # pragma: no cover - Windows
-            kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         _track(self)
-        try:
-            with open(self._log_path, "ab") as log:
-                self._started_at = time.monotonic()
-                self._proc = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, **kwargs
-                )
-        except OSError as exc:
-            raise LocalServerError(f"local server: cannot start {command[0]} ({exc})") from exc
+        self._child.spawn(command)
 
     def _wait_ready(self) -> None:
-        # Both engines answer GET /v1/models once the model is loaded (llama-server: 503
-        # while loading).
-        assert self._proc is not None
-        url = self.base_url + "/models"
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-        deadline = self._started_at + self.startup_timeout
-        delay = 0.05
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                raise LocalServerError(
-                    f"local server ({self.engine}) for {self.model.name} exited with code {code} before it "
-                    f"was ready; last log lines:\n{self._indented_tail()}"
-                )
-            try:
-                with opener.open(url, timeout=2.0) as resp:
-                    if resp.status == 200:
-                        data = json.loads(resp.read().decode("utf-8"))
-                        ids = [m.get("id") for m in data.get("data", []) if isinstance(m, dict)]
-                        self._model_name = next((i for i in ids if i), self.model_alias)
-                        self.startup_seconds = time.monotonic() - self._started_at
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            if time.monotonic() >= deadline:
-                raise LocalServerError(
-                    f"local server ({self.engine}) for {self.model.name} did not answer GET {url} within "
-                    f"{self.startup_timeout:g} s; last log lines:\n{self._indented_tail()}"
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
+        self._model_name = _wait_ready(self)
+        self.startup_seconds = time.monotonic() - self._child.started_at
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the server process to exit; its exit code."""
-        if self._proc is None:
-            raise LocalServerError("local server: not started")
-        return self._proc.wait(timeout)
+        return self._child.wait(timeout)
 
     def stop(self, grace: float = _STOP_GRACE) -> int | None:
         """Stop the server: SIGTERM, up to ``grace`` seconds, then SIGKILL of its process
         group. Safe to call twice, or on a server that never started. Its exit code."""
-        proc = self._proc
-        code = None
-        if proc is not None:
-            code = proc.poll()
-            if code is None:
-                self._signal_group(signal.SIGTERM)
-                try:
-                    code = proc.wait(grace)
-                except subprocess.TimeoutExpired:
-                    self._signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
-                    code = proc.wait()
-            # Anything the server left in its group (it spawns nothing today).
-            self._signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
+        code = self._child.stop(grace)
         _untrack(self)
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
-            self._log_path = None
         return code
-
-    def _signal_group(self, sig: int) -> None:
-        assert self._proc is not None
-        try:
-            if os.name == "posix":
-                os.killpg(self._proc.pid, sig)  # its own session: group id == its pid
-            elif self._proc.poll() is None:  # pragma: no cover - Windows
-                self._proc.kill() if sig != signal.SIGTERM else self._proc.terminate()
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    # -- log
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> list[str]:
         """The last ``lines`` non-blank lines of the server's output."""
-        if self._log_path is None:
-            return []
-        try:
-            with open(self._log_path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - 64 * 1024))
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return []
-        return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
-
-    def _indented_tail(self) -> str:
-        return "\n".join("    " + line for line in self.log_tail()) or "    (no output)"
+        return self._child.log_tail(lines)
 
     def __repr__(self) -> str:
-        state = f"pid={self._proc.pid}, {self.base_url}" if self.running else "stopped"
+        state = f"pid={self.pid}, {self.base_url}" if self.running else "stopped"
         return f"LocalServer({self.model.name!r}, {self.engine}, {state})"
+
+
+def _llama_cpp_python_command(server: LocalServer) -> list[str]:
+    """``python -m llama_cpp.server`` for this server."""
+    missing = _missing_server_modules()
+    if missing:
+        raise LocalServerError(
+            f"local server: llama-cpp-python[server] is not installed (no {', '.join(missing)}): "
+            f"install it with {INSTALL_HINT}"
+        )
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(server.model),
+        "--host", server.host,
+        "--port", str(server._port),
+        "--n_ctx", str(server.n_ctx),
+        "--n_threads", str(server.n_threads),
+        # By default a new request interrupts the one being answered: several clients at
+        # once (concurrency > 1) would then cancel each other until they time out.
+        "--interrupt_requests", "False",
+    ]  # fmt: skip
+    if "--model_alias" not in server.extra_args:
+        cmd += ["--model_alias", server.model_alias]
+    return cmd + server.extra_args
+
+
+def _native_command(server: LocalServer) -> list[str]:
+    """llama.cpp's ``llama-server`` for this server."""
+    binary = find_llama_server()
+    if binary is None or not _executable(binary):
+        where = (
+            f"{LLAMA_SERVER_ENV}={binary} is not an executable file"
+            if os.environ.get(LLAMA_SERVER_ENV, "").strip()
+            else f"no llama-server binary ({llama_server_cache_path()} or on PATH)"
+        )
+        raise LocalServerError(
+            f"local server: {where}: build it with scripts/build-llama-server, "
+            f"or use EXTRACTOR_ENGINE={LLAMA_CPP_PYTHON}"
+        )
+    cmd = [
+        str(binary),
+        "-m", str(server.model),
+        "--host", server.host,
+        "--port", str(server._port),
+        "-c", str(server.n_ctx * server.slots),  # split evenly: n_ctx per slot
+        "-t", str(server.n_threads),
+        "--parallel", str(server.slots),
+        "--no-webui",
+    ]  # fmt: skip
+    if not {"-a", "--alias"} & set(server.extra_args):
+        cmd += ["--alias", server.model_alias]
+    return cmd + server.extra_args
+
+
+def _wait_ready(server: LocalServer) -> str:
+    """Wait until the server answers ``GET /v1/models``; the model id it lists."""
+    # Both engines answer GET /v1/models once the model is loaded (llama-server: 503
+    # while loading).
+    url = server.base_url + "/models"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    deadline = server._child.started_at + server.startup_timeout
+    delay = 0.05
+    while True:
+        code = server._child.poll()
+        if code is not None:
+            raise LocalServerError(
+                f"local server ({server.engine}) for {server.model.name} exited with code {code} before it "
+                f"was ready; last log lines:\n{_indented(server.log_tail())}"
+            )
+        try:
+            with opener.open(url, timeout=2.0) as resp:
+                if resp.status == 200:
+                    data = json.loads(resp.read().decode("utf-8"))
+                    ids = [m.get("id") for m in data.get("data", []) if isinstance(m, dict)]
+                    return next((i for i in ids if i), server.model_alias)
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        if time.monotonic() >= deadline:
+            raise LocalServerError(
+                f"local server ({server.engine}) for {server.model.name} did not answer GET {url} within "
+                f"{server.startup_timeout:g} s; last log lines:\n{_indented(server.log_tail())}"
+            )
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+
+
+def _slots(engine: str, slots: int | None) -> int:
+    if slots is not None and slots < 1:
+        raise LocalServerError(f"local server: slots must be at least 1, not {slots}")
+    return 1 if engine == LLAMA_CPP_PYTHON else slots or ENGINE_SLOTS[engine]
+
+
+def _with_model_args(bundled: BundledModel | None, engine: str, extra_args: Sequence[str]) -> list[str]:
+    """The bundled model's own arguments for ``engine``, unless the caller gave some of
+    them, then ``extra_args``."""
+    args = list(extra_args)
+    own = bundled.args_for(engine) if bundled is not None else ()
+    if own and not {a for a in own if a.startswith("-")} & set(args):
+        args[:0] = own
+    return args
+
+
+def _indented(lines: list[str]) -> str:
+    return "\n".join("    " + line for line in lines) or "    (no output)"

@@ -90,7 +90,8 @@ async def test_auto_mode_probes_the_server(replay_settings: dict[str, Any]) -> N
 def test_run_writes_valid_records(tmp_path: Path, replay_settings: dict[str, Any]) -> None:
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(
-        main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", *_cli_flags(replay_settings)]
+        # One at a time, as the recording server (llama-cpp-python's) answers them.
+        main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", "--concurrency", "1", *_cli_flags(replay_settings)]
     )
     assert result.exit_code == 0, result.output
     records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]

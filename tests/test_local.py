@@ -442,6 +442,7 @@ def _serve(model_file: Path, port: int, interrupt: Callable[[], None] | None = N
 
 def test_serve_stops_on_ctrl_c(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "LocalServer", FakeServer)
+    monkeypatch.setenv("EXTRACTOR_ENGINE", "llama-cpp-python")  # the same with llama-server built or not
     port = free_port()
     code, text = _serve(model_file, port, lambda: os.kill(os.getpid(), signal.SIGINT))
     assert code == 0, text
