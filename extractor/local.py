@@ -54,7 +54,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -70,6 +70,8 @@ from .bundled import (
 )
 from .errors import LocalServerError
 from .process import _LOG_TAIL_LINES, _STOP_GRACE, ChildProcess, _sweep_stale_log_dirs  # noqa: F401 - re-exported for tests
+
+T = TypeVar("T")
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -339,9 +341,7 @@ class LocalServer:
 
     @property
     def port(self) -> int:
-        if self._port is None:
-            raise LocalServerError("local server: not started")
-        return self._port
+        return _started(self._port)
 
     @property
     def base_url(self) -> str:
@@ -351,9 +351,7 @@ class LocalServer:
     @property
     def model_name(self) -> str:
         """The model id the server lists in ``GET /v1/models``."""
-        if self._model_name is None:
-            raise LocalServerError("local server: not started")
-        return self._model_name
+        return _started(self._model_name)
 
     @property
     def log_path(self) -> Path | None:
@@ -529,3 +527,10 @@ def _with_model_args(bundled: BundledModel | None, engine: str, extra_args: Sequ
 
 def _indented(lines: list[str]) -> str:
     return "\n".join("    " + line for line in lines) or "    (no output)"
+
+
+def _started(value: T | None) -> T:
+    """``value``, which only a started server has."""
+    if value is None:
+        raise LocalServerError("local server: not started")
+    return value
