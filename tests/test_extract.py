@@ -91,7 +91,8 @@ def test_run_writes_valid_records(tmp_path: Path, replay_settings: dict[str, Any
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(
         # One at a time, as the recording server (llama-cpp-python's) answers them.
-        main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", "--concurrency", "1", *_cli_flags(replay_settings)]
+        main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", "--concurrency", "1", "--timeout", "600",
+               *_cli_flags(replay_settings)]  # fmt: skip
     )
     assert result.exit_code == 0, result.output
     records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]
