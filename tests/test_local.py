@@ -487,10 +487,12 @@ CLI_CHILD = textwrap.dedent(
         print(json.dumps({}), flush=True)
         time.sleep(60)
     server = Fake(sys.argv[3], engine="llama-cpp-python").start()
-    print(json.dumps({"pid": server.pid, "port": server.port, "log": str(server.log_path)}), flush=True)
+    info = json.dumps({"pid": server.pid, "port": server.port, "log": str(server.log_path)})
     if what == "leave":  # exits without stopping it: the atexit hook does
+        print(info, flush=True)
         sys.exit(0)
-    try:
+    try:  # told only once inside: a SIGTERM right after the line still runs the finally
+        print(info, flush=True)
         time.sleep(60)
     finally:
         print("finally ran", flush=True)
