@@ -38,7 +38,7 @@ pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "llama-server"
 MAX_TOKENS = 600  # the default --max-tokens
-RUN_TIMEOUT = 300  # seconds for one `extractor run` over 5 papers (about 15 s here)
+RUN_TIMEOUT = 600  # seconds for one `extractor run` over 5 papers (about 15-60 s here)
 
 
 def _why_not() -> str | None:
@@ -189,7 +189,7 @@ def test_run_five_seed_papers(server: LocalServer, tmp_path: Path, flags: list[s
     command = [
         sys.executable, "-m", "extractor", "run", str(SEEDS), "--limit", "5", "-o", str(out), "-q",
         "--base-url", server.base_url, "--mode", "json_schema", "--concurrency", str(server.slots),
-        "--timeout", "120", *flags,
+        "--timeout", "240", *flags,
     ]  # fmt: skip
     result = subprocess.run(command, env=_env(tmp_path), capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert result.returncode in (0, 1), result.stderr
@@ -203,7 +203,8 @@ def test_run_five_seed_papers(server: LocalServer, tmp_path: Path, flags: list[s
         prov = r.provenance
         if prov is not None:  # every answer, and every request a failed paper made
             assert prov.mode == "json_schema", r.id
-            assert prov.tokens_out < MAX_TOKENS * 0.75, f"{r.id}: {prov.tokens_out} tokens out, {prov.attempts} requests"
+            per_request = prov.tokens_out / max(1, prov.attempts)
+            assert per_request < MAX_TOKENS * 0.75, f"{r.id}: {prov.tokens_out} tokens out, {prov.attempts} requests"
         else:
             assert r.error is not None, r.id
     assert sum(r.ok for r in records) >= 4, [(r.id, r.error) for r in records]
