@@ -31,7 +31,7 @@ Example:
     >>> with LocalServer.bundled() as server:                          # doctest: +SKIP
     ...     client = openai.OpenAI(base_url=server.base_url, api_key="x")
     ...     client.models.list().data[0].id == server.model_name, server.mode, server.slots
-    (True, 'json_schema', 4)
+    (True, 'json_schema', 2)
 
 Nothing here imports ``llama_cpp`` itself: the server runs in the child process, and
 :func:`local_available` only looks the modules and the binary up.
@@ -107,9 +107,10 @@ LLAMA_SERVER_ENV = "EXTRACTOR_LLAMA_SERVER"
 ENGINE_MODES = {LLAMA_SERVER: "json_schema", LLAMA_CPP_PYTHON: "tools"}
 # Requests each engine serves well at once. llama-server, SmolLM2-135M on 2 shared cores,
 # the bundled run's summary request for 10 seed abstracts, 3 rounds: 4.17 / 4.20 / 3.99 s
-# per paper (medians) with 1 / 2 / 4 slots; 4 was fastest in 2 rounds of 3, and more
-# cores gain more from batching. llama-cpp-python's server answers one at a time.
-ENGINE_SLOTS = {LLAMA_SERVER: 4, LLAMA_CPP_PYTHON: 1}
+# per paper (medians) with 1 / 2 / 4 slots, the same within noise. 2 keeps the server busy
+# while the client reads an answer, with half the wait per request of 4 (4 long answers
+# at once outlasted the 120 s timeout on a busy machine) and half its KV cache.
+ENGINE_SLOTS = {LLAMA_SERVER: 2, LLAMA_CPP_PYTHON: 1}
 # The llama-cpp-python release whose vendored llama.cpp scripts/build-llama-server builds
 # when llama-cpp-python itself is not installed (keep in step with the script).
 LLAMA_SERVER_BUILD_DEFAULT = "0.3.36"

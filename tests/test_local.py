@@ -117,7 +117,8 @@ FAKE_SERVER = textwrap.dedent(
 
 class FakeServer(LocalServer):
     def __init__(self, model: Path, port: int | None = None, *, mode: str = "serve", **kwargs: object) -> None:
-        kwargs["engine"] = kwargs.get("engine") or PY_ENGINE
+        if kwargs.get("engine", "auto") == "auto":  # whatever this machine has built
+            kwargs["engine"] = PY_ENGINE
         super().__init__(model, port, **kwargs)  # type: ignore[arg-type]
         self.fake_mode = mode
 
