@@ -92,8 +92,7 @@ def _text(response: Any, mode: str) -> str | None:
 def _rejects_form(exc: BaseException) -> bool:
     """The server refused this form of request (after the retries): a 4xx other than
     auth/model/rate-limit, or a 500/501."""
-    status = getattr(exc, "status", None)
-    if not isinstance(exc, HTTPStatusError) or status in _NOT_ABOUT_FORM:
+    if not isinstance(exc, HTTPStatusError) or exc.status in _NOT_ABOUT_FORM:
         return False
     return 400 <= exc.status < 500 or exc.status in (500, 501)
 
