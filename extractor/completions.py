@@ -230,6 +230,8 @@ def answer_tokens(schema: dict[str, Any], defs: dict[str, Any] | None = None) ->
             return None if None in options else max(o for o in options if o is not None)
     if "enum" in schema:
         return 2 + max(len(json.dumps(v)) for v in schema["enum"]) // _CHARS_PER_TOKEN + 1
+    if "const" in schema:
+        return 2 + len(json.dumps(schema["const"])) // _CHARS_PER_TOKEN + 1
     kind = schema.get("type")
     if kind == "object":
         total = 2

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import ClaimedGain, Contribution
+from .schema import MAX_GAINS, ClaimedGain, Contribution
 from .spans import NumberSpan
 from .text import clauses, sentences
 
@@ -349,7 +349,6 @@ _METRICS = re.compile(
 _DATASET = re.compile(
     r"\b(?:on|over|across)\s+(?:the\s+)?([A-Z][\w\-.]*(?:\s?[-0-9][\w\-]*)?)(?=[\s,.;)]|$)"
 )
-_MAX_GAINS = 6
 
 
 def gains_of(abstract: str) -> list[ClaimedGain]:
@@ -369,7 +368,7 @@ def gains_of(abstract: str) -> list[ClaimedGain]:
         dataset = _DATASET.search(clause)
         for match in _UNIT_NUMBER.finditer(clause):
             value = match.group().strip()
-            if value in seen or len(gains) >= _MAX_GAINS:
+            if value in seen or len(gains) >= MAX_GAINS:
                 continue
             seen.add(value)
             span = NumberSpan(text=value, clause=clause.strip()[:300])

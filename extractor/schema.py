@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,12 +32,14 @@ __all__ = [
     "ErrorInfo",
     "Link",
     "LinkKind",
+    "Name",
     "Origin",
     "Paper",
     "PaperSummary",
     "Provenance",
     "Record",
     "Source",
+    "Summary",
     "SummaryAnswer",
     "SummarySource",
 ]
@@ -68,11 +70,29 @@ class Paper(BaseModel):
 
 
 #: Bounds sent in the schema, so a grammar-enforcing server cannot ramble past them.
-MAX_GAINS = 8
+MAX_GAINS = 6
 SUMMARY_MAX_CHARS = 320
 SUMMARY_HELP = "One plain English sentence of 10 to 40 words saying what the paper does and finds."
-#: Opens on "This paper" and keeps template and markup characters out (sent as a hint).
-SUMMARY_PATTERN = r'^This paper [a-z][^{}<>|\[\]"\\]*$'
+#: Opens on "This paper", keeps template and markup characters out and ends at the first
+#: full stop; a dot between two digits ("2.5") goes on, any other dot ends the sentence (a
+#: small model otherwise runs on with ".1.2.1.2..."). The bound is inside the pattern:
+#: llama.cpp's grammar ignores ``maxLength`` next to a ``pattern``.
+SUMMARY_PATTERN = r'^This paper [a-z]([^{}<>|\[\]"\\.]|[0-9][.][0-9]){0,%d}[.]$' % (SUMMARY_MAX_CHARS - 20)
+
+
+# String types whose JSON schema carries ``maxLength``: sent, not validated (a value from a
+# server that ignores it is checked by grounding like any other). The bound is declared on
+# the type, so ``Name | None`` puts it inside the string branch of ``anyOf``, where a
+# grammar-enforcing server reads it (next to ``anyOf`` it is ignored).
+Value = Annotated[str, Field(json_schema_extra={"maxLength": 32})]
+Name = Annotated[str, Field(json_schema_extra={"maxLength": 60})]
+Phrase = Annotated[str, Field(json_schema_extra={"maxLength": 120})]
+Url = Annotated[str, Field(json_schema_extra={"maxLength": 160})]
+Clause = Annotated[str, Field(json_schema_extra={"maxLength": 200})]
+#: The one-line summary, bounded by its pattern.
+Summary = Annotated[
+    str, Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS, "pattern": SUMMARY_PATTERN})
+]
 
 
 class Contribution(str, Enum):
@@ -90,38 +110,34 @@ class Contribution(str, Enum):
 class ClaimedGain(BaseModel):
     """One quantitative improvement the abstract claims."""
 
-    metric: str = Field(description="What is measured, e.g. 'accuracy', 'training speed'.", json_schema_extra={"maxLength": 80})
-    value: str = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.", json_schema_extra={"maxLength": 40})
+    metric: Name = Field(description="What is measured, e.g. 'accuracy', 'training speed'.")
+    value: Value = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.")
     magnitude: float | None = Field(
         default=None, description="The number alone as a float, e.g. 4.5; null if none."
     )
-    unit: str | None = Field(default=None, description="Unit such as '%', 'x', 'points'; null if none.")
-    baseline: str | None = Field(default=None, description="What it is compared against; null if not said.")
-    dataset: str | None = Field(default=None, description="Dataset or benchmark named for it; null if none.")
-    evidence: str = Field(description="The clause of the abstract stating it, copied verbatim.", json_schema_extra={"maxLength": 400})
+    unit: Value | None = Field(default=None, description="Unit such as '%', 'x', 'points'; null if none.")
+    baseline: Name | None = Field(default=None, description="What it is compared against; null if not said.")
+    dataset: Name | None = Field(default=None, description="Dataset or benchmark named for it; null if none.")
+    evidence: Clause = Field(description="The clause of the abstract stating it, copied verbatim.")
 
 
 class PaperSummary(BaseModel):
     """What a paper addresses, proposes and claims, taken only from its abstract."""
 
-    task: str | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.", json_schema_extra={"maxLength": 160})
-    method: str | None = Field(description="What the paper proposes: one phrase copied from the abstract.", json_schema_extra={"maxLength": 160})
-    method_name: str | None = Field(
+    task: Phrase | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.")
+    method: Phrase | None = Field(description="What the paper proposes: one phrase copied from the abstract.")
+    method_name: Name | None = Field(
         default=None,
         description="Name or acronym of the proposed method exactly as written (e.g. 'SlowFast'); null if unnamed.",
-        json_schema_extra={"maxLength": 80},
     )
     claimed_gains: list[ClaimedGain] = Field(
         default_factory=list,
         description="Quantitative gains claimed in the abstract; empty if it states no numbers.",
         json_schema_extra={"maxItems": MAX_GAINS},
     )
-    code_link: str | None = Field(
-        default=None, description="A URL to code that occurs in the abstract; null if none.",
-        json_schema_extra={"maxLength": 300},
-    )
+    code_link: Url | None = Field(default=None, description="A URL to code that occurs in the abstract; null if none.")
     contribution: Contribution = Field(description="The main kind of contribution.")
-    summary: str = Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})
+    summary: Summary
 
 
 class SummaryAnswer(BaseModel):
@@ -132,9 +148,7 @@ class SummaryAnswer(BaseModel):
     sentence instead of a title or debris. It is sent, not validated: a server that
     ignores it is checked by the summary gate like any other."""
 
-    summary: str = Field(
-        description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS, "pattern": SUMMARY_PATTERN}
-    )
+    summary: Summary
     contribution: Contribution = Field(description="The main kind of contribution.")
 
 

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from .schema import MAX_GAINS, SUMMARY_HELP, SUMMARY_MAX_CHARS, ClaimedGain, Contribution, PaperSummary
+from .schema import MAX_GAINS, ClaimedGain, Contribution, Name, PaperSummary, Summary
 from .text import clauses, number_value
 
 __all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]
@@ -188,7 +188,7 @@ def choice_model(c: Candidates) -> type[BaseModel]:
     this paper's spans."""
     gain = create_model(
         "GainChoice",
-        metric=(str, Field(description="What is measured, e.g. 'accuracy', 'speed'.", json_schema_extra={"maxLength": 60})),
+        metric=(Name, Field(description="What is measured, e.g. 'accuracy', 'speed'.")),
         value=(_choice([n.text for n in c.numbers], optional=False), Field(description="The number, as written.")),
         dataset=(_choice(c.names, optional=True), Field(description="Dataset or benchmark; 'none' if not named.")),
     )
@@ -201,7 +201,7 @@ def choice_model(c: Candidates) -> type[BaseModel]:
         claimed_gains=(list[gain] if c.numbers else list[None], Field(default_factory=list,  # type: ignore[valid-type]
                        description="Quantitative gains claimed; empty if none.", json_schema_extra={"maxItems": MAX_GAINS})),
         contribution=(Contribution, Field(description="The main kind of contribution.")),
-        summary=(str, Field(description=SUMMARY_HELP, json_schema_extra={"maxLength": SUMMARY_MAX_CHARS})),
+        summary=(Summary, ...),
     )
 
 
