@@ -47,7 +47,7 @@ from .schema import Paper, Record
 from .settings import Settings
 from .text import unique_copies
 
-__all__ = ["BatchOptions", "BatchStats", "arun_batch", "plan", "run_batch"]
+__all__ = ["BatchOptions", "BatchStats", "arun_batch", "open_inputs", "plan", "run_batch"]
 
 
 @dataclass
@@ -86,6 +86,24 @@ class BatchStats:
     interrupted: bool = False
     stopped_by: str | None = None
     stopped_kind: str | None = None
+
+    def count(self, record: Record) -> None:
+        """Add one written record to the counts."""
+        if record.error is not None:
+            self.failed += 1
+            self.failures[record.error.kind] = self.failures.get(record.error.kind, 0) + 1
+        else:
+            self.extracted += 1
+            self.dropped_values += len(record.dropped)
+            if record.summary_source is not None:
+                self.summaries[record.summary_source] = self.summaries.get(record.summary_source, 0) + 1
+            for source in record.origin.values():
+                self.origins[source] = self.origins.get(source, 0) + 1
+        if record.provenance is not None:
+            if record.provenance.cached:
+                self.from_cache += 1
+            self.tokens_in += record.provenance.tokens_in
+            self.tokens_out += record.provenance.tokens_out
 
     @property
     def papers_per_s(self) -> float:
@@ -180,6 +198,43 @@ def _spooled_stdin(inputs: list[str]) -> Iterator[Any]:
         yield spool
 
 
+@contextlib.contextmanager
+def open_inputs(
+    inputs: list[str],
+    opts: BatchOptions,
+    stats: BatchStats,
+    on_input_error: Callable[[InputError], None] | None = None,
+) -> Iterator[Callable[[], Iterable[Paper]]]:
+    """A ``read()`` that yields the papers of ``inputs`` from the start each time it is
+    called (for :func:`plan`'s two passes; standard input is spooled). Each input error is
+    added to ``stats.input_errors`` and passed to ``on_input_error`` once, however many
+    passes meet it."""
+    errors_seen: set[str] = set()
+
+    def report(err: InputError) -> None:
+        if str(err) not in errors_seen:  # both reading passes meet the same errors
+            errors_seen.add(str(err))
+            stats.input_errors.append(str(err))
+            if on_input_error is not None:
+                on_input_error(err)
+
+    with _spooled_stdin(inputs) as stdin_papers:
+
+        def read() -> Iterable[Paper]:
+            if stdin_papers is not None:
+                stdin_papers.seek(0)
+            return read_papers(
+                inputs,
+                fmt=opts.input_format,
+                title_key=opts.title_key,
+                abstract_key=opts.abstract_key,
+                on_error=report,
+                stdin=stdin_papers,
+            )
+
+        yield read
+
+
 class _ProgressLog(logging.Handler):
     """Routes the ``extractor`` logger (each request and retry) above the progress bar."""
 
@@ -231,31 +286,10 @@ async def arun_batch(
     opts = options or BatchOptions()
     stats = BatchStats()
     started = time.perf_counter()
-    errors_seen: set[str] = set()
     stop = stop if stop is not None else asyncio.Event()
 
-    def report(err: InputError) -> None:
-        if str(err) not in errors_seen:  # both reading passes meet the same errors
-            errors_seen.add(str(err))
-            stats.input_errors.append(str(err))
-            if on_input_error is not None:
-                on_input_error(err)
-
     with contextlib.ExitStack() as resources:
-        stdin_papers = resources.enter_context(_spooled_stdin(inputs))
-
-        def read() -> Iterable[Paper]:
-            if stdin_papers is not None:
-                stdin_papers.seek(0)
-            return read_papers(
-                inputs,
-                fmt=opts.input_format,
-                title_key=opts.title_key,
-                abstract_key=opts.abstract_key,
-                on_error=report,
-                stdin=stdin_papers,
-            )
-
+        read = resources.enter_context(open_inputs(inputs, opts, stats, on_input_error))
         writer = resources.enter_context(RecordWriter(output, opts.output_format))
         total = 0
         try:
@@ -278,7 +312,7 @@ async def arun_batch(
                     async with contextlib.aclosing(ex.aextract_many(feed())) as records:
                         async for record in records:
                             if writer.write(record):
-                                _count(record, stats)
+                                stats.count(record)
                                 progress.advance(record)
                                 if opts.verbose:
                                     progress.log(_describe(record))
@@ -315,24 +349,6 @@ async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float) -
             if not pending.done():
                 pending.cancel()
         await asyncio.gather(task, stopper, return_exceptions=True)
-
-
-def _count(record: Record, stats: BatchStats) -> None:
-    if record.error is not None:
-        stats.failed += 1
-        stats.failures[record.error.kind] = stats.failures.get(record.error.kind, 0) + 1
-    else:
-        stats.extracted += 1
-        stats.dropped_values += len(record.dropped)
-        if record.summary_source is not None:
-            stats.summaries[record.summary_source] = stats.summaries.get(record.summary_source, 0) + 1
-        for source in record.origin.values():
-            stats.origins[source] = stats.origins.get(source, 0) + 1
-    if record.provenance is not None:
-        if record.provenance.cached:
-            stats.from_cache += 1
-        stats.tokens_in += record.provenance.tokens_in
-        stats.tokens_out += record.provenance.tokens_out
 
 
 def _counts(counts: dict[str, int], names: tuple[str, ...]) -> str:

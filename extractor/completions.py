@@ -7,6 +7,8 @@ schema sends it back with the validation error (``instructor``'s re-ask message)
 long as the paper's :class:`~extractor.transport.Budget` has re-asks left. Every request
 goes through :class:`~extractor.transport.Transport`, whose retries draw on the same
 budget: this is the only re-ask loop, and retries and re-asks never multiply.
+:meth:`Completer.read_answer` reads an answer that was asked for elsewhere (a line of a
+Batch API output file) the same way, without re-asks.
 
 For ``tools`` and ``json_schema`` the body does not depend on the messages, so it is built
 once per response model (``instructor`` rebuilds the schema on every call, ~5 ms of CPU);
@@ -153,29 +155,12 @@ class Completer:
                 exc.attempts = budget.requests - sent_before  # re-asks included
                 raise
             attempts = budget.requests - sent_before
-            try:
-                response = ChatAnswer.model_validate(data)
-            except ValidationError as exc:
-                raise EndpointError(
-                    "bad_response",
-                    f"{self.transport.host} answered with something that is not a chat completion "
-                    f"({one_line(str(exc), 160)})",
-                    attempts,
-                ) from exc
+            response = self._chat_answer(data, attempts, f"{self.transport.host} answered with")
             if response.usage is not None:
                 tokens_in += response.usage.prompt_tokens or 0
                 tokens_out += response.usage.completion_tokens or 0
             try:
-                value = request.handlers.response_parser(
-                    response=response, response_model=request.model, validation_context=None,
-                    strict=None, stream=False, is_async=True,
-                )  # fmt: skip
-            except AssertionError as exc:  # instructor's way of saying the model refused
-                raise EndpointError("refusal", f"the model declined to answer: {one_line(str(exc))}", attempts) from exc
-            except IncompleteOutputException as exc:
-                raise EndpointError(
-                    "length", f"answer cut off at max_tokens={body.get('max_tokens')}; raise --max-tokens", attempts
-                ) from exc
+                value = self._parse(request, response, body, attempts)
             except _REASK_ERRORS as exc:
                 if not budget.take_reask():
                     raise EndpointError(
@@ -184,6 +169,45 @@ class Completer:
                 body = request.handlers.reask_handler(kwargs=body, response=response, exception=exc)
                 continue
             return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started)
+
+    def read_answer(self, request: _Request, data: Any) -> Completion:
+        """The typed answer in a chat completion that was asked for elsewhere (a line of a
+        Batch API output file) for ``request``. Nothing can be re-asked: an answer that
+        fails the schema raises :class:`~extractor.errors.EndpointError` ``validation``
+        (``length``, ``refusal`` and ``bad_response`` as for :meth:`complete`)."""
+        response = self._chat_answer(data, 1, "the batch answered with")
+        try:
+            value = self._parse(request, response, request.body, 1)
+        except _REASK_ERRORS as exc:
+            raise EndpointError("validation", f"answer failed the schema: {one_line(str(exc))}", 1) from exc
+        usage = response.usage or _Usage()
+        return Completion(value, usage.prompt_tokens or 0, usage.completion_tokens or 0, 1, 0.0)
+
+    @staticmethod
+    def _chat_answer(data: Any, attempts: int, who: str) -> ChatAnswer:
+        try:
+            return ChatAnswer.model_validate(data)
+        except ValidationError as exc:
+            raise EndpointError(
+                "bad_response", f"{who} something that is not a chat completion ({one_line(str(exc), 160)})", attempts
+            ) from exc
+
+    @staticmethod
+    def _parse(request: _Request, response: ChatAnswer, body: dict[str, Any], attempts: int) -> BaseModel:
+        """The answer as the response model; raises one of ``_REASK_ERRORS`` when it fails
+        the schema, :class:`~extractor.errors.EndpointError` when re-asking cannot help."""
+        try:
+            value: BaseModel = request.handlers.response_parser(
+                response=response, response_model=request.model, validation_context=None,
+                strict=None, stream=False, is_async=True,
+            )  # fmt: skip
+        except AssertionError as exc:  # instructor's way of saying the model refused
+            raise EndpointError("refusal", f"the model declined to answer: {one_line(str(exc))}", attempts) from exc
+        except IncompleteOutputException as exc:
+            raise EndpointError(
+                "length", f"answer cut off at max_tokens={body.get('max_tokens')}; raise --max-tokens", attempts
+            ) from exc
+        return value
 
 
 def _sent_schema(body: dict[str, Any]) -> dict[str, Any] | None:

@@ -103,6 +103,35 @@ class Extractor:
         self._job = Job(self.settings, self.policy, self.prompt, base)
         return base
 
+    @property
+    def job(self) -> Job:
+        """What every paper of this run shares: settings, policy, prompt, provenance
+        (set by :meth:`prepare`)."""
+        if self._job is None:
+            raise RuntimeError("Extractor.prepare() has not run")
+        return self._job
+
+    def _request(self, ask: Ask) -> Any:
+        base = self.job.base
+        return self.endpoint.completer.request(base.model, base.mode, ask.make_model(), ask.messages)
+
+    def request_body(self, ask: Ask) -> dict[str, Any]:
+        """The chat-completions body this extractor sends for ``ask`` (after
+        :meth:`prepare`): messages, schema or tools, model, temperature, max_tokens.
+        Nothing is sent."""
+        return self._request(ask).body  # type: ignore[no-any-return]
+
+    def answer_from(self, ask: Ask, completion: Any) -> Answered:
+        """The answer to ``ask`` in a chat completion obtained elsewhere (a line of a Batch
+        API output file), read and validated as an answer of the endpoint is; kept in the
+        cache, so a later run asks nothing for it. Nothing can be re-asked: an answer that
+        fails the schema raises :class:`~extractor.errors.EndpointError` ``validation``."""
+        done = self.endpoint.completer.read_answer(self._request(ask), completion)
+        data: dict[str, Any] = done.value.model_dump(mode="json")
+        if self.cache is not None:
+            self.cache.set(self._cache_key(self.job.base, ask.messages, ask.schema_key), {"summary": data})
+        return Answered(data, ask.read(data), (done.tokens_in, done.tokens_out, done.attempts, done.latency_s))
+
     def _cache_key(self, base: Provenance, messages: list[dict[str, str]], schema_key: str) -> str:
         s = self.settings
         return ResultCache.key(

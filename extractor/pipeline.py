@@ -40,7 +40,7 @@ from .settings import Settings
 from .summaries import extractive_summary, summary_problem
 from .text import split_text
 
-__all__ = ["NO_ANSWER", "AskFn", "Answered", "Job", "extract_paper", "merge_parts"]
+__all__ = ["NO_ANSWER", "AskFn", "Answered", "Job", "extract_paper", "merge_parts", "paper_asks"]
 
 #: Error kinds meaning the model gave no valid answer (as opposed to a transport or server
 #: failure): an optional request that ends so (a re-ask, or the summary request of
@@ -161,11 +161,8 @@ async def _model_part(
     s, policy = job.settings, job.policy
     if policy == "rules":
         return None, {}, []
-    texts = split_text(paper.abstract, s.context_budget) if len(paper.abstract) > s.context_budget else [paper.abstract]
-    if not asks_for_fields(policy):
-        texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
-    prov.parts = len(texts)
-    asks = [plan(policy, s.grounding, job.prompt, paper.title, text) for text in texts]
+    asks = paper_asks(paper, job)
+    prov.parts = len(asks)
     answers = []
     for question in asks:
         try:
@@ -192,6 +189,19 @@ async def _model_part(
     if checked is None:
         return answer, {}, []
     return replace(answer, fields=checked.summary), checked.grounding, checked.dropped
+
+
+def paper_asks(paper: Paper, job: Job) -> list[Ask]:
+    """The questions a paper puts to the model first, in order: one per part of its
+    abstract (the opening part only when the model is asked for the summary alone), none
+    under ``rules``. The one re-ask, if any, follows from their answers."""
+    s, policy = job.settings, job.policy
+    if policy == "rules":
+        return []
+    texts = split_text(paper.abstract, s.context_budget) if len(paper.abstract) > s.context_budget else [paper.abstract]
+    if not asks_for_fields(policy):
+        texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
+    return [plan(policy, s.grounding, job.prompt, paper.title, text) for text in texts]
 
 
 def _ground(answer: ModelAnswer, s: Settings, abstract: str, links: list[Link]) -> Grounded | None:

@@ -49,7 +49,7 @@ DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
 
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
-MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor")
+MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch")
 
 
 @dataclass(frozen=True)

@@ -233,9 +233,22 @@ class Transport:
         """``POST path`` with a JSON body: its JSON, after the retries ``budget`` allows."""
         return await self.send("POST", path, body, budget)
 
-    async def send(self, method: str, path: str, body: dict[str, Any] | None, budget: Budget) -> Any:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        budget: Budget,
+        *,
+        upload: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
         """One exchange, retried while it is transient and ``budget`` has retries left and
-        ``settings.retry_max_seconds`` is not spent. Raises :class:`EndpointError`."""
+        ``settings.retry_max_seconds`` is not spent. Raises :class:`EndpointError`.
+
+        ``upload`` sends a multipart form instead of a JSON body (``{"data": {...},
+        "files": {...}}``, as ``httpx2`` takes them); ``raw`` returns a 2xx answer's bytes
+        as they are (a file's content) instead of its JSON."""
 
         def more(state: RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
@@ -258,7 +271,7 @@ class Transport:
                 with attempt:
                     attempts += 1
                     budget.requests += 1
-                    return await self._exchange(method, path, body)
+                    return await self._exchange(method, path, body, upload, raw)
         except asyncio.CancelledError:
             raise
         except (HTTPStatusError, _Unreadable, httpx2.TransportError) as exc:
@@ -269,16 +282,20 @@ class Transport:
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _exchange(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    async def _exchange(
+        self, method: str, path: str, body: dict[str, Any] | None, upload: dict[str, Any] | None = None, raw: bool = False
+    ) -> Any:
         waited = await self.limiter.acquire() if self.limiter is not None else 0.0
         self.requests_sent += 1
         if log.isEnabledFor(logging.DEBUG):
             extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
             log.debug("%s %s%s", method, self._client.base_url.path.rstrip("/") + path, extra)
-        response = await self._client.request(method, path, json=body)
+        response = await self._client.request(method, path, json=body, **(upload or {}))
         self.responses_seen += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> HTTP %s", method, response.request.url.path, response.status_code)
+        if raw and 200 <= response.status_code < 300:
+            return response.content
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             data = json.loads(response.content)

@@ -604,21 +604,10 @@ class StubServer:
                 raise ValueError("not an object")
         except ValueError as exc:
             return _error(400, f"We could not parse the JSON body of your request: {exc}", "invalid_request_error", None)
-        text, prompt_chars = _scan_messages(body)
-        key = message_hash(text)
-        with self._lock:
-            self._requests += 1
-            attempt = self._attempts[key] = self._attempts.get(key, 0) + 1
-            seq = self._requests
-        fault: Optional[str] = None
-        if self.faults is not None:
-            try:
-                fault = self.faults(body, attempt)
-            except Exception:  # noqa: BLE001 - a broken hook becomes a visible 500
-                return _error(500, f"stub fault hook raised:\n{traceback.format_exc(limit=3)}", "stub_error", "hook_error")
-        with self._lock:
-            self._fault_counts[fault or "ok"] += 1
-            self._log.append(LogEntry(time.time(), key, fault))
+        try:
+            text, prompt_chars, key, seq, fault = self.admit(body)
+        except Exception:  # noqa: BLE001 - a broken hook becomes a visible 500
+            return _error(500, f"stub fault hook raised:\n{traceback.format_exc(limit=3)}", "stub_error", "hook_error")
 
         if self.delay > 0:
             await asyncio.sleep(self.delay)
@@ -638,6 +627,23 @@ class StubServer:
             status, message, type_, code = _ERRORS[fault]
             return _error(status, message.format(model=body.get("model", "")), type_, code)
         return _error(500, f"stub: unknown fault {fault!r}; known: {', '.join(FAULTS)}", "stub_error", "unknown_fault")
+
+    def admit(self, body: dict) -> tuple[str, int, str, int, Optional[str]]:
+        """Count one chat request: (prompt text, characters of all messages, prompt hash,
+        sequence number, injected fault or None). Raises what the fault hook raises."""
+        text, prompt_chars = _scan_messages(body)
+        key = message_hash(text)
+        with self._lock:
+            self._requests += 1
+            attempt = self._attempts[key] = self._attempts.get(key, 0) + 1
+            seq = self._requests
+        fault: Optional[str] = None
+        if self.faults is not None:
+            fault = self.faults(body, attempt)
+        with self._lock:
+            self._fault_counts[fault or "ok"] += 1
+            self._log.append(LogEntry(time.time(), key, fault))
+        return text, prompt_chars, key, seq, fault
 
     # -- answers -------------------------------------------------------------------------
     def _schema(self, body: dict) -> tuple[Any, Optional[str]]:
@@ -685,9 +691,11 @@ class StubServer:
         value = walker.value(schema)
         return json.dumps(value, ensure_ascii=False) if walker.templatable or summary != _SUMMARY_SLOT else None
 
-    async def _completion(
-        self, request: web.Request, body: dict, text: str, key: str, prompt_chars: int, seq: int, fault: Optional[str]
-    ) -> web.StreamResponse:
+    def completion_payload(
+        self, body: dict, text: str, key: str, prompt_chars: int, seq: int, fault: Optional[str] = None
+    ) -> dict:
+        """The chat completion answering ``body`` (``schema_fail`` and ``length`` faults
+        applied), as :meth:`admit` described the request."""
         schema, tool = self._schema(body)
         answer = self._answer(schema, text, key, fault)
         finish = "stop"
@@ -697,13 +705,18 @@ class StubServer:
         if tool is not None:
             call = {"id": f"call_{key}{seq}", "type": "function", "function": {"name": tool, "arguments": answer}}
             message.update(content=None, tool_calls=[call])
-        payload = {
+        return {
             "id": f"chatcmpl-stub{seq}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model") or self.model,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
             "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(answer) // 4,
                       "total_tokens": prompt_chars // 4 + len(answer) // 4},
         }  # fmt: skip
+
+    async def _completion(
+        self, request: web.Request, body: dict, text: str, key: str, prompt_chars: int, seq: int, fault: Optional[str]
+    ) -> web.StreamResponse:
+        payload = self.completion_payload(body, text, key, prompt_chars, seq, fault)
         data = json.dumps(payload, ensure_ascii=False).encode()
         if fault == "invalid_json":
             data = b'{"id": "chatcmpl-stub' + str(seq).encode() + b'", "choices": [<html>Bad Gateway</html>'
