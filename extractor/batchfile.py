@@ -26,7 +26,9 @@ same pipeline as ``extractor run``, with no endpoint asked on the way:
 No probe is possible offline: the model must be given, and the mode is ``json_schema``
 unless another is (what vLLM and OpenAI's batch endpoint take). Give ``ingest`` the
 settings ``prepare`` had (model, mode, policy, grounding, context budget, max tokens,
-temperature): they decide the questions the answers are matched to.
+temperature): they decide the questions the answers are matched to. Given the request
+file too, ingest checks that these settings make the same requests: a paper whose request
+differs is a ``mismatch`` error record, never read as the answer to another question.
 
 Example:
     >>> from extractor.settings import Settings
@@ -41,11 +43,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,16 +56,17 @@ from .answers import Ask
 from .batch import BatchOptions, BatchStats, open_inputs, plan
 from .errors import ConfigError, EndpointError, InputError, one_line
 from .extract import Extractor
-from .jsonl import json_lines
+from .jsonl import json_lines, read_jsonl
 from .listings import too_long_record
-from .output import RecordWriter
+from .output import CSV_COLUMNS, RecordWriter, output_format_for
 from .pipeline import Answered, AskFn, extract_paper, paper_asks
-from .schema import Paper
+from .resume import OutputScan, latest
+from .schema import Paper, Record
 from .settings import Settings
 
 __all__ = [
-    "CHAT_URL", "BatchOutput", "PrepareStats", "aingest_answers", "aprepare_requests", "batch_settings",
-    "ingest_answers", "paper_requests", "prepare_requests",
+    "CHAT_URL", "BatchOutput", "IngestStats", "PrepareStats", "aingest_answers", "aprepare_requests",
+    "batch_settings", "done_ids", "ingest_answers", "paper_requests", "prepare_requests",
 ]  # fmt: skip
 
 #: The ``url`` of every request line (OpenAI's batch endpoint and ``vllm run-batch`` take it).
@@ -101,12 +105,22 @@ class PrepareStats(BatchStats):
 
     def summary(self) -> str:
         lines = [
-            f"papers read {self.read}, unique {self.unique} ({self.duplicates} duplicates dropped)",
+            f"papers read {self.read}, unique {self.unique} ({self.duplicates} duplicates dropped), "
+            f"already done {self.already_done}",
             f"requests {self.requests} for {self.papers} papers; {self.without_model} papers need no model",
         ]
         if self.input_errors:
             lines.append(f"input errors {len(self.input_errors)} (shown above)")
         return "\n".join(lines)
+
+
+def done_ids(records: str | Path, fmt: str | None = None) -> set[str]:
+    """The ids of the papers a record file holds a successful record of (read only)."""
+    path = Path(records)
+    if not path.exists():
+        return set()
+    rows, _ = OutputScan(path, output_format_for(path, fmt), CSV_COLUMNS).rows()
+    return {row.id for row in latest(rows) if row.id is not None and not row.failed}
 
 
 async def aprepare_requests(
@@ -115,17 +129,21 @@ async def aprepare_requests(
     settings: Settings,
     options: BatchOptions | None = None,
     *,
+    skip_done: str | Path | None = None,
     on_input_error: Callable[[InputError], None] | None = None,
 ) -> PrepareStats:
     """Write the batch request file of ``inputs`` to ``output`` (replaced whole, only once
-    complete). Duplicates and ``options.limit`` are handled as by ``extractor run``."""
+    complete). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
+    papers that the record file ``skip_done`` already holds a success of are left out (to
+    submit again only what a batch did not answer)."""
     opts = options or BatchOptions()
     stats = PrepareStats()
     settings = batch_settings(settings).model_copy(update={"cache": False})  # nothing is answered
     output = Path(output)
     partial = output.with_name(output.name + ".partial")
+    done = done_ids(skip_done, opts.output_format) if skip_done is not None else set()
     with open_inputs(inputs, opts, stats, on_input_error) as read:
-        pending, _ = plan(read, set(), stats, opts.limit)
+        pending, _ = plan(read, done, stats, opts.limit)
         async with Extractor(settings) as ex:
             await ex.prepare()
             try:
@@ -224,7 +242,9 @@ class BatchOutput:
         where = self._index.get(custom_id)
         if where is None:
             raise EndpointError(
-                "missing", f"{custom_id}: no answer in the batch output ({', '.join(self.paths)}); submit it again"
+                "missing",
+                f"{custom_id}: no answer in the batch output ({', '.join(self.paths)}); submit it again "
+                "(extractor batch prepare --skip-done RECORDS writes only what is left)",
             )
         fh = self._files[where.file]
         fh.seek(where.offset)
@@ -266,7 +286,20 @@ def _failure(line: dict[str, Any]) -> tuple[str, str] | None:
     return kind, f"the batch answered HTTP {status}: {one_line(str(message or body))}"
 
 
-def _asker(ex: Extractor, paper: Paper, answers: BatchOutput) -> AskFn:
+def _digest(body: Any) -> bytes:
+    return hashlib.blake2b(json.dumps(body, sort_keys=True, ensure_ascii=False).encode(), digest_size=16).digest()
+
+
+def _prepared(path: str | Path, report: Callable[[InputError], None]) -> dict[str, bytes]:
+    """A digest of each request body of a request file, by ``custom_id``."""
+    return {
+        line["custom_id"]: _digest(line.get("body"))
+        for _, line in read_jsonl(path, "request", report)
+        if isinstance(line.get("custom_id"), str)
+    }
+
+
+def _asker(ex: Extractor, paper: Paper, answers: BatchOutput, prepared: dict[str, bytes] | None) -> AskFn:
     """The model, for one paper, as the batch output answered it."""
     ids = {json.dumps(ask.messages): custom_id for custom_id, ask in paper_requests(paper, ex)}
 
@@ -274,6 +307,13 @@ def _asker(ex: Extractor, paper: Paper, answers: BatchOutput) -> AskFn:
         custom_id = ids.get(json.dumps(question.messages))
         if custom_id is None:  # only a re-ask (always optional): the first answer stands
             raise EndpointError("validation", f"{paper.id}: a re-ask has no answer in a batch output file")
+        sent = prepared.get(custom_id) if prepared is not None else None
+        if sent is not None and sent != _digest(ex.request_body(question)):
+            raise EndpointError(
+                "mismatch",
+                f"{custom_id}: the request file holds another request for this paper: give ingest the settings "
+                "prepare had (model, mode, policy, grounding, context budget, max tokens, temperature) and the same input",
+            )
         completion = answers.completion(custom_id)
         try:
             return ex.answer_from(question, completion)
@@ -283,6 +323,22 @@ def _asker(ex: Extractor, paper: Paper, answers: BatchOutput) -> AskFn:
     return ask
 
 
+@dataclass
+class IngestStats(BatchStats):
+    """What :func:`ingest_answers` did: the counts of :class:`BatchStats`, and the first
+    error message of each kind."""
+
+    examples: dict[str, str] = field(default_factory=dict)  # error kind -> its first message
+
+    def count(self, record: Record) -> None:
+        super().count(record)
+        if record.error is not None:
+            self.examples.setdefault(record.error.kind, record.error.message)
+
+    def summary(self) -> str:
+        return "\n".join([super().summary(), *(f"  {kind}, e.g. {message}" for kind, message in self.examples.items())])
+
+
 async def aingest_answers(
     outputs: list[str | Path],
     inputs: list[str],
@@ -290,14 +346,19 @@ async def aingest_answers(
     settings: Settings,
     options: BatchOptions | None = None,
     *,
+    requests: str | Path | None = None,
     on_input_error: Callable[[InputError], None] | None = None,
-) -> BatchStats:
+) -> IngestStats:
     """Write the record of every paper of ``inputs`` to ``records`` from the answers in
-    the batch output files ``outputs`` (see the module docstring). Returns the counts."""
+    the batch output files ``outputs`` (see the module docstring). With ``requests`` (the
+    request file that was submitted), a paper whose request these settings would not
+    make is a ``mismatch`` error record instead of being read with the wrong question.
+    Returns the counts."""
     opts = options or BatchOptions()
-    stats = BatchStats()
+    stats = IngestStats()
     started = time.perf_counter()
     settings = batch_settings(settings)
+
     def report(err: InputError) -> None:  # a bad output line: told, and its paper has no answer
         stats.input_errors.append(str(err))
         if on_input_error is not None:
@@ -306,6 +367,7 @@ async def aingest_answers(
     with contextlib.ExitStack() as resources:
         read = resources.enter_context(open_inputs(inputs, opts, stats, on_input_error))
         answers = resources.enter_context(BatchOutput(outputs, report))
+        prepared = _prepared(requests, report) if requests is not None else None
         writer = resources.enter_context(RecordWriter(records, opts.output_format))
         pending, _ = plan(read, writer.done, stats, opts.limit)
         async with Extractor(settings) as ex:
@@ -315,7 +377,7 @@ async def aingest_answers(
             for paper in pending:
                 record = too_long_record(paper)
                 if record is None:
-                    record, _ = await extract_paper(paper, job, _asker(ex, paper, answers))
+                    record, _ = await extract_paper(paper, job, _asker(ex, paper, answers, prepared))
                 if writer.write(record):
                     stats.count(record)
     stats.wall_s = time.perf_counter() - started
@@ -329,6 +391,6 @@ def ingest_answers(
     settings: Settings,
     options: BatchOptions | None = None,
     **kwargs: Any,
-) -> BatchStats:
+) -> IngestStats:
     """Synchronous :func:`aingest_answers`."""
     return asyncio.run(aingest_answers(outputs, inputs, records, settings, options, **kwargs))

@@ -466,15 +466,19 @@ def _batch_options(kwargs: dict[str, Any], **extra: Any) -> Any:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The request file to write (JSONL).")  # fmt: skip
+@click.option("--skip-done", type=click.Path(dir_okay=False, path_type=Path),
+              help="A record file: leave out the papers it holds a success of (submit only what is left).")  # fmt: skip
 @_reading_options
 @settings_options("batch")
-def batch_prepare(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
+def batch_prepare(inputs: tuple[str, ...], output: Path, skip_done: Path | None, **kwargs: Any) -> None:
     """Write the Batch API request file of INPUTS: one line per request `extractor run`
     would send (custom_id = paper id). Needs --model; --mode is json_schema unless given."""
     from .batchfile import prepare_requests
 
     options = _batch_options(kwargs)
-    stats = prepare_requests(list(inputs), output, _settings(kwargs), options, on_input_error=_input_error)
+    stats = prepare_requests(
+        list(inputs), output, _settings(kwargs), options, skip_done=skip_done, on_input_error=_input_error
+    )
     _err(stats.summary())
     _err(f"wrote {output}")
     sys.exit(EXIT_NO_INPUT if stats.read == 0 and stats.input_errors else EXIT_OK)
@@ -485,9 +489,12 @@ def batch_prepare(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
 @click.option("--input", "inputs", multiple=True, required=True, help="The inputs the requests were prepared from (repeat for several).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Record file (.jsonl or .csv); resumes.")
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), help="Output format (default: by -o extension).")
+@click.option("--requests", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The request file submitted: check these settings make the same requests.")  # fmt: skip
 @_reading_options
 @settings_options("batch")
-def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
+def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Path, requests: Path | None,
+                 **kwargs: Any) -> None:  # fmt: skip
     """Write the records of the papers of --input from the batch output file(s) ANSWERS, as
     `extractor run` would from the same answers. Give the settings prepare had. A paper
     without a good answer is an error record; the answers also fill the cache."""
@@ -495,7 +502,9 @@ def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Pat
 
     options = _batch_options(kwargs, output_format=kwargs.pop("output_format"))
     settings = _settings(kwargs)
-    stats = ingest_answers(list(answers), list(inputs), output, settings, options, on_input_error=_input_error)
+    stats = ingest_answers(
+        list(answers), list(inputs), output, settings, options, requests=requests, on_input_error=_input_error
+    )
     _err(stats.summary())
     if stats.read == 0 and stats.input_errors:
         sys.exit(EXIT_NO_INPUT)

@@ -69,7 +69,8 @@ def through_the_batch_api(
     status = cli("batch", "status", batch_id, "--wait", "--poll", "0.05", *common)
     assert "completed" in status.stdout
     cli("batch", "fetch", batch_id, "-o", answers, *common)
-    cli("batch", "ingest", answers, *[a for i in inputs for a in ("--input", i)], "-o", records, *reading, *common, ok=(0, 1))
+    cli("batch", "ingest", answers, *[a for i in inputs for a in ("--input", i)], "-o", records, "--requests", requests, *reading, *common,
+        ok=(0, 1))  # fmt: skip
     return records
 
 
@@ -137,16 +138,21 @@ def test_missing_failed_and_invalid_answers_are_error_records_naming_the_paper(t
         assert all(e["message"].startswith(pid) for pid, e in errors.items())
         assert "HTTP 500" in errors["p0001"]["message"]
 
-        # Resuming: a second batch answers what failed; the record file keeps each paper once.
+        # Resuming: a second batch of what is left answers what failed; each paper stays once.
         server.drop, server.faults = set(), None
-        again = tmp_path / "again"
-        again.mkdir()
-        second = through_the_batch_api(server, again, [papers], "--grounding", "off")
-        ingest_answers([again / "output.jsonl"], [str(papers)], records, batch_settings(
+        common = flags(server, tmp_path / "ingest-cache", "--grounding", "off")
+        left = tmp_path / "left.jsonl"
+        prepared = cli("batch", "prepare", papers, "-o", left, "--skip-done", records, *common)
+        assert "already done 2" in prepared.output
+        assert sorted(json.loads(line)["custom_id"] for line in left.read_text().splitlines()) == sorted(errors)
+        batch_id = cli("batch", "submit", left, *common).stdout.split()[-1]
+        cli("batch", "status", batch_id, "--wait", "--poll", "0.05", *common)
+        cli("batch", "fetch", batch_id, "-o", tmp_path / "second.jsonl", *common)
+        ingest_answers([tmp_path / "second.jsonl"], [str(papers)], records, batch_settings(
             Settings(base_url=server.base_url, model="stub-model", grounding="off", cache_dir=tmp_path / "c")))
     final = read_records(records)
     assert sorted(r["id"] for r in final) == [row["id"] for row in rows]
-    assert all(r["error"] is None for r in final) and len(read_records(second)) == 5
+    assert all(r["error"] is None for r in final)
 
 
 def test_a_corrupt_output_line_is_one_error_naming_the_line_and_the_rest_goes_on(tmp_path: Path) -> None:
@@ -234,3 +240,16 @@ def test_a_batch_that_fails_validation_has_nothing_to_fetch(tmp_path: Path) -> N
         assert "failed" in status.stdout and "line 1" in status.stdout
         result = CliRunner().invoke(main, ["batch", "fetch", batch_id, "-o", str(tmp_path / "out.jsonl"), *common])
         assert result.exit_code == 2 and "nothing to fetch: line 1: invalid_request" in result.output
+
+
+def test_ingest_with_other_settings_than_prepare_is_told_not_misread(tmp_path: Path) -> None:
+    papers = tmp_path / "papers.jsonl"
+    make_papers(papers, 3)
+    with BatchServer(batch_seconds=0.05) as server:
+        through_the_batch_api(server, tmp_path, [papers], "--grounding", "off")
+    other = tmp_path / "other.jsonl"
+    result = cli("batch", "ingest", tmp_path / "output.jsonl", "--input", papers, "-o", other, "--model", "stub-model",
+                 "--grounding", "off", "--max-tokens", "300", "--requests", tmp_path / "requests.jsonl",
+                 "--cache-dir", tmp_path / "c3", ok=(1,))  # fmt: skip
+    assert "mismatch: 3" in result.output and "mismatch, e.g. p0000: the request file holds another" in result.output
+    assert all(r["error"]["kind"] == "mismatch" for r in read_records(other))
