@@ -4,7 +4,9 @@ The :class:`Extractor` holds what a run shares: its settings, the policy and pro
 answer cache, and the :class:`~extractor.connect.Connection` to the endpoint. Each paper
 goes through :func:`~extractor.pipeline.extract_paper`; the extractor answers its
 questions from the cache, else from the endpoint with the paper's one retry budget, and
-runs papers concurrently (:mod:`extractor.pool`).
+runs papers concurrently (:mod:`extractor.pool`). For a Batch API
+(:mod:`extractor.batchfile`), :meth:`Extractor.request_body` gives the body a question is
+sent with, and :meth:`Extractor.answer_from` reads an answer obtained elsewhere.
 
 A failed paper is a record with ``error`` set. When the server stops accepting connections
 mid-run, a restartable one (the bundled server) is restarted and the paper tried once
