@@ -64,12 +64,12 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def _settings_commands() -> dict[str, list[click.Command]]:
-    """The commands by the names a settings field's ``Flag`` gives (``cache``: both of its)."""
-    cache = main.commands["cache"]
-    assert isinstance(cache, click.Group)
+    """The commands by the names a settings field's ``Flag`` gives (``cache``, ``batch``: all of theirs)."""
+    cache, batch = main.commands["cache"], main.commands["batch"]
+    assert isinstance(cache, click.Group) and isinstance(batch, click.Group)
     return {
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
-        "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()),
+        "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "batch": list(batch.commands.values()),
     }  # fmt: skip
 
 
