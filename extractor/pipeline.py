@@ -124,7 +124,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
     record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
     proposals = propose(paper.title, paper.abstract) if job.policy != "model" else Proposals()
     try:
-        answer, grounding, dropped = await _model_part(paper, job, links, prov, ask)
+        answer, grounding, dropped = await _model_part(paper, job, links, prov, ask, proposals)
     except (FatalEndpointError, LocalServerError):
         raise
     except EndpointError as exc:
@@ -154,7 +154,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
 
 
 async def _model_part(
-    paper: Paper, job: Job, links: list[Link], prov: Provenance, ask: AskFn
+    paper: Paper, job: Job, links: list[Link], prov: Provenance, ask: AskFn, proposals: Proposals
 ) -> tuple[ModelAnswer | None, dict[str, str], list[Dropped]]:
     """The model's answer, grounded, with at most one re-ask. None under ``rules``, and
     under ``rules-first`` when the model gave no valid answer (the rules stand)."""
@@ -165,7 +165,8 @@ async def _model_part(
     if not asks_for_fields(policy):
         texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
     prov.parts = len(texts)
-    asks = [plan(policy, s.grounding, job.prompt, paper.title, text) for text in texts]
+    kind = proposals.contribution is None  # else the rules' cue decides it (rules-first)
+    asks = [plan(policy, s.grounding, job.prompt, paper.title, text, kind=kind) for text in texts]
     answers = []
     for question in asks:
         try:

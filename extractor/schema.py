@@ -38,6 +38,7 @@ __all__ = [
     "PaperSummary",
     "Provenance",
     "Record",
+    "SentenceAnswer",
     "Source",
     "Summary",
     "SummaryAnswer",
@@ -75,9 +76,11 @@ SUMMARY_MAX_CHARS = 320
 SUMMARY_HELP = "One plain English sentence of 10 to 40 words saying what the paper does and finds."
 #: Opens on "This paper", keeps template and markup characters out and ends at the first
 #: full stop; a dot between two digits ("2.5") goes on, any other dot ends the sentence (a
-#: small model otherwise runs on with ".1.2.1.2..."). The bound is inside the pattern:
-#: llama.cpp's grammar ignores ``maxLength`` next to a ``pattern``.
-SUMMARY_PATTERN = r'^This paper [a-z]([^{}<>|\[\]"\\.]|[0-9][.][0-9]){0,%d}[.]$' % (SUMMARY_MAX_CHARS - 20)
+#: small model otherwise runs on with ".1.2.1.2..."). Unbounded on purpose: llama.cpp
+#: ignores ``maxLength`` next to a ``pattern``, and a bounded repeat (``{0,300}``) becomes
+#: 300 nested grammar rules that slowed decoding ninefold (10 against 90 tokens/s, SmolLM2
+#: on 2 cores); the request's ``max_tokens``, computed from ``maxLength``, bounds it.
+SUMMARY_PATTERN = r'^This paper [a-z]([^{}<>|\[\]"\\.]|[0-9][.][0-9])*[.]$'
 
 
 # String types whose JSON schema carries ``maxLength``: sent, not validated (a value from a
@@ -150,6 +153,14 @@ class SummaryAnswer(BaseModel):
 
     summary: Summary
     contribution: Contribution = Field(description="The main kind of contribution.")
+
+
+class SentenceAnswer(BaseModel):
+    """The summary alone: what the model is asked under ``rules-first`` when the rules'
+    cue words also decide the kind of contribution (most papers), so it writes no token
+    it does not need to."""
+
+    summary: Summary
 
 
 class LinkKind(str, Enum):
