@@ -3,8 +3,10 @@
 Three shapes of request, by policy and grounding mode (see :mod:`extractor.policy`):
 
 * **summary only** (``rules-first``): the rules give task, method, name and gains, so the
-  model is asked for the one-line summary and the kind of contribution alone
-  (:class:`~extractor.schema.SummaryAnswer`): a small schema, few tokens;
+  model is asked for the one-line summary alone (:class:`~extractor.schema.SentenceAnswer`),
+  with the kind of contribution when no cue of the rules decides it
+  (:class:`~extractor.schema.SummaryAnswer`), and is shown the abstract's summary context
+  (:func:`~extractor.summaries.summary_context`): a small schema, few tokens;
 * **free fields** (``model-first`` / ``model`` with ``--grounding check`` or ``off``):
   the whole :class:`~extractor.schema.PaperSummary`, checked against the abstract after;
 * **span choices** (``model-first`` / ``model`` with ``--grounding span``): a per-paper
@@ -20,6 +22,8 @@ Example:
     >>> ask = plan("rules-first", "span", load_prompt(), "T", "We propose X.")
     >>> ask.make_model().__name__, len(ask.messages)
     ('SummaryAnswer', 2)
+    >>> plan("rules-first", "span", load_prompt(), "T", "We propose X.", kind=False).make_model().__name__
+    'SentenceAnswer'
 """
 
 from __future__ import annotations
@@ -32,14 +36,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from .prompts import Prompt
-from .schema import Contribution, Dropped, PaperSummary, SummaryAnswer
+from .schema import Contribution, Dropped, PaperSummary, SentenceAnswer, SummaryAnswer
 from .spans import candidates, choice_model, schema_hash, spans_schema_key, to_summary
-from .summaries import first_sentence
+from .summaries import first_sentence, summary_context
 
 __all__ = ["Ask", "ModelAnswer", "plan", "reask_message"]
 
 _SUMMARY_HASH = schema_hash(PaperSummary)
 _SUMMARY_ONLY_HASH = schema_hash(SummaryAnswer)
+_SENTENCE_HASH = schema_hash(SentenceAnswer)
 
 
 @dataclass(frozen=True)
@@ -79,17 +84,27 @@ def _read_summary_only(data: dict[str, Any]) -> ModelAnswer:
     return ModelAnswer(fields=None, contribution=Contribution(answer.contribution).value, summary=summary)
 
 
+def _read_sentence(data: dict[str, Any]) -> ModelAnswer:
+    return ModelAnswer(fields=None, contribution=None, summary=first_sentence(SentenceAnswer.model_validate(data).summary))
+
+
 def _read_full(summary: PaperSummary) -> ModelAnswer:
     text = first_sentence(summary.summary)
     fields = summary.model_copy(update={"summary": text})
     return ModelAnswer(fields=fields, contribution=Contribution(summary.contribution).value, summary=text)
 
 
-def plan(policy: str, grounding: str, prompt: Prompt, title: str, text: str) -> Ask:
-    """The request for one part of an abstract under this policy and grounding mode."""
-    messages = prompt.messages(title=title, abstract=text)
+def plan(policy: str, grounding: str, prompt: Prompt, title: str, text: str, *, kind: bool = True) -> Ask:
+    """The request for one part of an abstract under this policy and grounding mode;
+    ``kind=False`` when the rules decided the kind of contribution (``rules-first`` then
+    asks for the summary alone)."""
     if policy == "rules-first":
+        # The summary needs the contribution, problem and findings, not every sentence.
+        messages = prompt.messages(title=title, abstract=summary_context(text))
+        if not kind:
+            return Ask(messages, lambda: SentenceAnswer, _SENTENCE_HASH, _read_sentence)
         return Ask(messages, lambda: SummaryAnswer, _SUMMARY_ONLY_HASH, _read_summary_only)
+    messages = prompt.messages(title=title, abstract=text)
     if grounding == "span":
         spans = candidates(title, text)
         # The per-paper schema is a function of the spans: its key is computed from them,

@@ -231,8 +231,12 @@ def _drop_titles(node: Any, in_properties: bool = False) -> None:
             _drop_titles(item)
 
 
-#: Characters per token assumed for a bound (conservative: English runs near 4).
+#: Characters per token assumed for a bound: 3 for the text of an enum (English runs near 4),
+#: 1.5 for a free string, which a small model may fill with degenerate text ("ia ia ia ...",
+#: SmolLM2 in span mode: 2 tokens per 3 characters). The bound must hold for that too: an
+#: answer the grammar ends is complete, one cut at ``max_tokens`` is lost.
 _CHARS_PER_TOKEN = 3
+_FREE_CHARS_PER_TOKEN = 1.5
 
 
 def answer_tokens(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> int | None:
@@ -243,7 +247,7 @@ def answer_tokens(schema: dict[str, Any], defs: dict[str, Any] | None = None) ->
 
     Example:
         >>> answer_tokens({"type": "object", "properties": {"s": {"type": "string", "maxLength": 30}}})
-        21
+        33
     """
     defs = defs if defs is not None else schema.get("$defs", {})
     if "$ref" in schema:
@@ -271,5 +275,5 @@ def answer_tokens(schema: dict[str, Any], defs: dict[str, Any] | None = None) ->
         item = answer_tokens(schema.get("items", {}), defs)
         return None if item is None else 2 + schema["maxItems"] * (item + 1)
     if kind == "string":
-        return None if "maxLength" not in schema else 2 + schema["maxLength"] // _CHARS_PER_TOKEN
+        return None if "maxLength" not in schema else 2 + int(schema["maxLength"] // _FREE_CHARS_PER_TOKEN)
     return 8  # numbers, booleans, null

@@ -124,7 +124,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
     record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
     proposals = propose(paper.title, paper.abstract) if job.policy != "model" else Proposals()
     try:
-        answer, grounding, dropped = await _model_part(paper, job, links, prov, ask)
+        answer, grounding, dropped = await _model_part(paper, job, links, prov, ask, proposals)
     except (FatalEndpointError, LocalServerError):
         raise
     except EndpointError as exc:
@@ -154,14 +154,14 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
 
 
 async def _model_part(
-    paper: Paper, job: Job, links: list[Link], prov: Provenance, ask: AskFn
+    paper: Paper, job: Job, links: list[Link], prov: Provenance, ask: AskFn, proposals: Proposals
 ) -> tuple[ModelAnswer | None, dict[str, str], list[Dropped]]:
     """The model's answer, grounded, with at most one re-ask. None under ``rules``, and
     under ``rules-first`` when the model gave no valid answer (the rules stand)."""
     s, policy = job.settings, job.policy
     if policy == "rules":
         return None, {}, []
-    asks = paper_asks(paper, job)
+    asks = paper_asks(paper, job, proposals)
     prov.parts = len(asks)
     answers = []
     for question in asks:
@@ -191,17 +191,22 @@ async def _model_part(
     return replace(answer, fields=checked.summary), checked.grounding, checked.dropped
 
 
-def paper_asks(paper: Paper, job: Job) -> list[Ask]:
+def paper_asks(paper: Paper, job: Job, proposals: Proposals | None = None) -> list[Ask]:
     """The questions a paper puts to the model first, in order: one per part of its
     abstract (the opening part only when the model is asked for the summary alone), none
-    under ``rules``. The one re-ask, if any, follows from their answers."""
+    under ``rules``. The one re-ask, if any, follows from their answers. ``proposals``
+    (the rules' values; found here when not given) decide whether the kind of
+    contribution is asked for."""
     s, policy = job.settings, job.policy
     if policy == "rules":
         return []
+    if proposals is None:
+        proposals = propose(paper.title, paper.abstract) if policy != "model" else Proposals()
     texts = split_text(paper.abstract, s.context_budget) if len(paper.abstract) > s.context_budget else [paper.abstract]
     if not asks_for_fields(policy):
         texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
-    return [plan(policy, s.grounding, job.prompt, paper.title, text) for text in texts]
+    kind = proposals.contribution is None  # else the rules' cue decides it (rules-first)
+    return [plan(policy, s.grounding, job.prompt, paper.title, text, kind=kind) for text in texts]
 
 
 def _ground(answer: ModelAnswer, s: Settings, abstract: str, links: list[Link]) -> Grounded | None:

@@ -101,7 +101,9 @@ class Settings(BaseModel):
 
     # Sampling and validation.
     temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
-    max_tokens: int = Field(600, gt=0, description="Completion token limit per request.")
+    max_tokens: int = Field(
+        1000, gt=0, description="Completion token limit per request (lower when the schema's bounds allow fewer)."
+    )
     max_reasks: int = Field(2, ge=0, description="Re-asks after a schema validation failure.")
     context_budget: int = Field(
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."

@@ -199,7 +199,10 @@ def choice_model(c: Candidates) -> type[BaseModel]:
         method=(_choice(c.phrases, optional=True), Field(description="What the paper proposes.")),
         method_name=(_choice(c.names, optional=True), Field(description="Name of the proposed method; 'none' if unnamed.")),
         claimed_gains=(list[gain] if c.numbers else list[None], Field(default_factory=list,  # type: ignore[valid-type]
-                       description="Quantitative gains claimed; empty if none.", json_schema_extra={"maxItems": MAX_GAINS})),
+                       description="Quantitative gains claimed; empty if none.",
+                       # one gain per number of the abstract at most: a small model that loops
+                       # on gains ("Eu ia ia ...", SmolLM2) stops at the abstract's numbers
+                       json_schema_extra={"maxItems": min(MAX_GAINS, len(c.numbers))})),
         contribution=(Contribution, Field(description="The main kind of contribution.")),
         summary=(Summary, ...),
     )

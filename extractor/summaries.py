@@ -30,12 +30,23 @@ from functools import lru_cache
 
 from .text import CLOSERS, sentences
 
-__all__ = ["MAX_EXTRACTIVE_WORDS", "MAX_WORDS", "MIN_WORDS", "extractive_summary", "first_sentence", "summary_problem"]
+__all__ = [
+    "CONTEXT_WORDS",
+    "MAX_EXTRACTIVE_WORDS",
+    "MAX_WORDS",
+    "MIN_WORDS",
+    "extractive_summary",
+    "first_sentence",
+    "summary_context",
+    "summary_problem",
+]
 
 MIN_WORDS = 8
 MAX_WORDS = 60
 #: An extractive summary is cut at a clause boundary to at most this many words.
 MAX_EXTRACTIVE_WORDS = 40
+#: The words of the abstract the summary request shows the model (see :func:`summary_context`).
+CONTEXT_WORDS = 110
 
 _DEBRIS = re.compile(r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b")
 _WORDISH = re.compile(r"[A-Za-z]")
@@ -57,6 +68,7 @@ _CONNECTIVE = re.compile(
     r",?\s+(?=[a-z])",
     re.I,
 )
+_FINDING = re.compile(r"\d|\b(?:outperform|improve|achiev|surpass|reduc|faster|state-of-the-art)", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
 
 
@@ -141,3 +153,39 @@ def extractive_summary(abstract: str, title: str = "") -> str:
         if len(" ".join(opening).split()) >= MIN_WORDS:
             break
     return _cut(" ".join(opening))
+
+
+def summary_context(abstract: str, limit: int = CONTEXT_WORDS) -> str:
+    """The part of ``abstract`` a one-line summary needs, at most about ``limit`` words:
+    the whole abstract when it is that short, else its sentences in their own order, chosen
+    first among the contribution sentences ("we propose ..."), then the first sentence (the
+    problem), then the findings (a number, "outperforms", "improves" ...), then the rest,
+    while they fit.
+
+    The summary request of ``rules-first`` sends this instead of the whole abstract: the
+    prompt is most of a small model's time on a CPU (prefill), and the summary says what the
+    paper does and finds, which these sentences hold. The summary is still checked against
+    the whole abstract.
+
+    Example:
+        >>> summary_context("Video is slow. Prior work fails. Prior work is old. We propose X, 4x faster.", 10)
+        'Video is slow. We propose X, 4x faster.'
+    """
+    sents = [" ".join(s.split()) for s in sentences(abstract)]
+    if len(abstract.split()) <= limit or len(sents) < 2:
+        return abstract
+    order = dict.fromkeys(
+        [i for i, s in enumerate(sents) if _CONTRIBUTION.search(s)]
+        + [0]
+        + [i for i, s in enumerate(sents) if _FINDING.search(s)]
+        + list(range(len(sents)))
+    )
+    chosen: set[int] = set()
+    words = 0
+    for i in order:
+        n = len(sents[i].split())
+        if chosen and words + n > limit:
+            continue
+        chosen.add(i)
+        words += n
+    return " ".join(sents[i] for i in sorted(chosen))

@@ -26,11 +26,28 @@ def main(argv: list[str]) -> int:
 
     # The cassettes were recorded from llama-cpp-python's server (EXTRACTOR_ENGINE overrides).
     engine = os.environ.get("EXTRACTOR_ENGINE") or "llama-cpp-python"
+    # pytest-recording's ``rewrite`` mode was seen to keep a cassette's old interactions (a
+    # request sent before a schema change stayed next to the new one): the cassettes of the
+    # tests about to run are deleted here first, so each holds what this recording sent only.
+    for path in _cassettes(argv):
+        path.unlink(missing_ok=True)
     with LocalServer.bundled(CASSETTE_MODEL, engine=engine) as server:
         print(f"recording against {server.base_url} ({server.model_name})", file=sys.stderr)
         env = {**os.environ, "EXTRACTOR_RECORD_BASE_URL": server.base_url}
         command = [sys.executable, "-m", "pytest", "-m", "vcr", "--record-mode=rewrite", "-p", "no:cacheprovider", *argv]
         return subprocess.call(command, cwd=ROOT, env=env)
+
+
+def _cassettes(argv: list[str]) -> list[Path]:
+    """The cassette files of the cassette tests that ``pytest -m vcr ARGV`` would run."""
+    collect = [sys.executable, "-m", "pytest", "-m", "vcr", "--collect-only", "-q", "-p", "no:cacheprovider", *argv]
+    listing = subprocess.run(collect, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    paths = []
+    for node in listing.splitlines():
+        if "::" in node:
+            module, test = node.split("::", 1)
+            paths.append(ROOT / "cassettes" / Path(module).stem / f"{test.split('[')[0]}.yaml")
+    return paths
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from extractor import bundled, local
 from extractor.errors import LocalServerError
 from extractor.local import LocalServer
 from extractor.schema import Record
+from extractor.settings import Settings
 
 from .conftest import SEEDS
 from .test_local import _eventually, _gone, _port_closed, check_server_dies_with_its_parent
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = "llama-server"
-MAX_TOKENS = 600  # the default --max-tokens: no request may ask for more
+MAX_TOKENS = Settings.model_fields["max_tokens"].default  # no request may ask for more
 RUN_TIMEOUT = 600  # seconds for one `extractor run` over 5 papers, however busy the machine
 
 
