@@ -69,7 +69,7 @@ def _settings_commands() -> dict[str, list[click.Command]]:
     assert isinstance(cache, click.Group)
     return {
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
-        "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()),
+        "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "ray": [main.commands["ray"]],
     }  # fmt: skip
 
 
