@@ -79,7 +79,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, ExtractorError, InputError
 from .extract import Extractor
 from .listings import EXTENSIONS, paper_from_text, read_papers
 from .recorddir import output_ids, plain, record_json, record_table, tidy_output
@@ -458,7 +458,13 @@ def run_ray(
     records = extract_dataset(
         ds, settings, actors=opts.actors, batch_size=opts.batch_size, num_cpus=opts.num_cpus, skip=done
     )
-    write_records(records, out, opts.output_format)
+    try:
+        write_records(records, out, opts.output_format)
+    except Exception as exc:
+        stop = _extractor_error(exc)
+        if stop is None:
+            raise
+        raise stop from exc  # what stopped an actor (a bad key, a server gone), not Ray's traceback
     stats.removed_duplicates += tidy_output(out)
     now_done, now_failed = output_ids(out)
     stats.already_done = len(done)
@@ -466,3 +472,19 @@ def run_ray(
     stats.failed = len(now_failed)
     stats.wall_s = time.perf_counter() - started
     return stats
+
+
+def _extractor_error(exc: BaseException) -> ExtractorError | None:
+    """The :class:`~extractor.errors.ExtractorError` an actor raised, from the exceptions
+    Ray wraps it in (its ``cause``, or the chain of causes)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ExtractorError):
+            return current
+        todo += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    return None

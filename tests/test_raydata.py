@@ -271,3 +271,17 @@ def test_ray_resumes_from_its_output_and_the_command_writes_parquet(
     assert sorted(table["id"]) == sorted(r["id"] for r in rows)
     assert set(table.columns) == set(recorddir.RECORD_COLUMNS)
     assert all(json.loads(x)["summary"] for x in table["extraction"])
+
+
+@pytest.mark.slow
+def test_a_bad_key_stops_the_ray_job_with_one_line(
+    cluster: None, deadline: None, tmp_path: Path
+) -> None:
+    make_papers(tmp_path / "in.jsonl", 8, marker=lambda i: "[[fault:401]]" if i == 5 else None)
+    with StubServer(faults="marker") as stub:
+        flags = ["--base-url", stub.base_url, "--model", "stub-model", "--mode", "tools", "--grounding", "off",
+                 "--cache-dir", str(tmp_path / "cache"), "--actors", "1", "--batch-size", "4"]  # fmt: skip
+        result = CliRunner().invoke(main, ["ray", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out"), *flags])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and "key" in result.stderr.lower(), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
