@@ -42,15 +42,14 @@ papers (``extractor papers INPUTS --json`` writes them); a paper given twice is 
 in the output by :func:`~extractor.recorddir.tidy_output`.
 
 **Why our class and not ``ray.data.llm``.** Ray 2.60's ``build_processor`` with an
-``HttpRequestProcessorConfig`` was measured against :class:`ExtractBatch` on the loopback
-stub (200 ms a request, the 544 seed papers, the same total concurrency; the figures are in
-``benchmarks/ray_data.py``'s table and the README). Ray's processor only sends HTTP: it
-would need our request bodies built in a pre-step, and it has no typed schema, no re-ask,
-no grounding, no rules, no cache and no error records (a request that fails after its
-retries fails the whole task). Within a batch it awaits its requests one after another, so
-its concurrency is the number of actors times Ray's async batches per actor (4 by default),
-where ours is actors times ``settings.concurrency``. The extraction is the point of
-``extractor``, so the stage is this class; the processor stays an option for plain prompts.
+``HttpRequestProcessorConfig`` only sends HTTP: it would need our request bodies built in a
+pre-step, and it has no typed schema, no re-ask, no grounding, no rules, no cache and no
+error records (a request that fails after its retries fails the whole task). Within a
+batch it awaits its requests one after another, so its concurrency is the number of actors
+times Ray's async batches per actor (4 by default), where ours is actors times
+``settings.concurrency``. The extraction is the point of ``extractor``, so the stage is this
+class; the processor stays an option for plain prompts. ``benchmarks/ray_data.py`` times
+both against ``extractor run`` at the same total concurrency on the loopback stub.
 
 Example (with a server every node reaches)::
 
