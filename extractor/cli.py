@@ -258,6 +258,52 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
 
 
+@main.command("ray")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Output directory (local or an object storage URI).")
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True,
+              help="Record files to write.")  # fmt: skip
+@click.option("--input-format", type=click.Choice(["jsonl", "parquet", "csv", "text"]), help="Input format (default: by extension).")
+@click.option("--title-key", default="title", show_default=True, help="Title column.")
+@click.option("--abstract-key", default="abstract", show_default=True, help="Abstract column.")
+@click.option("--actors", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Actors, each with its own extractor and --concurrency requests in flight.")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Papers per actor call.")
+@click.option("--num-cpus", type=click.FloatRange(min=0), default=0.5, show_default=True, help="CPUs per actor.")
+@click.option("--limit", type=int, help="Only the first N papers.")
+@click.option("--address", help="Ray cluster to join [default: $RAY_ADDRESS, else a local cluster on this machine].")
+@settings_options("ray")
+def ray_command(inputs: tuple[str, ...], output: str, address: str | None, **kwargs: Any) -> None:
+    """Extract INPUTS with Ray Data into the directory OUTPUT (pip install 'extractor[ray]').
+
+    INPUTS: JSONL, Parquet or CSV with title and abstract columns (local paths, folders or
+    URIs such as s3://bucket/papers/), or local text listings. Records are what `extractor
+    run` writes. Re-running resumes: papers already in OUTPUT are skipped, failed ones
+    retried. --concurrency is per actor.
+
+    \b
+    Example:
+      extractor ray papers.jsonl -o records/ --base-url http://10.0.0.5:8000/v1 --actors 4 --concurrency 16
+    """
+    from .raydata import RayOptions, require_ray, run_ray
+
+    ray = require_ray()
+    options = RayOptions(**{name: kwargs.pop(name) for name in (
+        "output_format", "input_format", "title_key", "abstract_key", "actors", "batch_size", "num_cpus", "limit")})  # fmt: skip
+    settings = _settings(kwargs)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report leaves the machine unless asked
+    started = not ray.is_initialized()  # a caller (a notebook, a test) may have joined a cluster already
+    if started:
+        ray.init(address=address, include_dashboard=False)
+    try:
+        stats = run_ray(list(inputs), output, settings, options)
+    finally:
+        if started:
+            ray.shutdown()
+    _err(stats.summary())
+    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+
+
 def _write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> None:
     from .digests import digest_files
 

@@ -19,7 +19,19 @@ __all__ = [
 
 
 class ExtractorError(Exception):
-    """Base class of every error `extractor` raises on purpose."""
+    """Base class of every error `extractor` raises on purpose. Pickles whole (message and
+    attributes, whatever ``__init__`` takes), so one raised in a Ray actor reaches the driver
+    as itself."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[ExtractorError], args: tuple[object, ...], state: dict[str, object]) -> ExtractorError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(ExtractorError):

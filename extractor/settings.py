@@ -49,7 +49,7 @@ DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
 
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
-MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch")
+MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Settings(BaseModel):
     retry_backoff: float = Field(0.5, ge=0, description="First retry wait in seconds; doubles, with jitter.")
 
     # Batch.
-    concurrency: Annotated[int, Flag(("run", "eval"))] = Field(
+    concurrency: Annotated[int, Flag(("run", "eval", "ray"))] = Field(
         8, ge=1, le=1024, description="Requests in flight; the bundled server takes 1 unless this is set."
     )
     rpm: Annotated[float | None, Flag(("run",))] = Field(None, gt=0, description="Requests-per-minute limit.")

@@ -70,6 +70,7 @@ def _settings_commands() -> dict[str, list[click.Command]]:
     return {
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
         "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "batch": list(batch.commands.values()),
+        "ray": [main.commands["ray"]],
     }  # fmt: skip
 
 
