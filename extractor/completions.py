@@ -93,13 +93,15 @@ class ChatAnswer(BaseModel):
 
 @dataclass(frozen=True)
 class Completion:
-    """A validated answer and what it cost."""
+    """A validated answer and what it cost; ``endpoint`` is the host:port of the replica
+    that answered the final request."""
 
     value: BaseModel
     tokens_in: int
     tokens_out: int
     attempts: int
     latency_s: float
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class Completer:
         tokens_in = tokens_out = 0
         while True:
             try:
-                data = await self.transport.post("/chat/completions", body, budget)
+                data, host = await self.transport.exchange("POST", "/chat/completions", body, budget)
             except EndpointError as exc:
                 exc.attempts = budget.requests - sent_before  # re-asks included
                 raise
@@ -158,7 +160,7 @@ class Completer:
             except ValidationError as exc:
                 raise EndpointError(
                     "bad_response",
-                    f"{self.transport.host} answered with something that is not a chat completion "
+                    f"{host} answered with something that is not a chat completion "
                     f"({one_line(str(exc), 160)})",
                     attempts,
                 ) from exc
@@ -183,7 +185,7 @@ class Completer:
                     ) from exc
                 body = request.handlers.reask_handler(kwargs=body, response=response, exception=exc)
                 continue
-            return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started)
+            return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started, host)
 
 
 def _sent_schema(body: dict[str, Any]) -> dict[str, Any] | None:
