@@ -159,7 +159,7 @@ class Settings(BaseModel):
             raise ValueError("give a URL, or a list of URLs")
         urls: list[str] = []
         for item in items:
-            for part in item.split(",") if item.strip() else [item]:
+            for part in item.split(","):
                 url = _http_url(part)
                 if url not in urls:
                     urls.append(url)
@@ -199,11 +199,11 @@ def _http_url(value: str) -> str:
     value = value.strip()
     try:
         parts = urlsplit(value)
-        host = parts.hostname
+        scheme, host = parts.scheme.lower(), parts.hostname
         parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        host = None
-    if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in value):
+    except ValueError:  # an unparsable URL or port
+        scheme = host = None
+    if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
         raise ValueError(f"{display_url(value)!r} is not an http(s) URL; give one like http://127.0.0.1:8080/v1")
     return value
 
