@@ -147,7 +147,8 @@ class Extractor:
         if self.cache is not None:
             self.cache.set(key, {"summary": data})
         cost = (done.tokens_in, done.tokens_out, done.attempts, done.latency_s)
-        return Answered(data, ask.read(data), cost, done.endpoint)
+        answered_by = None if self.connection.bundled else done.endpoint  # the bundled server's port changes per run
+        return Answered(data, ask.read(data), cost, answered_by)
 
     async def _once(self, paper: Paper, job: Job) -> tuple[Record, EndpointError | None]:
         budget = Budget.for_settings(self.settings)
