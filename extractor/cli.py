@@ -119,7 +119,8 @@ def _flag_type(annotation: Any) -> click.ParamType:
 def settings_options(command: str) -> Callable[[F], F]:
     """The flags of every :class:`Settings` field that ``command`` takes (the field's
     ``Flag``), made from its name, type, default and description, and ``--config``.
-    ``--field-name VALUE``, or ``--name/--no-name`` for a bool; not given, it is None."""
+    ``--field-name VALUE`` (repeatable when the ``Flag`` says ``multiple``), or
+    ``--name/--no-name`` for a bool; not given, it is None."""
 
     def decorate(func: F) -> F:
         config_help = f"TOML config file [env {CONFIG_ENV}; default: {_shown(default_config_file())} if it exists]"
@@ -131,7 +132,8 @@ def settings_options(command: str) -> Callable[[F], F]:
             if info.annotation is bool:
                 option = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=_flag_help(name, info))
             else:
-                option = click.option(flag, name, type=_flag_type(info.annotation), help=_flag_help(name, info))
+                option = click.option(flag, name, type=_flag_type(info.annotation), help=_flag_help(name, info),
+                                      multiple=flag_of(name).multiple)  # fmt: skip
             func = option(func)
         return func
 
@@ -141,6 +143,7 @@ def settings_options(command: str) -> Callable[[F], F]:
 def _settings(kwargs: dict[str, Any]) -> Settings:
     """Settings from the flags of :func:`settings_options` (popped from ``kwargs``)."""
     flags = {name: kwargs.pop(name) for name in list(kwargs) if name in Settings.model_fields}
+    flags = {name: (list(v) or None) if isinstance(v, tuple) else v for name, v in flags.items()}  # repeated flags
     return load_settings(flags, config=kwargs.pop("config", None))
 
 

@@ -95,13 +95,15 @@ class ChatAnswer(BaseModel):
 
 @dataclass(frozen=True)
 class Completion:
-    """A validated answer and what it cost."""
+    """A validated answer and what it cost; ``endpoint`` is the host:port of the replica
+    that answered the final request."""
 
     value: BaseModel
     tokens_in: int
     tokens_out: int
     attempts: int
     latency_s: float
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,12 @@ class Completer:
         tokens_in = tokens_out = 0
         while True:
             try:
-                data = await self.transport.post("/chat/completions", body, budget)
+                data, host = await self.transport.exchange("POST", "/chat/completions", body, budget)
             except EndpointError as exc:
                 exc.attempts = budget.requests - sent_before  # re-asks included
                 raise
             attempts = budget.requests - sent_before
-            response = self._chat_answer(data, attempts, f"{self.transport.host} answered with")
+            response = self._chat_answer(data, attempts, f"{host} answered with")
             if response.usage is not None:
                 tokens_in += response.usage.prompt_tokens or 0
                 tokens_out += response.usage.completion_tokens or 0
@@ -168,7 +170,7 @@ class Completer:
                     ) from exc
                 body = request.handlers.reask_handler(kwargs=body, response=response, exception=exc)
                 continue
-            return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started)
+            return Completion(value, tokens_in, tokens_out, attempts, time.perf_counter() - started, host)
 
     def read_answer(self, request: _Request, data: Any) -> Completion:
         """The typed answer in a chat completion that was asked for elsewhere (a line of a

@@ -1,6 +1,8 @@
 """``extractor doctor``: what is configured, where from, and whether it works.
 
 Each check yields ``(line, ok)``; the command prints the lines and fails if any is not ok.
+With several replicas (``--base-url`` repeated), each one is asked and probed in turn and
+its lines are indented under its name.
 
 Example:
     >>> from extractor.settings import Settings
@@ -70,10 +72,17 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     """Run the checks for these settings."""
     origin = settings.origin
     if endpoint_configured(settings):
+        urls = settings.base_urls
         yield f"endpoint: {settings.endpoint_display} (from {origin.get('base_url', 'default')})", True
         yield f"api key: {'set' if settings.api_key else 'not set'} (from {origin.get('api_key', 'default')})", True
         yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
-        yield from asyncio.run(_check_endpoint(settings))
+        if len(urls) <= 1:
+            yield from asyncio.run(_check_endpoint(settings))
+        for i, url in enumerate(urls if len(urls) > 1 else ()):
+            replica = settings.model_copy(update={"base_url": url})
+            yield f"replica {i + 1} of {len(urls)}: {replica.endpoint_display}", True
+            for line, good in asyncio.run(_check_endpoint(replica)):
+                yield f"  {line}", good
     else:
         if local.local_available():
             yield "endpoint: none configured; run and summarize start the bundled local model", True

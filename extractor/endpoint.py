@@ -6,6 +6,11 @@ the :class:`~extractor.completions.Completer` (request body, validation, re-asks
 model is the configured one, else the endpoint's first listed model; the mode is the
 configured one, else the probe's answer.
 
+With several replicas (``--base-url`` repeated) the model and mode are found once, on
+whichever replica the transport picks: replicas of one deployment serve the same model
+behind the same server, so one probe speaks for all and a batch sends it once, not once per
+replica. ``extractor doctor`` probes each replica, to show one that differs.
+
 Example:
     >>> from extractor.settings import Settings
     >>> ep = Endpoint(Settings(base_url="http://127.0.0.1:8080/v1", model="m", mode="tools"))

@@ -177,7 +177,9 @@ class Extractor:
         data: dict[str, Any] = done.value.model_dump(mode="json")
         if self.cache is not None:
             self.cache.set(key, {"summary": data})
-        return Answered(data, ask.read(data), (done.tokens_in, done.tokens_out, done.attempts, done.latency_s))
+        cost = (done.tokens_in, done.tokens_out, done.attempts, done.latency_s)
+        answered_by = None if self.connection.bundled else done.endpoint  # the bundled server's port changes per run
+        return Answered(data, ask.read(data), cost, answered_by)
 
     async def _once(self, paper: Paper, job: Job) -> tuple[Record, EndpointError | None]:
         budget = Budget.for_settings(self.settings)

@@ -51,11 +51,13 @@ NO_ANSWER = frozenset({"validation", "length", "refusal"})
 @dataclass(frozen=True)
 class Answered:
     """The model's answer to one ask: its JSON data, what it says, and what it cost
-    (``tokens``: in, out, requests, seconds; None when it came from the cache)."""
+    (``tokens``: in, out, requests, seconds; None when it came from the cache), and the
+    host:port of the replica that answered (None from the cache)."""
 
     data: dict[str, Any]
     answer: ModelAnswer
     cost: tuple[int, int, int, float] | None
+    endpoint: str | None = None
 
 
 #: ``ask(question, optional)``: the answer, or EndpointError. An ``optional`` question's
@@ -108,6 +110,7 @@ def _account(prov: Provenance, base: Provenance, done: Answered) -> None:
         tokens_in, tokens_out, attempts, seconds = done.cost
         prov.cached = False
         prov.model, prov.mode = base.model, base.mode  # as asked (the endpoint may have changed)
+        prov.endpoint = done.endpoint or prov.endpoint  # the replica that answered, the last ask's
         prov.tokens_in += tokens_in
         prov.tokens_out += tokens_out
         prov.attempts += attempts

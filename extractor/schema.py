@@ -198,7 +198,9 @@ class Dropped(BaseModel):
 
 
 class Provenance(BaseModel):
-    """How an answer was produced. Never holds a key: ``endpoint`` is the host only."""
+    """How an answer was produced. Never holds a key: ``endpoint`` is the host:port only, of
+    the replica that answered the paper's last request (of every configured replica,
+    joined by commas, when nothing was asked: a cached answer, or a paper that failed)."""
 
     model: str
     endpoint: str

@@ -8,6 +8,12 @@ OpenAI SDK's own ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``. The config file is TO
 the same field names at top level; it is read from ``--config``, else
 ``EXTRACTOR_CONFIG``, else ``<user config dir>/extractor/config.toml`` when it exists.
 
+Several replicas of one deployment: ``--base-url`` given more than once, URLs separated by
+commas in ``EXTRACTOR_BASE_URL`` / ``OPENAI_BASE_URL``, or a list in the config file
+(``base_url = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]``). ``base_url`` then holds
+them joined by commas and :attr:`Settings.base_urls` lists them (see
+:mod:`extractor.replicas` for how requests are spread).
+
 :class:`Settings` is the one declaration of every setting: its type, default, bounds and
 description, and (as :class:`Flag` metadata) which commands take it as a flag. The command
 line's flags and their help are generated from it.
@@ -59,6 +65,7 @@ class Flag:
     every command in :data:`MODEL_COMMANDS`."""
 
     commands: tuple[str, ...] = MODEL_COMMANDS
+    multiple: bool = False  # the flag may be repeated (its values form a list)
 
 
 NOT_A_FLAG = Flag(commands=())
@@ -87,10 +94,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # The endpoint.
-    base_url: str | None = Field(
+    base_url: Annotated[str | None, Flag(MODEL_COMMANDS, multiple=True)] = Field(
         None,
-        description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1; if unset, the OpenAI API "
-        "when a key is set, else the bundled model.",
+        description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1; repeat it (or separate URLs "
+        "with commas) for several replicas of one deployment; if unset, the OpenAI API when a key is set, "
+        "else the bundled model.",
     )
     model: str | None = Field(None, description="Model name; if unset, the endpoint's only/first model.")
     api_key: SecretStr | None = Field(None, description="API key; never written to records, logs or cache keys.")
@@ -140,42 +148,66 @@ class Settings(BaseModel):
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
     origin: Annotated[dict[str, str], NOT_A_FLAG] = Field(default_factory=dict, exclude=True, repr=False)
 
-    @field_validator("base_url")
+    @field_validator("base_url", mode="before")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        """A base URL must be an http(s) URL with a host: anything else is refused here,
-        not reported later as a host that cannot be reached."""
+    def _http_urls(cls, value: Any) -> str | None:
+        """One http(s) URL with a host, or several (a list, or separated by commas), each
+        checked: anything else is refused here, not reported later as a host that cannot
+        be reached. Several are kept joined by commas, a repeated one once."""
         if value is None:
             return None
-        value = value.strip()
-        try:
-            parts = urlsplit(value)
-            host = parts.hostname
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError:
-            host = None
-        if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in value):
-            raise ValueError(
-                f"{display_url(value)!r} is not an http(s) URL; give one like http://127.0.0.1:8080/v1"
-            )
-        return value
+        items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else None
+        if items is None or not all(isinstance(item, str) for item in items):
+            raise ValueError("give a URL, or a list of URLs")
+        urls: list[str] = []
+        for item in items:
+            for part in item.split(","):
+                url = _http_url(part)
+                if url not in urls:
+                    urls.append(url)
+        return ",".join(urls) if urls else None
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """Every configured base URL, one per replica (none when ``base_url`` is unset).
+
+        Example:
+            >>> Settings(base_url="http://a:8000/v1, http://b:8000/v1").base_urls
+            ('http://a:8000/v1', 'http://b:8000/v1')
+        """
+        return tuple(self.base_url.split(",")) if self.base_url else ()
 
     @property
     def endpoint_host(self) -> str:
         """The endpoint's host[:port] only: safe to record and show (no credentials, path
-        or query)."""
+        or query); the replicas' joined by commas when there are several."""
         if not self.base_url:
             return "api.openai.com"
-        return _host_port(urlsplit(self.base_url))
+        return ",".join(_host_port(urlsplit(url)) for url in self.base_urls)
 
     @property
     def endpoint_display(self) -> str:
-        """The base URL as it may be shown: without credentials, query or fragment."""
-        return display_url(self.base_url) if self.base_url else "https://api.openai.com/v1"
+        """The base URL as it may be shown: without credentials, query or fragment (the
+        replicas' joined by ", ")."""
+        return ", ".join(display_url(url) for url in self.base_urls) if self.base_url else "https://api.openai.com/v1"
 
     def api_key_value(self) -> str:
         """The key to send; local servers accept any, so a placeholder when unset."""
         return self.api_key.get_secret_value() if self.api_key else "not-needed"
+
+
+def _http_url(value: str) -> str:
+    """``value`` stripped, if it is an http(s) URL with a host; else ValueError."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        scheme, host = parts.scheme.lower(), parts.hostname
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:  # an unparsable URL or port
+        scheme = host = None
+    if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise ValueError(f"{display_url(value)!r} is not an http(s) URL; give one like http://127.0.0.1:8080/v1")
+    return value
 
 
 def _host_port(parts: SplitResult) -> str:

@@ -1,8 +1,14 @@
 """HTTP to one OpenAI-compatible endpoint: the only place a request is sent and retried.
 
-:class:`Transport` posts JSON and reads JSON over an ``httpx2`` client. Pass your own
-``transport=`` (any ``httpx2.AsyncBaseTransport``, e.g. ``httpx2.MockTransport``) or
+:class:`Transport` posts JSON and reads JSON over an ``httpx2`` client per replica. Pass your
+own ``transport=`` (any ``httpx2.AsyncBaseTransport``, e.g. ``httpx2.MockTransport``) or
 ``client=`` to test the request policy without a socket.
+
+An endpoint may be several replicas of one deployment (``--base-url`` given more than
+once): each request, and each retry of it, goes to the replica that
+:class:`~extractor.replicas.Replicas` picks (the fewest in flight, drained ones left out),
+so a retry of a request that failed on one replica may go to another. The retry policy and
+the :class:`Budget` below are the same for one replica or many.
 
 Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
 ``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
@@ -17,7 +23,9 @@ short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_r
 when retrying cannot help and every paper would fail the same way (``auth``, ``not_found``,
 a host that never accepted a connection, an HTML page where the API should be), or
 :class:`~extractor.errors.ServerGoneError` when a server that answered earlier stops
-accepting connections.
+accepting connections. With several replicas, such an answer from one replica while another
+is in use drops that replica (it is not used again, or drained for a cool-down) and the
+request is retried on another; only when none is left is the error fatal.
 
 Example:
     >>> import asyncio, httpx2
@@ -44,6 +52,7 @@ import httpx2
 from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
 
 from .errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
+from .replicas import Outcome, Replica, Replicas
 from .settings import Settings
 
 __all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
@@ -169,6 +178,33 @@ def _refused(exc: BaseException) -> bool:
     return isinstance(exc, httpx2.ConnectError)
 
 
+def _outcome(exc: BaseException | None) -> Outcome:
+    """What an exchange's end says about the replica that served it (see
+    :class:`~extractor.replicas.Replicas`)."""
+    if exc is None:
+        return "ok"
+    if _refused(exc):
+        return "down"
+    if isinstance(exc, HTTPStatusError):
+        if exc.status in (401, 403, 404):
+            return "fatal"
+        return "fault" if exc.status >= 500 else "ok"  # 4xx, 429 included: it answers
+    if isinstance(exc, _Unreadable):
+        return "fatal" if exc.page else "fault"
+    if isinstance(exc, httpx2.TransportError):
+        return "fault"
+    return "cancelled"  # cancelled, or a bug of ours: nothing learnt about the replica
+
+
+def _what(exc: BaseException) -> str:
+    """A fault in a few words, for a log line."""
+    if isinstance(exc, HTTPStatusError):
+        return f"HTTP {exc.status}"
+    if _refused(exc):
+        return "connection refused"
+    return type(exc).__name__
+
+
 def retry_after(headers: httpx2.Headers | None) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
     if not headers:
@@ -191,10 +227,12 @@ def retry_after(headers: httpx2.Headers | None) -> float | None:
 
 
 class Transport:
-    """JSON over HTTP to one endpoint, with the rate limit and the retry policy.
+    """JSON over HTTP to one endpoint (one replica or several), with the rate limit and the
+    retry policy. ``settings.rpm`` limits the requests of all replicas together.
 
-    ``transport`` (an ``httpx2.AsyncBaseTransport``) or ``client`` (an
-    ``httpx2.AsyncClient``, closed by its owner) replace the network for tests.
+    ``transport`` (an ``httpx2.AsyncBaseTransport``, shared by every replica's client) or
+    ``client`` (an ``httpx2.AsyncClient`` used for every replica, closed by its owner)
+    replace the network for tests.
     """
 
     def __init__(
@@ -208,22 +246,29 @@ class Transport:
         self.limiter = RateLimiter(settings.rpm) if settings.rpm else None
         self.requests_sent = 0  # HTTP requests started (all kinds)
         self.responses_seen = 0  # HTTP responses received (any status): the host is reachable
+        self.replicas = Replicas(settings)
         self._owned = client is None
-        self._client = client or httpx2.AsyncClient(
-            base_url=(settings.base_url or "https://api.openai.com/v1").rstrip("/"),
-            headers={"Authorization": f"Bearer {settings.api_key_value()}"},
-            timeout=settings.timeout,
-            transport=transport,
-            limits=httpx2.Limits(max_connections=None, max_keepalive_connections=max(settings.concurrency, 20)),
-        )
+        self._clients = [
+            client
+            or httpx2.AsyncClient(
+                base_url=replica.settings.base_url.rstrip("/"),  # type: ignore[union-attr]
+                headers={"Authorization": f"Bearer {settings.api_key_value()}"},
+                timeout=settings.timeout,
+                transport=transport,
+                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=max(settings.concurrency, 20)),
+            )
+            for replica in self.replicas.members
+        ]
 
     @property
     def host(self) -> str:
+        """host:port of the endpoint (of every replica, joined by commas)."""
         return self.settings.endpoint_host
 
     async def aclose(self) -> None:
         if self._owned:
-            await self._client.aclose()
+            for client in self._clients:
+                await client.aclose()
 
     async def get(self, path: str, budget: Budget | None = None) -> Any:
         """``GET path``: its JSON, after the retries ``budget`` allows."""
@@ -249,14 +294,32 @@ class Transport:
         ``upload`` sends a multipart form instead of a JSON body (``{"data": {...},
         "files": {...}}``, as ``httpx2`` takes them); ``raw`` returns a 2xx answer's bytes
         as they are (a file's content) instead of its JSON."""
+        return (await self.exchange(method, path, body, budget, upload=upload, raw=raw))[0]
+
+    async def exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        budget: Budget,
+        *,
+        upload: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> tuple[Any, str]:
+        """:meth:`send`, also returning the host:port of the replica that answered."""
+        tried: list[Replica] = []  # the replica of each attempt
 
         def more(state: RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
-            return exc is not None and _is_transient(exc) and budget.retries > 0
+            if exc is None or budget.retries <= 0:
+                return False
+            # An answer that drops one replica for good is retried on another, if one is left.
+            dropped = bool(tried) and tried[-1].state == "dead" and self.replicas.others_up(tried[-1])
+            return _is_transient(exc) or dropped
 
         def before_sleep(state: RetryCallState) -> None:  # a retry is spent only when it is sent
             budget.take_retry()
-            self._log_retry(state, budget)
+            self._log_retry(state, budget, tried[-1] if tried else None)
 
         retrying = AsyncRetrying(
             stop=stop_before_delay(self.settings.retry_max_seconds),
@@ -271,26 +334,59 @@ class Transport:
                 with attempt:
                     attempts += 1
                     budget.requests += 1
-                    return await self._exchange(method, path, body, upload, raw)
+                    data = await self._exchange(method, path, body, tried, upload, raw)
+                    return data, tried[-1].host
         except asyncio.CancelledError:
             raise
         except (HTTPStatusError, _Unreadable, httpx2.TransportError) as exc:
-            raise self.failure(exc, attempts) from exc
+            raise self.failure(exc, attempts, tried[-1] if tried else None) from exc
         except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
+            host = tried[-1].host if tried else self.host
             raise EndpointError(
-                "connection", f"{method} {path} to {self.host} failed: {type(exc).__name__}: {one_line(str(exc))}", attempts
+                "connection", f"{method} {path} to {host} failed: {type(exc).__name__}: {one_line(str(exc))}", attempts
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _exchange(
-        self, method: str, path: str, body: dict[str, Any] | None, upload: dict[str, Any] | None = None, raw: bool = False
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        tried: list[Replica],
+        upload: dict[str, Any] | None = None,
+        raw: bool = False,
     ) -> Any:
+        """One request to the replica the chooser picks (appended to ``tried``), its end
+        reported back to the chooser."""
         waited = await self.limiter.acquire() if self.limiter is not None else 0.0
+        replica = self.replicas.pick()
+        tried.append(replica)
+        failure: BaseException | None = None
+        try:
+            return await self._request(replica, method, path, body, waited, upload, raw)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            self.replicas.done(replica, _outcome(failure), _what(failure) if failure is not None else "")
+
+    async def _request(
+        self,
+        replica: Replica,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        waited: float,
+        upload: dict[str, Any] | None,
+        raw: bool,
+    ) -> Any:
+        client = self._clients[replica.index]
         self.requests_sent += 1
         if log.isEnabledFor(logging.DEBUG):
             extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
-            log.debug("%s %s%s", method, self._client.base_url.path.rstrip("/") + path, extra)
-        response = await self._client.request(method, path, json=body, **(upload or {}))
+            where = f"{replica.host} " if len(self.replicas) > 1 else ""
+            log.debug("%s %s%s%s", method, where, client.base_url.path.rstrip("/") + path, extra)
+        response = await client.request(method, path, json=body, **(upload or {}))
         self.responses_seen += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> HTTP %s", method, response.request.url.path, response.status_code)
@@ -330,18 +426,25 @@ class Transport:
             wait = self.backoff(state.attempt_number)
         return min(wait, self.settings.retry_max_seconds)
 
-    def _log_retry(self, state: RetryCallState, budget: Budget) -> None:
+    def _log_retry(self, state: RetryCallState, budget: Budget, replica: Replica | None = None) -> None:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None or not log.isEnabledFor(logging.INFO):
             return
         what = f"HTTP {exc.status}" if isinstance(exc, HTTPStatusError) else type(exc).__name__
         sleep = state.next_action.sleep if state.next_action else 0.0
         most = state.attempt_number + budget.retries + 1  # this exchange's last possible attempt
-        log.info("%s: %s on attempt %d of %d; retrying in %.2fs", self.host, what, state.attempt_number, most, sleep)
+        host = replica.host if replica is not None else self.host
+        log.info("%s: %s on attempt %d of %d; retrying in %.2fs", host, what, state.attempt_number, most, sleep)
 
-    def failure(self, exc: BaseException, attempts: int) -> EndpointError:
-        """The error an exchange that failed after ``attempts`` requests raises."""
-        return _failure(exc, self.settings, attempts, reached=self.responses_seen > 0)
+    def failure(self, exc: BaseException, attempts: int, replica: Replica | None = None) -> EndpointError:
+        """The error an exchange that failed after ``attempts`` requests raises, its last
+        one on ``replica`` (default: the first). An error that would stop the batch is one
+        paper's error while another replica is still in use."""
+        replica = replica or self.replicas.members[0]
+        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0)
+        if isinstance(error, FatalEndpointError | ServerGoneError) and self.replicas.others_up(replica):
+            return EndpointError(error.kind, str(error), attempts)
+        return error
 
 
 def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -> EndpointError:

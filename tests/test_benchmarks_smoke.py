@@ -40,3 +40,16 @@ def test_quick_benchmark_prints_the_tables(tmp_path: Path) -> None:
     rows = [line for line in stdout.splitlines() if line.startswith("| ") and " | 4/4 | " in line]
     assert len(rows) >= 2, stdout
     assert out.read_text(encoding="utf-8").startswith("# Benchmarks side by side")
+
+
+def test_replicas_benchmark_prints_its_table() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "replicas.py"), "--papers", "6", "--delay", "0.02", "--concurrency", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "## Several replicas vs one endpoint" in result.stdout
+    assert "| one endpoint | 4 | 6/6 |" in result.stdout and "| two replicas | 4 | 6/6 |" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| two replicas |"))
+    split = [int(n) for n in row.split(" | ")[7].split(" / ")]
+    assert sum(split) == 6 and min(split) > 0, row  # both replicas used
