@@ -447,6 +447,10 @@ def run_ray(
             "the Ray path needs an endpoint every actor reaches: set --base-url (or EXTRACTOR_BASE_URL); "
             "the bundled model is not started per actor"
         )
+    # Ray raises an actor's own exception, not a UserCodeException around it (whose chain
+    # does not reach the FatalEndpointError), so the CLI says what stopped in one line. Set
+    # before the dataset is made: a dataset keeps the context it was made under.
+    require_ray().data.DataContext.get_current().raise_original_map_exception = True
     started = time.perf_counter()
     out = str(output) if "://" in str(output) else str(Path(output).resolve())
     stats = RayStats(removed_duplicates=tidy_output(out))
@@ -483,7 +487,10 @@ def _extractor_error(exc: BaseException) -> ExtractorError | None:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ExtractorError):
-            return current
+        if isinstance(current, ExtractorError) and type(current).__module__.startswith("extractor."):
+            vars(current).pop("__notes__", None)  # Ray's advice on retrying map tasks, which
+            if current.args and isinstance(current.args[0], str):  # it may also append to the text
+                current.args = (current.args[0].split("\n", 1)[0], *current.args[1:])
+            return current  # the error itself, not Ray's subclass of it (whose text is a traceback)
         todo += [getattr(current, "cause", None), current.__cause__, current.__context__]
     return None

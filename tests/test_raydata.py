@@ -269,8 +269,6 @@ def test_ray_resumes_from_its_output_and_the_command_writes_parquet(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the job stops (exit 1), but Ray 2.60 wraps the actor's FatalEndpointError in a "
-                   "UserCodeException whose chain does not reach it yet: Ray's traceback, not one line", strict=False)
 def test_a_bad_key_stops_the_ray_job_with_one_line(
     cluster: None, deadline: None, tmp_path: Path
 ) -> None:
