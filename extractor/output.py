@@ -53,15 +53,14 @@ try:
 except ImportError:  # pragma: no cover - Windows: no lock, the rest works
     fcntl = None  # type: ignore[assignment]
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from .errors import InputError
-from .resume import OutputScan, cut_tail, latest, rewrite
+from .resume import OutputFormat, OutputScan, cut_tail, latest, rewrite
 from .schema import Record
 
 __all__ = ["CSV_COLUMNS", "OutputFormat", "RecordWriter", "output_format_for"]
 
-OutputFormat = Literal["jsonl", "csv"]
 
 CSV_COLUMNS = [
     "id",

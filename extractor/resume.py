@@ -16,16 +16,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, Literal
 
 from .errors import InputError
 from .jsonl import json_lines
 from .text import latest_copies
 
-if TYPE_CHECKING:
-    from .output import OutputFormat
+__all__ = ["OutputFormat", "OutputScan", "Row", "cut_tail", "latest", "rewrite"]
 
-__all__ = ["OutputScan", "Row", "cut_tail", "latest", "rewrite"]
+#: The formats of an output file (:mod:`extractor.output` writes them, this module reads them).
+OutputFormat = Literal["jsonl", "csv"]
 
 # Keys every JSONL record has (Record.model_dump_json writes all fields): a line without
 # them is not ours, and the file is left alone.
