@@ -294,19 +294,15 @@ class Transport:
         ``upload`` sends a multipart form instead of a JSON body (``{"data": {...},
         "files": {...}}``, as ``httpx2`` takes them); ``raw`` returns a 2xx answer's bytes
         as they are (a file's content) instead of its JSON."""
-        return (await self.exchange(method, path, body, budget, upload=upload, raw=raw))[0]
+        return (await self._retried(method, path, body, budget, upload, raw))[0]
 
-    async def exchange(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        budget: Budget,
-        *,
-        upload: dict[str, Any] | None = None,
-        raw: bool = False,
+    async def exchange(self, method: str, path: str, body: dict[str, Any] | None, budget: Budget) -> tuple[Any, str]:
+        """:meth:`send` with a JSON body, also returning the host:port of the replica that answered."""
+        return await self._retried(method, path, body, budget, None, False)
+
+    async def _retried(
+        self, method: str, path: str, body: dict[str, Any] | None, budget: Budget, upload: dict[str, Any] | None, raw: bool
     ) -> tuple[Any, str]:
-        """:meth:`send`, also returning the host:port of the replica that answered."""
         tried: list[Replica] = []  # the replica of each attempt
 
         def more(state: RetryCallState) -> bool:

@@ -155,11 +155,17 @@ def test_missing_failed_and_invalid_answers_are_error_records_naming_the_paper(t
     assert all(r["error"] is None for r in final)
 
 
-def test_a_corrupt_output_line_is_one_error_naming_the_line_and_the_rest_goes_on(tmp_path: Path) -> None:
+def three_papers_through_the_batch_api(tmp_path: Path) -> Path:
+    """Three papers prepared, submitted, fetched and ingested (``--grounding off``); their input file."""
     papers = tmp_path / "papers.jsonl"
     make_papers(papers, 3)
     with BatchServer(batch_seconds=0.05) as server:
         through_the_batch_api(server, tmp_path, [papers], "--grounding", "off")
+    return papers
+
+
+def test_a_corrupt_output_line_is_one_error_naming_the_line_and_the_rest_goes_on(tmp_path: Path) -> None:
+    papers = three_papers_through_the_batch_api(tmp_path)
     output = tmp_path / "output.jsonl"
     lines = output.read_text().splitlines()
     lines[1] = lines[1][:40]  # torn mid-line
@@ -243,10 +249,7 @@ def test_a_batch_that_fails_validation_has_nothing_to_fetch(tmp_path: Path) -> N
 
 
 def test_ingest_with_other_settings_than_prepare_is_told_not_misread(tmp_path: Path) -> None:
-    papers = tmp_path / "papers.jsonl"
-    make_papers(papers, 3)
-    with BatchServer(batch_seconds=0.05) as server:
-        through_the_batch_api(server, tmp_path, [papers], "--grounding", "off")
+    papers = three_papers_through_the_batch_api(tmp_path)
     other = tmp_path / "other.jsonl"
     result = cli("batch", "ingest", tmp_path / "output.jsonl", "--input", papers, "-o", other, "--model", "stub-model",
                  "--grounding", "off", "--max-tokens", "300", "--requests", tmp_path / "requests.jsonl",
