@@ -29,15 +29,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from .batchfile import CHAT_URL
 from .connect import endpoint_configured
 from .errors import ConfigError, EndpointError, ExtractorError, FatalEndpointError
 from .settings import Settings
 from .transport import Budget, Transport
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = ["DONE", "BatchClient", "BatchInfo", "BatchNotDone", "Fetched"]
 

@@ -20,9 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import httpx2
 from pydantic import BaseModel
 
 from .completions import Completer, Completion
@@ -30,6 +29,9 @@ from .errors import ConfigError
 from .probe import ProbeResult, probe
 from .settings import Settings
 from .transport import Budget, Transport
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = ["Completion", "Endpoint", "ProbeResult"]
 

@@ -1,8 +1,9 @@
 """HTTP to one OpenAI-compatible endpoint: the only place a request is sent and retried.
 
-:class:`Transport` posts JSON and reads JSON over an ``httpx2`` client per replica. Pass your
-own ``transport=`` (any ``httpx2.AsyncBaseTransport``, e.g. ``httpx2.MockTransport``) or
-``client=`` to test the request policy without a socket.
+:class:`Transport` posts JSON and reads JSON over an aiohttp client per replica
+(:mod:`extractor.sessions`). Pass your own ``transport=`` (any ``httpx2.AsyncBaseTransport``,
+e.g. ``httpx2.MockTransport``) or ``client=`` (an ``httpx2.AsyncClient``) to test the request
+policy without a socket, or ``sessions=`` (one :class:`~extractor.sessions.Session` per replica).
 
 An endpoint may be several replicas of one deployment (``--base-url`` given more than
 once): each request, and each retry of it, goes to the replica that
@@ -46,14 +47,19 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-import httpx2
 from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
 
 from .errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
 from .replicas import Outcome, Replica, Replicas
+from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Refused, Session, TimedOut
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
 
@@ -142,7 +148,7 @@ class RateLimiter:
 class HTTPStatusError(Exception):
     """An answer with a status other than 2xx; ``body`` is its JSON (or text)."""
 
-    def __init__(self, status: int, body: Any, headers: httpx2.Headers) -> None:
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
         self.status = status
         self.body = body
         self.headers = headers
@@ -170,12 +176,12 @@ def _error_message(body: Any) -> str:
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, HTTPStatusError):
         return exc.status in _TRANSIENT_STATUS or exc.status >= 500
-    return isinstance(exc, httpx2.TransportError | _Unreadable)
+    return isinstance(exc, NetworkError | _Unreadable)
 
 
 def _refused(exc: BaseException) -> bool:
     """A connection that never opened (refused, unknown host), not one that broke later."""
-    return isinstance(exc, httpx2.ConnectError)
+    return isinstance(exc, Refused)
 
 
 def _outcome(exc: BaseException | None) -> Outcome:
@@ -191,7 +197,7 @@ def _outcome(exc: BaseException | None) -> Outcome:
         return "fault" if exc.status >= 500 else "ok"  # 4xx, 429 included: it answers
     if isinstance(exc, _Unreadable):
         return "fatal" if exc.page else "fault"
-    if isinstance(exc, httpx2.TransportError):
+    if isinstance(exc, NetworkError):
         return "fault"
     return "cancelled"  # cancelled, or a bug of ours: nothing learnt about the replica
 
@@ -200,12 +206,12 @@ def _what(exc: BaseException) -> str:
     """A fault in a few words, for a log line."""
     if isinstance(exc, HTTPStatusError):
         return f"HTTP {exc.status}"
-    if _refused(exc):
-        return "connection refused"
+    if isinstance(exc, NetworkError):
+        return f"{exc.what} ({one_line(str(exc), 100)})" if str(exc) else exc.what
     return type(exc).__name__
 
 
-def retry_after(headers: httpx2.Headers | None) -> float | None:
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
     if not headers:
         return None
@@ -230,9 +236,10 @@ class Transport:
     """JSON over HTTP to one endpoint (one replica or several), with the rate limit and the
     retry policy. ``settings.rpm`` limits the requests of all replicas together.
 
-    ``transport`` (an ``httpx2.AsyncBaseTransport``, shared by every replica's client) or
-    ``client`` (an ``httpx2.AsyncClient`` used for every replica, closed by its owner)
-    replace the network for tests.
+    ``transport`` (an ``httpx2.AsyncBaseTransport``, shared by every replica's client),
+    ``client`` (an ``httpx2.AsyncClient`` used for every replica, closed by its owner) or
+    ``sessions`` (one :class:`~extractor.sessions.Session` per replica, in the order of
+    ``settings.base_urls``) replace the network for tests.
     """
 
     def __init__(
@@ -241,24 +248,33 @@ class Transport:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         client: httpx2.AsyncClient | None = None,
+        sessions: list[Session] | None = None,
     ) -> None:
         self.settings = settings
         self.limiter = RateLimiter(settings.rpm) if settings.rpm else None
         self.requests_sent = 0  # HTTP requests started (all kinds)
         self.responses_seen = 0  # HTTP responses received (any status): the host is reachable
         self.replicas = Replicas(settings)
-        self._owned = client is None
-        self._clients = [
-            client
-            or httpx2.AsyncClient(
-                base_url=replica.settings.base_url.rstrip("/"),  # type: ignore[union-attr]
-                headers={"Authorization": f"Bearer {settings.api_key_value()}"},
-                timeout=settings.timeout,
-                transport=transport,
-                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=max(settings.concurrency, 20)),
-            )
-            for replica in self.replicas.members
-        ]
+        headers = {"Authorization": f"Bearer {settings.api_key_value()}"}
+        if sessions is None:
+            sessions = [self._session(replica, headers, transport, client) for replica in self.replicas.members]
+        if len(sessions) != len(self.replicas):
+            raise ValueError(f"{len(sessions)} sessions for {len(self.replicas)} replicas")
+        self._sessions = sessions
+
+    def _session(
+        self,
+        replica: Replica,
+        headers: dict[str, str],
+        transport: httpx2.AsyncBaseTransport | None,
+        client: httpx2.AsyncClient | None,
+    ) -> Session:
+        base_url = replica.settings.base_url or ""
+        if client is not None:
+            return HttpxSession(client)
+        if transport is not None:
+            return HttpxSession(base_url=base_url, headers=headers, timeout=self.settings.timeout, transport=transport)
+        return AiohttpSession(base_url, headers, self.settings.timeout)
 
     @property
     def host(self) -> str:
@@ -266,9 +282,8 @@ class Transport:
         return self.settings.endpoint_host
 
     async def aclose(self) -> None:
-        if self._owned:
-            for client in self._clients:
-                await client.aclose()
+        for session in self._sessions:
+            await session.aclose()
 
     async def get(self, path: str, budget: Budget | None = None) -> Any:
         """``GET path``: its JSON, after the retries ``budget`` allows."""
@@ -292,7 +307,7 @@ class Transport:
         ``settings.retry_max_seconds`` is not spent. Raises :class:`EndpointError`.
 
         ``upload`` sends a multipart form instead of a JSON body (``{"data": {...},
-        "files": {...}}``, as ``httpx2`` takes them); ``raw`` returns a 2xx answer's bytes
+        "files": {name: (filename, bytes, content type)}}``); ``raw`` returns a 2xx answer's bytes
         as they are (a file's content) instead of its JSON."""
         return (await self._retried(method, path, body, budget, upload, raw))[0]
 
@@ -334,7 +349,7 @@ class Transport:
                     return data, tried[-1].host
         except asyncio.CancelledError:
             raise
-        except (HTTPStatusError, _Unreadable, httpx2.TransportError) as exc:
+        except (HTTPStatusError, _Unreadable, NetworkError) as exc:
             raise self.failure(exc, attempts, tried[-1] if tried else None) from exc
         except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
             host = tried[-1].host if tried else self.host
@@ -376,28 +391,29 @@ class Transport:
         upload: dict[str, Any] | None,
         raw: bool,
     ) -> Any:
-        client = self._clients[replica.index]
+        session = self._sessions[replica.index]
         self.requests_sent += 1
         if log.isEnabledFor(logging.DEBUG):
             extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
             where = f"{replica.host} " if len(self.replicas) > 1 else ""
-            log.debug("%s %s%s%s", method, where, client.base_url.path.rstrip("/") + path, extra)
-        response = await client.request(method, path, json=body, **(upload or {}))
+            log.debug("%s %s%s%s", method, where, urlsplit(session.base_url).path + path, extra)
+        answer: Answer = await session.request(method, path, body, upload)
         self.responses_seen += 1
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> HTTP %s", method, response.request.url.path, response.status_code)
-        if raw and 200 <= response.status_code < 300:
-            return response.content
-        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            log.debug("%s %s -> HTTP %s", method, urlsplit(session.base_url).path + path, answer.status)
+        ok = 200 <= answer.status < 300
+        if raw and ok:
+            return answer.content
         try:
-            data = json.loads(response.content)
+            data = json.loads(answer.content)
         except ValueError:
-            if 200 <= response.status_code < 300:
-                snippet = one_line(response.content.decode("utf-8", "replace"), 80)
+            if ok:
+                content_type = answer.content_type
+                snippet = one_line(answer.text, 80)
                 raise _Unreadable(f"{content_type or 'no content type'} ({snippet!r})", "json" not in content_type) from None
-            data = response.text
-        if not 200 <= response.status_code < 300:
-            raise HTTPStatusError(response.status_code, data, response.headers)
+            data = answer.text
+        if not ok:
+            raise HTTPStatusError(answer.status, data, answer.headers)
         return data
 
     def backoff(self, retry: int) -> float:
@@ -426,7 +442,7 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None or not log.isEnabledFor(logging.INFO):
             return
-        what = f"HTTP {exc.status}" if isinstance(exc, HTTPStatusError) else type(exc).__name__
+        what = _what(exc)
         sleep = state.next_action.sleep if state.next_action else 0.0
         most = state.attempt_number + budget.retries + 1  # this exchange's last possible attempt
         host = replica.host if replica is not None else self.host
@@ -458,9 +474,9 @@ def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -
                 attempts,
             )
         return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
-    if isinstance(exc, httpx2.TimeoutException):
+    if isinstance(exc, TimedOut):
         return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
-    if isinstance(exc, httpx2.TransportError):
+    if isinstance(exc, NetworkError):
         why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
         return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
     if isinstance(exc, _Unreadable):

@@ -312,7 +312,7 @@ async def test_the_log_says_which_attempt_of_how_many(caplog: pytest.LogCaptureF
         await post(Script("503", "drop", reply({})), retries=3)
     lines = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
     assert len(lines) == 2
-    assert "HTTP 503 on attempt 1 of 4" in lines[0] and "RemoteProtocolError on attempt 2 of 4" in lines[1]
+    assert "HTTP 503 on attempt 1 of 4" in lines[0] and "connection broken (peer closed connection without sending complete message body) on attempt 2 of 4" in lines[1]
 
 
 # -- waits: Retry-After, backoff, the time limit -------------------------------------------
