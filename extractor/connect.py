@@ -24,13 +24,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import local
-from .cache import ResultCache
 from .endpoint import Endpoint
 from .errors import ConfigError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from . import local
+    from .cache import ResultCache
 
 __all__ = ["MAX_RESTARTS", "Connection", "connect", "endpoint_configured"]
 
@@ -104,6 +106,8 @@ class Connection:
         return self.endpoint
 
     def _memory_key(self) -> str:
+        from .cache import ResultCache
+
         s = self.settings
         return ResultCache.key({"discovery": self.endpoint_id, "model": s.model or "", "mode": s.mode})
 
@@ -179,6 +183,8 @@ async def connect(
         finally:
             await connection.aclose()
         return
+    from . import local  # only for the bundled server: a configured endpoint does without it
+
     if not local.local_available():
         raise ConfigError(
             "no endpoint configured: set --base-url (or EXTRACTOR_BASE_URL / OPENAI_API_KEY), "

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answers import Ask, ModelAnswer, plan, reask_message
 from .errors import EndpointError, FatalEndpointError, LocalServerError
-from .grounding import Grounded, ground
 from .links import best_code_link, code_status, find_links
 from .policy import asks_for_fields, combine
 from .prompts import Prompt
@@ -39,6 +38,9 @@ from .schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, PaperSummary, 
 from .settings import Settings
 from .summaries import extractive_summary, summary_problem
 from .text import split_text
+
+if TYPE_CHECKING:
+    from .grounding import Grounded
 
 __all__ = ["NO_ANSWER", "AskFn", "Answered", "Job", "extract_paper", "merge_parts", "paper_asks"]
 
@@ -215,4 +217,6 @@ def paper_asks(paper: Paper, job: Job, proposals: Proposals | None = None) -> li
 def _ground(answer: ModelAnswer, s: Settings, abstract: str, links: list[Link]) -> Grounded | None:
     if answer.fields is None or s.grounding == "off":
         return None
+    from .grounding import ground  # imported on first use: --grounding off does without it (and rapidfuzz)
+
     return ground(answer.fields, abstract, links)

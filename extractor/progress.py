@@ -2,7 +2,8 @@
 
 Built on ``rich``, laid out to fit an 80-column terminal (the bar takes what is left).
 Quiet when stderr is not a terminal or with ``--quiet``; log lines (``--verbose``, and
-the stop notice) still print, above the bar when there is one.
+the stop notice) still print, above the bar when there is one. ``rich`` is imported only
+when something is shown (the bar, or a log line): a quiet run does without it.
 
 Example:
     >>> with Progress(total=3, enabled=False) as p:
@@ -14,19 +15,13 @@ Example:
 from __future__ import annotations
 
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as _RichProgress
+from typing import TYPE_CHECKING, Any
 
 from .schema import Record
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress as _RichProgress
 
 __all__ = ["Progress"]
 
@@ -37,10 +32,24 @@ class Progress:
     def __init__(self, total: int, *, enabled: bool = True) -> None:
         self.total = total
         self.done = self.cached = self.failed = 0
-        self.console = Console(stderr=True)
+        self._console: Console | None = None
         self.enabled = enabled and sys.stderr.isatty()
         self._bar: _RichProgress | None = None
         self._task: Any = None
+
+    @property
+    def console(self) -> Console:
+        """The ``rich`` console on stderr that the bar and log lines are drawn on (made on
+        first use)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
+
+    @console.setter
+    def console(self, console: Console) -> None:
+        self._console = console
 
     def __enter__(self) -> Progress:
         return self
@@ -52,6 +61,15 @@ class Progress:
     def start(self) -> None:
         if not self.enabled or self._bar is not None:
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as _RichProgress
+
         self._bar = _RichProgress(
             TextColumn("[bold]extracting"),
             BarColumn(bar_width=None),
