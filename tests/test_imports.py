@@ -2,7 +2,7 @@
 
 The openai SDK takes over a second to import and nothing here uses it: instructor's
 handlers and response models are imported beside the packages that would import it
-(``extractor.completions.openai_handlers``). The tests that look at ``sys.modules`` run a
+(``extractor.handlers.openai_handlers``). The tests that look at ``sys.modules`` run a
 fresh Python against the loopback stub, so what other tests imported does not count; the
 mechanism itself is tested on a package of its own.
 """
@@ -70,7 +70,7 @@ def test_run_never_imports_the_openai_sdk(tmp_path: Path) -> None:
     assert "instructor.v2.providers.openai.handlers" in report["loaded"]
     assert "instructor.v2.providers.openai" not in report["loaded"]  # the stand-in is gone
     sdk = [m for m in report["loaded"] if m == "openai" or m.startswith("openai.")]
-    assert sdk == [], "the openai SDK was imported: has instructor's layout changed? (completions._SDK_FREE_IMPORTS)"
+    assert sdk == [], "the openai SDK was imported: has instructor's layout changed? (extractor.handlers._SDK_FREE_IMPORTS)"
     assert not report["rich"] and not report["local"]
 
 
@@ -83,7 +83,8 @@ def test_instructor_and_openai_work_after_the_handlers_were_loaded(tmp_path: Pat
             f"""
             import asyncio, json, sys
             from pydantic import BaseModel
-            from extractor.completions import INSTRUCTOR_MODES, openai_handlers
+            from extractor.completions import INSTRUCTOR_MODES
+            from extractor.handlers import openai_handlers
             first = openai_handlers(INSTRUCTOR_MODES["tools"])
             before = [m for m in sys.modules if m == "openai" or m.startswith("openai.")]
 
@@ -130,7 +131,8 @@ def test_concurrent_first_calls_load_the_handlers_once(tmp_path: Path) -> None:
     report = _python(
         """
         import json, sys, threading
-        from extractor.completions import INSTRUCTOR_MODES, openai_handlers
+        from extractor.completions import INSTRUCTOR_MODES
+        from extractor.handlers import openai_handlers
         barrier, got = threading.Barrier(8), []
 
         def ask(mode):
@@ -166,17 +168,17 @@ def test_another_layout_falls_back_to_the_usual_import(tmp_path: Path, imports: 
         f"""
         import json, sys
         from pydantic import BaseModel
-        from extractor import completions
+        from extractor import completions, handlers as loader
 
         class Answer(BaseModel):
             summary: str
 
-        completions._SDK_FREE_IMPORTS = {imports}
-        handlers = completions.openai_handlers(completions.INSTRUCTOR_MODES["tools"])
+        loader._SDK_FREE_IMPORTS = {imports}
+        handlers = loader.openai_handlers(completions.INSTRUCTOR_MODES["tools"])
         _, body = handlers.request_handler(Answer, {{"model": "m", "messages": []}})
         package = sys.modules.get("instructor.v2.providers.openai")
         print(json.dumps({{"tool": body["tools"][0]["function"]["name"],
-                           "stand_in": isinstance(package, completions._StandIn),
+                           "stand_in": isinstance(package, loader._StandIn),
                            "real_package": package is not None and package.from_openai is not None,
                            "left": [m for m in sys.modules if "moved" in m or "renamed" in m]}}))
         """,
@@ -215,7 +217,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_a_module_is_imported_beside_its_package(package: Any) -> None:
-    from extractor.completions import _import_beside
+    from extractor.handlers import _import_beside
 
     _import_beside("standin_pkg.b", ("standin_pkg",), keep=True)
     assert package.events == ["a"]  # the package's __init__ did not run
@@ -229,7 +231,7 @@ def test_a_module_is_imported_beside_its_package(package: Any) -> None:
 
 
 def test_without_keep_nothing_below_the_package_stays(package: Any) -> None:
-    from extractor.completions import _import_beside
+    from extractor.handlers import _import_beside
 
     _import_beside("standin_user", ("standin_pkg",), keep=False)
     assert sys.modules["standin_user"].A == "standin_pkg.a"
@@ -240,7 +242,7 @@ def test_without_keep_nothing_below_the_package_stays(package: Any) -> None:
 
 
 def test_a_failed_import_leaves_nothing_behind(package: Any) -> None:
-    from extractor.completions import _import_beside
+    from extractor.handlers import _import_beside
 
     with pytest.raises(RuntimeError, match="broken"):
         _import_beside("standin_pkg.broken", ("standin_pkg",), keep=True)
@@ -252,7 +254,7 @@ def test_another_thread_importing_the_package_meanwhile_gets_the_real_one(packag
     import threading
     import time
 
-    from extractor.completions import _import_beside
+    from extractor.handlers import _import_beside
 
     package.go = threading.Event()
     seen: list[Any] = []
