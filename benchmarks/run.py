@@ -344,6 +344,22 @@ def startup(ctx: Ctx) -> None:
     ctx.startup_cpu, ctx.startup_wall = one.cpu, one.wall
     ctx.report.data["startup_cpu_s"] = one.cpu
     ctx.report.data["startup_wall_s"] = one.wall
+    floors = {}
+    for label, code in IMPORT_FLOORS:
+        runs = sorted((measure(label, [PY, "-c", code], timeout=60) for _ in range(3)), key=lambda r: r.wall)
+        floors[label] = {"wall": runs[1].wall, "cpu": runs[1].cpu}
+    ctx.report.data["import_floors"] = floors
+
+
+#: Start-up with no work at all, for scale: what any Python client of this kind pays before
+#: its first request (median of 3 fresh interpreters).
+IMPORT_FLOORS = [
+    ("interpreter only", "pass"),
+    ("+ asyncio, aiohttp, pydantic (the lean aiohttp floor's imports)", "import asyncio, aiohttp, pydantic"),
+    ("+ instructor's OpenAI handlers (what extractor needs of instructor)",
+     "import asyncio, aiohttp, pydantic; from extractor.handlers import openai_handlers; import instructor; "
+     "openai_handlers(instructor.Mode.TOOLS)"),
+]
 
 
 def load() -> str:
@@ -469,6 +485,10 @@ def section2(ctx: Ctx) -> None:
         "--limit 1`), i.e. the throughput once running.\n\n"
         + table(["concurrency", "papers", "wall s", "ideal s", "of ideal", "of ideal after start-up", "papers/s",
                  "ideal papers/s", "CPU ms/paper", "load before"], rows)  # fmt: skip
+        + "\n\nStart-up for scale (a fresh interpreter that imports, then exits; median of 3): "
+        + "; ".join(f"{label} {fmt(v['wall'])} s" for label, v in ctx.report.data.get("import_floors", {}).items())
+        + f"; `extractor run --limit 1` (start-up, reading and de-duplicating the input, one paper) "
+        f"{fmt(ctx.startup_wall)} s."
     )
 
 
