@@ -58,10 +58,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
 from urllib.parse import urlsplit
 
 from .schema import CodeStatus, Link, LinkKind
-from .text import sentences, url_key
+from .text import Cue, lowered, sentences, url_key
 
 __all__ = ["best_code_link", "classify", "code_status", "find_links"]
 
@@ -94,6 +95,10 @@ _SCHEMELESS = re.compile(
     rf"((?:[/?#]{_URL_CHARS}*)?)",
     re.IGNORECASE,
 )
+# What every schemeless URL holds: a dot and two letters (its TLD). Found at the speed of
+# a scan for "." (a literal start), where _SCHEMELESS is tried at every position; most
+# abstracts have none ("e.g." and "4.5" are not it).
+_DOTTED = re.compile(r"\.[a-z]{2}", re.IGNORECASE)
 
 _TRAILING = ".,;:!?'\"*\u2026"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -158,19 +163,21 @@ def _extend(text: str, url: str, end: int) -> tuple[str, int]:
 def _candidates(text: str) -> list[tuple[int, str]]:
     """(position, raw URL) pairs, scheme URLs first masked out before schemeless ones."""
     text = unicodedata.normalize("NFC", text)
-    text = _SPACED_SCHEME.sub(lambda m: m.group(1) + "://", text)
     found: list[tuple[int, str]] = []
-    masked = list(text)
-    for match in _SCHEME_URL.finditer(text):
-        start = match.start()
-        raw, end = _extend(text, match.group(), match.end())
-        masked[start:end] = " " * (end - start)
-        offset = start
-        for piece in _GLUED_SCHEME.split(raw):
-            found.append((offset, piece))
-            offset += len(piece)
-    rest = "".join(masked)
-    for match in _SCHEMELESS.finditer(rest):
+    rest = text
+    if "http" in lowered(text):  # every URL with a scheme has it; most abstracts have none
+        text = _SPACED_SCHEME.sub(lambda m: m.group(1) + "://", text)
+        masked = list(text)
+        for match in _SCHEME_URL.finditer(text):
+            start = match.start()
+            raw, end = _extend(text, match.group(), match.end())
+            masked[start:end] = " " * (end - start)
+            offset = start
+            for piece in _GLUED_SCHEME.split(raw):
+                found.append((offset, piece))
+                offset += len(piece)
+        rest = "".join(masked)
+    for match in _SCHEMELESS.finditer(rest) if _DOTTED.search(rest) else ():
         host, tld, path = match.group(1), match.group(2), match.group(3)
         known = _host_path(host)[0] in _SCHEMELESS_HOSTS
         if not (known or host.lower().startswith("www.") or tld in _TLDS):
@@ -352,35 +359,43 @@ _BE = r"(?:is|are|was|were|be|being|will\s+be|shall\s+be|has\s+been|have\s+been|
 _ADVERBS = r"(?:(?:made|now|also|freely|publicly|fully|all|soon|then|being|openly)\s+){0,3}"
 _AVAILABLE = r"(?:available|released|open[- ]?sourced?|public(?:ly)?\s+(?:available|released)|accessible|public)"
 _WE = r"\bwe\s+(?:(?:will|shall|also|further|additionally|\w+ly|plan\s+to|\w+\s+and)\s+)*"
-_PROMISES = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-            # "Code is available online", "Our code and models will be made publicly
-            # available", "Code and models will be released upon acceptance"
-            rf"{_ARTIFACT}{_GAP}{{0,90}}?\b{_BE}\s+{_ADVERBS}{_AVAILABLE}\b",
-            rf"{_ARTIFACT}{_GAP}{{0,90}}?\b(?:will|shall)\s+be\s+{_ADVERBS}(?:shared|published)\b",
-            # "resulting in a new, publicly available dataset"
-            rf"\b(?:a|an|our)\s+(?:new,?\s+)?(?:publicly|freely|openly)\s+(?:available|released)\s+{_ANY_ARTIFACT}",
-            # "we release our code", "we publicly release ... models", "we will
-            # open-source ...", "we make our code and models publicly available"
-            rf"{_WE}(?:release|share|publish)\b.{{0,80}}?{_ANY_ARTIFACT}",
-            rf"\bto\s+(?:\w+ly\s+)?release\b.{{0,60}}?{_ANY_ARTIFACT}",
-            # "we present Eureka, an open-source framework"
-            r"\bwe\s+(?:present|introduce|propose|develop|build|release)\s+[^,.;]{1,40},\s+an?\s+"
-            r"(?:fully\s+)?open[- ]?source",
-            rf"{_WE}open[- ]?source\b",
-            rf"{_WE}make\b.{{0,60}}?{_ARTIFACT}.{{0,40}}?\b(?:available|public|open[- ]?source)",
-            rf"{_WE}provide\s+(?:(?:the|our|all)\s+)?(?:source\s+)?(?:code|implementation)\b",
-            # "Use our open-sourced GitHub", "code ... see our project page"
-            r"\bour\s+open[- ]?sourced?\s+(?:github|code|repositor)",
-            rf"{_ARTIFACT}.{{0,60}}?\bsee\s+(?:our|the)\s+(?:project\s+page|website|homepage)",
-    )
+_PROMISE_PATTERNS = (
+    # "Code is available online", "Our code and models will be made publicly
+    # available", "Code and models will be released upon acceptance"
+    rf"{_ARTIFACT}{_GAP}{{0,90}}?\b{_BE}\s+{_ADVERBS}{_AVAILABLE}\b",
+    rf"{_ARTIFACT}{_GAP}{{0,90}}?\b(?:will|shall)\s+be\s+{_ADVERBS}(?:shared|published)\b",
+    # "resulting in a new, publicly available dataset"
+    rf"\b(?:a|an|our)\s+(?:new,?\s+)?(?:publicly|freely|openly)\s+(?:available|released)\s+{_ANY_ARTIFACT}",
+    # "we release our code", "we publicly release ... models", "we will
+    # open-source ...", "we make our code and models publicly available"
+    rf"{_WE}(?:release|share|publish)\b.{{0,80}}?{_ANY_ARTIFACT}",
+    rf"\bto\s+(?:\w+ly\s+)?release\b.{{0,60}}?{_ANY_ARTIFACT}",
+    # "we present Eureka, an open-source framework"
+    r"\bwe\s+(?:present|introduce|propose|develop|build|release)\s+[^,.;]{1,40},\s+an?\s+"
+    r"(?:fully\s+)?open[- ]?source",
+    rf"{_WE}open[- ]?source\b",
+    rf"{_WE}make\b.{{0,60}}?{_ARTIFACT}.{{0,40}}?\b(?:available|public|open[- ]?source)",
+    rf"{_WE}provide\s+(?:(?:the|our|all)\s+)?(?:source\s+)?(?:code|implementation)\b",
+    # "Use our open-sourced GitHub", "code ... see our project page"
+    r"\bour\s+open[- ]?sourced?\s+(?:github|code|repositor)",
+    rf"{_ARTIFACT}.{{0,60}}?\bsee\s+(?:our|the)\s+(?:project\s+page|website|homepage)",
 )
-# Every promise pattern holds one of these words: a cheap test before the slow ones.
-_CUE = re.compile(
-    r"availab|releas|open[- ]?sourc|public|accessible|shared|published|see\s+(?:our|the)"
-    r"|\bprovide\b|\bmake\b",
-    re.IGNORECASE,
+
+
+@cache
+def _promises() -> tuple[re.Pattern[str], ...]:
+    """The promise patterns, compiled on first use: they are most of this module's compile
+    time at import, and only a sentence with a :data:`_CUE` needs them."""
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in _PROMISE_PATTERNS)
+
+
+# Only a sentence that holds one of these words is tried with the slow promise patterns
+# (nearly every promise holds one; "we share our code" does not count). Its cue words
+# ("sourc" for open-source, "see" for "see our/the") skip the pattern itself in most.
+_CUE = Cue(
+    r"availab|releas|open[- ]?sourc|public|accessible|shared|published|see\s+(?:our|the)|\bprovide\b|\bmake\b",
+    ("availab", "releas", "sourc", "public", "accessible", "shared", "published", "see", "provide", "make"),
+    flags=re.IGNORECASE,
 )
 
 
@@ -400,9 +415,9 @@ def code_status(text: str, links: Sequence[Link]) -> CodeStatus:
     """
     if any(link.kind == LinkKind.code for link in links):
         return "linked"
-    if not _CUE.search(text):
+    if not _CUE.could_match(lowered(text)):
         return "none"
     for sentence in sentences(text):
-        if _CUE.search(sentence) and any(p.search(sentence) for p in _PROMISES):
+        if _CUE.search(sentence) and any(p.search(sentence) for p in _promises()):
             return "promised"
     return "none"

@@ -26,6 +26,10 @@ Every rule was kept only if its precision on the visible gold earned it (``extra
 --baseline rules`` scores this module alone). Values are spans of the text, so they pass
 grounding by construction.
 
+The rules run for every paper on the event loop's one core, so they are kept cheap: a
+case-insensitive pattern is searched only in sentences that hold one of its words
+(:class:`~extractor.text.Cue`), and gains are looked for only in clauses with a digit.
+
 Example:
     >>> p = propose("DeepWalk: Online Learning of Social Representations",
     ...             "We present DeepWalk, a novel approach for learning latent representations of vertices.")
@@ -40,7 +44,7 @@ from dataclasses import dataclass, field
 
 from .schema import MAX_GAINS, ClaimedGain, Contribution
 from .spans import NumberSpan
-from .text import clauses, sentences
+from .text import Cue, clauses, lowered, sentences
 
 __all__ = ["Proposal", "Proposals", "contribution_of", "gains_of", "propose", "title_parts"]
 
@@ -179,29 +183,30 @@ def title_parts(title: str) -> TitleParts:
 
 # --------------------------------------------------------------------------- abstracts
 
+# The sentence-level patterns are cues (see text.Cue): each with the words its every
+# match holds, so a sentence without them is not searched.
 _PROPOSE_VERB = r"(?:propose|introduce|present|develop|describe|design|devise|build|put\s+forward|offer|report)"
-_WE_PROPOSE = re.compile(
+_WE_PROPOSE = Cue(
     rf"\b(?:we|this\s+(?:paper|work|article|study)|in\s+this\s+(?:paper|work),?\s+we|here,?\s+we)\s+"
     rf"(?:(?:also|further|first|then|therefore|thus|hence)\s+)?{_PROPOSE_VERB}s?\s+(.+)",
-    re.I,
+    ("propose", "introduce", "present", "develop", "describe", "design", "devise", "build", "put", "offer", "report"),
+    also=("we", "this"),
+    flags=re.I,
 )
-_CALLED = re.compile(
-    r"\b(?:called|named|dubbed|termed|coined)\s+[\"“']?([A-Z][\w\-+.]*[\w+](?:\s[A-Z][\w\-+]*[A-Z0-9][\w\-+]*)?)", re.I
+_CALLED = Cue(
+    r"\b(?:called|named|dubbed|termed|coined)\s+[\"“']?([A-Z][\w\-+.]*[\w+](?:\s[A-Z][\w\-+]*[A-Z0-9][\w\-+]*)?)",
+    ("called", "named", "dubbed", "termed", "coined"),
+    flags=re.I,
 )
 _NAME_FIRST = re.compile(r"^([A-Z][\w\-+]*[A-Z0-9][\w\-+]*|[A-Z][a-z]+[A-Z][\w\-+]*)\s*(?:,|\(|:|which|that)")
 _ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9\-+]*[A-Z0-9][A-Za-z0-9\-+]*)\s*\)")
-_TASK_OF = re.compile(r"\b(?:the\s+)?(?:task|problem|challenge)s?\s+of\s+(.+)", re.I)
-_WE_ADDRESS = re.compile(
-    r"\b(?:we|this\s+(?:paper|work))\s+(?:(?:also|further)\s+)?(?:address|tackle|study|consider|investigate|"
-    r"focus\s+on|explore|examine|attack|solve|revisit|approach)(?:es|s)?\s+(?:the\s+(?:task|problem)\s+of\s+)?(.+)",
-    re.I,
+_TASK_OF = Cue(r"\b(?:the\s+)?(?:task|problem|challenge)s?\s+of\s+(.+)", ("task", "problem", "challenge"), flags=re.I)
+_MEANS = ("method", "approach", "model", "framework", "algorithm", "system", "technique", "architecture", "network",
+          "scheme", "strategy", "pipeline", "procedure")  # fmt: skip
+_MEANS_FOR = Cue(
+    rf"\b(?:{'|'.join(_MEANS)})s?\s+(?:for|to\s+the\s+problem\s+of)\s+(.+)", _MEANS, also=("for", "problem"), flags=re.I
 )
-_MEANS_FOR = re.compile(
-    r"\b(?:method|approach|model|framework|algorithm|system|technique|architecture|network|scheme|strategy|"
-    r"pipeline|procedure)s?\s+(?:for|to\s+the\s+problem\s+of)\s+(.+)",
-    re.I,
-)
-_FOR_X = re.compile(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which)(.+)", re.I)
+_FOR_X = Cue(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which)(.+)", ("for",), flags=re.I)
 _SUBJECT = re.compile(r"^([A-Z][\w\-]*(?:\s+[\w\-]+){0,5}?)\s+(?:is|are|has|have|remains|plays|aims)\s")
 _SUBJECT_NOT = re.compile(
     r"^(?:we|this|these|that|it|there|in|recent|recently|many|most|some|although|while|however|the|a|an|our|"
@@ -211,8 +216,9 @@ _SUBJECT_NOT = re.compile(
 
 
 def _flat(text: str) -> str:
-    """``text`` for an occurrence test: hyphens unspaced, whitespace collapsed, casefolded."""
-    return re.sub(r"\s+", " ", re.sub(r"\s*-\s*", "-", text)).casefold()
+    """``text`` for an occurrence test: whitespace collapsed and trimmed (values are
+    stripped, so the ends never matter), hyphens unspaced, casefolded."""
+    return " ".join(text.split()).replace(" -", "-").replace("- ", "-").casefold()
 
 
 def _add(bucket: list[Proposal], value: str | None, rule: str, flat: str) -> None:
@@ -234,38 +240,44 @@ def propose(title: str, abstract: str) -> Proposals:
     p = Proposals()
     parts = title_parts(title)
     sents = sentences(abstract)
-    proposals = [(s, m) for s in sents if (m := _WE_PROPOSE.search(s)) is not None]  # sentence, what follows
-    proposing = [s for s, _ in proposals]
+    lows = [lowered(s) for s in sents]  # for the cues' word tests, once per sentence
+    # Per sentence, what follows "we propose" and the name after "called" (or None).
+    afters = [_WE_PROPOSE.search(s, low) for s, low in zip(sents, lows)]
+    called = [_CALLED.search(s, low) for s, low in zip(sents, lows)]
+    proposing = [s for s, after in zip(sents, afters) if after is not None]
 
     # method_name
     _add(p.method_name, parts.name, "title_name", text)
-    for s, after in proposals:
-        if (m := _CALLED.search(s)) is not None:
-            _add(p.method_name, m.group(1).rstrip(".-"), "called", text)
+    for after, name in zip(afters, called):
+        if after is None:
+            continue
+        if name is not None:
+            _add(p.method_name, name.group(1).rstrip(".-"), "called", text)
         if (m := _NAME_FIRST.match(after.group(1))) is not None:
             _add(p.method_name, m.group(1), "proposed_name", text)
         if (m := _ACRONYM.search(after.group(1))) is not None:
             _add(p.method_name, m.group(1), "proposed_acronym", text)
-    for s in sents:
-        if (m := _CALLED.search(s)) is not None:
-            _add(p.method_name, m.group(1).rstrip(".-"), "called", text)
+    for name in called:
+        if name is not None:
+            _add(p.method_name, name.group(1).rstrip(".-"), "called", text)
 
     # method
-    for _, after in proposals:
-        _add(p.method, _phrase(after.group(1)), "we_propose", text)
+    for after in afters:
+        if after is not None:
+            _add(p.method, _phrase(after.group(1)), "we_propose", text)
     _add(p.method, parts.method, "title_method", text)
 
     # task
     _add(p.task, parts.task, "title_task", text)
-    for rule, pattern in (("task_of", _TASK_OF), ("means_for", _MEANS_FOR)):
-        for s in sents:
-            if (m := pattern.search(s)) is not None:
+    for rule, cue in (("task_of", _TASK_OF), ("means_for", _MEANS_FOR)):
+        for s, low in zip(sents, lows):
+            if (m := cue.search(s, low)) is not None:
                 _add(p.task, _phrase(m.group(1)), rule, text)
     if sents and (m := _SUBJECT.match(sents[0])) is not None and not _SUBJECT_NOT.match(m.group(1)):
         _add(p.task, _phrase(m.group(1), 6), "first_subject", text)
 
-    for s in sents:
-        if (m := _FOR_X.search(s)) is not None:
+    for s, low in zip(sents, lows):
+        if (m := _FOR_X.search(s, low)) is not None:
             _add(p.task, _phrase(m.group(1), 5), "for_x", text)
             break
     for s in sents:
@@ -280,27 +292,34 @@ def propose(title: str, abstract: str) -> Proposals:
 
 # --------------------------------------------------------------------------- contribution
 
-_KIND_CUES: tuple[tuple[Contribution, str, re.Pattern[str]], ...] = (
-    (Contribution.survey, "survey_cue", re.compile(
+# Each kind's cue words (see text.Cue): "data" stands for dataset and data set, "test"
+# for test bed, "tool" for toolkit, "bound" for the upper, lower and regret bounds.
+_KIND_CUES: tuple[tuple[Contribution, str, Cue], ...] = (
+    (Contribution.survey, "survey_cue", Cue(
         r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
-        r"(?:survey|review|overview)\s+(?:of|on|for)\b|^(?:a\s+)?(?:survey|review|overview)\b", re.I)),
-    (Contribution.dataset_or_benchmark, "dataset_cue", re.compile(
+        r"(?:survey|review|overview)\s+(?:of|on|for)\b|^(?:a\s+)?(?:survey|review|overview)\b",
+        ("survey", "review", "overview", "tutorial"), flags=re.I)),
+    (Contribution.dataset_or_benchmark, "dataset_cue", Cue(
         r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}(?:introduce|present|propose|release|construct|build|"
         r"collect|create|curate)s?\s+(?:\w+[\s,-]+){0,6}?(?:dataset|data\s+set|benchmark|corpus|test\s?bed|suite|"
-        r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$", re.I)),
-    (Contribution.system_or_tool, "system_cue", re.compile(
+        r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$",
+        ("data", "benchmark", "corpus", "test", "suite", "leaderboard", "arena"), flags=re.I)),
+    (Contribution.system_or_tool, "system_cue", Cue(
         r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
         r"package|framework|software|engine)\b|\b(?:toolkit|library|platform|software\s+package|python\s+package)\b",
-        re.I)),
-    (Contribution.theory, "theory_cue", re.compile(
+        ("tool", "library", "platform", "system", "package", "framework", "software", "engine"), flags=re.I)),
+    (Contribution.theory, "theory_cue", Cue(
         r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem|upper\s+bound|lower\s+bound|convergence\s+rate|"
-        r"sample\s+complexity|regret\s+bound)s?\b", re.I)),
-)
-_ANALYSIS = re.compile(
+        r"sample\s+complexity|regret\s+bound)s?\b",
+        ("prove", "derive", "theorem", "bound", "convergence", "complexity"), flags=re.I)),
+)  # fmt: skip
+_ANALYSIS = Cue(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+)?(?:study|analy[sz]e|investigate|examine|evaluate|measure|"
     r"characteri[sz]e|explore|probe|ask|find|show\s+that|reveal|revisit|benchmark)s?\b|\bempirical\s+study\b",
-    re.I,
-)
+    ("study", "analy", "investigate", "examine", "evaluate", "measure", "characteri", "explore", "probe", "ask", "find",
+     "show", "reveal", "revisit", "benchmark"),
+    flags=re.I,
+)  # fmt: skip
 
 
 def contribution_of(title: str, abstract: str, proposing: list[str]) -> Proposal | None:
@@ -317,10 +336,11 @@ def contribution_of(title: str, abstract: str, proposing: list[str]) -> Proposal
         'dataset_or_benchmark'
     """
     head = " ".join([title, *proposing[:2]])
-    for kind, rule, pattern in _KIND_CUES:
-        if pattern.search(title) or (kind is not Contribution.theory and pattern.search(head)):
+    title_low, head_low = lowered(title), lowered(head)
+    for kind, rule, cue in _KIND_CUES:
+        if cue.search(title, title_low) or (kind is not Contribution.theory and cue.search(head, head_low)):
             return Proposal(kind.value, rule)
-    if _KIND_CUES[3][2].search(abstract) and not proposing:
+    if not proposing and _KIND_CUES[3][2].search(abstract):
         return Proposal(Contribution.theory.value, "theory_cue")
     if proposing:
         return Proposal(Contribution.method.value, "proposal_cue")
@@ -349,6 +369,8 @@ _METRICS = re.compile(
 _DATASET = re.compile(
     r"\b(?:on|over|across)\s+(?:the\s+)?([A-Z][\w\-.]*(?:\s?[-0-9][\w\-]*)?)(?=[\s,.;)]|$)"
 )
+# Every number above has a digit; most clauses have none, and this test is cheap.
+_DIGIT = re.compile(r"\d")
 
 
 def gains_of(abstract: str) -> list[ClaimedGain]:
@@ -361,13 +383,18 @@ def gains_of(abstract: str) -> list[ClaimedGain]:
     """
     gains: list[ClaimedGain] = []
     seen: set[str] = set()
+    if not _DIGIT.search(abstract):
+        return gains
     for clause in clauses(abstract):
-        if not _CLAIM.search(clause):
+        if len(gains) >= MAX_GAINS:
+            break
+        # The numbers first: the claim words and the metrics are slower to look for.
+        values = [m.group().strip() for m in _UNIT_NUMBER.finditer(clause)] if _DIGIT.search(clause) else []
+        if not values or not _CLAIM.search(clause):
             continue
         metric = _METRICS.search(clause)
         dataset = _DATASET.search(clause)
-        for match in _UNIT_NUMBER.finditer(clause):
-            value = match.group().strip()
+        for value in values:
             if value in seen or len(gains) >= MAX_GAINS:
                 continue
             seen.add(value)

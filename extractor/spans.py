@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
@@ -71,6 +73,9 @@ _NUMBER = re.compile(
     r"(?<![\w.\-])[+\-−±]?\d+(?:[.,]\d+)*(?:\s?(?:%|×|x\b|times\b|percent\b|points?\b|pp\b|fold\b|[kKMB]\b))?"
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_DIGIT = re.compile(r"\d")
+# What grammar_safe refuses: a quote, a backslash, a control character.
+_UNSAFE = re.compile(r'["\\\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def grammar_safe(text: str) -> bool:
     backslash or a control character: llama.cpp's JSON-schema-to-grammar conversion in
     llama-cpp-python 0.3 escapes them wrongly, the grammar fails to parse and the server
     crashes (seen here on a seed abstract quoting "closed-loop")."""
-    return not any(ch in '"\\' or ord(ch) < 32 for ch in text)
+    return _UNSAFE.search(text) is None
 
 
 def _add(bucket: list[str], seen: set[str], text: str, limit: int = MAX_CHOICES) -> None:
@@ -122,9 +127,9 @@ def _add(bucket: list[str], seen: set[str], text: str, limit: int = MAX_CHOICES)
         bucket.append(text)
 
 
-def _chunks(text: str) -> list[str]:
-    """Noun-phrase-like chunks: runs of 1-5 content words between stopwords/punctuation."""
-    out: list[str] = []
+def _chunks(text: str) -> Iterator[str]:
+    """Noun-phrase-like chunks: runs of 1-5 content words between stopwords/punctuation
+    (made as they are taken: the phrases are full long before the abstract's end)."""
     for piece in _CHUNK_BREAK.split(text):
         run: list[str] = []
         for word in _WORD.findall(piece) + [""]:
@@ -132,9 +137,8 @@ def _chunks(text: str) -> list[str]:
                 run.append(word)
                 continue
             if run and (len(run) > 1 or len(run[0]) > 3):
-                out.append(" ".join(run[:5]))
+                yield " ".join(run[:5])
             run = []
-    return out
 
 
 def _phrase_cue(match: str) -> str:
@@ -145,7 +149,8 @@ def _phrase_cue(match: str) -> str:
 
 
 def candidates(title: str, abstract: str) -> Candidates:
-    """Build the candidate spans of one paper (see the module docstring)."""
+    """Build the candidate spans of one paper (see the module docstring). Each list stops
+    being read once it is full (a full list takes nothing more)."""
     c = Candidates()
     seen_names: set[str] = set()
     head = title.split(":", 1)[0].strip() if ":" in title else ""
@@ -154,6 +159,8 @@ def candidates(title: str, abstract: str) -> Candidates:
     for match in _DEFINED.finditer(abstract):
         _add(c.names, seen_names, match.group(1))
     for match in _NAME.finditer(abstract):
+        if len(c.names) >= MAX_CHOICES:
+            break
         name = match.group(0).rstrip("-.")
         if not _YEAR.match(name):
             _add(c.names, seen_names, name)
@@ -162,16 +169,20 @@ def candidates(title: str, abstract: str) -> Candidates:
     for cue in (_PROPOSE, _TASK_CUE):
         for match in cue.finditer(abstract):
             _add(c.phrases, seen_phrases, _phrase_cue(match.group(1)))
-    for chunk in _chunks(title) + _chunks(abstract):
+    for chunk in chain(_chunks(title), _chunks(abstract)):
+        if len(c.phrases) >= MAX_CHOICES * 2:
+            break
         if chunk in abstract:  # title chunks count only when the abstract has them too
             _add(c.phrases, seen_phrases, chunk, limit=MAX_CHOICES * 2)
     c.phrases = c.phrases[: MAX_CHOICES * 2]
 
     seen_numbers: set[str] = set()
-    for clause in clauses(abstract):
+    for clause in clauses(abstract) if _DIGIT.search(abstract) else ():  # every number has a digit
         for match in _NUMBER.finditer(clause):
+            if len(c.numbers) >= MAX_CHOICES:
+                return c
             text = match.group(0).strip()
-            if _YEAR.match(text) or text in seen_numbers or len(c.numbers) >= MAX_CHOICES:
+            if _YEAR.match(text) or text in seen_numbers:
                 continue
             seen_numbers.add(text)
             c.numbers.append(NumberSpan(text=text, clause=clause.strip()[:300]))

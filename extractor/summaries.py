@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .text import CLOSERS, sentences
+from .text import CLOSERS, Cue, sentences
 
 __all__ = [
     "CONTEXT_WORDS",
@@ -48,7 +48,11 @@ MAX_EXTRACTIVE_WORDS = 40
 #: The words of the abstract the summary request shows the model (see :func:`summary_context`).
 CONTEXT_WORDS = 110
 
-_DEBRIS = re.compile(r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b")
+# The cues (see text.Cue) hold the words every match of their pattern holds.
+_DEBRIS = Cue(
+    r"\{\{|\}\}|<\||\|>|\[\[|\]\]|```|</|\{\"|\\n|<s>|</s>|\bnull\b|\bNone\b",
+    ("{{", "}}", "<|", "|>", "[[", "]]", "```", "</", '{"', "\\n", "<s>", "null", "none"),
+)
 _WORDISH = re.compile(r"[A-Za-z]")
 _CONTENT = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
 _STOP = frozenset(
@@ -57,24 +61,30 @@ _STOP = frozenset(
     approach model models results show shows also such more most very many some each both have been being
     were will would could should using used based""".split()
 )
-_CONTRIBUTION = re.compile(
+_CONTRIBUTION = Cue(
     r"\b(?:we|this\s+(?:paper|work|article|study))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design|"
     r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
-    re.I,
-)
+    ("propose", "introduce", "present", "develop", "design", "describe", "release", "build", "study", "investigate",
+     "show", "analy", "survey", "review"),
+    also=("we", "this"),
+    flags=re.I,
+)  # fmt: skip
 _CONNECTIVE = re.compile(
     r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|"
     r"to\s+this\s+end|to\s+address\s+(?:this|these)(?:\s+\w+)?|in\s+this\s+(?:paper|work|study)|here|first|then)"
     r",?\s+(?=[a-z])",
     re.I,
 )
-_FINDING = re.compile(r"\d|\b(?:outperform|improve|achiev|surpass|reduc|faster|state-of-the-art)", re.I)
+# A finding: a number (the cheap test first) or a result word.
+_DIGIT = re.compile(r"\d")
+_RESULT_WORDS = ("outperform", "improve", "achiev", "surpass", "reduc", "faster", "state-of-the-art")
+_RESULT = Cue(rf"\b(?:{'|'.join(_RESULT_WORDS)})", _RESULT_WORDS, flags=re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
 
 
 @lru_cache(maxsize=256)  # an abstract is read once however often its summaries are checked
 def _content_words(text: str) -> frozenset[str]:
-    return frozenset(w.casefold() for w in _CONTENT.findall(text)) - _STOP
+    return frozenset(map(str.casefold, _CONTENT.findall(text))) - _STOP
 
 
 def summary_problem(summary: str | None, title: str, abstract: str) -> str | None:
@@ -98,6 +108,11 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
     if title_words and len(own - title_words) < 2:
         return "it only repeats the title; say what the paper does and finds"
     return None
+
+
+def _finding(sentence: str) -> bool:
+    """Whether ``sentence`` reports a finding: a number, "outperforms", "improves" ..."""
+    return _DIGIT.search(sentence) is not None or _RESULT.search(sentence) is not None
 
 
 def first_sentence(summary: str) -> str:
@@ -171,13 +186,15 @@ def summary_context(abstract: str, limit: int = CONTEXT_WORDS) -> str:
         >>> summary_context("Video is slow. Prior work fails. Prior work is old. We propose X, 4x faster.", 10)
         'Video is slow. We propose X, 4x faster.'
     """
+    if len(abstract.split()) <= limit:
+        return abstract
     sents = [" ".join(s.split()) for s in sentences(abstract)]
-    if len(abstract.split()) <= limit or len(sents) < 2:
+    if len(sents) < 2:
         return abstract
     order = dict.fromkeys(
         [i for i, s in enumerate(sents) if _CONTRIBUTION.search(s)]
         + [0]
-        + [i for i, s in enumerate(sents) if _FINDING.search(s)]
+        + [i for i, s in enumerate(sents) if _finding(s)]
         + list(range(len(sents)))
     )
     chosen: set[int] = set()

@@ -8,7 +8,11 @@ the scorer, :mod:`~extractor.evaluate`, keeps its own matching on purpose.)
 * **Sentences** (:func:`sentences`, :func:`split_text`, :func:`is_truncated`): a boundary
   is end punctuation, closers and whitespace before a word that is not lowercase; never
   after an abbreviation ("e.g.", "et al.", "Fig."), an initial, inside a number ("4.5")
-  or a URL. :func:`clauses` cuts finer, for the evidence of a gain.
+  or a URL. :func:`clauses` cuts finer, for the evidence of a gain. The rules, the link
+  finder and the summaries each read an abstract's sentences: the split is remembered
+  for the last few hundred texts, so it is made once per paper.
+* **Cues** (:class:`Cue`, :func:`lowered`): a case-insensitive pattern with the words its
+  every match holds, so that a sentence without any of them is not searched.
 * **Numbers** (:func:`numbers_in`, :func:`prose_numbers`, :func:`canon_number`): read as
   canonical decimals (``1,000.50`` -> ``1000.5``, ``72.0`` -> ``72``), never rescaled.
 * **URLs** (:func:`normalise_url`, :func:`url_key`): one form for comparison.
@@ -30,6 +34,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from functools import cache, cached_property, lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from .schema import Paper
@@ -37,11 +42,13 @@ from .schema import Paper
 __all__ = [
     "ARXIV_ID",
     "CLOSERS",
+    "Cue",
     "canon_magnitude",
     "canon_number",
     "clauses",
     "is_truncated",
     "latest_copies",
+    "lowered",
     "normalise_title",
     "normalise_url",
     "number_value",
@@ -59,8 +66,16 @@ __all__ = [
 CLOSERS = "\"')]}»”’"
 """Closing quotes and brackets that may follow a sentence's end punctuation."""
 
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*:\s?)?//\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
-_URL_AT_END = re.compile(rf"(?:{_URL.pattern})$", re.IGNORECASE)
+_URL = r"(?:[a-z][a-z0-9+.-]*:\s?)?//\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+/\S*"
+
+
+@cache
+def _url(*, at_end: bool = False) -> re.Pattern[str]:
+    """A URL anywhere, or ending the string: compiled on first use (not at import), as
+    only an abstract that does not end as a sentence does needs it."""
+    return re.compile(rf"(?:{_URL})$" if at_end else _URL, re.IGNORECASE)
+
+
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "e.g. i.e. cf. vs. v. al. fig. figs. eq. eqs. sec. secs. tab. no. nos. approx. ca. resp. viz. "
@@ -68,8 +83,12 @@ _ABBREVIATIONS = frozenset(
 )
 # Those that cannot end an abstract either ("et al." can, unless inside an open bracket).
 _NON_FINAL = _ABBREVIATIONS - {"al.", "resp.", "inc.", "ltd.", "co.", "jr.", "st."}
-# A run of end punctuation is matched from its start only, so a long run costs its length once.
-_BOUNDARY = re.compile(rf"(?<![.!?…])[.!?…]+[{re.escape(CLOSERS)}]*(\s+)")
+# A run of end punctuation is matched from its start only (the punctuation before it is
+# looked at after the first mark: a pattern that opens on a character class is searched for
+# that class at C speed), so a long run costs its length once.
+_BOUNDARY = re.compile(rf"[.!?…](?<![.!?…][.!?…])[.!?…]*[{re.escape(CLOSERS)}]*(\s+)")
+# Initials: "J." or "U.S." (already lowercased by _abbreviation).
+_INITIALS = re.compile(r"[a-z]\.|(?:[a-z]\.){2,}")
 # Clauses: after a sentence's or a clause's end, or before a comma and a connective.
 _CLAUSE = re.compile(r"(?<=[.;!?])\s+|,\s+(?=(?:while|and|but|which|achieving|improving|reducing|outperforming)\b)")
 
@@ -91,7 +110,7 @@ def _sentence_ends(text: str) -> Iterator[int]:
         if not nxt or nxt.islower():
             continue
         word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
-        if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.|(?:[a-z]\.){2,}", word):
+        if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
             continue
         yield m.start(1)
 
@@ -114,7 +133,15 @@ def sentences(text: str) -> list[str]:
         >>> sentences("As in Smith et al. (2020), we win. Code: github.com/a/b. Done")
         ['As in Smith et al. (2020), we win.', 'Code: github.com/a/b.', 'Done']
     """
-    return [text[s:e] for s, e in _sentence_spans(text)]
+    return list(_sentences(text))
+
+
+# One paper's abstract is split by the link finder, the rules and the summaries, at
+# moments apart when many papers are in flight: a few hundred texts cover a run's
+# concurrency (a tuple, so no caller can change what the next one gets).
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(text[s:e] for s, e in _sentence_spans(text))
 
 
 def _pack(spans: Iterable[tuple[int, int]], max_chars: int) -> Iterator[tuple[int, int]]:
@@ -188,10 +215,79 @@ def is_truncated(abstract: str) -> bool:
             return True
         return last == "al." and text.rfind("(") > text.rfind(")")
     tokens = text.rsplit(None, 2)[-2:]
-    if _URL_AT_END.search(tokens[-1].rstrip(CLOSERS + ".,;:>")):
+    if _url(at_end=True).search(tokens[-1].rstrip(CLOSERS + ".,;:>")):
         return False
     # a URL broken by a space after a hyphen: "github.com/x/efficient- NLP-training"
-    return not (len(tokens) > 1 and tokens[-2].endswith("-") and _URL.search(tokens[-2]) is not None)
+    return not (len(tokens) > 1 and tokens[-2].endswith("-") and _url().search(tokens[-2]) is not None)
+
+
+# --------------------------------------------------------------------------- cues
+
+
+def lowered(text: str) -> str:
+    """``text`` lowercased for the word tests of :class:`Cue`: every ASCII word that a
+    case-insensitive pattern finds in ``text`` is a substring of it.
+
+    ``str.lower`` gives that for every letter but three that ``re.IGNORECASE`` also reads
+    as ASCII ones: the dotless ``ı`` and the long ``ſ`` (made ``i`` and ``s`` here) and
+    ``İ``, which lowers to ``i`` and a combining dot (the dot is dropped). Other
+    characters may change too: the result only serves substring tests.
+
+    Example:
+        >>> lowered("We PROPOSE"), lowered("claſſ")
+        ('we propose', 'class')
+    """
+    low = text.lower()
+    if low.isascii():
+        return low
+    return low.replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
+
+
+class Cue:
+    """A pattern, and the words every match of it holds: a text without them is not
+    searched.
+
+    A case-insensitive alternation (``\\b(?:method|approach|...)``) is tried at every
+    position of a text; testing a handful of substrings of the :func:`lowered` text costs a
+    few percent of that, and most sentences hold none of a rule's words. ``words`` are
+    lowercase, and a match holds at least one of them; when ``also`` is given, at least
+    one of those too. They must be implied by the pattern (the tests check every cue on
+    the seed and gold abstracts): a cue only skips searches, it never finds more or less.
+
+    The pattern is compiled when a text first holds the words, not at import: a run pays
+    only for the cues its papers need, and a command that reads no paper for none.
+
+    Example:
+        >>> called = Cue(r"\\b(?:called|named)\\s+(\\w+)", ("called", "named"), flags=re.I)
+        >>> called.search("A model called EVE.").group(1), called.search("A model.")
+        ('EVE', None)
+    """
+
+    def __init__(self, pattern: str, words: tuple[str, ...], *, also: tuple[str, ...] = (), flags: int = 0) -> None:
+        self.source, self.flags, self.words, self.also = pattern, flags, words, also
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern (compiled on first use, then kept)."""
+        return re.compile(self.source, self.flags)
+
+    def could_match(self, low: str) -> bool:
+        """False when the :func:`lowered` text ``low`` cannot hold a match."""
+        return _holds_any(low, self.words) and (not self.also or _holds_any(low, self.also))
+
+    def search(self, text: str, low: str | None = None) -> re.Match[str] | None:
+        """``pattern.search(text)``, skipped when :meth:`could_match` says no; ``low`` is
+        ``lowered(text)`` when the caller has it already."""
+        if not self.could_match(lowered(text) if low is None else low):
+            return None
+        return self.pattern.search(text)
+
+
+def _holds_any(low: str, words: tuple[str, ...]) -> bool:
+    for word in words:  # a plain loop: any() over a generator costs more than the tests
+        if word in low:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- numbers
@@ -336,11 +432,16 @@ def url_key(url: str) -> str:
 ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})"
 """An arXiv id without its version: ``2401.01234`` or ``hep-th/9901001`` (match ignoring case)."""
 
-_ARXIV = re.compile(
-    r"(?:\barxiv(?:\.org)?\s*[:/]\s*(?:abs/|pdf/|html/)?|\b(?:huggingface|hf)\.co/papers/)"
-    rf"({ARXIV_ID})(?:v\d+)?",
-    re.IGNORECASE,
-)
+
+@cache
+def _arxiv() -> re.Pattern[str]:
+    """An arXiv link or reference, its id in group 1: compiled on first use, as only a
+    text that mentions arXiv needs it."""
+    return re.compile(
+        r"(?:\barxiv(?:\.org)?\s*[:/]\s*(?:abs/|pdf/|html/)?|\b(?:huggingface|hf)\.co/papers/)"
+        rf"({ARXIV_ID})(?:v\d+)?",
+        re.IGNORECASE,
+    )
 
 
 def normalise_title(title: str) -> str:
@@ -364,7 +465,7 @@ def paper_id(title: str, abstract: str = "") -> str:
         ('2401.12345', True)
     """
     texts = [t for t in (title, abstract) if "arxiv" in t.lower() or "co/papers/" in t]  # fast path
-    found = {m.group(1) for text in texts for m in _ARXIV.finditer(text)}
+    found = {m.group(1) for text in texts for m in _arxiv().finditer(text)}
     if len(found) == 1:
         return found.pop()
     key = normalise_title(title) or normalise_title(abstract)

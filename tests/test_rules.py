@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from extractor import links, rules, summaries
 from extractor.cli import main
 from extractor.listings import dedupe, read_papers
 from extractor.policy import combine, resolve_policy
 from extractor.rules import propose, title_parts
 from extractor.schema import PaperSummary
 from extractor.summaries import MAX_EXTRACTIVE_WORDS, extractive_summary, summary_problem
+from extractor.text import Cue, lowered, sentences
 
 from .conftest import SEEDS
 
@@ -114,6 +116,34 @@ def test_every_seed_value_is_a_span_and_kinds_are_spread(seed_papers: list) -> N
     # Most seed papers propose a method; analyses, datasets, surveys and theory show up too.
     assert kinds["method"] > len(seed_papers) / 2
     assert all(kinds[k] > 0 for k in ("analysis", "dataset_or_benchmark", "survey", "theory", "system_or_tool"))
+
+
+def _cues() -> dict[str, Cue]:
+    found = {f"{m.__name__}.{k}": v for m in (rules, links, summaries) for k, v in vars(m).items() if isinstance(v, Cue)}
+    found.update({f"rules.{rule}": cue for _, rule, cue in rules._KIND_CUES})
+    return found
+
+
+def test_cue_words_hold_in_every_match(seed_papers: list) -> None:
+    # A cue skips the texts without its words: that must never skip a match. Checked on every
+    # title, abstract and sentence of the seeds (and of the visible gold when it is there),
+    # as written, lowercased and uppercased.
+    texts = [t for paper in seed_papers for t in (paper.title, paper.abstract, *sentences(paper.abstract))]
+    if GOLD.is_file():
+        for line in GOLD.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            texts += [record["title"] or "", record["abstract"], *sentences(record["abstract"])]
+    texts += ["The model {{summary}} wins.", "It is null.", "None of it.</s>", 'A {"task": 1}', "<|im_end|> ok"]
+    texts += [t.lower() for t in texts] + [t.upper() for t in texts]
+    cues = _cues()
+    assert len(cues) >= 12
+    for name, cue in cues.items():
+        matched = 0
+        for text in texts:
+            if cue.pattern.search(text):
+                matched += 1
+                assert cue.could_match(lowered(text)), (name, text)
+        assert matched, name  # every cue is exercised
 
 
 # -- the summary gate ---------------------------------------------------------------------

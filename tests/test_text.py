@@ -6,6 +6,8 @@ here, what only the shared versions promise.
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,12 @@ import pytest
 from extractor.errors import InputError
 from extractor.jsonl import json_lines, read_jsonl
 from extractor.text import (
+    Cue,
     canon_magnitude,
     canon_number,
     clauses,
     latest_copies,
+    lowered,
     number_value,
     numbers_in,
     prose_numbers,
@@ -32,6 +36,34 @@ def test_sentences_and_split_text_share_boundaries() -> None:
     assert split_text(text, 1) == text.split()
     assert split_text(text, len(text)) == [text]
     assert [p for s in sentences(text) for p in split_text(s, 30)] == split_text(text, 30)
+
+
+def test_sentences_are_remembered_but_each_caller_gets_its_own_list() -> None:
+    text = "One sentence here. Another one there."
+    first = sentences(text)
+    first.append("changed by a caller")
+    assert sentences(text) == ["One sentence here.", "Another one there."]
+    assert sentences(text) is not sentences(text)
+
+
+def test_lowered_holds_every_letter_ignorecase_reads_as_ascii() -> None:
+    # Every character re.IGNORECASE matches to an ASCII letter gives that letter in lowered():
+    # so a word test on lowered text never skips a text the pattern would match.
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        for match in re.finditer(letter, everything, re.IGNORECASE):
+            assert letter in lowered(match.group()), (letter, hex(ord(match.group())))
+    assert lowered("İNTRODUCE the claſſ of ınputs") == "introduce the class of inputs"
+    assert lowered("We PROPOSE") == "we propose"
+
+
+def test_cue_searches_only_texts_holding_its_words() -> None:
+    cue = Cue(r"\b(?:method|model)s?\s+for\s+(\w+)", ("method", "model"), also=("for",), flags=re.I)
+    assert cue.search("An approach for parsing.") is None and cue.search("A model of parsing.") is None
+    assert "pattern" not in vars(cue)  # no text held the words: the pattern was never compiled
+    assert cue.search("A METHOD for parsing.").group(1) == "parsing"
+    assert cue.search("A model, for parsing.") is None  # the words are there, the pattern decides
+    assert not cue.could_match("an approach for parsing") and not cue.could_match("a model of parsing")
 
 
 def test_clauses_cut_evidence() -> None:
