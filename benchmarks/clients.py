@@ -24,7 +24,7 @@ Usage (what ``run.py`` does)::
   summary), as a user would write them. Its extractions are mapped to our ``Record``
   shape minimally (see :func:`langextract_record`).
 
-Every client reads the same input with ``extractor.listings.read_papers`` + ``dedupe``
+Every client reads the same input with ``extractor.records.listings.read_papers`` + ``dedupe``
 (so reading is in every client's CPU, as it is in ``extractor run``'s), uses our
 ``PaperSummary`` schema and prompt (except langextract, which has its own prompt format),
 and writes one JSON record per paper to ``--output`` in the shape ``extractor eval --pred``
@@ -52,20 +52,20 @@ SYSTEM_FALLBACK = (
 
 
 def _papers(args: argparse.Namespace) -> list[Any]:
-    from extractor.listings import dedupe, read_papers
+    from extractor.records.listings import dedupe, read_papers
 
     papers, _ = dedupe(read_papers([args.input], title_key=args.title_key, abstract_key=args.abstract_key))
     return papers
 
 
 def _messages(paper: Any) -> list[dict[str, str]]:
-    from extractor.prompts import load_prompt
+    from extractor.extraction.prompts import load_prompt
 
     return load_prompt("extract").messages(title=paper.title, abstract=paper.abstract)
 
 
 def _record(paper: Any, summary: Any = None, error: str | None = None, usage: tuple[int, int] = (0, 0)) -> dict[str, Any]:
-    """A line that ``extractor.evaluate.load_records`` accepts (a ``Record``)."""
+    """A line that ``extractor.eval.score.load_records`` accepts (a ``Record``)."""
     rec: dict[str, Any] = {
         "id": paper.id,
         "title": paper.title,

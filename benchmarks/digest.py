@@ -39,9 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor import digests as dg  # noqa: E402
-from extractor.links import best_code_link, code_status, find_links  # noqa: E402
-from extractor.listings import survey  # noqa: E402
+from extractor.pages import digest as dg  # noqa: E402
+from extractor.evidence.links import best_code_link, code_status, find_links  # noqa: E402
+from extractor.records.listings import survey  # noqa: E402
 from extractor.schema import ClaimedGain, ErrorInfo, PaperSummary, Provenance, Record  # noqa: E402
 
 KINDS = ["method", "method", "method", "dataset_or_benchmark", "analysis", "system_or_tool", "survey", "theory"]

@@ -9,7 +9,7 @@ Rows, each at the same total concurrency C (``--actors`` x ``--per-actor`` for t
 
 1. ``extractor run seeds/ --concurrency C`` (a child process: Python start-up included);
 2. ``extractor ray seeds/ --actors A --concurrency C/A`` (a child process: Ray's start-up included);
-3. :class:`extractor.raydata.ExtractBatch` in a running local cluster (``ray.init(num_cpus=2)``
+3. :class:`extractor.ray.data.ExtractBatch` in a running local cluster (``ray.init(num_cpus=2)``
    done before the clock starts): read, extract, write JSONL;
 4. ``ray.data.llm``'s ``HttpRequestProcessorConfig`` + ``build_processor`` in the same cluster,
    sending the request ``extractor run`` sends for each paper (built with its own
@@ -46,7 +46,7 @@ FLAGS = ["--model", "stub-model", "--mode", "tools", "--grounding", "off", "--no
 
 
 def unique_seed_rows(limit: int | None) -> list[dict[str, Any]]:
-    from extractor.raydata import _local_papers
+    from extractor.ray.data import _local_papers
 
     rows = _local_papers([str(ROOT / "seeds")], "title", "abstract")
     return rows[:limit] if limit else rows
@@ -67,8 +67,8 @@ def ray_processor(ds: Any, base_url: str, actors: int, batch_size: int) -> Any:
     """Ray's HTTP request processor sending extractor's request body for each paper."""
     from ray.data.llm import HttpRequestProcessorConfig, build_processor
 
-    from extractor.completions import Completer
-    from extractor.prompts import load_prompt
+    from extractor.llm.completions import Completer
+    from extractor.extraction.prompts import load_prompt
     from extractor.schema import PaperSummary
     from extractor.settings import Settings
 
@@ -133,7 +133,7 @@ def main() -> None:
         else:
             import ray
 
-            from extractor import raydata
+            from extractor.ray import data as raydata
             from extractor.settings import Settings
 
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,

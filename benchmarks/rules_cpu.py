@@ -13,7 +13,7 @@ median in ms per paper. Two chains are timed as the pipeline runs them:
 * *rules*: ``find_links``, ``code_status``, ``propose``, ``extractive_summary``.
 
 Import time: a fresh interpreter per round imports ``extractor.schema`` (pydantic, shared by
-every module), then times ``import extractor.text``, ``.rules``, ``.links``, ``.summaries``
+every module), then times ``import extractor.evidence.text``, ``.rules``, ``.links``, ``.summaries``
 one after the other (each without what the previous ones loaded).
 
 Usage::

@@ -123,7 +123,7 @@ def log(message: str) -> None:
 
 
 def seed_papers() -> list[Any]:
-    from extractor.listings import dedupe, read_papers
+    from extractor.records.listings import dedupe, read_papers
 
     papers, _ = dedupe(read_papers([str(ROOT / "seeds")]))
     return papers
@@ -357,7 +357,7 @@ IMPORT_FLOORS = [
     ("interpreter only", "pass"),
     ("+ asyncio, aiohttp, pydantic (the lean aiohttp floor's imports)", "import asyncio, aiohttp, pydantic"),
     ("+ instructor's OpenAI handlers (what extractor needs of instructor)",
-     "import asyncio, aiohttp, pydantic; from extractor.handlers import openai_handlers; import instructor; "
+     "import asyncio, aiohttp, pydantic; from extractor.llm.handlers import openai_handlers; import instructor; "
      "openai_handlers(instructor.Mode.TOOLS)"),
 ]
 
@@ -585,7 +585,7 @@ class Counter:
         try:
             import llama_cpp
 
-            from extractor.local import find_model
+            from extractor.local.server import find_model
 
             path = find_model("smollm2-135m")
             llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
@@ -713,8 +713,8 @@ def section5(ctx: Ctx) -> None:
 
 
 def section6(ctx: Ctx) -> None:
-    from extractor.evaluate import gold_sample, load_gold
-    from extractor.local import LocalServer
+    from extractor.eval.score import gold_sample, load_gold
+    from extractor.local.server import LocalServer
 
     a = ctx.args
     gold_path = Path(a.gold)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 # re-run and `extractor papers` never load the openai SDK).
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["asummarize", "extract_many", "open_extractor", "summarize"], ".api"),
-    **dict.fromkeys(["BatchOptions", "BatchStats", "run_batch"], ".batch"),
-    "digest": ".digests",
+    **dict.fromkeys(["BatchOptions", "BatchStats", "run_batch"], ".runs.run"),
+    "digest": ".pages.digest",
     **dict.fromkeys(
         [
             "ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
@@ -26,8 +26,8 @@ _LAZY: dict[str, str] = {
         ],
         ".errors",
     ),
-    "Extractor": ".extract",
-    "read_papers": ".listings",
+    "Extractor": ".extraction.extractor",
+    "read_papers": ".records.listings",
     **dict.fromkeys(
         ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperSummary", "Provenance", "Record", "Source"],
         ".schema",
@@ -48,8 +48,8 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from .api import asummarize, extract_many, open_extractor, summarize
-    from .batch import BatchOptions, BatchStats, run_batch
-    from .digests import digest
+    from .runs.run import BatchOptions, BatchStats, run_batch
+    from .pages.digest import digest
     from .errors import (
         ConfigError,
         EndpointError,
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
         LocalServerError,
         ServerGoneError,
     )
-    from .extract import Extractor
-    from .listings import read_papers
+    from .extraction.extractor import Extractor
+    from .records.listings import read_papers
     from .schema import ClaimedGain, Contribution, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record, Source
     from .settings import Settings, load_settings
 

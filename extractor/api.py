@@ -1,6 +1,6 @@
 """The convenience calls: build the configured extractor, use it, close it.
 
-``summarize`` is to :class:`~extractor.extract.Extractor` what ``httpx.get`` is to
+``summarize`` is to :class:`~extractor.extraction.extractor.Extractor` what ``httpx.get`` is to
 ``httpx.Client``. Settings come from keyword arguments, then the environment, then the
 config file (see :mod:`extractor.settings`). With no endpoint configured at all, the
 bundled local model is started for the call and stopped after it.
@@ -24,10 +24,10 @@ import threading
 from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .connect import endpoint_configured
+from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
-from .extract import open_extractor
-from .listings import paper_from_text
+from .extraction.extractor import open_extractor
+from .records.listings import paper_from_text
 from .schema import Paper, PaperSummary, Record
 from .settings import Settings, load_settings
 
@@ -115,7 +115,7 @@ def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
     are records with ``error`` set). Keyword arguments are :class:`Settings` fields.
 
     Example:
-        >>> from extractor.listings import read_papers
+        >>> from extractor.records.listings import read_papers
         >>> for rec in extract_many(read_papers(["seeds/"]), base_url=URL):  # doctest: +SKIP
         ...     print(rec.id, rec.extraction.task if rec.ok else rec.error.kind)
     """

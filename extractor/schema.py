@@ -183,7 +183,7 @@ class Link(BaseModel):
 
 
 CodeStatus = Literal["linked", "promised", "none"]
-#: Where a value came from: the rules (:mod:`extractor.rules`, the link finder) or the model.
+#: Where a value came from: the rules (:mod:`extractor.evidence.rules`, the link finder) or the model.
 Origin = Literal["rule", "model"]
 #: Where a summary came from: the model (it passed the gate) or the abstract itself.
 SummarySource = Literal["model", "extractive"]

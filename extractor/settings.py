@@ -12,7 +12,7 @@ Several replicas of one deployment: ``--base-url`` given more than once, URLs se
 commas in ``EXTRACTOR_BASE_URL`` / ``OPENAI_BASE_URL``, or a list in the config file
 (``base_url = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]``). ``base_url`` then holds
 them joined by commas and :attr:`Settings.base_urls` lists them (see
-:mod:`extractor.replicas` for how requests are spread).
+:mod:`extractor.http.replicas` for how requests are spread).
 
 :class:`Settings` is the one declaration of every setting: its type, default, bounds and
 description, and (as :class:`Flag` metadata) which commands take it as a flag. The command

@@ -25,7 +25,7 @@ import yaml
 from vcr import VCR
 
 ROOT = Path(__file__).resolve().parent.parent
-CASSETTES = ROOT / "cassettes"
+CASSETTES = ROOT / "tests" / "cassettes"
 SEEDS = ROOT / "seeds"
 
 # The model id the bundled server is started with (--model_alias) when recording.

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    from extractor.local import LocalServer
+    from extractor.local.server import LocalServer
 
     from tests.conftest import CASSETTE_MODEL
 
@@ -46,7 +46,7 @@ def _cassettes(argv: list[str]) -> list[Path]:
     for node in listing.splitlines():
         if "::" in node:
             module, test = node.split("::", 1)
-            paths.append(ROOT / "cassettes" / Path(module).stem / f"{test.split('[')[0]}.yaml")
+            paths.append(ROOT / "tests" / "cassettes" / Path(module).stem / f"{test.split('[')[0]}.yaml")
     return paths
 
 

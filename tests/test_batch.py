@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extractor.batch import BatchOptions, BatchStats, arun_batch, plan, run_batch
+from extractor.runs.run import BatchOptions, BatchStats, arun_batch, plan, run_batch
 from extractor.cli import main
-from extractor.transport import RateLimiter
+from extractor.http.transport import RateLimiter
 from extractor.errors import InputError
-from extractor.listings import paper_from_text
-from extractor.output import CSV_COLUMNS, RecordWriter
-from extractor.progress import Progress
-from extractor.prompts import load_prompt
+from extractor.records.listings import paper_from_text
+from extractor.records.output import CSV_COLUMNS, RecordWriter
+from extractor.runs.progress import Progress
+from extractor.extraction.prompts import load_prompt
 from extractor.schema import ErrorInfo, PaperSummary, Record
 from extractor.settings import Settings
 

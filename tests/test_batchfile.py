@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from extractor.batchfile import BatchOutput, batch_settings, ingest_answers, prepare_requests
+from extractor.batchapi.files import BatchOutput, batch_settings, ingest_answers, prepare_requests
 from extractor.cli import main
 from extractor.errors import ConfigError, InputError
 from extractor.settings import Settings

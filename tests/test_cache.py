@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extractor import answers
-from extractor.cache import ResultCache
+from extractor.extraction import answers
+from extractor.llm.cache import ResultCache
 from extractor.cli import main
-from extractor.extract import Extractor
-from extractor.prompts import Prompt, load_prompt
+from extractor.extraction.extractor import Extractor
+from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.schema import PaperSummary, Provenance
 from extractor.settings import DEFAULT_CACHE_DIR, Settings, load_settings
 
@@ -62,7 +62,7 @@ def test_schema_hash_is_the_hash_of_the_json_schema() -> None:
     assert answers._SUMMARY_HASH == hashlib.sha256(schema).hexdigest()[:16]
     # A change to the schema (here: one more field) changes the hash, hence the key.
     wider = create_model("PaperSummary", __base__=PaperSummary, extra_field=(str, ""))
-    from extractor.spans import schema_hash
+    from extractor.evidence.spans import schema_hash
 
     assert schema_hash(wider) != answers._SUMMARY_HASH == schema_hash(PaperSummary)
 

@@ -10,7 +10,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from extractor.cli import _settings, _shown, main, settings_options
+from extractor.cli import main
+from extractor.cli.app import _shown, settings_options
+from extractor.cli.app import settings_from as _settings
 from extractor.settings import Settings, env_names, flag_of
 
 from .conftest import SEEDS
@@ -47,7 +49,7 @@ def test_every_command_has_help(command: str) -> None:
 
 
 def test_no_endpoint_and_no_local_model_says_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    from extractor import local
+    from extractor.local import server as local
 
     monkeypatch.setattr(local, "local_available", lambda: False)
     result = CliRunner().invoke(main, ["summarize", "Some abstract."])

@@ -21,9 +21,9 @@ from click.testing import CliRunner
 import extractor
 from extractor.cli import main
 from extractor.errors import ExtractorError, InputError
-from extractor.evaluate import load_records
-from extractor.listings import MAX_ABSTRACT_CHARS
-from extractor.output import RecordWriter
+from extractor.eval.score import load_records
+from extractor.records.listings import MAX_ABSTRACT_CHARS
+from extractor.records.output import RecordWriter
 
 from .stub_server import StubServer, always
 from .test_batch import _record, check_records, make_papers, read_records, run, settings_for

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extractor import digests as dg
+from extractor.pages import digest as dg
 from extractor.cli import main
 from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, PaperSummary, Provenance, Record, Source
 
@@ -493,7 +493,7 @@ def test_phone_width_dark_theme_and_screenshots(open_page: Any) -> None:
 
 def test_extractor_digest_is_the_function_whatever_was_imported_first(tmp_path: Path) -> None:
     import extractor
-    import extractor.digests  # noqa: F401  (a submodule import must not shadow the function)
+    import extractor.pages.digest  # noqa: F401  (a submodule import must not shadow the function)
 
     summary = extractor.digest([make_record(0)], tmp_path / "d.md")
     assert summary.unique == 1 and (tmp_path / "d.md").read_text().startswith("# Paper digest · ")

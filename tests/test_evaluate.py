@@ -1,4 +1,4 @@
-"""Tests for extractor.evaluate: matching rules, counting, aggregation and rendering."""
+"""Tests for extractor.eval.score: matching rules, counting, aggregation and rendering."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import InputError
-from extractor.evaluate import (
+from extractor.eval.score import (
     PHRASE_THRESHOLD,
     EvalReport,
     GoldPaper,

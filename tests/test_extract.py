@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 import extractor
 from extractor.cli import main
-from extractor.extract import Extractor
-from extractor.listings import paper_from_text, read_papers
+from extractor.extraction.extractor import Extractor
+from extractor.records.listings import paper_from_text, read_papers
 from extractor.schema import PaperSummary, Record
 from extractor.settings import Settings
-from extractor.summaries import summary_problem
+from extractor.evidence.summaries import summary_problem
 
 from .conftest import SEEDS
 

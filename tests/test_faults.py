@@ -285,8 +285,8 @@ def test_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
 def test_a_server_that_goes_away_mid_run_stops_the_batch_and_the_rerun_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from extractor import batch
-    from extractor.extract import GONE_LIMIT
+    from extractor.runs import run as batch
+    from extractor.extraction.extractor import GONE_LIMIT
 
     make_papers(tmp_path / "in.jsonl", 40)
     out = tmp_path / "out.jsonl"
@@ -354,9 +354,9 @@ def test_seeds_under_mixed_faults_killed_and_resumed_with_limits_end_with_544_re
     resume are killed (SIGKILL); the resumes use --limit 100, 400 and none. No record is
     ever lost (a failed record outside a limit stays), and the end is 544 records, one
     per paper."""
-    from extractor.batch import BatchStats, plan
-    from extractor.evaluate import load_records
-    from extractor.listings import read_papers
+    from extractor.runs.run import BatchStats, plan
+    from extractor.eval.score import load_records
+    from extractor.records.listings import read_papers
 
     seeds = Path(__file__).resolve().parents[1] / "seeds"
     stats = BatchStats()

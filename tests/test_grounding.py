@@ -1,4 +1,4 @@
-"""Tests of :mod:`extractor.grounding`: numbers, spans, phrases and :func:`ground`.
+"""Tests of :mod:`extractor.evidence.grounding`: numbers, spans, phrases and :func:`ground`.
 
 Offline and fast; examples come from the seed abstracts in ``seeds/*.txt``.
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import extractor.grounding as grounding
-from extractor.grounding import (
+import extractor.evidence.grounding as grounding
+from extractor.evidence.grounding import (
     MIN_FUZZY_CHARS,
     SPAN_THRESHOLD,
     Grounded,
@@ -23,9 +23,9 @@ from extractor.grounding import (
     prepare,
     span_occurs,
 )
-from extractor.links import find_links
+from extractor.evidence.links import find_links
 from extractor.schema import ClaimedGain, PaperSummary
-from extractor.text import numbers_in
+from extractor.evidence.text import numbers_in
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

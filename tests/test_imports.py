@@ -2,7 +2,7 @@
 
 The openai SDK takes over a second to import and nothing here uses it: instructor's
 handlers and response models are imported beside the packages that would import it
-(``extractor.handlers.openai_handlers``). The tests that look at ``sys.modules`` run a
+(``extractor.llm.handlers.openai_handlers``). The tests that look at ``sys.modules`` run a
 fresh Python against the loopback stub, so what other tests imported does not count; the
 mechanism itself is tested on a package of its own.
 """
@@ -58,7 +58,7 @@ def test_run_never_imports_the_openai_sdk(tmp_path: Path) -> None:
                     codes.append(exc.code)
             loaded = [m for m in sys.modules if m == "openai" or m.startswith(("openai.", "instructor.v2.providers"))]
             print(json.dumps({{"codes": codes, "loaded": loaded,
-                               "rich": "rich" in sys.modules, "local": "extractor.local" in sys.modules}}))
+                               "rich": "rich" in sys.modules, "local": "extractor.local.server" in sys.modules}}))
             """,
             tmp_path,
         )
@@ -70,7 +70,7 @@ def test_run_never_imports_the_openai_sdk(tmp_path: Path) -> None:
     assert "instructor.v2.providers.openai.handlers" in report["loaded"]
     assert "instructor.v2.providers.openai" not in report["loaded"]  # the stand-in is gone
     sdk = [m for m in report["loaded"] if m == "openai" or m.startswith("openai.")]
-    assert sdk == [], "the openai SDK was imported: has instructor's layout changed? (extractor.handlers._SDK_FREE_IMPORTS)"
+    assert sdk == [], "the openai SDK was imported: has instructor's layout changed? (extractor.llm.handlers._SDK_FREE_IMPORTS)"
     assert not report["rich"] and not report["local"]
 
 
@@ -83,8 +83,8 @@ def test_instructor_and_openai_work_after_the_handlers_were_loaded(tmp_path: Pat
             f"""
             import asyncio, json, sys
             from pydantic import BaseModel
-            from extractor.completions import INSTRUCTOR_MODES
-            from extractor.handlers import openai_handlers
+            from extractor.llm.completions import INSTRUCTOR_MODES
+            from extractor.llm.handlers import openai_handlers
             first = openai_handlers(INSTRUCTOR_MODES["tools"])
             before = [m for m in sys.modules if m == "openai" or m.startswith("openai.")]
 
@@ -131,8 +131,8 @@ def test_concurrent_first_calls_load_the_handlers_once(tmp_path: Path) -> None:
     report = _python(
         """
         import json, sys, threading
-        from extractor.completions import INSTRUCTOR_MODES
-        from extractor.handlers import openai_handlers
+        from extractor.llm.completions import INSTRUCTOR_MODES
+        from extractor.llm.handlers import openai_handlers
         barrier, got = threading.Barrier(8), []
 
         def ask(mode):
@@ -168,7 +168,8 @@ def test_another_layout_falls_back_to_the_usual_import(tmp_path: Path, imports: 
         f"""
         import json, sys
         from pydantic import BaseModel
-        from extractor import completions, handlers as loader
+        from extractor.llm import completions
+        from extractor.llm import handlers as loader
 
         class Answer(BaseModel):
             summary: str
@@ -217,7 +218,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_a_module_is_imported_beside_its_package(package: Any) -> None:
-    from extractor.handlers import _import_beside
+    from extractor.llm.handlers import _import_beside
 
     _import_beside("standin_pkg.b", ("standin_pkg",), keep=True)
     assert package.events == ["a"]  # the package's __init__ did not run
@@ -231,7 +232,7 @@ def test_a_module_is_imported_beside_its_package(package: Any) -> None:
 
 
 def test_without_keep_nothing_below_the_package_stays(package: Any) -> None:
-    from extractor.handlers import _import_beside
+    from extractor.llm.handlers import _import_beside
 
     _import_beside("standin_user", ("standin_pkg",), keep=False)
     assert sys.modules["standin_user"].A == "standin_pkg.a"
@@ -242,7 +243,7 @@ def test_without_keep_nothing_below_the_package_stays(package: Any) -> None:
 
 
 def test_a_failed_import_leaves_nothing_behind(package: Any) -> None:
-    from extractor.handlers import _import_beside
+    from extractor.llm.handlers import _import_beside
 
     with pytest.raises(RuntimeError, match="broken"):
         _import_beside("standin_pkg.broken", ("standin_pkg",), keep=True)
@@ -254,7 +255,7 @@ def test_another_thread_importing_the_package_meanwhile_gets_the_real_one(packag
     import threading
     import time
 
-    from extractor.handlers import _import_beside
+    from extractor.llm.handlers import _import_beside
 
     package.go = threading.Event()
     seen: list[Any] = []

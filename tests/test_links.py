@@ -1,4 +1,4 @@
-"""Tests of :mod:`extractor.links`: finding, classifying and choosing links, code status.
+"""Tests of :mod:`extractor.evidence.links`: finding, classifying and choosing links, code status.
 
 Offline and fast: the seed abstracts are read from ``seeds/*.txt`` (every line longer
 than 200 characters is an abstract).
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.links import best_code_link, classify, code_status, find_links
+from extractor.evidence.links import best_code_link, classify, code_status, find_links
 from extractor.schema import Link, LinkKind
-from extractor.text import normalise_url, url_key
+from extractor.evidence.text import normalise_url, url_key
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

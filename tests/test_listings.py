@@ -1,4 +1,4 @@
-"""Tests for :mod:`extractor.listings`: seeds, formats, ids, flags, splitting, bad input."""
+"""Tests for :mod:`extractor.records.listings`: seeds, formats, ids, flags, splitting, bad input."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import InputError, InputWarning
-from extractor.listings import dedupe, paper_from_text, read_papers, survey
+from extractor.records.listings import dedupe, paper_from_text, read_papers, survey
 from extractor.schema import Paper
-from extractor.text import is_truncated, normalise_title, paper_id, split_text
+from extractor.evidence.text import is_truncated, normalise_title, paper_id, split_text
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_COUNTS = {"000": 99, "001": 250, "002": 88, "003": 90, "004": 81}
@@ -414,7 +414,7 @@ def test_split_text_is_linear() -> None:
 
 
 def test_a_huge_abstract_is_an_error_record_naming_paper_and_size() -> None:
-    from extractor.listings import MAX_ABSTRACT_CHARS, too_long_record
+    from extractor.records.listings import MAX_ABSTRACT_CHARS, too_long_record
 
     paper = paper_from_text("word " * (MAX_ABSTRACT_CHARS // 4), "Huge", path="big.txt", line=3)
     record = too_long_record(paper)
@@ -426,7 +426,7 @@ def test_a_huge_abstract_is_an_error_record_naming_paper_and_size() -> None:
 
 def test_papers_and_run_count_the_same_unique_papers() -> None:
     """`extractor papers` (survey) and `extractor run` (plan) use one duplicate rule."""
-    from extractor.batch import BatchStats, plan
+    from extractor.runs.run import BatchStats, plan
 
     same_id = [
         paper_from_text("Short.", "A Title", id="2401.00001"),

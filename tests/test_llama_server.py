@@ -28,9 +28,10 @@ from typing import Any
 
 import pytest
 
-from extractor import bundled, local
+from extractor.local import models as bundled
+from extractor.local import server as local
 from extractor.errors import LocalServerError
-from extractor.local import LocalServer
+from extractor.local.server import LocalServer
 from extractor.schema import Record
 from extractor.settings import Settings
 

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from extractor import bundled, local
+from extractor.local import models as bundled
+from extractor.local import server as local
 from extractor.errors import LocalServerError
-from extractor.local import INSTALL_HINT, LocalServer, find_model, free_port, local_available
+from extractor.local.server import INSTALL_HINT, LocalServer, find_model, free_port, local_available
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,7 +172,7 @@ def test_local_available_needs_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_local_available_imports_nothing_heavy() -> None:
     code = (
-        "import sys, extractor.local as l; l.local_available(); l.find_model() if l.local_available() else None; "
+        "import sys, extractor.local.server as l; l.local_available(); l.find_model() if l.local_available() else None; "
         "print(sorted(m for m in ('llama_cpp', 'llm', 'uvicorn', 'fastapi') if m in sys.modules))"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
@@ -419,10 +420,11 @@ def _serve(model_file: Path, port: int, interrupt: Callable[[], None] | None = N
     (from another thread) once it says it is ready."""
     from click.testing import CliRunner
 
-    from extractor import cli
+    from extractor.cli import local as cli
+    from extractor.cli import main
 
     said: list[str] = []
-    real_err = cli._err
+    real_err = cli.err
 
     def err(message: str) -> None:
         said.append(message)
@@ -434,7 +436,7 @@ def _serve(model_file: Path, port: int, interrupt: Callable[[], None] | None = N
             interrupt()
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "_err", err)
+        mp.setattr(cli, "err", err)
         if interrupt is not None:
             threading.Thread(target=watch, daemon=True).start()
         result = CliRunner().invoke(cli.main, ["serve", "--model", str(model_file), "--port", str(port)])
@@ -475,8 +477,8 @@ def test_serve_reports_a_failed_start(model_file: Path, monkeypatch: pytest.Monk
 CLI_CHILD = textwrap.dedent(
     """
     import json, sys, time
-    from extractor.cli import _stop_servers_on_exit
-    from extractor.local import LocalServer
+    from extractor.cli.app import _stop_servers_on_exit
+    from extractor.local.server import LocalServer
 
     class Fake(LocalServer):
         def _command(self):
@@ -576,8 +578,8 @@ def test_live_bogus_model_error_shows_server_log(tmp_path: Path) -> None:
 CHILD_SCRIPT = textwrap.dedent(
     """
     import json, signal, sys, time
-    from extractor.cli import _stop_servers_on_exit
-    from extractor.local import LocalServer
+    from extractor.cli.app import _stop_servers_on_exit
+    from extractor.local.server import LocalServer
     # As in a terminal: a harness that runs us in a background job has SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _stop_servers_on_exit()
@@ -643,7 +645,7 @@ class StubAsBundled(LocalServer):
 def test_bundled_server_starts_on_the_first_cache_miss_only(
     tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from extractor.batch import BatchOptions, run_batch
+    from extractor.runs.run import BatchOptions, run_batch
     from extractor.settings import load_settings
 
     from .test_batch import make_papers, read_records
@@ -677,7 +679,7 @@ def test_a_bundled_server_that_dies_mid_run_is_restarted_and_no_paper_is_lost(
     tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from extractor.api import extract_many
-    from extractor.listings import read_papers
+    from extractor.records.listings import read_papers
 
     from .test_batch import make_papers
 

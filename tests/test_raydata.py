@@ -1,4 +1,4 @@
-"""Ray Data (extractor.raydata, ``extractor ray``): rows and records, the map_batches class,
+"""Ray Data (extractor.ray.data, ``extractor ray``): rows and records, the map_batches class,
 the output directory's resume and tidy-up, and a local Ray cluster (``num_cpus=2``) extracting
 the 544 seed papers against the loopback stub server: the same records as ``extractor run``,
 the same again with an actor killed mid-run, and a re-run that writes nothing new.
@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extractor.batch import BatchOptions, run_batch
+from extractor.runs.run import BatchOptions, run_batch
 from extractor.cli import main
-from extractor.listings import read_papers
+from extractor.records.listings import read_papers
 from extractor.schema import Record
 from extractor.settings import Settings
 
@@ -40,9 +40,9 @@ else:
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[ray,test]'")
     pytest.importorskip("pyarrow", reason="pyarrow comes with ray[data]: pip install -e '.[ray,test]'")
 
-from extractor import raydata, recorddir  # noqa: E402
-from extractor.raydata import ExtractBatch, RayOptions  # noqa: E402
-from extractor.recorddir import output_ids, record_json, record_row, row_record  # noqa: E402
+from extractor.ray import data as raydata, recorddir  # noqa: E402
+from extractor.ray.data import ExtractBatch, RayOptions  # noqa: E402
+from extractor.ray.recorddir import output_ids, record_json, record_row, row_record  # noqa: E402
 
 CLUSTER_TIMEOUT_S = 300
 
@@ -109,7 +109,7 @@ def _write_jsonl(path: Path, records: list[Record]) -> None:
 def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    from extractor.listings import paper_from_text
+    from extractor.records.listings import paper_from_text
     from extractor.schema import ErrorInfo, PaperSummary
 
     def rec(pid: str, ok: bool) -> Record:

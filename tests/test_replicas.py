@@ -24,12 +24,14 @@ import httpx2
 import pytest
 from click.testing import CliRunner
 
-from extractor import replicas as replicas_module
-from extractor.cli import _settings, main, settings_options
+from extractor.http import replicas as replicas_module
+from extractor.cli import main
+from extractor.cli.app import settings_options
+from extractor.cli.app import settings_from as _settings
 from extractor.errors import FatalEndpointError
-from extractor.replicas import FAULTS_TO_DRAIN, Replicas
+from extractor.http.replicas import FAULTS_TO_DRAIN, Replicas
 from extractor.settings import Settings, load_settings
-from extractor.transport import Budget, Transport
+from extractor.http.transport import Budget, Transport
 
 from .stub_server import StubProcess, StubServer, always
 from .test_batch import check_records, make_papers, read_records, run, settings_for
@@ -220,7 +222,7 @@ def test_two_replicas_share_the_work_records_name_them_and_the_cache_ignores_whi
 def test_a_replica_that_comes_back_is_used_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from extractor import batch
+    from extractor.runs import run as batch
 
     monkeypatch.setattr(replicas_module, "COOLDOWN_S", 0.2)
     monkeypatch.setattr(replicas_module, "MAX_COOLDOWN_S", 0.2)  # a trial every 0.2 s

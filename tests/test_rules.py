@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractor import links, rules, summaries
+from extractor.evidence import links
+from extractor.evidence import rules
+from extractor.evidence import summaries
 from extractor.cli import main
-from extractor.listings import dedupe, read_papers
-from extractor.policy import combine, resolve_policy
-from extractor.rules import propose, title_parts
+from extractor.records.listings import dedupe, read_papers
+from extractor.extraction.policy import combine, resolve_policy
+from extractor.evidence.rules import propose, title_parts
 from extractor.schema import PaperSummary
-from extractor.summaries import MAX_EXTRACTIVE_WORDS, extractive_summary, summary_problem
-from extractor.text import Cue, lowered, sentences
+from extractor.evidence.summaries import MAX_EXTRACTIVE_WORDS, extractive_summary, summary_problem
+from extractor.evidence.text import Cue, lowered, sentences
 
 from .conftest import SEEDS
 
@@ -231,7 +233,7 @@ def test_eval_baseline_rules_side_by_side(tmp_path: Path) -> None:
 
 
 def test_doctor_says_which_policy_is_in_force() -> None:
-    from extractor.doctor import _policy_line
+    from extractor.runs.doctor import _policy_line
     from extractor.settings import Settings
 
     assert _policy_line(Settings(base_url="http://127.0.0.1:9/v1")).startswith("policy: model-first")

@@ -20,7 +20,7 @@ import httpx2
 import pytest
 from aiohttp import web
 
-from extractor.sessions import AiohttpSession, Broken, HttpxSession, Refused, Session, TimedOut, env_proxy
+from extractor.http.sessions import AiohttpSession, Broken, HttpxSession, Refused, Session, TimedOut, env_proxy
 
 
 class Server:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import ConfigError
-from extractor.prompts import load_prompt
+from extractor.extraction.prompts import load_prompt
 from extractor.settings import Settings, load_settings
 
 

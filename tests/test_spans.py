@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from extractor.listings import read_papers
-from extractor.spans import MAX_CHOICES, candidates, choice_model, to_summary
+from extractor.records.listings import read_papers
+from extractor.evidence.spans import MAX_CHOICES, candidates, choice_model, to_summary
 
 from .conftest import SEEDS
 
@@ -72,7 +72,7 @@ def test_no_seed_offers_a_choice_that_breaks_llama_cpp_grammars() -> None:
 
 
 def test_the_span_schema_key_follows_the_schema_without_building_it() -> None:
-    from extractor.spans import schema_hash, spans_schema_key
+    from extractor.evidence.spans import schema_hash, spans_schema_key
 
     papers = list(read_papers([SEEDS]))[:40]
     keys, hashes = {}, {}

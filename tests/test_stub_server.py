@@ -1,6 +1,6 @@
 """Tests of tests/stub_server.py: the OpenAI-compatible loopback stub with fault injection.
 
-The stub is checked with what `extractor` sends (its own :class:`~extractor.endpoint.Endpoint`
+The stub is checked with what `extractor` sends (its own :class:`~extractor.llm.endpoint.Endpoint`
 in every mode) and on the wire (plain ``httpx2``). Every test starts its own server
 (in-process thread, or a child process) on 127.0.0.1 and stops it.
 """
@@ -20,13 +20,13 @@ import httpx2
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from extractor.endpoint import Endpoint
-from extractor.probe import _SCHEMA as PROBE_SCHEMA
-from extractor.prompts import load_prompt
+from extractor.llm.endpoint import Endpoint
+from extractor.llm.probe import _SCHEMA as PROBE_SCHEMA
+from extractor.extraction.prompts import load_prompt
 from extractor.schema import PaperSummary, SummaryAnswer
 from extractor.settings import Settings
-from extractor.spans import candidates, choice_model
-from extractor.transport import Budget
+from extractor.evidence.spans import candidates, choice_model
+from extractor.http.transport import Budget
 
 from .stub_server import (
     FAULTS,
@@ -128,7 +128,7 @@ async def test_every_mode_gets_a_valid_paper_specific_answer(stub: StubServer, m
 
 
 def _sent(mode: str) -> list[dict[str, str]]:
-    from extractor.completions import Completer
+    from extractor.llm.completions import Completer
 
     s = Settings(base_url="http://127.0.0.1:9/v1")
     return Completer(None, s).request("stub-model", mode, PaperSummary, messages()).body["messages"]  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import InputError
-from extractor.jsonl import json_lines, read_jsonl
-from extractor.text import (
+from extractor.records.jsonl import json_lines, read_jsonl
+from extractor.evidence.text import (
     Cue,
     canon_magnitude,
     canon_number,

@@ -1,5 +1,5 @@
-"""The request policy without a socket: :class:`~extractor.transport.Transport`,
-:class:`~extractor.completions.Completer`, the probe and the :class:`~extractor.extract.Extractor`
+"""The request policy without a socket: :class:`~extractor.http.transport.Transport`,
+:class:`~extractor.llm.completions.Completer`, the probe and the :class:`~extractor.extraction.extractor.Extractor`
 driven through ``httpx2.MockTransport``.
 
 A :class:`Script` answers each request with its next step: a fault named like the stub
@@ -29,15 +29,15 @@ import httpx2
 import pytest
 from pydantic import BaseModel
 
-from extractor import connect
-from extractor.batch import BatchOptions, run_batch
-from extractor.endpoint import Endpoint
+from extractor.llm import connect
+from extractor.runs.run import BatchOptions, run_batch
+from extractor.llm.endpoint import Endpoint
 from extractor.errors import EndpointError, FatalEndpointError, ServerGoneError
-from extractor.extract import Extractor
-from extractor.listings import paper_from_text
+from extractor.extraction.extractor import Extractor
+from extractor.records.listings import paper_from_text
 from extractor.settings import Settings
-from extractor.summaries import summary_problem
-from extractor.transport import Budget, RateLimiter, Transport
+from extractor.evidence.summaries import summary_problem
+from extractor.http.transport import Budget, RateLimiter, Transport
 
 BASE_URL = "http://llm.test/v1"
 

@@ -6,12 +6,12 @@ numbers and names mixed with real ones), through the same grounding the pipeline
 
 from __future__ import annotations
 
-from extractor.grounding import ground, number_occurs
-from extractor.links import find_links
-from extractor.listings import read_papers
+from extractor.evidence.grounding import ground, number_occurs
+from extractor.evidence.links import find_links
+from extractor.records.listings import read_papers
 from extractor.schema import ClaimedGain, PaperSummary
-from extractor.spans import candidates
-from extractor.text import url_key
+from extractor.evidence.spans import candidates
+from extractor.evidence.text import url_key
 
 from .conftest import SEEDS
 

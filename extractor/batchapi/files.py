@@ -1,0 +1,396 @@
+"""Batch API files: the requests of a run written out, and records made from the answers.
+
+A cloud provider's Batch API (OpenAI's answers within 24 hours at half the price) and
+vLLM's ``vllm run-batch`` take a JSONL file of requests and give back a JSONL file of
+answers. This module writes the first and reads the second, so a batch goes through the
+same pipeline as ``extractor run``, with no endpoint asked on the way:
+
+* :func:`prepare_requests` writes one line per question ``extractor run`` asks first,
+  ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}``. The body is
+  the one the run sends (the same code path: :meth:`~extractor.extraction.extractor.Extractor.request_body`):
+  messages, schema or tools, model, temperature, max_tokens. ``custom_id`` is the paper
+  id; an abstract split into parts gives ``ID#1``, ``ID#2``... Papers that need no model
+  (``--policy rules``, an abstract over the size limit) get no line.
+* :func:`ingest_answers` reads the output file(s) and writes, for each paper of the
+  inputs, the record ``extractor run`` writes from the same answers: validated, grounded,
+  the summary gated, rules combined per policy (:func:`~extractor.extraction.pipeline.extract_paper`
+  with the file as the model). Nothing can be re-asked offline: a re-ask is "no answer",
+  so the first answer stands, as in a run whose re-ask found nothing better. A paper
+  whose line is missing, failed (``error`` set, or a status other than 200) or does not
+  validate is an error record naming its request's ``custom_id``: never a lost paper. The
+  record file resumes like ``extractor run``'s (papers already there are skipped, failed
+  ones tried again, e.g. from a second batch's output), and every valid answer goes into
+  the answer cache, so ``extractor run`` on the same inputs and settings asks nothing for
+  it afterwards (its own re-asks excepted).
+
+No probe is possible offline: the model must be given, and the mode is ``json_schema``
+unless another is (what vLLM and OpenAI's batch endpoint take). Give ``ingest`` the
+settings ``prepare`` had (model, mode, policy, grounding, context budget, max tokens,
+temperature): they decide the questions the answers are matched to. Given the request
+file too, ingest checks that these settings make the same requests: a paper whose request
+differs is a ``mismatch`` error record, never read as the answer to another question.
+
+Example:
+    >>> from extractor.settings import Settings
+    >>> s = Settings(model="gpt-4o-mini")
+    >>> prepare_requests(["seeds/"], "requests.jsonl", s).requests  # doctest: +SKIP
+    544
+    >>> ingest_answers(["output.jsonl"], ["seeds/"], "records.jsonl", s).extracted  # doctest: +SKIP
+    544
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+from ..extraction.answers import Ask
+from ..runs.run import BatchOptions, BatchStats, open_inputs, plan
+from ..errors import ConfigError, EndpointError, InputError, one_line
+from ..extraction.extractor import Extractor
+from ..records.jsonl import json_lines, read_jsonl
+from ..records.listings import too_long_record
+from ..records.output import CSV_COLUMNS, RecordWriter, output_format_for
+from ..extraction.pipeline import Answered, AskFn, extract_paper, paper_asks
+from ..records.resume import OutputScan, latest
+from ..schema import Paper, Record
+from ..settings import Settings
+
+__all__ = [
+    "CHAT_URL", "BatchOutput", "IngestStats", "PrepareStats", "aingest_answers", "aprepare_requests",
+    "batch_settings", "done_ids", "ingest_answers", "paper_requests", "prepare_requests",
+]  # fmt: skip
+
+#: The ``url`` of every request line (OpenAI's batch endpoint and ``vllm run-batch`` take it).
+CHAT_URL = "/v1/chat/completions"
+
+
+def batch_settings(settings: Settings) -> Settings:
+    """``settings`` for a batch: the model is required (nothing can be asked which one an
+    endpoint serves) and mode ``auto`` becomes ``json_schema`` (no probe offline)."""
+    if not settings.model and settings.policy != "rules":
+        raise ConfigError("a batch needs --model: the model the batch endpoint runs (no endpoint is asked offline)")
+    if settings.mode != "auto":
+        return settings
+    chosen = settings.model_copy(update={"mode": "json_schema"})
+    chosen.origin = {**settings.origin, "mode": "batch default"}
+    return chosen
+
+
+def paper_requests(paper: Paper, ex: Extractor) -> list[tuple[str, Ask]]:
+    """``(custom_id, question)`` for each question the paper asks first (after
+    ``ex.prepare()``): the paper id, or ``ID#1``, ``ID#2``... for an abstract in parts."""
+    asks = paper_asks(paper, ex.job)
+    if len(asks) == 1:
+        return [(paper.id, asks[0])]
+    return [(f"{paper.id}#{n}", ask) for n, ask in enumerate(asks, 1)]
+
+
+@dataclass
+class PrepareStats(BatchStats):
+    """What :func:`prepare_requests` did: the reading counts of :class:`BatchStats`, and
+    the lines written."""
+
+    requests: int = 0  # lines written
+    papers: int = 0  # papers with at least one line
+    without_model: int = 0  # papers that ask the model nothing (policy rules, too long)
+
+    def summary(self) -> str:
+        lines = [
+            f"papers read {self.read}, unique {self.unique} ({self.duplicates} duplicates dropped), "
+            f"already done {self.already_done}",
+            f"requests {self.requests} for {self.papers} papers; {self.without_model} papers need no model",
+        ]
+        if self.input_errors:
+            lines.append(f"input errors {len(self.input_errors)} (shown above)")
+        return "\n".join(lines)
+
+
+def done_ids(records: str | Path, fmt: str | None = None) -> set[str]:
+    """The ids of the papers a record file holds a successful record of (read only)."""
+    path = Path(records)
+    if not path.exists():
+        return set()
+    rows, _ = OutputScan(path, output_format_for(path, fmt), CSV_COLUMNS).rows()
+    return {row.id for row in latest(rows) if row.id is not None and not row.failed}
+
+
+async def aprepare_requests(
+    inputs: list[str],
+    output: str | Path,
+    settings: Settings,
+    options: BatchOptions | None = None,
+    *,
+    skip_done: str | Path | None = None,
+    on_input_error: Callable[[InputError], None] | None = None,
+) -> PrepareStats:
+    """Write the batch request file of ``inputs`` to ``output`` (replaced whole, only once
+    complete). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
+    papers that the record file ``skip_done`` already holds a success of are left out (to
+    submit again only what a batch did not answer)."""
+    opts = options or BatchOptions()
+    stats = PrepareStats()
+    settings = batch_settings(settings).model_copy(update={"cache": False})  # nothing is answered
+    output = Path(output)
+    partial = output.with_name(output.name + ".partial")
+    done = done_ids(skip_done, opts.output_format) if skip_done is not None else set()
+    with open_inputs(inputs, opts, stats, on_input_error) as read:
+        pending, _ = plan(read, done, stats, opts.limit)
+        async with Extractor(settings) as ex:
+            await ex.prepare()
+            try:
+                with partial.open("w", encoding="utf-8") as fh:
+                    for paper in pending:
+                        lines = [] if too_long_record(paper) is not None else paper_requests(paper, ex)
+                        for custom_id, ask in lines:
+                            line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": ex.request_body(ask)}
+                            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                        stats.requests += len(lines)
+                        stats.papers += bool(lines)
+                        stats.without_model += not lines
+                os.replace(partial, output)
+            except OSError as exc:
+                raise InputError(str(output), f"cannot write the request file ({exc.strerror or exc})") from exc
+            finally:
+                partial.unlink(missing_ok=True)
+    return stats
+
+
+def prepare_requests(
+    inputs: list[str], output: str | Path, settings: Settings, options: BatchOptions | None = None, **kwargs: Any
+) -> PrepareStats:
+    """Synchronous :func:`aprepare_requests`."""
+    return asyncio.run(aprepare_requests(inputs, output, settings, options, **kwargs))
+
+
+# -- reading the answers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Where:
+    file: int
+    offset: int
+    ok: bool
+
+
+class BatchOutput:
+    """Batch output files, indexed by ``custom_id`` (each answer is read again from its
+    file when asked for, so memory holds only the index). When a ``custom_id`` has several
+    lines (a request submitted again), its last successful line wins, else its last line.
+
+    A line that is not JSON, or lacks a ``custom_id``, is reported to ``on_error`` as a
+    one-line :class:`~extractor.errors.InputError` naming file and line, and skipped; its
+    paper then has no answer. Use as a context manager (the files stay open)."""
+
+    def __init__(self, paths: list[str | Path], on_error: Callable[[InputError], None] | None = None) -> None:
+        self.paths = [str(p) for p in paths]
+        self.lines = 0
+        self._index: dict[str, _Where] = {}
+        self._files: list[IO[bytes]] = []
+        report = on_error or _raise
+        try:
+            for path in self.paths:
+                try:
+                    fh = Path(path).open("rb")
+                except OSError as exc:
+                    raise InputError(path, f"cannot read the batch output file ({exc.strerror or exc})") from exc
+                self._files.append(fh)
+                self._scan(len(self._files) - 1, path, fh, report)
+        except BaseException:
+            self.close()
+            raise
+
+    def _scan(self, file: int, path: str, fh: IO[bytes], report: Callable[[InputError], None]) -> None:
+        offsets: dict[int, int] = {}
+
+        def numbered() -> Iterator[tuple[int, bytes]]:
+            offset = 0
+            for number, raw in enumerate(fh, 1):
+                offsets[number] = offset
+                offset += len(raw)
+                yield number, raw
+
+        for number, line in json_lines(path, numbered(), report):
+            custom_id = line.get("custom_id")
+            if not isinstance(custom_id, str) or not custom_id:
+                report(InputError(path, "a batch output line without a custom_id", number))
+                continue
+            self.lines += 1
+            ok = _failure(line) is None
+            seen = self._index.get(custom_id)
+            if seen is None or ok or not seen.ok:
+                self._index[custom_id] = _Where(file, offsets.pop(number), ok)
+            offsets.clear()
+
+    def __contains__(self, custom_id: str) -> bool:
+        return custom_id in self._index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def completion(self, custom_id: str) -> Any:
+        """The chat completion answering ``custom_id``; :class:`~extractor.errors.EndpointError`
+        when the output has no line for it (``missing``) or its line failed."""
+        where = self._index.get(custom_id)
+        if where is None:
+            raise EndpointError(
+                "missing",
+                f"{custom_id}: no answer in the batch output ({', '.join(self.paths)}); submit it again "
+                "(extractor batch prepare --skip-done RECORDS writes only what is left)",
+            )
+        fh = self._files[where.file]
+        fh.seek(where.offset)
+        line = json.loads(fh.readline())
+        failure = _failure(line)
+        if failure is not None:
+            raise EndpointError(failure[0], f"{custom_id}: {failure[1]}", 1)
+        return line["response"]["body"]
+
+    def close(self) -> None:
+        for fh in self._files:
+            fh.close()
+
+    def __enter__(self) -> BatchOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _raise(err: InputError) -> None:
+    raise err
+
+
+def _failure(line: dict[str, Any]) -> tuple[str, str] | None:
+    """``(error kind, message)`` of an output line that carries no answer, else None."""
+    error, response = line.get("error"), line.get("response")
+    if error:
+        what = f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else str(error)
+        return "batch_error", f"the batch failed this request ({one_line(what)})"
+    if not isinstance(response, dict) or not isinstance(response.get("body"), dict):
+        return "bad_response", "the batch output line has no response body"
+    status = response.get("status_code")
+    if status == 200:
+        return None
+    body = response["body"]
+    message = body.get("error", {}).get("message") if isinstance(body.get("error"), dict) else body.get("error")
+    kind = "rate_limit" if status == 429 else "server" if isinstance(status, int) and status >= 500 else "http"
+    return kind, f"the batch answered HTTP {status}: {one_line(str(message or body))}"
+
+
+def _digest(body: Any) -> bytes:
+    return hashlib.blake2b(json.dumps(body, sort_keys=True, ensure_ascii=False).encode(), digest_size=16).digest()
+
+
+def _prepared(path: str | Path, report: Callable[[InputError], None]) -> dict[str, bytes]:
+    """A digest of each request body of a request file, by ``custom_id``."""
+    return {
+        line["custom_id"]: _digest(line.get("body"))
+        for _, line in read_jsonl(path, "request", report)
+        if isinstance(line.get("custom_id"), str)
+    }
+
+
+def _asker(ex: Extractor, paper: Paper, answers: BatchOutput, prepared: dict[str, bytes] | None) -> AskFn:
+    """The model, for one paper, as the batch output answered it."""
+    ids = {json.dumps(ask.messages): custom_id for custom_id, ask in paper_requests(paper, ex)}
+
+    async def ask(question: Ask, optional: bool) -> Answered:
+        custom_id = ids.get(json.dumps(question.messages))
+        if custom_id is None:  # only a re-ask (always optional): the first answer stands
+            raise EndpointError("validation", f"{paper.id}: a re-ask has no answer in a batch output file")
+        sent = prepared.get(custom_id) if prepared is not None else None
+        if sent is not None and sent != _digest(ex.request_body(question)):
+            raise EndpointError(
+                "mismatch",
+                f"{custom_id}: the request file holds another request for this paper: give ingest the settings "
+                "prepare had (model, mode, policy, grounding, context budget, max tokens, temperature) and the same input",
+            )
+        completion = answers.completion(custom_id)
+        try:
+            return ex.answer_from(question, completion)
+        except EndpointError as exc:
+            raise EndpointError(exc.kind, f"{custom_id}: {exc}", exc.attempts) from exc
+
+    return ask
+
+
+@dataclass
+class IngestStats(BatchStats):
+    """What :func:`ingest_answers` did: the counts of :class:`BatchStats`, and the first
+    error message of each kind."""
+
+    examples: dict[str, str] = field(default_factory=dict)  # error kind -> its first message
+
+    def count(self, record: Record) -> None:
+        super().count(record)
+        if record.error is not None:
+            self.examples.setdefault(record.error.kind, record.error.message)
+
+    def summary(self) -> str:
+        return "\n".join([super().summary(), *(f"  {kind}, e.g. {message}" for kind, message in self.examples.items())])
+
+
+async def aingest_answers(
+    outputs: list[str | Path],
+    inputs: list[str],
+    records: str | Path,
+    settings: Settings,
+    options: BatchOptions | None = None,
+    *,
+    requests: str | Path | None = None,
+    on_input_error: Callable[[InputError], None] | None = None,
+) -> IngestStats:
+    """Write the record of every paper of ``inputs`` to ``records`` from the answers in
+    the batch output files ``outputs`` (see the module docstring). With ``requests`` (the
+    request file that was submitted), a paper whose request these settings would not
+    make is a ``mismatch`` error record instead of being read with the wrong question.
+    Returns the counts."""
+    opts = options or BatchOptions()
+    stats = IngestStats()
+    started = time.perf_counter()
+    settings = batch_settings(settings)
+
+    def report(err: InputError) -> None:  # a bad output line: told, and its paper has no answer
+        stats.input_errors.append(str(err))
+        if on_input_error is not None:
+            on_input_error(err)
+
+    with contextlib.ExitStack() as resources:
+        read = resources.enter_context(open_inputs(inputs, opts, stats, on_input_error))
+        answers = resources.enter_context(BatchOutput(outputs, report))
+        prepared = _prepared(requests, report) if requests is not None else None
+        writer = resources.enter_context(RecordWriter(records, opts.output_format))
+        pending, _ = plan(read, writer.done, stats, opts.limit)
+        async with Extractor(settings) as ex:
+            await ex.prepare()
+            where = settings.endpoint_host if settings.base_url else "batch"
+            job = replace(ex.job, base=ex.job.base.model_copy(update={"endpoint": where}))
+            for paper in pending:
+                record = too_long_record(paper)
+                if record is None:
+                    record, _ = await extract_paper(paper, job, _asker(ex, paper, answers, prepared))
+                if writer.write(record):
+                    stats.count(record)
+    stats.wall_s = time.perf_counter() - started
+    return stats
+
+
+def ingest_answers(
+    outputs: list[str | Path],
+    inputs: list[str],
+    records: str | Path,
+    settings: Settings,
+    options: BatchOptions | None = None,
+    **kwargs: Any,
+) -> IngestStats:
+    """Synchronous :func:`aingest_answers`."""
+    return asyncio.run(aingest_answers(outputs, inputs, records, settings, options, **kwargs))

@@ -1,0 +1,98 @@
+"""``extractor serve``, ``doctor`` and ``cache``: the bundled server, the set-up check and the answer cache."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ExtractorError
+from .app import EXIT_OK, EXIT_USAGE, Terminated, err, main, settings_from, settings_options
+
+
+@main.command()
+@click.option("--port", type=int, default=8080, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A GGUF file to serve instead of the bundled model.")  # fmt: skip
+@click.option("--n-ctx", type=int, default=4096, show_default=True, help="Context size in tokens.")
+@click.option("--engine", type=click.Choice(["auto", "llama-server", "llama-cpp-python"]), default="auto",
+              show_default=True, help="auto: $EXTRACTOR_ENGINE, else llama-server if built, else llama-cpp-python.")  # fmt: skip
+def serve(port: int, host: str, model_file: Path | None, n_ctx: int, engine: str) -> None:
+    """Run the bundled llama.cpp server in the foreground, for any OpenAI client."""
+    from ..local import server as local
+
+    path = model_file or local.find_model()
+    alias = None if model_file else local.DEFAULT_MODEL
+    server = local.LocalServer(path, port or None, host=host, n_ctx=n_ctx, model_alias=alias, engine=engine)
+    try:
+        try:
+            server.start()
+        except ExtractorError as exc:
+            err(f"extractor serve: {exc}")
+            sys.exit(1)
+        url = server.base_url
+        err(f"extractor serve: {server.model_name} ready at {url} ({server.describe()}; "
+             f"started in {server.startup_seconds:.1f} s; Ctrl-C to stop)")  # fmt: skip
+        err(f"  extractor run --base-url {url} --mode {server.mode} --concurrency {server.slots} ...")
+        err("  # or, from Python:")
+        for line in local.client_snippet(url, server.model_name).splitlines():
+            err(f"  {line}")
+        code = server.wait()
+        tail = "\n".join(f"    {line}" for line in server.log_tail()) or "    (no output)"
+        err(f"extractor serve: the server exited with code {code}; last log lines:\n{tail}")
+        sys.exit(code if code >= 0 else 128 - code)
+    except (KeyboardInterrupt, Terminated):
+        err("\nextractor serve: stopping")
+        sys.exit(EXIT_OK)
+    finally:
+        server.stop()
+
+
+@main.command()
+@settings_options("doctor")
+def doctor(**kwargs: Any) -> None:
+    """Check the setup: endpoint and where it was configured, whether it answers, its
+    models, the structured-output mode it honours, the cache, the installed extras."""
+    from ..runs.doctor import diagnose
+
+    settings = settings_from(kwargs)
+    ok = True
+    for line, good in diagnose(settings):
+        click.echo(line)
+        ok = ok and good
+    sys.exit(EXIT_OK if ok else EXIT_USAGE)
+
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or clear the answer cache."""
+
+
+def _open_cache(kwargs: dict[str, Any]) -> Any:
+    from ..llm.cache import ResultCache
+
+    return ResultCache(settings_from(kwargs).cache_dir)
+
+
+@cache.command("info")
+@settings_options("cache")
+def cache_info(**kwargs: Any) -> None:
+    """Entries, size and the hit rate of the last run."""
+    with contextlib.closing(_open_cache(kwargs)) as c:
+        info = c.info()
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+
+
+@cache.command("clear")
+@settings_options("cache")
+def cache_clear(**kwargs: Any) -> None:
+    """Remove every cached answer."""
+    with contextlib.closing(_open_cache(kwargs)) as c:
+        removed = c.clear()
+        click.echo(f"removed {removed} entries from {c.directory}")

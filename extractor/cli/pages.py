@@ -1,0 +1,42 @@
+"""``extractor digest``: pages people read, made from record files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from .app import EXIT_NO_INPUT, err, input_error, main
+
+
+def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> None:
+    from ..pages.digest import digest_files
+
+    summary = digest_files(records, output, title=title, fmt=fmt, on_error=input_error)
+    err(f"wrote {output}: {summary.papers} records, {summary.unique} papers, {summary.failed} failed")
+
+
+@main.command("digest")
+@click.argument("records", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="digest.html (one self-contained page) or digest.md (Markdown).")  # fmt: skip
+@click.option("--format", "digest_format", type=click.Choice(["html", "md"]), help="Format (default: by -o extension).")
+@click.option("--title", help="Title of the digest (default: Paper digest · DATE).")
+def digest_command(records: tuple[Path, ...], output: Path, digest_format: str | None, title: str | None) -> None:
+    """Write a digest of RECORDS (JSONL files of `extractor run`) to OUTPUT, to read
+    rather than parse: counts and charts, then one card per paper with its gains and
+    their evidence, code and links; search, filters and sorting; failed papers apart.
+    The HTML page is one file that needs no network; .md gives Markdown for email,
+    Slack or a GitHub issue. A paper in several files is shown once.
+
+    \b
+    Example:
+      extractor digest results.jsonl -o digest.html
+    """
+    try:
+        write_digest(list(records), output, title, digest_format)
+    except InputError as exc:
+        input_error(exc)
+        sys.exit(EXIT_NO_INPUT)

@@ -1,0 +1,524 @@
+"""Small text helpers every stage shares: sentences, numbers, URLs and duplicate keys.
+
+One implementation each, so the readers, the rules, the link finder and grounding cannot
+drift apart. It sits at the bottom of the import graph: it imports nothing from the
+package but :mod:`~extractor.schema`. (JSONL lines are read by :mod:`~extractor.records.jsonl`;
+the scorer, :mod:`~extractor.eval.score`, keeps its own matching on purpose.)
+
+* **Sentences** (:func:`sentences`, :func:`split_text`, :func:`is_truncated`): a boundary
+  is end punctuation, closers and whitespace before a word that is not lowercase; never
+  after an abbreviation ("e.g.", "et al.", "Fig."), an initial, inside a number ("4.5")
+  or a URL. :func:`clauses` cuts finer, for the evidence of a gain. The rules, the link
+  finder and the summaries each read an abstract's sentences: the split is remembered
+  for the last few hundred texts, so it is made once per paper.
+* **Cues** (:class:`Cue`, :func:`lowered`): a case-insensitive pattern with the words its
+  every match holds, so that a sentence without any of them is not searched.
+* **Numbers** (:func:`numbers_in`, :func:`prose_numbers`, :func:`canon_number`): read as
+  canonical decimals (``1,000.50`` -> ``1000.5``, ``72.0`` -> ``72``), never rescaled.
+* **URLs** (:func:`normalise_url`, :func:`url_key`): one form for comparison.
+* **Duplicate keys** (:func:`normalise_title`, :func:`paper_id`, :func:`unique_copies`,
+  :func:`latest_copies`): which papers, and which records, are the same.
+
+Example:
+    >>> sentences("We use e.g. BERT. It works. 4.5x faster.")
+    ['We use e.g. BERT.', 'It works.', '4.5x faster.']
+    >>> numbers_in("+0.8% absolute"), url_key("http://www.GitHub.com/Org/Repo.git")
+    (('0.8',), 'github.com/org/repo')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from functools import cache, cached_property, lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+from ..schema import Paper
+
+__all__ = [
+    "ARXIV_ID",
+    "CLOSERS",
+    "Cue",
+    "canon_magnitude",
+    "canon_number",
+    "clauses",
+    "is_truncated",
+    "latest_copies",
+    "lowered",
+    "normalise_title",
+    "normalise_url",
+    "number_value",
+    "numbers_in",
+    "paper_id",
+    "prose_numbers",
+    "sentences",
+    "split_text",
+    "unique_copies",
+    "url_key",
+]
+
+# --------------------------------------------------------------------------- sentences
+
+CLOSERS = "\"')]}»”’"
+"""Closing quotes and brackets that may follow a sentence's end punctuation."""
+
+_URL = r"(?:[a-z][a-z0-9+.-]*:\s?)?//\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+/\S*"
+
+
+@cache
+def _url(*, at_end: bool = False) -> re.Pattern[str]:
+    """A URL anywhere, or ending the string: compiled on first use (not at import), as
+    only an abstract that does not end as a sentence does needs it."""
+    return re.compile(rf"(?:{_URL})$" if at_end else _URL, re.IGNORECASE)
+
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "e.g. i.e. cf. vs. v. al. fig. figs. eq. eqs. sec. secs. tab. no. nos. approx. ca. resp. viz. "
+    "dr. mr. mrs. ms. prof. st. jr. inc. ltd. co. vol. pp. p. ref. refs. ch. w.r.t. a.k.a.".split()
+)
+# Those that cannot end an abstract either ("et al." can, unless inside an open bracket).
+_NON_FINAL = _ABBREVIATIONS - {"al.", "resp.", "inc.", "ltd.", "co.", "jr.", "st."}
+# A run of end punctuation is matched from its start only (the punctuation before it is
+# looked at after the first mark: a pattern that opens on a character class is searched for
+# that class at C speed), so a long run costs its length once.
+_BOUNDARY = re.compile(rf"[.!?…](?<![.!?…][.!?…])[.!?…]*[{re.escape(CLOSERS)}]*(\s+)")
+# Initials: "J." or "U.S." (already lowercased by _abbreviation).
+_INITIALS = re.compile(r"[a-z]\.|(?:[a-z]\.){2,}")
+# Clauses: after a sentence's or a clause's end, or before a comma and a connective.
+_CLAUSE = re.compile(r"(?<=[.;!?])\s+|,\s+(?=(?:while|and|but|which|achieving|improving|reducing|outperforming)\b)")
+
+
+def _abbreviation(word: str) -> str:
+    """``word`` lowercased without leading brackets/quotes, or "" for an acronym ("DR.")."""
+    word = word.lstrip("([{\"'“")
+    stem = word[:-1]
+    return "" if len(stem) > 1 and stem.isalnum() and stem.isupper() else word.lower()
+
+
+def _sentence_ends(text: str) -> Iterator[int]:
+    """Offsets where sentences end (just after their punctuation and closers). Linear in
+    the text: the word before each boundary is looked for only back to the previous one."""
+    previous = 0  # end of the previous boundary's whitespace: no word reaches back past it
+    for m in _BOUNDARY.finditer(text):
+        since, previous = previous, m.end()
+        nxt = text[m.end() : m.end() + 1]
+        if not nxt or nxt.islower():
+            continue
+        word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
+        if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
+            continue
+        yield m.start(1)
+
+
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, without surrounding whitespace."""
+    begin = 0
+    for end in [*_sentence_ends(text), len(text)]:
+        chunk = text[begin:end]
+        if chunk.strip():
+            start = begin + len(chunk) - len(chunk.lstrip())
+            yield start, start + len(chunk.strip())
+        begin = end
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``, stripped (see the module docstring for the boundaries).
+
+    Example:
+        >>> sentences("As in Smith et al. (2020), we win. Code: github.com/a/b. Done")
+        ['As in Smith et al. (2020), we win.', 'Code: github.com/a/b.', 'Done']
+    """
+    return list(_sentences(text))
+
+
+# One paper's abstract is split by the link finder, the rules and the summaries, at
+# moments apart when many papers are in flight: a few hundred texts cover a run's
+# concurrency (a tuple, so no caller can change what the next one gets).
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(text[s:e] for s, e in _sentence_spans(text))
+
+
+def _pack(spans: Iterable[tuple[int, int]], max_chars: int) -> Iterator[tuple[int, int]]:
+    """Merge consecutive ``(start, end)`` spans greedily while they fit in ``max_chars``."""
+    cur: tuple[int, int] | None = None
+    for s, e in spans:
+        if cur is not None and e - cur[0] <= max_chars:
+            cur = (cur[0], e)
+            continue
+        if cur is not None:
+            yield cur
+        cur = (s, e)
+    if cur is not None:
+        yield cur
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Split ``text`` on sentence boundaries into parts of at most ``max_chars`` (an
+    abstract too long for the model's context, sent in parts).
+
+    Sentences are packed greedily; a sentence longer than ``max_chars`` is split on
+    whitespace (a single word longer than that stays whole). Parts are slices of
+    ``text``, so ``" ".join(parts).split() == text.split()``.
+
+    Example:
+        >>> split_text("One. Two. Three is longer.", 10)
+        ['One. Two.', 'Three is', 'longer.']
+    """
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be positive, got {max_chars}")
+    parts: list[str] = []
+    for s, e in _pack(_sentence_spans(text), max_chars):
+        if e - s <= max_chars:
+            parts.append(text[s:e])
+        else:
+            words = ((s + m.start(), s + m.end()) for m in re.finditer(r"\S+", text[s:e]))
+            parts.extend(text[a:b] for a, b in _pack(words, max_chars))
+    return parts
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` cut after each ``.``, ``;``, ``!`` or ``?`` that whitespace follows, and
+    before ``, while`` / ``, and`` / ``, achieving`` ...: the clause around a claimed
+    number is its evidence.
+
+    Example:
+        >>> clauses("It runs 2x faster, while using 30% less memory; accuracy is the same.")
+        ['It runs 2x faster', 'while using 30% less memory;', 'accuracy is the same.']
+    """
+    return _CLAUSE.split(text)
+
+
+def is_truncated(abstract: str) -> bool:
+    """True when the abstract looks cut off: it does not end with ``.``, ``!`` or ``?``
+    (optionally followed by a closing quote or bracket) nor with a URL, or it ends with
+    an ellipsis or an abbreviation that cannot end a sentence ("e.g.", "Fig.").
+
+    Example:
+        >>> is_truncated("It works."), is_truncated("As shown in Fig."), is_truncated("We use")
+        (False, True, True)
+    """
+    text = abstract.rstrip()
+    core = text.rstrip(CLOSERS)
+    if not core or core.endswith(("...", "…")):
+        return True
+    if core.endswith(("!", "?")):
+        return False
+    if core.endswith("."):
+        last = _abbreviation(core.rsplit(None, 1)[-1])
+        if last in _NON_FINAL:
+            return True
+        return last == "al." and text.rfind("(") > text.rfind(")")
+    tokens = text.rsplit(None, 2)[-2:]
+    if _url(at_end=True).search(tokens[-1].rstrip(CLOSERS + ".,;:>")):
+        return False
+    # a URL broken by a space after a hyphen: "github.com/x/efficient- NLP-training"
+    return not (len(tokens) > 1 and tokens[-2].endswith("-") and _url().search(tokens[-2]) is not None)
+
+
+# --------------------------------------------------------------------------- cues
+
+
+def lowered(text: str) -> str:
+    """``text`` lowercased for the word tests of :class:`Cue`: every ASCII word that a
+    case-insensitive pattern finds in ``text`` is a substring of it.
+
+    ``str.lower`` gives that for every letter but three that ``re.IGNORECASE`` also reads
+    as ASCII ones: the dotless ``ı`` and the long ``ſ`` (made ``i`` and ``s`` here) and
+    ``İ``, which lowers to ``i`` and a combining dot (the dot is dropped). Other
+    characters may change too: the result only serves substring tests.
+
+    Example:
+        >>> lowered("We PROPOSE"), lowered("claſſ")
+        ('we propose', 'class')
+    """
+    low = text.lower()
+    if low.isascii():
+        return low
+    return low.replace("\u0307", "").replace("ı", "i").replace("ſ", "s")
+
+
+class Cue:
+    """A pattern, and the words every match of it holds: a text without them is not
+    searched.
+
+    A case-insensitive alternation (``\\b(?:method|approach|...)``) is tried at every
+    position of a text; testing a handful of substrings of the :func:`lowered` text costs a
+    few percent of that, and most sentences hold none of a rule's words. ``words`` are
+    lowercase, and a match holds at least one of them; when ``also`` is given, at least
+    one of those too. They must be implied by the pattern (the tests check every cue on
+    the seed and gold abstracts): a cue only skips searches, it never finds more or less.
+
+    The pattern is compiled when a text first holds the words, not at import: a run pays
+    only for the cues its papers need, and a command that reads no paper for none.
+
+    Example:
+        >>> called = Cue(r"\\b(?:called|named)\\s+(\\w+)", ("called", "named"), flags=re.I)
+        >>> called.search("A model called EVE.").group(1), called.search("A model.")
+        ('EVE', None)
+    """
+
+    def __init__(self, pattern: str, words: tuple[str, ...], *, also: tuple[str, ...] = (), flags: int = 0) -> None:
+        self.source, self.flags, self.words, self.also = pattern, flags, words, also
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern (compiled on first use, then kept)."""
+        return re.compile(self.source, self.flags)
+
+    def could_match(self, low: str) -> bool:
+        """False when the :func:`lowered` text ``low`` cannot hold a match."""
+        return _holds_any(low, self.words) and (not self.also or _holds_any(low, self.also))
+
+    def search(self, text: str, low: str | None = None) -> re.Match[str] | None:
+        """``pattern.search(text)``, skipped when :meth:`could_match` says no; ``low`` is
+        ``lowered(text)`` when the caller has it already."""
+        if not self.could_match(lowered(text) if low is None else low):
+            return None
+        return self.pattern.search(text)
+
+
+def _holds_any(low: str, words: tuple[str, ...]) -> bool:
+    for word in words:  # a plain loop: any() over a generator costs more than the tests
+        if word in low:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- numbers
+
+# Numbers in prose: not glued to a preceding letter or digit ("A100", "I3D"), except a
+# lone multiplication "x" ("x3"); thousands separators kept for now.
+_PROSE_NUMBER = re.compile(r"(?:(?<![\w.])|(?<=\bx))(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
+# Numbers in a value: every run of digits counts, wherever it stands.
+_VALUE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+# Tokenised numbers: "0. 447", "5, 000".
+_JOIN_DECIMAL = re.compile(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.\s*(?=\d)")
+_JOIN_THOUSANDS = re.compile(r"(?<=\d)\s*,\s+(?=\d{3}(?!\d))")
+
+
+def canon_number(number: str) -> str:
+    """A written decimal as a canonical string: thousands separators dropped, trailing
+    zeros and a bare leading point settled.
+
+    Example:
+        >>> canon_number("1,000.50"), canon_number("72.0"), canon_number(".5")
+        ('1000.5', '72', '0.5')
+    """
+    try:
+        value = Decimal(number.replace(",", "")).normalize()
+    except InvalidOperation:
+        return number
+    return format(value, "f")
+
+
+def canon_magnitude(magnitude: float) -> str | None:
+    """The absolute value of a number as :func:`canon_number` writes it; None for a
+    non-number, NaN or infinity.
+
+    Example:
+        >>> canon_magnitude(-4.50), canon_magnitude(72.0), canon_magnitude(float("nan"))
+        ('4.5', '72', None)
+    """
+    if not isinstance(magnitude, (int, float)) or isinstance(magnitude, bool):
+        return None
+    if math.isnan(magnitude) or math.isinf(magnitude):
+        return None
+    return canon_number(repr(abs(float(magnitude))))
+
+
+def numbers_in(value: str) -> tuple[str, ...]:
+    """The numbers of a value (a claimed gain) as canonical decimals, in order: every
+    run of digits counts; signs, units and words are ignored.
+
+    Example:
+        >>> numbers_in("+0.8% absolute"), numbers_in("4.5 times"), numbers_in("1,000 images")
+        (('0.8',), ('4.5',), ('1000',))
+    """
+    value = unicodedata.normalize("NFKC", value)
+    return tuple(canon_number(n) for n in _VALUE_NUMBER.findall(value))
+
+
+def prose_numbers(text: str, *, tokenised: bool = True) -> frozenset[str]:
+    """The numbers standing on their own in prose, as canonical decimals: digits glued to
+    a letter (``A100``, ``I3D``) are a name, not a number. With ``tokenised``, numbers a
+    tokeniser split (``0. 447``, ``5, 000``) are read joined as well as written.
+
+    Example:
+        >>> sorted(prose_numbers("Kinetics-400 at 1,000 fps on A100 GPUs, 0. 5x faster"))
+        ['0', '0.5', '1000', '400', '5']
+    """
+    text = unicodedata.normalize("NFKC", text)
+    found = {canon_number(n) for n in _PROSE_NUMBER.findall(text)}
+    if tokenised:
+        joined = _JOIN_THOUSANDS.sub(",", _JOIN_DECIMAL.sub(".", text))
+        if joined != text:
+            found.update(canon_number(n) for n in _PROSE_NUMBER.findall(joined))
+    return frozenset(found)
+
+
+def number_value(written: str) -> float | None:
+    """The signed value of a number as written with its unit, or None.
+
+    Example:
+        >>> number_value("+0.8%"), number_value("−4.5x"), number_value("1,000"), number_value("x")
+        (0.8, -4.5, 1000.0, None)
+    """
+    digits = re.sub(r"[^\d.\-]", "", written.replace(",", "").replace("−", "-"))
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def normalise_url(url: str) -> str:
+    """A form of *url* for exact comparison.
+
+    Removes all whitespace (tokenised text: ``github.com/ org / repo``), adds
+    ``https://`` when there is no scheme, lowercases scheme and host, drops
+    ``www.``, default ports, a trailing ``/`` and a trailing ``.git``; keeps the path's
+    case, the query and the fragment.
+
+    Example:
+        >>> normalise_url("HTTPS://WWW.GitHub.com/Org/Repo.git/")
+        'https://github.com/Org/Repo'
+    """
+    url = re.sub(r"\s+", "", url)
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+        url = "https://" + url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
+        host = f"{host}:{port}"
+    path = parts.path
+    while True:
+        before = path
+        path = path.rstrip("/")
+        if path.lower().endswith(".git"):
+            path = path[:-4]
+        if path == before:
+            break
+    return urlunsplit((scheme, host, path, parts.query, parts.fragment))
+
+
+def url_key(url: str) -> str:
+    """:func:`normalise_url` without the scheme, case-folded: two URLs with the same key
+    name the same resource in an abstract (``http``/``https``, ``Repo``/``repo``).
+
+    Example:
+        >>> url_key("http://github.com/Org/Repo/") == url_key("https://www.github.com/org/repo.git")
+        True
+    """
+    return normalise_url(url).split("://", 1)[-1].casefold()
+
+
+# --------------------------------------------------------------------------- duplicate keys
+
+ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})"
+"""An arXiv id without its version: ``2401.01234`` or ``hep-th/9901001`` (match ignoring case)."""
+
+
+@cache
+def _arxiv() -> re.Pattern[str]:
+    """An arXiv link or reference, its id in group 1: compiled on first use, as only a
+    text that mentions arXiv needs it."""
+    return re.compile(
+        r"(?:\barxiv(?:\.org)?\s*[:/]\s*(?:abs/|pdf/|html/)?|\b(?:huggingface|hf)\.co/papers/)"
+        rf"({ARXIV_ID})(?:v\d+)?",
+        re.IGNORECASE,
+    )
+
+
+def normalise_title(title: str) -> str:
+    """NFKC-normalised, casefolded title with punctuation and symbols removed and
+    whitespace collapsed: the key for ids and de-duplication.
+
+    Example:
+        >>> normalise_title("  Weak-to-Strong:  Reasoning! ")
+        'weak to strong reasoning'
+    """
+    text = unicodedata.normalize("NFKC", title).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def paper_id(title: str, abstract: str = "") -> str:
+    """The arXiv id the text holds (when it holds exactly one), else the first 12 hex of
+    the sha1 of the normalised title (of the abstract when the title is empty).
+
+    Example:
+        >>> paper_id("T", "See arxiv.org/abs/2401.12345v2."), paper_id("The Title!") == paper_id("the title")
+        ('2401.12345', True)
+    """
+    texts = [t for t in (title, abstract) if "arxiv" in t.lower() or "co/papers/" in t]  # fast path
+    found = {m.group(1) for text in texts for m in _arxiv().finditer(text)}
+    if len(found) == 1:
+        return found.pop()
+    key = normalise_title(title) or normalise_title(abstract)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def unique_copies(papers: Iterable[Paper]) -> tuple[list[tuple[int, str]], int]:
+    """The duplicate rule of ``extractor papers`` and ``extractor run``.
+
+    Papers are the same when their normalised titles are equal (the id stands in for an
+    empty title), or when the copies kept per title carry the same id (an arXiv id, or an
+    ``id`` column). Of each group the copy with the longest abstract is kept (the first on
+    a tie), at the place of the group's first copy. Returns the kept copies as
+    ``(position, id)`` (1-based positions in ``papers``) in that order, and the number of
+    papers read. Only a few numbers per distinct title are held, not the papers.
+    """
+    by_title: dict[str, tuple[int, int, str, int]] = {}  # title -> (length, position, id, first position)
+    read = 0
+    for read, paper in enumerate(papers, 1):
+        key = normalise_title(paper.title) or paper.id
+        length = len(paper.abstract)
+        seen = by_title.get(key)
+        if seen is None:
+            by_title[key] = (length, read, paper.id, read)
+        elif length > seen[0]:
+            by_title[key] = (length, read, paper.id, seen[3])
+    by_id: dict[str, tuple[int, int, int]] = {}  # id -> (length, position, first position)
+    for length, position, pid, first in by_title.values():
+        seen_id = by_id.get(pid)
+        if seen_id is None:
+            by_id[pid] = (length, position, first)
+        else:
+            best = max((length, -position), (seen_id[0], -seen_id[1]))
+            by_id[pid] = (best[0], -best[1], min(first, seen_id[2]))
+    kept = sorted((first, position, pid) for pid, (_, position, first) in by_id.items())
+    return [(position, pid) for _, position, pid in kept], read
+
+
+def latest_copies(copies: Iterable[tuple[str | None, bool]]) -> dict[str, int]:
+    """The duplicate rule of record files: of the records of one paper, the last that
+    succeeded, else the last. ``copies`` are ``(id, succeeded)`` in file order (an id of
+    None, a CSV header, is passed over); returns ``{id: index of the copy kept}`` (0-based),
+    in the order the ids first appear.
+
+    Example:
+        >>> latest_copies([("a", True), ("b", False), ("a", False), ("b", False)])
+        {'a': 0, 'b': 3}
+    """
+    chosen: dict[str, tuple[int, bool]] = {}
+    for index, (key, ok) in enumerate(copies):
+        if key is None:
+            continue
+        previous = chosen.get(key)
+        if previous is None or ok or not previous[1]:
+            chosen[key] = (index, ok)
+    return {key: index for key, (index, _) in chosen.items()}

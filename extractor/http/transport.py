@@ -1,0 +1,525 @@
+"""HTTP to one OpenAI-compatible endpoint: the only place a request is sent and retried.
+
+:class:`Transport` posts JSON and reads JSON over an aiohttp client per replica
+(:mod:`extractor.http.sessions`). Pass your own ``transport=`` (any ``httpx2.AsyncBaseTransport``,
+e.g. ``httpx2.MockTransport``) or ``client=`` (an ``httpx2.AsyncClient``) to test the request
+policy without a socket, or ``sessions=`` (one :class:`~extractor.http.sessions.Session` per replica).
+
+An endpoint may be several replicas of one deployment (``--base-url`` given more than
+once): each request, and each retry of it, goes to the replica that
+:class:`~extractor.http.replicas.Replicas` picks (the fewest in flight, drained ones left out),
+so a retry of a request that failed on one replica may go to another. The retry policy and
+the :class:`Budget` below are the same for one replica or many.
+
+Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
+``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
+bodies that are not JSON are retried with exponential backoff and jitter. What a retry may
+spend is a :class:`Budget`: one per paper, shared by all of that paper's requests, so the
+worst case is written down once (:class:`Budget`). ``settings.rpm`` spaces the starts of
+all requests of one transport (:class:`RateLimiter`), retries included.
+
+After its retries a failed exchange raises :class:`~extractor.errors.EndpointError` with a
+short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_response``,
+``context_length``, ``bad_request``, ``http``), or :class:`~extractor.errors.FatalEndpointError`
+when retrying cannot help and every paper would fail the same way (``auth``, ``not_found``,
+a host that never accepted a connection, an HTML page where the API should be), or
+:class:`~extractor.errors.ServerGoneError` when a server that answered earlier stops
+accepting connections. With several replicas, such an answer from one replica while another
+is in use drops that replica (it is not used again, or drained for a cool-down) and the
+request is retried on another; only when none is left is the error fatal.
+
+Example:
+    >>> import asyncio, httpx2
+    >>> from extractor.settings import Settings
+    >>> def answer(request):
+    ...     return httpx2.Response(200, json={"data": [{"id": "m"}]})
+    >>> t = Transport(Settings(base_url="http://127.0.0.1:9/v1"), transport=httpx2.MockTransport(answer))
+    >>> asyncio.run(t.get("/models"))
+    {'data': [{'id': 'm'}]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
+
+from ..errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
+from .replicas import Outcome, Replica, Replicas
+from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Refused, Session, TimedOut
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
+
+log = logging.getLogger("extractor")
+
+_MAX_BACKOFF_S = 30.0
+_TRANSIENT_STATUS = {408, 409, 429}
+
+
+@dataclass
+class Budget:
+    """What one paper may spend on retries: ``retries`` transport retries and ``reasks``
+    schema re-asks in all, across all of the paper's requests.
+
+    A paper sends at most ``asks + retries + reasks`` HTTP requests, where ``asks`` is the
+    number of questions it asks (its parts, plus at most one re-ask for grounding or the
+    summary): with the defaults (5 retries, 2 re-asks) a one-part paper sends at most
+    ``2 + 5 + 2 = 9`` requests. Retries and re-asks never multiply.
+
+    Example:
+        >>> b = Budget(retries=1, reasks=0)
+        >>> b.take_retry(), b.take_retry(), b.take_reask()
+        (True, False, False)
+    """
+
+    retries: int
+    reasks: int
+    requests: int = 0
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Budget:
+        return cls(retries=settings.retries, reasks=settings.max_reasks)
+
+    def take_retry(self) -> bool:
+        if self.retries <= 0:
+            return False
+        self.retries -= 1
+        return True
+
+    def take_reask(self) -> bool:
+        if self.reasks <= 0:
+            return False
+        self.reasks -= 1
+        return True
+
+
+class RateLimiter:
+    """Spaces the starts of requests ``60 / rpm`` seconds apart (no bursts).
+
+    One instance is shared by every concurrent request of a :class:`Transport`, on one
+    event loop: each :meth:`acquire` reserves the next free start time and sleeps until
+    then, so waiting callers are served in arrival order. A caller cancelled while waiting
+    gives its slot back when no later one was reserved.
+
+    Example:
+        >>> limiter = RateLimiter(6000)  # one start every 10 ms
+        >>> async def three():
+        ...     return [round(await limiter.acquire(), 2) for _ in range(3)]
+        >>> asyncio.run(three())
+        [0.0, 0.01, 0.01]
+    """
+
+    def __init__(self, rpm: float) -> None:
+        if rpm <= 0:
+            raise ValueError("rpm must be positive")
+        self.rpm = rpm
+        self.interval = 60.0 / rpm
+        self._next = 0.0
+
+    async def acquire(self) -> float:
+        """Wait for this request's start slot; return the seconds waited."""
+        now = time.monotonic()
+        start = max(now, self._next)
+        self._next = start + self.interval
+        wait = start - now
+        if wait > 0:
+            try:
+                await asyncio.sleep(wait)
+            except asyncio.CancelledError:
+                if self._next == start + self.interval:  # nobody queued behind us
+                    self._next = start
+                raise
+        return wait
+
+
+class HTTPStatusError(Exception):
+    """An answer with a status other than 2xx; ``body`` is its JSON (or text)."""
+
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
+        super().__init__(f"HTTP {status}: {one_line(_error_message(body), 200)}")
+
+
+class _Unreadable(Exception):
+    """A 2xx answer that cannot be read as JSON. ``page`` is set when it is not even
+    meant as JSON (an HTML page from a proxy, a web server on that port)."""
+
+    def __init__(self, detail: str, page: bool) -> None:
+        self.page = page
+        super().__init__(detail)
+
+
+def _error_message(body: Any) -> str:
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            return str(error.get("message") or error)
+        return str(error)
+    return str(body)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, HTTPStatusError):
+        return exc.status in _TRANSIENT_STATUS or exc.status >= 500
+    return isinstance(exc, NetworkError | _Unreadable)
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connection that never opened (refused, unknown host), not one that broke later."""
+    return isinstance(exc, Refused)
+
+
+def _outcome(exc: BaseException | None) -> Outcome:
+    """What an exchange's end says about the replica that served it (see
+    :class:`~extractor.http.replicas.Replicas`)."""
+    if exc is None:
+        return "ok"
+    if _refused(exc):
+        return "down"
+    if isinstance(exc, HTTPStatusError):
+        if exc.status in (401, 403, 404):
+            return "fatal"
+        return "fault" if exc.status >= 500 else "ok"  # 4xx, 429 included: it answers
+    if isinstance(exc, _Unreadable):
+        return "fatal" if exc.page else "fault"
+    if isinstance(exc, NetworkError):
+        return "fault"
+    return "cancelled"  # cancelled, or a bug of ours: nothing learnt about the replica
+
+
+def _what(exc: BaseException) -> str:
+    """A fault in a few words, for a log line."""
+    if isinstance(exc, HTTPStatusError):
+        return f"HTTP {exc.status}"
+    if isinstance(exc, NetworkError):
+        return f"{exc.what} ({one_line(str(exc), 100)})" if str(exc) else exc.what
+    return type(exc).__name__
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
+    if not headers:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    if (value := headers.get("retry-after")) is not None:
+        try:
+            return float(value)
+        except ValueError:
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):  # neither seconds nor a date: not an instruction
+                return None
+            return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    return None
+
+
+class Transport:
+    """JSON over HTTP to one endpoint (one replica or several), with the rate limit and the
+    retry policy. ``settings.rpm`` limits the requests of all replicas together.
+
+    ``transport`` (an ``httpx2.AsyncBaseTransport``, shared by every replica's client),
+    ``client`` (an ``httpx2.AsyncClient`` used for every replica, closed by its owner) or
+    ``sessions`` (one :class:`~extractor.http.sessions.Session` per replica, in the order of
+    ``settings.base_urls``) replace the network for tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        client: httpx2.AsyncClient | None = None,
+        sessions: list[Session] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rpm) if settings.rpm else None
+        self.requests_sent = 0  # HTTP requests started (all kinds)
+        self.responses_seen = 0  # HTTP responses received (any status): the host is reachable
+        self.replicas = Replicas(settings)
+        headers = {"Authorization": f"Bearer {settings.api_key_value()}"}
+        if sessions is None:
+            sessions = [self._session(replica, headers, transport, client) for replica in self.replicas.members]
+        if len(sessions) != len(self.replicas):
+            raise ValueError(f"{len(sessions)} sessions for {len(self.replicas)} replicas")
+        self._sessions = sessions
+
+    def _session(
+        self,
+        replica: Replica,
+        headers: dict[str, str],
+        transport: httpx2.AsyncBaseTransport | None,
+        client: httpx2.AsyncClient | None,
+    ) -> Session:
+        base_url = replica.settings.base_url or ""
+        if client is not None:
+            return HttpxSession(client)
+        if transport is not None:
+            return HttpxSession(base_url=base_url, headers=headers, timeout=self.settings.timeout, transport=transport)
+        return AiohttpSession(base_url, headers, self.settings.timeout)
+
+    @property
+    def host(self) -> str:
+        """host:port of the endpoint (of every replica, joined by commas)."""
+        return self.settings.endpoint_host
+
+    async def aclose(self) -> None:
+        for session in self._sessions:
+            await session.aclose()
+
+    async def get(self, path: str, budget: Budget | None = None) -> Any:
+        """``GET path``: its JSON, after the retries ``budget`` allows."""
+        return await self.send("GET", path, None, budget or Budget.for_settings(self.settings))
+
+    async def post(self, path: str, body: dict[str, Any], budget: Budget) -> Any:
+        """``POST path`` with a JSON body: its JSON, after the retries ``budget`` allows."""
+        return await self.send("POST", path, body, budget)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        budget: Budget,
+        *,
+        upload: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """One exchange, retried while it is transient and ``budget`` has retries left and
+        ``settings.retry_max_seconds`` is not spent. Raises :class:`EndpointError`.
+
+        ``upload`` sends a multipart form instead of a JSON body (``{"data": {...},
+        "files": {name: (filename, bytes, content type)}}``); ``raw`` returns a 2xx answer's bytes
+        as they are (a file's content) instead of its JSON."""
+        return (await self._retried(method, path, body, budget, upload, raw))[0]
+
+    async def exchange(self, method: str, path: str, body: dict[str, Any] | None, budget: Budget) -> tuple[Any, str]:
+        """:meth:`send` with a JSON body, also returning the host:port of the replica that answered."""
+        return await self._retried(method, path, body, budget, None, False)
+
+    async def _retried(
+        self, method: str, path: str, body: dict[str, Any] | None, budget: Budget, upload: dict[str, Any] | None, raw: bool
+    ) -> tuple[Any, str]:
+        tried: list[Replica] = []  # the replica of each attempt
+
+        def more(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is None or budget.retries <= 0:
+                return False
+            # An answer that drops one replica for good is retried on another, if one is left.
+            dropped = bool(tried) and tried[-1].state == "dead" and self.replicas.others_up(tried[-1])
+            return _is_transient(exc) or dropped
+
+        def before_sleep(state: RetryCallState) -> None:  # a retry is spent only when it is sent
+            budget.take_retry()
+            self._log_retry(state, budget, tried[-1] if tried else None)
+
+        retrying = AsyncRetrying(
+            stop=stop_before_delay(self.settings.retry_max_seconds),
+            wait=self._wait,
+            retry=more,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    budget.requests += 1
+                    data = await self._exchange(method, path, body, tried, upload, raw)
+                    return data, tried[-1].host
+        except asyncio.CancelledError:
+            raise
+        except (HTTPStatusError, _Unreadable, NetworkError) as exc:
+            raise self.failure(exc, attempts, tried[-1] if tried else None) from exc
+        except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
+            host = tried[-1].host if tried else self.host
+            raise EndpointError(
+                "connection", f"{method} {path} to {host} failed: {type(exc).__name__}: {one_line(str(exc))}", attempts
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        tried: list[Replica],
+        upload: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """One request to the replica the chooser picks (appended to ``tried``), its end
+        reported back to the chooser."""
+        waited = await self.limiter.acquire() if self.limiter is not None else 0.0
+        replica = self.replicas.pick()
+        tried.append(replica)
+        failure: BaseException | None = None
+        try:
+            return await self._request(replica, method, path, body, waited, upload, raw)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            self.replicas.done(replica, _outcome(failure), _what(failure) if failure is not None else "")
+
+    async def _request(
+        self,
+        replica: Replica,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        waited: float,
+        upload: dict[str, Any] | None,
+        raw: bool,
+    ) -> Any:
+        session = self._sessions[replica.index]
+        self.requests_sent += 1
+        if log.isEnabledFor(logging.DEBUG):
+            extra = f" (rate limit: waited {waited:.2f}s)" if waited > 0.0005 else ""
+            where = f"{replica.host} " if len(self.replicas) > 1 else ""
+            log.debug("%s %s%s%s", method, where, urlsplit(session.base_url).path + path, extra)
+        answer: Answer = await session.request(method, path, body, upload)
+        self.responses_seen += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> HTTP %s", method, urlsplit(session.base_url).path + path, answer.status)
+        ok = 200 <= answer.status < 300
+        if raw and ok:
+            return answer.content
+        try:
+            data = json.loads(answer.content)
+        except ValueError:
+            if ok:
+                content_type = answer.content_type
+                snippet = one_line(answer.text, 80)
+                raise _Unreadable(f"{content_type or 'no content type'} ({snippet!r})", "json" not in content_type) from None
+            data = answer.text
+        if not ok:
+            raise HTTPStatusError(answer.status, data, answer.headers)
+        return data
+
+    def backoff(self, retry: int) -> float:
+        """Seconds before transport retry number ``retry`` (1-based) when the server did
+        not say: ``retry_backoff * 2**(retry-1)`` plus up to ``retry_backoff`` of jitter,
+        at most 30 s."""
+        base = self.settings.retry_backoff
+        try:
+            delay = base * 2 ** (retry - 1)
+        except OverflowError:  # pragma: no cover - absurd retry counts
+            delay = _MAX_BACKOFF_S
+        return min(delay + random.uniform(0, base), _MAX_BACKOFF_S)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after(exc.headers) if isinstance(exc, HTTPStatusError) else None
+        if asked is not None:
+            # Honour the server, plus a little jitter so concurrent callers do not return
+            # as one burst.
+            wait = asked + random.uniform(0, min(self.settings.retry_backoff, 1.0))
+        else:
+            wait = self.backoff(state.attempt_number)
+        return min(wait, self.settings.retry_max_seconds)
+
+    def _log_retry(self, state: RetryCallState, budget: Budget, replica: Replica | None = None) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None or not log.isEnabledFor(logging.INFO):
+            return
+        what = _what(exc)
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        most = state.attempt_number + budget.retries + 1  # this exchange's last possible attempt
+        host = replica.host if replica is not None else self.host
+        log.info("%s: %s on attempt %d of %d; retrying in %.2fs", host, what, state.attempt_number, most, sleep)
+
+    def failure(self, exc: BaseException, attempts: int, replica: Replica | None = None) -> EndpointError:
+        """The error an exchange that failed after ``attempts`` requests raises, its last
+        one on ``replica`` (default: the first). An error that would stop the batch is one
+        paper's error while another replica is still in use."""
+        replica = replica or self.replicas.members[0]
+        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0)
+        if isinstance(error, FatalEndpointError | ServerGoneError) and self.replicas.others_up(replica):
+            return EndpointError(error.kind, str(error), attempts)
+        return error
+
+
+def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -> EndpointError:
+    """The error an exchange that failed after ``attempts`` requests raises; ``reached``:
+    the host answered earlier in this run."""
+    host = s.endpoint_host
+    if _refused(exc):
+        if not reached:
+            # Nothing ever answered: a wrong URL or a server that is not running. Every
+            # paper would fail the same way, so stop the batch instead.
+            return FatalEndpointError(
+                "connection",
+                f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
+                "check --base-url and that the server is running",
+                attempts,
+            )
+        return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
+    if isinstance(exc, TimedOut):
+        return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
+    if isinstance(exc, NetworkError):
+        why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
+        return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
+    if isinstance(exc, _Unreadable):
+        if exc.page:
+            return FatalEndpointError(
+                "bad_response",
+                f"{host} answered with {exc}, not JSON ({attempts} attempts); check that --base-url is the "
+                "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy",
+                attempts,
+            )
+        return EndpointError(
+            "bad_response", f"{host} kept sending unreadable responses ({exc}) after {attempts} attempts", attempts
+        )
+    assert isinstance(exc, HTTPStatusError)
+    return _status_error(exc, s, attempts)
+
+
+def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
+    host, status, text = s.endpoint_host, exc.status, _error_message(exc.body)
+    if status in (401, 403):
+        return FatalEndpointError(
+            "auth", f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
+        )
+    if status == 404:
+        return FatalEndpointError(
+            "not_found",
+            f"{host} answered 404 for model {s.model!r} (check --model and --base-url; "
+            "`extractor doctor` lists the served models)",
+            attempts,
+        )
+    if status == 400:
+        code = exc.body.get("error", {}).get("code") if isinstance(exc.body, dict) and isinstance(exc.body.get("error"), dict) else None
+        lowered = text.lower()
+        if code == "context_length_exceeded" or ("context" in lowered and ("length" in lowered or "exceed" in lowered)):
+            return EndpointError(
+                "context_length",
+                f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
+                attempts,
+            )
+        return EndpointError("bad_request", f"{host} rejected the request: {one_line(text)}", attempts)
+    if status == 429:
+        return EndpointError("rate_limit", f"{host} kept answering 429 after {attempts} attempts", attempts)
+    if status >= 500:
+        return EndpointError("server", f"{host} answered HTTP {status} after {attempts} attempts", attempts)
+    return EndpointError("http", f"{host} answered HTTP {status}: {one_line(text)}", attempts)
+

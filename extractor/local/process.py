@@ -1,0 +1,183 @@
+"""A child process of ours: its own session, its output in a log file, stopped with its group.
+
+:class:`ChildProcess` is what :class:`~extractor.local.server.LocalServer` runs its engine in. The
+child asks Linux to kill it when we die (``PR_SET_PDEATHSIG``), so not even a ``kill -9`` of
+ours leaves a server behind; :meth:`ChildProcess.stop` sends SIGTERM, then SIGKILL to the
+whole group after a grace period. Without a log file of the caller's, the output goes to a
+temporary directory, removed on stop (and swept when a dead process left one).
+
+Example:
+    >>> child = ChildProcess()
+    >>> child.spawn(["sh", "-c", "echo hello"])
+    >>> child.wait(5), child.log_tail()
+    (0, ['hello'])
+    >>> child.stop()
+    0
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import LocalServerError
+
+__all__ = ["ChildProcess"]
+
+_LOG_TAIL_LINES = 15
+_STOP_GRACE = 3.0  # SIGTERM -> SIGKILL; a busy server finishes its reply first
+
+_PR_SET_PDEATHSIG = 1
+# The signal the child gets from the kernel when we die without stopping it. Not SIGTERM:
+# uvicorn's graceful shutdown lets in-flight completions run to max_tokens first (measured:
+# 9 s for one 800-token reply), and requests queued behind it too, with nobody waiting for
+# them. The server keeps no state, so nothing is lost by killing it outright.
+_PARENT_DEATH_SIGNAL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def _parent_death_preexec() -> Callable[[], None] | None:
+    """A preexec_fn asking Linux to signal the child when we die, or None elsewhere.
+
+    libc is loaded here, in the parent: only the prctl call runs between fork and exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    sig = _PARENT_DEATH_SIGNAL
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:  # we died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+_LOG_DIR_PREFIX = "extractor-llama-"
+
+
+def _sweep_stale_log_dirs() -> None:
+    """Remove log dirs left by processes that died without stopping (SIGKILL)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_LOG_DIR_PREFIX}*-*"):
+        owner = path.name[len(_LOG_DIR_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+class ChildProcess:
+    """One command at a time, in its own session, with its output in ``log_file`` (kept)
+    or in a temporary file (removed on :meth:`stop`)."""
+
+    def __init__(self, log_file: str | os.PathLike[str] | None = None) -> None:
+        self._log_file = Path(log_file) if log_file is not None else None
+        self.log_path: Path | None = None
+        self._tmpdir: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise LocalServerError("local server: not started")
+        return self._proc.pid
+
+    def poll(self) -> int | None:
+        return self._proc.poll() if self._proc is not None else None
+
+    def spawn(self, command: Sequence[str]) -> None:
+        """Start ``command``; raise :class:`LocalServerError` if it cannot be started."""
+        if self._log_file is not None:
+            self._log_file.parent.mkdir(parents=True, exist_ok=True)
+            self.log_path = self._log_file
+        else:
+            _sweep_stale_log_dirs()
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=f"{_LOG_DIR_PREFIX}{os.getpid()}-"))
+            self.log_path = self._tmpdir / "server.log"
+        kwargs: dict[str, Any] = {}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True
+            kwargs["preexec_fn"] = _parent_death_preexec()
+        else:  # pragma: no cover - Windows
+            kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        try:
+            with open(self.log_path, "ab") as log:
+                self.started_at = time.monotonic()
+                self._proc = subprocess.Popen(
+                    list(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=dict(os.environ, PYTHONUNBUFFERED="1"), **kwargs,
+                )  # fmt: skip
+        except OSError as exc:
+            raise LocalServerError(f"local server: cannot start {command[0]} ({exc})") from exc
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the process to exit; its exit code."""
+        if self._proc is None:
+            raise LocalServerError("local server: not started")
+        return self._proc.wait(timeout)
+
+    def stop(self, grace: float = _STOP_GRACE) -> int | None:
+        """SIGTERM, up to ``grace`` seconds, then SIGKILL of its process group. Safe to call
+        twice, or before :meth:`spawn`. Its exit code."""
+        proc, code = self._proc, None
+        if proc is not None:
+            code = proc.poll()
+            if code is None:
+                self._signal_group(signal.SIGTERM)
+                try:
+                    code = proc.wait(grace)
+                except subprocess.TimeoutExpired:
+                    self._signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
+                    code = proc.wait()
+            # Anything the child left in its group (a server spawns nothing today).
+            self._signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+            self.log_path = None
+        return code
+
+    def _signal_group(self, sig: int) -> None:
+        assert self._proc is not None
+        try:
+            if os.name == "posix":
+                os.killpg(self._proc.pid, sig)  # its own session: group id == its pid
+            elif self._proc.poll() is None:  # pragma: no cover - Windows
+                self._proc.kill() if sig != signal.SIGTERM else self._proc.terminate()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> list[str]:
+        """The last ``lines`` non-blank lines of the output."""
+        if self.log_path is None:
+            return []
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 64 * 1024))
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]

@@ -1,0 +1,496 @@
+"""Ray Data: the same extraction as ``extractor run``, as a Ray Data job over many machines.
+
+For archives that outgrow one process (millions of abstracts, several GPU replicas of a
+server): ``pip install 'extractor[ray]'``. Ray is imported only inside this module's
+functions, so the rest of ``extractor`` never needs it.
+
+* :class:`ExtractBatch` is a callable class for ``Dataset.map_batches`` with an actor pool
+  (``concurrency=N`` actors). Each actor holds one :class:`~extractor.extraction.extractor.Extractor`
+  and an event loop of its own (a thread), on which a batch's papers are extracted
+  ``settings.concurrency`` at a time by :meth:`~extractor.extraction.extractor.Extractor.aextract_many`,
+  exactly as ``extractor run`` does. A batch has ``title`` and ``abstract`` columns (other
+  names: ``title_key`` / ``abstract_key``) and may have ``id`` and ``source`` (the
+  ``{"path", "line"}`` of ``extractor papers --json``; else ``path``, as
+  ``include_paths=True`` gives it). It returns one row per input row: the
+  :class:`~extractor.schema.Record` with its nested fields (``source``, ``extraction``,
+  ``links``, ``grounding``, ``dropped``, ``origin``, ``provenance``, ``error``) as JSON
+  strings (:data:`~extractor.ray.recorddir.RECORD_COLUMNS`; :func:`~extractor.ray.recorddir.row_record`
+  turns a row back into the record).
+  A paper that fails is an error record, and a row that is not a paper (no title, an empty
+  abstract) an error record of kind ``input``: no row is ever lost. Only what stops
+  ``extractor run`` too (a bad key, an unknown model, a server gone for
+  :data:`~extractor.extraction.extractor.GONE_LIMIT` papers in a row) fails the task; Ray retries it,
+  then stops the job, and a re-run resumes.
+* :func:`read_dataset` reads what Ray reads (JSONL, Parquet, CSV; local paths or object
+  storage URIs such as ``s3://bucket/papers/``), and ``extractor``'s own listings (pasted
+  Daily Papers text) from local paths; :func:`extract_dataset` adds the extraction stage;
+  :func:`write_records` writes JSONL (each line exactly what ``extractor run`` writes) or
+  Parquet into a directory; :func:`run_ray` does all three with resume, and is what
+  ``extractor ray INPUTS -o OUTDIR`` runs.
+
+**Resume** is by output: a re-run reads the ids already in the output directory, skips
+the papers that succeeded there and extracts the rest (failed papers included). After the
+write, :func:`~extractor.ray.recorddir.tidy_output` keeps one record per paper in the
+directory: a success over a failure, the newest file's failure over older ones; only files
+holding a superseded record are rewritten. So a run that was killed leaves finished files,
+and the next run completes them. The answer **cache** is a diskcache on each node's disk
+(``--cache-dir``): actors on one node share it, other nodes do not see it. On a cluster,
+resume by output (above) is what saves finished work; for answers cached across nodes, point
+``--cache-dir`` at a shared network filesystem (diskcache is SQLite: prefer a filesystem
+with working locks), or keep to one node. Input rows are extracted as given: give distinct
+papers (``extractor papers INPUTS --json`` writes them); a paper given twice is kept once
+in the output by :func:`~extractor.ray.recorddir.tidy_output`.
+
+**Why our class and not ``ray.data.llm``.** Ray 2.60's ``build_processor`` with an
+``HttpRequestProcessorConfig`` only sends HTTP: it would need our request bodies built in a
+pre-step, and it has no typed schema, no re-ask, no grounding, no rules, no cache and no
+error records (a request that fails after its retries fails the whole task). Within a
+batch it awaits its requests one after another, so its concurrency is the number of actors
+times Ray's async batches per actor (4 by default), where ours is actors times
+``settings.concurrency``. The extraction is the point of ``extractor``, so the stage is this
+class; the processor stays an option for plain prompts. ``benchmarks/ray_data.py`` times
+both against ``extractor run`` at the same total concurrency on the loopback stub.
+
+Example (with a server every node reaches)::
+
+    import ray
+    from extractor import Settings
+    from extractor.ray.data import ExtractBatch
+
+    ds = ray.data.read_json("s3://bucket/papers/")           # title, abstract[, id]
+    records = ds.map_batches(
+        ExtractBatch,
+        fn_constructor_kwargs={"settings": Settings(base_url="http://vllm:8000/v1", concurrency=16)},
+        concurrency=4, batch_size=64, num_cpus=0.5,           # 4 actors x 16 requests in flight
+    )
+    records.write_parquet("s3://bucket/records/")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, ExtractorError, InputError
+from ..extraction.extractor import Extractor
+from ..records.listings import EXTENSIONS, paper_from_text, read_papers
+from .recorddir import output_ids, plain, record_json, record_table, tidy_output
+from ..schema import ErrorInfo, Paper, Record, Source
+from ..settings import Settings
+from ..evidence.text import paper_id, unique_copies
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow
+    import ray.data
+
+__all__ = [
+    "INSTALL_HINT", "ExtractBatch", "RayOptions", "RayStats", "extract_dataset", "paper_of_row", "read_dataset",
+    "require_ray", "run_ray", "write_records",
+]  # fmt: skip
+
+INSTALL_HINT = "Ray is not installed: pip install 'extractor[ray]'"
+
+_FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or :class:`~extractor.errors.ConfigError` saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(INSTALL_HINT) from exc
+    return ray
+
+
+# -- rows -> papers ------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    value = plain(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _source(row: Mapping[str, Any]) -> Source:
+    source = plain(row.get("source"))
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except ValueError:
+            source = None
+    if isinstance(source, Mapping) and isinstance(source.get("path"), str):
+        return Source(path=source["path"], line=int(plain(source.get("line")) or 0))
+    return Source(path=_text(row.get("path")) or "ray", line=0)
+
+
+def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key: str = "abstract") -> Paper | Record:
+    """The paper a dataset row holds, as ``extractor run`` reads a JSONL line (the same id,
+    text clean-up and truncation flag); a row that is not a paper becomes an error record
+    of kind ``input`` (so it is not lost). ``source`` is the row's ``source`` (``path`` and
+    ``line``), else its ``path`` at line 0."""
+    raw_id = plain(row.get("id"))
+    given = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
+    source = _source(row)
+    values = {key: _text(row.get(key)) for key in (title_key, abstract_key)}
+    problems = [f"{key!r} is missing or not text" for key, v in values.items() if v is None]
+    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and not v.strip()]
+    if problems:
+        title, abstract = values[title_key] or "", values[abstract_key] or ""
+        paper = Paper(id=given or paper_id(title, abstract), title=title, abstract=abstract, source=source)
+        message = f"{source.path}:{source.line}: row {paper.id} skipped: {'; '.join(problems)}"
+        return Record.for_paper(paper, error=ErrorInfo(kind="input", message=message))
+    return paper_from_text(
+        values[abstract_key] or "", values[title_key], path=source.path, line=source.line, id=given or None
+    )
+
+
+def _rows(batch: Any) -> Iterator[dict[str, Any]]:
+    """The rows of a batch: a pandas DataFrame, a pyarrow Table or a dict of columns."""
+    if hasattr(batch, "to_pylist"):  # pyarrow
+        yield from batch.to_pylist()
+    elif hasattr(batch, "to_dict") and hasattr(batch, "columns"):  # pandas
+        yield from batch.to_dict("records")
+    else:
+        columns = {name: list(values) for name, values in batch.items()}
+        for i in range(len(next(iter(columns.values()), []))):
+            yield {name: values[i] for name, values in columns.items()}
+
+
+# -- the map_batches stage -----------------------------------------------------------------
+
+
+class ExtractBatch:
+    """A callable class for ``Dataset.map_batches`` (see the module docstring): one
+    :class:`~extractor.extraction.extractor.Extractor` per actor, ``settings.concurrency`` papers in
+    flight on the actor's own event loop. ``settings`` may be a :class:`Settings` or its
+    keyword dict; ``concurrency`` overrides ``settings.concurrency``. Returns a pyarrow
+    table of :data:`~extractor.ray.recorddir.RECORD_COLUMNS`, one row per input row.
+
+    Also usable without Ray: ``ExtractBatch(settings)(pandas_frame)``; :meth:`close` when done."""
+
+    def __init__(
+        self,
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        concurrency: int | None = None,
+        title_key: str = "title",
+        abstract_key: str = "abstract",
+    ) -> None:
+        settings = settings if isinstance(settings, Settings) else Settings(**(settings or {}))
+        if concurrency is not None:
+            settings = settings.model_copy(update={"concurrency": concurrency})
+        self.settings = settings
+        self.title_key, self.abstract_key = title_key, abstract_key
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="extractor-loop", daemon=True)
+        self._thread.start()
+        self.extractor = Extractor(settings)
+
+    def _await(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def __call__(self, batch: Any) -> pyarrow.Table:
+        papers: list[Paper] = []
+        records: dict[int, Record] = {}
+        for i, row in enumerate(_rows(batch)):
+            read = paper_of_row(row, self.title_key, self.abstract_key)
+            if isinstance(read, Record):
+                records[i] = read
+            else:
+                papers.append(read)
+        order = [i for i in range(len(papers) + len(records)) if i not in records]
+        done = self._await(self._extract(papers)) if papers else []
+        by_id: dict[str, list[Record]] = {}
+        for record in done:
+            by_id.setdefault(record.id, []).append(record)
+        for i, paper in zip(order, papers):  # input order, so a paper given twice keeps its row
+            records[i] = by_id[paper.id].pop()
+        return record_table([records[i] for i in sorted(records)])
+
+    async def _extract(self, papers: list[Paper]) -> list[Record]:
+        return [record async for record in self.extractor.aextract_many(papers)]
+
+    def close(self) -> None:
+        """Close the extractor (its cache and connections) and stop the loop."""
+        if self._loop.is_closed():
+            return
+        try:
+            self._await(self.extractor.aclose())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()
+
+    def __del__(self) -> None:  # an actor's end; never raises
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# -- reading, extracting, writing ----------------------------------------------------------
+
+
+def _papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Table:
+    """Rows as paper columns (``id``, ``title``, ``abstract``, ``source``), ids computed as
+    ``extractor run`` computes them; a row that is not a paper keeps its text (the
+    extraction stage turns it into an error record)."""
+    import pyarrow as pa
+
+    out: dict[str, list[Any]] = {"id": [], "title": [], "abstract": [], "source": []}
+    for row in _rows(batch):
+        read = paper_of_row(row, title_key, abstract_key)
+        if isinstance(read, Record):
+            title, abstract = _text(row.get(title_key)), _text(row.get(abstract_key))
+        else:
+            title, abstract = read.title, read.abstract
+        out["id"].append(read.id)
+        out["title"].append(title)
+        out["abstract"].append(abstract)
+        out["source"].append(read.source.model_dump_json())
+    return pa.table({name: pa.array(values, type=pa.string()) for name, values in out.items()})
+
+
+def _format_of(path: str, explicit: str | None) -> str:
+    if explicit:
+        return {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv", "text": "text"}[explicit]
+    local = Path(path)
+    if "://" not in path and local.is_dir():
+        kinds = {p.suffix.lower() for p in local.iterdir() if p.is_file()}
+        for suffix, fmt in _FORMATS.items():
+            if suffix in kinds:
+                return fmt
+        if kinds & set(EXTENSIONS):
+            return "text"
+    suffix = Path(path.split("?", 1)[0]).suffix.lower()
+    if suffix in _FORMATS:
+        return _FORMATS[suffix]
+    if "://" not in path and (suffix in EXTENSIONS or local.is_file()):
+        return "text"
+    raise InputError(path, "cannot tell the format: give --input-format jsonl, parquet, csv or text")
+
+
+def read_dataset(
+    inputs: Iterable[str | Path],
+    *,
+    input_format: str | None = None,
+    title_key: str = "title",
+    abstract_key: str = "abstract",
+) -> ray.data.Dataset:
+    """A dataset of paper rows (``id``, ``title``, ``abstract``, ``source``) from ``inputs``,
+    all of one format: JSONL, Parquet or CSV through Ray's readers (local paths, folders or
+    object storage URIs); local text listings (``.txt``/``.md``, pasted Daily Papers)
+    through ``extractor``'s reader on this machine, de-duplicated as ``extractor run`` does."""
+    ray = require_ray()
+    paths = [str(p) for p in inputs]
+    formats = {_format_of(p, input_format) for p in paths}
+    if len(formats) != 1:
+        raise InputError(", ".join(paths), "inputs of several formats: give one format per run")
+    fmt = formats.pop()
+    if fmt == "text":
+        return ray.data.from_items(_local_papers(paths, title_key, abstract_key))
+    if fmt == "json":
+        ds = ray.data.read_json(paths, include_paths=True, file_extensions=["jsonl", "ndjson", "json"])
+    elif fmt == "parquet":
+        ds = ray.data.read_parquet(paths, include_paths=True, file_extensions=["parquet"])
+    else:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        text_columns = {key: pa.string() for key in ("id", title_key, abstract_key)}
+        ds = ray.data.read_csv(
+            paths, include_paths=True, file_extensions=["csv"],
+            convert_options=pacsv.ConvertOptions(column_types=text_columns),
+        )  # fmt: skip
+    return ds.map_batches(
+        _papers_batch, fn_kwargs={"title_key": title_key, "abstract_key": abstract_key}, batch_format="pyarrow"
+    )
+
+
+def _local_papers(paths: list[str], title_key: str, abstract_key: str) -> list[dict[str, Any]]:
+    errors: list[InputError] = []
+
+    def read() -> Iterator[Paper]:
+        return read_papers(paths, title_key=title_key, abstract_key=abstract_key, on_error=errors.append)
+
+    keep = {position for position, _ in unique_copies(read())[0]}
+    rows = [
+        {"id": p.id, "title": p.title, "abstract": p.abstract, "source": p.source.model_dump_json()}
+        for position, p in enumerate(read(), 1)
+        if position in keep
+    ]
+    if not rows:
+        raise errors[0] if errors else InputError(", ".join(paths), "no papers found")
+    return rows
+
+
+def extract_dataset(
+    ds: ray.data.Dataset,
+    settings: Settings,
+    *,
+    actors: int = 2,
+    batch_size: int = 64,
+    num_cpus: float = 0.5,
+    skip: Iterable[str] = (),
+    stage: type[ExtractBatch] = ExtractBatch,
+) -> ray.data.Dataset:
+    """``ds`` (paper rows, as :func:`read_dataset` gives) through :class:`ExtractBatch`:
+    ``actors`` actors of ``num_cpus`` CPUs each, ``settings.concurrency`` requests in
+    flight per actor, ``batch_size`` papers per call. Papers whose id is in ``skip`` are
+    left out (resume). The rows are cut into blocks of ``batch_size`` so every actor gets
+    work; an actor that dies is restarted and its batch retried (Ray's defaults for actor
+    pools), so each paper still gives exactly one record."""
+    require_ray()
+    skipped = frozenset(skip)
+    if skipped:
+        ds = ds.map_batches(_without, fn_kwargs={"ids": skipped}, batch_format="pyarrow")
+    return ds.repartition(target_num_rows_per_block=batch_size).map_batches(
+        stage,
+        fn_constructor_kwargs={"settings": settings.model_copy(update={"origin": {}})},
+        concurrency=actors,
+        batch_size=batch_size,
+        num_cpus=num_cpus,
+        batch_format="pyarrow",
+    )
+
+
+def _without(batch: pyarrow.Table, ids: frozenset[str]) -> pyarrow.Table:
+    import pyarrow as pa
+
+    keep = [pid not in ids for pid in batch.column("id").to_pylist()]
+    return batch.filter(pa.array(keep, type=pa.bool_()))
+
+
+def _jsonl_datasink(path: str) -> Any:
+    from ray.data.datasource import BlockBasedFileDatasink
+
+    class RecordJsonl(BlockBasedFileDatasink):  # type: ignore[misc]
+        """One record per line, each exactly the line ``extractor run`` writes."""
+
+        def write_block_to_file(self, block: Any, file: Any) -> None:
+            lines = [record_json(row) + "\n" for row in block.to_arrow().to_pylist()]
+            file.write("".join(lines).encode("utf-8"))
+
+    return RecordJsonl(path, file_format="jsonl")
+
+
+def write_records(records: ray.data.Dataset, output: str, fmt: str = "jsonl") -> None:
+    """Write record rows into the directory (or object storage prefix) ``output``: JSONL
+    files whose lines are what ``extractor run`` writes, or Parquet files of
+    :data:`~extractor.ray.recorddir.RECORD_COLUMNS`. New files are added next to those already there."""
+    if fmt == "parquet":
+        records.write_parquet(output)
+    else:
+        records.write_datasink(_jsonl_datasink(output))
+
+
+# -- one call: read, resume, extract, write ------------------------------------------------
+
+
+@dataclass
+class RayOptions:
+    """How ``extractor ray`` reads, runs and writes (the rest is in :class:`Settings`)."""
+
+    output_format: str = "jsonl"  # jsonl | parquet
+    input_format: str | None = None  # jsonl | parquet | csv | text; default by extension
+    title_key: str = "title"
+    abstract_key: str = "abstract"
+    actors: int = 2
+    batch_size: int = 64
+    num_cpus: float = 0.5  # per actor: requests wait on the server, so a fraction of a CPU
+    limit: int | None = None
+
+
+@dataclass
+class RayStats:
+    """What a Ray run did, from the output directory before and after it."""
+
+    already_done: int = 0  # papers the output held, skipped
+    extracted: int = 0  # papers whose record now succeeds and did not before
+    failed: int = 0  # papers whose record is an error after the run
+    removed_duplicates: int = 0  # superseded records removed by tidy_output
+    wall_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"already in output {self.already_done}, extracted {self.extracted}, failed {self.failed}, "
+            f"superseded records removed {self.removed_duplicates}; wall {self.wall_s:.1f}s"
+        )
+
+
+def run_ray(
+    inputs: Iterable[str | Path], output: str | Path, settings: Settings, options: RayOptions | None = None
+) -> RayStats:
+    """Read ``inputs``, skip the papers ``output`` already holds (resume), extract the rest
+    on the Ray cluster (``ray.init`` first, or Ray starts a local one) and write their
+    records into ``output``, then keep one record per paper there
+    (:func:`~extractor.ray.recorddir.tidy_output`).
+    The endpoint must be one every actor reaches (``base_url``): the bundled model is not
+    started per actor. ``policy="rules"`` needs none."""
+    from ..llm.connect import endpoint_configured
+
+    opts = options or RayOptions()
+    if not endpoint_configured(settings) and settings.policy != "rules":
+        raise ConfigError(
+            "the Ray path needs an endpoint every actor reaches: set --base-url (or EXTRACTOR_BASE_URL); "
+            "the bundled model is not started per actor"
+        )
+    # Ray raises an actor's own exception, not a UserCodeException around it (whose chain
+    # does not reach the FatalEndpointError), so the CLI says what stopped in one line. Set
+    # before the dataset is made: a dataset keeps the context it was made under.
+    require_ray().data.DataContext.get_current().raise_original_map_exception = True
+    started = time.perf_counter()
+    out = str(output) if "://" in str(output) else str(Path(output).resolve())
+    stats = RayStats(removed_duplicates=tidy_output(out))
+    done, _ = output_ids(out)
+    ds = read_dataset(inputs, input_format=opts.input_format, title_key=opts.title_key, abstract_key=opts.abstract_key)
+    if opts.limit is not None:
+        ds = ds.limit(opts.limit)
+    records = extract_dataset(
+        ds, settings, actors=opts.actors, batch_size=opts.batch_size, num_cpus=opts.num_cpus, skip=done
+    )
+    try:
+        write_records(records, out, opts.output_format)
+    except Exception as exc:
+        stop = _extractor_error(exc)
+        if stop is None:
+            raise
+        raise stop from exc  # what stopped an actor (a bad key, a server gone), not Ray's traceback
+    stats.removed_duplicates += tidy_output(out)
+    now_done, now_failed = output_ids(out)
+    stats.already_done = len(done)
+    stats.extracted = len(now_done - done)
+    stats.failed = len(now_failed)
+    stats.wall_s = time.perf_counter() - started
+    return stats
+
+
+def _extractor_error(exc: BaseException) -> ExtractorError | None:
+    """The :class:`~extractor.errors.ExtractorError` an actor raised, from the exceptions
+    Ray wraps it in (its ``cause``, or the chain of causes)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ExtractorError) and type(current).__module__.startswith("extractor."):
+            vars(current).pop("__notes__", None)  # Ray's advice on retrying map tasks, which
+            if current.args and isinstance(current.args[0], str):  # it may also append to the text
+                current.args = (current.args[0].split("\n", 1)[0], *current.args[1:])
+            return current  # the error itself, not Ray's subclass of it (whose text is a traceback)
+        todo += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    return None

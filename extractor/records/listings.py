@@ -1,0 +1,480 @@
+"""Reading listings: turn listing files into :class:`~extractor.schema.Paper` records.
+
+Three input formats, chosen by extension (``.txt``/``.md`` text, ``.jsonl``/``.ndjson``
+JSONL, ``.csv`` CSV; anything else is read as text) or forced with ``fmt``:
+
+* **text** -- a Hugging Face Daily Papers page pasted as text. Page chrome ("Subscribe",
+  "Mar 14", ...) is dropped, also when glued to a title. What is left is read as
+  *title lines* (short, no final ``.``/``,``/``;``/``:``, no URL) each followed by one or
+  more *abstract lines*; blank lines do not matter, so both the blank-separated and the
+  consecutive-line layouts work.
+* **jsonl** -- one JSON object a line, with ``title_key``/``abstract_key`` (and ``id``).
+* **csv** -- a header row naming the same columns.
+
+Every file is streamed line by line. A problem (missing file, binary data, bad JSON,
+missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed to
+``on_error``; reading goes on with the next line or file. A line that is not UTF-8 is
+read as cp1252 (latin-1's superset; a NUL byte in a line becomes U+FFFD), and an
+:class:`~extractor.errors.InputWarning` names the file and line: no paper is lost to it.
+
+One rule says which papers are the same (:func:`~extractor.evidence.text.unique_copies`);
+``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
+
+Example:
+    >>> import io
+    >>> [p.title for p in read_papers(["-"], stdin=io.StringIO("Subscribe\\nA Title\\nIt works."))]
+    ['A Title']
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import InputError, InputWarning
+from .jsonl import json_lines
+from ..schema import ErrorInfo, Paper, Record, Source
+from ..evidence.text import is_truncated, paper_id, unique_copies
+
+__all__ = [
+    "EXTENSIONS",
+    "ListingReport",
+    "MAX_ABSTRACT_CHARS",
+    "dedupe",
+    "paper_from_text",
+    "read_papers",
+    "survey",
+    "too_long_record",
+]
+
+EXTENSIONS: dict[str, str] = {
+    ".txt": "text", ".md": "text", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"
+}
+"""File extensions read from a directory, and the format each one implies."""
+
+_FORMATS = {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"}
+MAX_TITLE_CHARS = 300  # the longest seed title has 168 characters, the shortest abstract 498
+MAX_ABSTRACT_CHARS = 200_000
+"""The most one paper may hold; a longer abstract becomes an error record (the longest
+seed abstract has about 2,000 characters; a whole paper's text is some 60,000)."""
+_SNIFF_BYTES = 8192
+
+# Page chrome of huggingface.co/papers, matched against a whole (stripped) line.
+_CHROME = re.compile(
+    r"(?:new|subscribe|daily papers|by\s*ak and the research community|\d+"
+    r"|get trending papers in your email inbox(?: once a day)?!?"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:,? \d{4})?)",
+    re.IGNORECASE,
+)
+# The same chrome glued to the next line's text ("SubscribeLanguage Model Cascades").
+_GLUED = re.compile(
+    r"(?:new|Subscribe|Daily Papers|byAK and the research community"
+    r"|Get trending papers in your email inbox(?: once a day)?!)(?=[A-Z0-9\"'“(\[])"
+)
+Report = Callable[[InputError], None]
+Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
+Keys = tuple[str, str]  # (title key, abstract key)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _clean(text: str) -> str:
+    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
+    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
+    if len(text) > MAX_ABSTRACT_CHARS:
+        return text.strip()
+    return " ".join(text.split())
+
+
+def _snippet(text: str, width: int = 40) -> str:
+    text = _clean(text[: width * 8])
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def paper_from_text(
+    abstract: str, title: str | None = None, *, path: str = "-", line: int = 1, id: str | None = None
+) -> Paper:
+    """A :class:`Paper` from one abstract (and optional title) given directly; ``id``
+    defaults to :func:`~extractor.evidence.text.paper_id`."""
+    title, abstract = _clean(title or ""), _clean(abstract)
+    return Paper(
+        id=id or paper_id(title, abstract),
+        title=title,
+        abstract=abstract,
+        source=Source(path=path, line=line),
+        truncated=is_truncated(abstract),
+    )
+
+
+def too_long_record(paper: Paper) -> Record | None:
+    """The error record (kind ``too_long``) of a paper whose abstract is over
+    :data:`MAX_ABSTRACT_CHARS` characters, holding only the abstract's first 1,000
+    characters; None for a paper within the limit."""
+    size = len(paper.abstract)
+    if size <= MAX_ABSTRACT_CHARS:
+        return None
+    message = (
+        f"abstract of {paper.id} has {size:,} characters, over the limit of {MAX_ABSTRACT_CHARS:,}; "
+        f"check {paper.source.path}:{paper.source.line} (a whole file read as one abstract?)"
+    )
+    head = paper.model_copy(update={"abstract": paper.abstract[:1000]})
+    return Record.for_paper(head, error=ErrorInfo(kind="too_long", message=message))
+
+
+def _from_record(
+    label: str, line: int, rec: dict[str, Any], keys: Keys, what: str, report: Report
+) -> Paper | None:
+    missing = [k for k in keys if k not in rec]
+    if missing:
+        has = ", ".join(repr(k) for k in list(rec)[:6]) or "none"
+        report(InputError(label, f"{what} lacks {' and '.join(map(repr, missing))} (has: {has})", line))
+        return None
+    values = []
+    for k in keys:
+        v = rec[k]
+        if not isinstance(v, str):
+            report(InputError(label, f"{k!r} is {type(v).__name__}, expected text", line))
+            return None
+        if not v.strip():
+            report(InputError(label, f"{k!r} is empty", line))
+            return None
+        values.append(v)
+    raw_id = rec.get("id")
+    given = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
+    return paper_from_text(values[1], values[0], path=label, line=line, id=given or None)
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+@dataclass
+class _Stats:
+    lines: int = 0  # non-blank lines seen
+    errors: int = 0
+
+
+def _decode(label: str, n: int, raw: bytes, report: Report) -> str:
+    """One line's bytes as text: UTF-8, else cp1252 (what a latin-1 or Windows editor
+    wrote; bytes it lacks become U+FFFD), with a warning saying what was changed."""
+    if b"\x00" in raw:
+        report(InputWarning(label, "NUL byte in line (binary data?); replaced by U+FFFD, line kept", n))
+        raw = raw.replace(b"\x00", "\ufffd".encode("utf-8"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("cp1252", errors="replace")
+        changed = text[max(0, exc.start - 10) : exc.start + 10]
+        msg = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); read as cp1252: {_snippet(changed)}"
+        report(InputWarning(label, msg, n))
+        return text
+
+
+def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> Lines:
+    """``(line number, text)`` for each line. Bytes are decoded by :func:`_decode`; a
+    leading BOM is dropped."""
+    it, n = iter(stream), 0
+    while True:
+        try:
+            raw = next(it)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, OSError) as exc:
+            report(InputError(label, f"read failed ({_clean(str(exc))}); rest of input skipped", n + 1))
+            return
+        n += 1
+        if isinstance(raw, bytes):
+            raw = _decode(label, n, raw, report)
+        if n == 1:
+            raw = raw.lstrip("\ufeff")
+        if raw.strip():
+            stats.lines += 1
+        yield n, raw
+
+
+def _strip_chrome(line: str) -> str:
+    while True:
+        if not line or _CHROME.fullmatch(line):
+            return ""
+        m = _GLUED.match(line)
+        if m is None:
+            return line
+        line = line[m.end() :].strip()
+
+
+def _is_title(line: str) -> bool:
+    return len(line) <= MAX_TITLE_CHARS and line[-1] not in ".,;:" and "://" not in line
+
+
+def _content(lines: Lines) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with chrome removed."""
+    for n, raw in lines:
+        if line := _strip_chrome(_clean(raw)):
+            yield n, line
+
+
+def _parse_text(label: str, lines: Lines, report: Report) -> Iterator[Paper]:
+    """Pair title lines with the abstract lines after them. One line of look-ahead: a
+    title-like line right after a bare title is that title's (short, unfinished)
+    abstract when no abstract-like line follows it."""
+    title: tuple[int, str] | None = None
+    parts: list[str] = []
+    orphan = False  # text with no title before it was reported: not again for its next lines
+
+    def flush() -> Iterator[Paper]:
+        if title is None:
+            return
+        if parts:
+            yield paper_from_text(" ".join(parts), title[1], path=label, line=title[0])
+        else:
+            report(InputError(label, f"title {_snippet(title[1])} has no abstract; skipped", title[0]))
+
+    items = _content(lines)
+    ahead = next(items, None)
+    while ahead is not None:
+        (n, line), ahead = ahead, next(items, None)
+        bare = title is not None and not parts
+        if _is_title(line) and not (bare and (ahead is None or _is_title(ahead[1]))):
+            yield from flush()
+            title, parts, orphan = (n, line), [], False
+        elif title is not None:
+            parts.append(line)
+        elif not orphan:
+            report(InputError(label, f"text {_snippet(line)} has no title before it; skipped", n))
+            orphan = True
+    yield from flush()
+
+
+def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
+    def skipped(err: InputError) -> None:
+        report(InputError(label, f"{err.reason}; line skipped", err.line))
+
+    for n, obj in json_lines(label, lines, skipped):
+        if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
+            yield paper
+
+
+def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
+    start = {"line": 0, "new": True}
+
+    def feed() -> Iterator[str]:
+        for n, raw in lines:
+            if start["new"]:
+                start.update(line=n, new=False)
+            yield raw
+
+    header: list[str] | None = None
+    try:
+        for row in csv.reader(feed()):
+            line, start["new"] = start["line"], True
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in row]
+                if missing := [k for k in keys if k not in header]:
+                    has = ", ".join(map(repr, header[:6]))
+                    need = " and ".join(map(repr, missing))
+                    report(InputError(label, f"CSV header lacks column {need} (has: {has})", line))
+                    return
+                continue
+            if len(row) < len(header) and any(header.index(k) >= len(row) for k in keys):
+                msg = f"CSV row has {len(row)} field(s), header has {len(header)}; row skipped"
+                report(InputError(label, msg, line))
+                continue
+            rec = dict(zip(header, row))
+            if (paper := _from_record(label, line, rec, keys, "CSV row", report)) is not None:
+                yield paper
+    except csv.Error as exc:
+        report(InputError(label, f"malformed CSV ({_clean(str(exc))}); rest of file skipped", start["line"]))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    return fmt or EXTENSIONS.get(path.suffix.lower(), "text")
+
+
+def _expand(inputs: Iterable[str | Path], report: Report) -> Iterator[str | Path]:
+    for item in inputs:
+        if str(item) == "-":
+            yield "-"
+            continue
+        path = Path(item)
+        if not path.is_dir():
+            yield item  # as given, so messages name it as the user wrote it
+            continue
+        try:
+            files = sorted(
+                (p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and not p.name.startswith(".")),
+                key=lambda p: p.name,
+            )
+            files = [p for p in files if p.is_file()]
+        except OSError as exc:
+            report(InputError(str(item), f"cannot list directory ({exc.strerror or exc})"))
+            continue
+        if not files:
+            report(InputError(str(item), f"directory holds no {'/'.join(EXTENSIONS)} files"))
+        yield from files
+
+
+def _read_stream(
+    label: str, stream: Iterable[Any], fmt: str, keys: Keys, report: Report, stats: _Stats
+) -> Iterator[Paper]:
+    lines = _lines(label, stream, stats, report)
+    if fmt == "jsonl":
+        return _parse_jsonl(label, lines, keys, report)
+    if fmt == "csv":
+        return _parse_csv(label, lines, keys, report)
+    return _parse_text(label, lines, report)
+
+
+def _read_one(
+    item: str | Path, fmt: str | None, keys: Keys, report: Report, stdin: TextIO | None
+) -> Iterator[Paper]:
+    stats = _Stats()
+
+    def counted(err: InputError) -> None:
+        stats.errors += 1
+        report(err)
+
+    found = 0
+    if item == "-":
+        label = "-"
+        stream: Any = stdin if stdin is not None else getattr(sys.stdin, "buffer", sys.stdin)
+        for paper in _read_stream(label, stream, fmt or "text", keys, counted, stats):
+            found += 1
+            yield paper
+    else:
+        path = Path(item)
+        label = str(item)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            report(InputError(label, "no such file"))
+            return
+        except OSError as exc:
+            report(InputError(label, f"cannot open ({exc.strerror or exc})"))
+            return
+        with handle:
+            head = handle.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                report(InputError(label, "UTF-16 text; save it as UTF-8"))
+                return
+            if b"\x00" in head:
+                report(InputError(label, "binary file (NUL bytes), not a listing; skipped"))
+                return
+            for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats):
+                found += 1
+                yield paper
+    if not found and not stats.errors:
+        empty = "empty input" if label == "-" else "empty file"
+        report(InputError(label, empty if not stats.lines else "no papers found"))
+
+
+def read_papers(
+    inputs: Iterable[str | Path],
+    *,
+    fmt: str | None = None,
+    title_key: str = "title",
+    abstract_key: str = "abstract",
+    on_error: Callable[[InputError], None] | None = None,
+    stdin: TextIO | None = None,
+) -> Iterator[Paper]:
+    """Stream the papers of ``inputs`` (files, directories, ``-`` for standard input).
+
+    ``fmt`` ("text", "jsonl" or "csv") overrides the format implied by each extension.
+    Each problem is passed to ``on_error`` as an :class:`InputError` and reading goes on;
+    with no ``on_error`` the first problem is raised (an :class:`InputWarning`, a line
+    read with a change, is issued as a Python warning instead).
+    """
+    if fmt is not None and fmt.lower() not in _FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of: text, jsonl, csv")
+    if title_key == abstract_key:
+        raise ValueError(f"title_key and abstract_key are both {title_key!r}")
+    fmt = _FORMATS[fmt.lower()] if fmt else None
+    if isinstance(inputs, (str, Path)):  # one input given bare, not as a list
+        inputs = [inputs]
+
+    def report(err: InputError) -> None:
+        if on_error is not None:
+            on_error(err)
+        elif isinstance(err, InputWarning):
+            warnings.warn(str(err), stacklevel=2)
+        else:
+            raise err
+
+    def generate() -> Iterator[Paper]:
+        for item in _expand(inputs, report):
+            yield from _read_one(item, fmt, (title_key, abstract_key), report, stdin)
+
+    return generate()
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
+    """The unique papers by :func:`~extractor.evidence.text.unique_copies`, and how many were dropped. Holds
+    every paper read, duplicates included, until it returns."""
+    everything = list(papers)
+    kept, read = unique_copies(everything)
+    return [everything[position - 1] for position, _ in kept], read - len(kept)
+
+
+@dataclass
+class ListingReport:
+    """What reading some listings gave: counts, the unique papers and the problems."""
+
+    read: int = 0  # papers read, duplicates included
+    papers: list[Paper] = field(default_factory=list)  # unique papers, first-occurrence order
+    duplicates: int = 0  # papers dropped as duplicates
+    truncated: int = 0  # unique papers whose abstract looks cut off
+    errors: list[InputError] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """The counts, one per line, for a terminal."""
+        rows = [
+            ("papers read", self.read),
+            ("unique papers", len(self.papers)),
+            ("duplicates dropped", self.duplicates),
+            ("truncated abstracts", self.truncated),
+            ("input errors", len(self.errors)),
+        ]
+        lines = [f"{name + ':':<21}{value:>7}" for name, value in rows]
+        cut = [p for p in self.papers if p.truncated]
+        if cut:
+            lines.append("abstracts that look cut off mid-sentence:")
+            lines += [f"  {p.source.path}:{p.source.line}  {p.id}  {_snippet(p.title, 60)}" for p in cut[:20]]
+            if len(cut) > 20:
+                lines.append(f"  ... and {len(cut) - 20} more (--json lists every paper with its flag)")
+        return "\n".join(lines)
+
+
+def survey(
+    inputs: Iterable[str | Path], *, on_error: Callable[[InputError], None] | None = None, **options: Any
+) -> ListingReport:
+    """Read and de-duplicate ``inputs``; collect every :class:`InputError` (also passed
+    to ``on_error`` when given) instead of raising. ``options`` are those of
+    :func:`read_papers` (``fmt``, ``title_key``, ``abstract_key``, ``stdin``)."""
+    report = ListingReport()
+
+    def collect(err: InputError) -> None:
+        report.errors.append(err)
+        if on_error is not None:
+            on_error(err)
+
+    def counted() -> Iterator[Paper]:
+        for paper in read_papers(inputs, on_error=collect, **options):
+            report.read += 1
+            yield paper
+
+    report.papers, report.duplicates = dedupe(counted())
+    report.truncated = sum(p.truncated for p in report.papers)
+    return report
