@@ -15,7 +15,7 @@ Usage (what ``run.py`` does)::
   ``benchmarks/README.md``): the request body (messages + tools + tool_choice) is built
   once per run, sent with ``AsyncOpenAI.post`` (no per-call params transform, no
   per-call pydantic model or JSON schema), the answer validated with
-  ``PaperSummary.model_validate_json`` and re-asked by hand on a validation error.
+  ``Extraction.model_validate_json`` and re-asked by hand on a validation error.
 * ``lean_aiohttp`` -- the same over ``aiohttp`` instead of the openai SDK (the floor of a
   Python client: what is left when the SDK's httpx transport and response models are gone).
 * ``langextract`` -- google/langextract 1.7 with its OpenAI provider pointed at
@@ -26,7 +26,7 @@ Usage (what ``run.py`` does)::
 
 Every client reads the same input with ``extractor.records.listings.read_papers`` + ``dedupe``
 (so reading is in every client's CPU, as it is in ``extractor run``'s), uses our
-``PaperSummary`` schema and prompt (except langextract, which has its own prompt format),
+``Extraction`` schema and prompt (except langextract, which has its own prompt format),
 and writes one JSON record per paper to ``--output`` in the shape ``extractor eval --pred``
 reads. ``--stats`` receives ``{"papers", "ok", "failed", "loop_cpu_s", "loop_wall_s",
 "import_cpu_s", "tokens_in", "tokens_out"}``: the CPU of the extraction loop alone, after
@@ -89,7 +89,7 @@ def run_sync(args: argparse.Namespace) -> dict[str, Any]:
     import instructor
     import openai
 
-    from extractor.schema import PaperSummary
+    from extractor.schema import Extraction
 
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
@@ -103,7 +103,7 @@ def run_sync(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 summary, raw = client.chat.completions.create_with_completion(
                     model=args.model,
-                    response_model=PaperSummary,
+                    response_model=Extraction,
                     messages=_messages(paper),
                     max_retries=2,
                     temperature=0,
@@ -128,7 +128,7 @@ def run_async(args: argparse.Namespace) -> dict[str, Any]:
     import instructor
     import openai
 
-    from extractor.schema import PaperSummary
+    from extractor.schema import Extraction
 
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
@@ -146,7 +146,7 @@ def run_async(args: argparse.Namespace) -> dict[str, Any]:
                 try:
                     summary, raw = await client.chat.completions.create_with_completion(
                         model=args.model,
-                        response_model=PaperSummary,
+                        response_model=Extraction,
                         messages=_messages(paper),
                         max_retries=2,
                         temperature=0,
@@ -182,7 +182,7 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
     from openai.types.chat import ChatCompletion
     from pydantic import ValidationError
 
-    from extractor.schema import PaperSummary
+    from extractor.schema import Extraction
 
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
@@ -210,7 +210,7 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
                         message = resp.choices[0].message
                         text = message.tool_calls[0].function.arguments if message.tool_calls else (message.content or "")
                         try:
-                            summary = PaperSummary.model_validate_json(text)
+                            summary = Extraction.model_validate_json(text)
                             break
                         except ValidationError as exc:
                             if attempt == 2:
@@ -234,14 +234,14 @@ def run_lean(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _lean_constant(args: argparse.Namespace) -> dict[str, Any]:
-    """The lean path's request body without the messages: a forced ``PaperSummary`` tool."""
-    from extractor.schema import PaperSummary
+    """The lean path's request body without the messages: a forced ``Extraction`` tool."""
+    from extractor.schema import Extraction
 
-    schema = PaperSummary.model_json_schema()
+    schema = Extraction.model_json_schema()
     tool = {
         "type": "function",
         "function": {
-            "name": "PaperSummary",
+            "name": "Extraction",
             "description": schema.get("description", ""),
             "parameters": {k: v for k, v in schema.items() if k not in ("title", "description")},
         },
@@ -251,7 +251,7 @@ def _lean_constant(args: argparse.Namespace) -> dict[str, Any]:
         "temperature": 0,
         "max_tokens": 1024,
         "tools": [tool],
-        "tool_choice": {"type": "function", "function": {"name": "PaperSummary"}},
+        "tool_choice": {"type": "function", "function": {"name": "Extraction"}},
     }
 
 
@@ -272,7 +272,7 @@ def run_lean_aiohttp(args: argparse.Namespace) -> dict[str, Any]:
     import aiohttp
     from pydantic import ValidationError
 
-    from extractor.schema import PaperSummary
+    from extractor.schema import Extraction
 
     papers = _papers(args)
     import_cpu = time.process_time() - _T0_CPU
@@ -302,7 +302,7 @@ def run_lean_aiohttp(args: argparse.Namespace) -> dict[str, Any]:
                             calls = message.get("tool_calls")
                             text = calls[0]["function"]["arguments"] if calls else (message.get("content") or "")
                             try:
-                                summary = PaperSummary.model_validate_json(text)
+                                summary = Extraction.model_validate_json(text)
                                 break
                             except ValidationError as exc:
                                 if attempt == 2:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from extractor.pages import digest as dg  # noqa: E402
 from extractor.evidence.links import best_code_link, code_status, find_links  # noqa: E402
 from extractor.records.listings import survey  # noqa: E402
-from extractor.schema import ClaimedGain, ErrorInfo, PaperSummary, Provenance, Record  # noqa: E402
+from extractor.schema import ClaimedGain, ErrorInfo, Extraction, Provenance, Record  # noqa: E402
 
 KINDS = ["method", "method", "method", "dataset_or_benchmark", "analysis", "system_or_tool", "survey", "theory"]
 METRICS = ["accuracy", "F1", "training speed", "BLEU", "success rate", "latency", "mAP", "win rate"]
@@ -83,7 +83,7 @@ def rules_record(paper: Any) -> dict[str, Any]:
     named = bool(rest) and len(name.split()) <= 4
     first = re.split(r"(?<=[.!?])\s+", paper.abstract.strip(), maxsplit=1)[0]
     kind = next((k for cue, k in _CUES if cue in paper.title.lower()), "method")
-    extraction = PaperSummary(
+    extraction = Extraction(
         task=rest.strip() if named else None, method=None, method_name=name.strip() if named else None,
         claimed_gains=gains_in(paper.abstract), code_link=best_code_link(links), contribution=kind,
         summary=" ".join(first.split()[:40]),

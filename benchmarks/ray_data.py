@@ -13,7 +13,7 @@ Rows, each at the same total concurrency C (``--actors`` x ``--per-actor`` for t
    done before the clock starts): read, extract, write JSONL;
 4. ``ray.data.llm``'s ``HttpRequestProcessorConfig`` + ``build_processor`` in the same cluster,
    sending the request ``extractor run`` sends for each paper (built with its own
-   ``Completer``) and validating each answer into ``PaperSummary``: no rules, no grounding,
+   ``Completer``) and validating each answer into ``Extraction``: no rules, no grounding,
    no cache, no error records. Its stage awaits a batch's requests one after another and
    runs up to ``RAY_DATA_DEFAULT_ASYNC_BATCH_UDF_MAX_CONCURRENCY`` (default 4) batches per
    actor, so C in flight takes C/4 actors here.
@@ -69,20 +69,20 @@ def ray_processor(ds: Any, base_url: str, actors: int, batch_size: int) -> Any:
 
     from extractor.llm.completions import Completer
     from extractor.extraction.prompts import load_prompt
-    from extractor.schema import PaperSummary
+    from extractor.schema import Extraction
     from extractor.settings import Settings
 
     settings = Settings(base_url=base_url, model="stub-model", mode="tools", grounding="off", cache=False)
 
     def preprocess(row: dict[str, Any]) -> dict[str, Any]:
         messages = load_prompt("extract").messages(title=row["title"], abstract=row["abstract"])
-        body = Completer(None, settings).request("stub-model", "tools", PaperSummary, messages).body  # type: ignore[arg-type]
+        body = Completer(None, settings).request("stub-model", "tools", Extraction, messages).body  # type: ignore[arg-type]
         return {"id": row["id"], "payload": body}
 
     def postprocess(row: dict[str, Any]) -> dict[str, Any]:
         try:
             call = row["http_response"]["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
-            summary = PaperSummary.model_validate_json(call)
+            summary = Extraction.model_validate_json(call)
             return {"id": row["id"], "ok": True, "summary": summary.summary}
         except Exception as exc:  # noqa: BLE001
             return {"id": row["id"], "ok": False, "summary": str(exc)[:200]}

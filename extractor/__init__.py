@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {
     "Extractor": ".extraction.extractor",
     "read_papers": ".records.listings",
     **dict.fromkeys(
-        ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperSummary", "Provenance", "Record", "Source"],
+        ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperSummary", "Extraction", "Provenance", "Record", "Source"],
         ".schema",
     ),
     **dict.fromkeys(["Settings", "load_settings"], ".settings"),
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     )
     from .extraction.extractor import Extractor
     from .records.listings import read_papers
-    from .schema import ClaimedGain, Contribution, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record, Source
+    from .schema import ClaimedGain, Contribution, ErrorInfo, Extraction, Link, Paper, PaperSummary, Provenance, Record, Source
     from .settings import Settings, load_settings
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "Contribution",
     "EndpointError",
     "ErrorInfo",
+    "Extraction",
     "Extractor",
     "ExtractorError",
     "FatalEndpointError",

@@ -28,7 +28,7 @@ from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
 from .extraction.extractor import open_extractor
 from .records.listings import paper_from_text
-from .schema import Paper, PaperSummary, Record
+from .schema import Paper, Extraction, Record
 from .settings import Settings, load_settings
 
 __all__ = ["asummarize", "endpoint_configured", "extract_many", "open_extractor", "summarize"]
@@ -57,8 +57,8 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-async def asummarize(abstract: str, title: str | None = None, **settings: Any) -> PaperSummary:
-    """Extract one abstract; return its grounded :class:`PaperSummary`.
+async def asummarize(abstract: str, title: str | None = None, **settings: Any) -> Extraction:
+    """Extract one abstract; return its grounded :class:`Extraction`.
 
     Keyword arguments are :class:`Settings` fields (``base_url``, ``model``, ``mode``...).
     Raises :class:`~extractor.errors.InputError` when ``abstract`` is not a non-blank str
@@ -94,12 +94,12 @@ async def _extract_one(abstract: str, title: str | None, flags: dict[str, Any]) 
     return record
 
 
-def summarize(abstract: str, title: str | None = None, **settings: Any) -> PaperSummary:
-    """Extract one abstract; return its grounded :class:`PaperSummary`.
+def summarize(abstract: str, title: str | None = None, **settings: Any) -> Extraction:
+    """Extract one abstract; return its grounded :class:`Extraction`.
 
     Example:
         >>> extractor.summarize(text, base_url="http://127.0.0.1:8080/v1")  # doctest: +SKIP
-        PaperSummary(task='video recognition', method=..., method_name='SlowFast', ...)
+        Extraction(task='video recognition', method=..., method_name='SlowFast', ...)
     """
     return _run(asummarize(abstract, title, **settings))
 

@@ -3,7 +3,7 @@
 Three layers, each a pydantic v2 model:
 
 * :class:`Paper` is one paper read from a listing (title, abstract, where it came from).
-* :class:`PaperSummary` is what the model fills for a paper. Its field descriptions are
+* :class:`Extraction` is what the model fills for a paper. Its field descriptions are
   sent to the model as the instructions for each field, so they are kept short and exact.
 * :class:`Record` is one line of output: the paper, its summary (or ``None``), the
   provenance of the answer and an ``error`` that is ``None`` when all went well;
@@ -35,6 +35,7 @@ __all__ = [
     "Name",
     "Origin",
     "Paper",
+    "Extraction",
     "PaperSummary",
     "Provenance",
     "Record",
@@ -124,7 +125,7 @@ class ClaimedGain(BaseModel):
     evidence: Clause = Field(description="The clause of the abstract stating it, copied verbatim.")
 
 
-class PaperSummary(BaseModel):
+class Extraction(BaseModel):
     """What a paper addresses, proposes and claims, taken only from its abstract."""
 
     task: Phrase | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.")
@@ -141,6 +142,10 @@ class PaperSummary(BaseModel):
     code_link: Url | None = Field(default=None, description="A URL to code that occurs in the abstract; null if none.")
     contribution: Contribution = Field(description="The main kind of contribution.")
     summary: Summary
+
+
+#: The old name of :class:`Extraction`, kept for one release.
+PaperSummary = Extraction
 
 
 class SummaryAnswer(BaseModel):
@@ -235,7 +240,7 @@ class Record(BaseModel):
     abstract: str
     source: Source
     truncated: bool = False
-    extraction: PaperSummary | None = None
+    extraction: Extraction | None = None
     links: list[Link] = Field(default_factory=list)
     code_status: CodeStatus = "none"
     grounding: dict[str, str] = Field(default_factory=dict)

@@ -27,7 +27,7 @@ from extractor.records.listings import paper_from_text
 from extractor.records.output import CSV_COLUMNS, RecordWriter
 from extractor.runs.progress import Progress
 from extractor.extraction.prompts import load_prompt
-from extractor.schema import ErrorInfo, PaperSummary, Record
+from extractor.schema import ErrorInfo, Extraction, Record
 from extractor.settings import Settings
 
 from .stub_server import JUNK_SUMMARY, StubServer, by_marker, summary_of
@@ -119,7 +119,7 @@ def _record(pid: str, *, error: str | None = None, summary: str = "s") -> Record
     if error:
         rec.error = ErrorInfo(kind=error, message="boom", attempts=3)
     else:
-        rec.extraction = PaperSummary(task="t", method="m\nwith a newline", contribution="method", summary=summary)
+        rec.extraction = Extraction(task="t", method="m\nwith a newline", contribution="method", summary=summary)
     return rec
 
 

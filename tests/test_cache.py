@@ -15,7 +15,7 @@ from extractor.llm.cache import ResultCache
 from extractor.cli import main
 from extractor.extraction.extractor import Extractor
 from extractor.extraction.prompts import Prompt, load_prompt
-from extractor.schema import PaperSummary, Provenance
+from extractor.schema import Extraction, Provenance
 from extractor.settings import DEFAULT_CACHE_DIR, Settings, load_settings
 
 from .stub_server import StubServer, by_marker
@@ -58,13 +58,13 @@ def test_schema_hash_is_the_hash_of_the_json_schema() -> None:
 
     from pydantic import create_model
 
-    schema = json.dumps(PaperSummary.model_json_schema(), sort_keys=True).encode()
+    schema = json.dumps(Extraction.model_json_schema(), sort_keys=True).encode()
     assert answers._SUMMARY_HASH == hashlib.sha256(schema).hexdigest()[:16]
     # A change to the schema (here: one more field) changes the hash, hence the key.
-    wider = create_model("PaperSummary", __base__=PaperSummary, extra_field=(str, ""))
+    wider = create_model("Extraction", __base__=Extraction, extra_field=(str, ""))
     from extractor.evidence.spans import schema_hash
 
-    assert schema_hash(wider) != answers._SUMMARY_HASH == schema_hash(PaperSummary)
+    assert schema_hash(wider) != answers._SUMMARY_HASH == schema_hash(Extraction)
 
 
 def test_cache_location_flag_env_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

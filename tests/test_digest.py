@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from extractor.pages import digest as dg
 from extractor.cli import main
-from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, PaperSummary, Provenance, Record, Source
+from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, Extraction, Provenance, Record, Source
 
 from .stub_server import StubServer
 
@@ -50,7 +50,7 @@ def make_record(i: int, **overrides: Any) -> Record:
         ClaimedGain(metric="accuracy", value="0.8%", magnitude=0.8, unit="%", evidence="improving accuracy by 0.8%"),
     ] if i % 2 == 0 else []  # fmt: skip
     linked = i % 3 == 0
-    extraction = PaperSummary(
+    extraction = Extraction(
         task=TASKS[i % 4], method="a schedule of mini-batch shapes", method_name=f"Multigrid{i}",
         claimed_gains=gains, code_link="https://github.com/example/multigrid" if linked else None,
         contribution=KINDS[i % 4], summary=f"Paper {i} trains video models faster with a multigrid schedule.",

@@ -21,7 +21,7 @@ from extractor.eval.score import (
     score,
     token_f1,
 )
-from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, LinkKind, PaperSummary, Record, Source
+from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, LinkKind, Extraction, Record, Source
 
 DATA = Path(__file__).parent / "data" / "eval"
 MINI = DATA / "mini_gold.jsonl"
@@ -39,10 +39,10 @@ def summary(
     gains: list[str] | None = None,
     code_link: str | None = None,
     magnitudes: list[float | None] | None = None,
-) -> PaperSummary:
+) -> Extraction:
     values = gains or []
     mags = magnitudes or [None] * len(values)
-    return PaperSummary(
+    return Extraction(
         task=task,
         method=method,
         method_name=method_name,
@@ -55,7 +55,7 @@ def summary(
     )
 
 
-def record(paper: GoldPaper, extraction: PaperSummary | None = None, **fields: object) -> Record:
+def record(paper: GoldPaper, extraction: Extraction | None = None, **fields: object) -> Record:
     return Record(
         id=paper.id,
         title=paper.title or "",

@@ -16,7 +16,7 @@ import extractor
 from extractor.cli import main
 from extractor.extraction.extractor import Extractor
 from extractor.records.listings import paper_from_text, read_papers
-from extractor.schema import PaperSummary, Record
+from extractor.schema import Extraction, Record
 from extractor.settings import Settings
 from extractor.evidence.summaries import summary_problem
 
@@ -61,7 +61,7 @@ def test_summarize_one_abstract(replay_settings: dict[str, Any]) -> None:
     # rambles in a string until the token limit (recorded: 3 attempts, none valid JSON).
     paper = _first_papers(1)[0]
     summary = extractor.summarize(paper.abstract, title=paper.title, **replay_settings, grounding="span")
-    assert isinstance(summary, PaperSummary)
+    assert isinstance(summary, Extraction)
     assert summary.summary  # task/method may be None: grounding drops what is not in the abstract
 
 

@@ -24,7 +24,7 @@ from extractor.evidence.grounding import (
     span_occurs,
 )
 from extractor.evidence.links import find_links
-from extractor.schema import ClaimedGain, PaperSummary
+from extractor.schema import ClaimedGain, Extraction
 from extractor.evidence.text import numbers_in
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -235,7 +235,7 @@ def test_prepared_text_is_accepted_everywhere() -> None:
 # --------------------------------------------------------------------------- ground
 
 
-def summary(**fields: object) -> PaperSummary:
+def summary(**fields: object) -> Extraction:
     base: dict[str, object] = {
         "task": "video model training",
         "method": "variable mini-batch shapes with different spatial-temporal resolutions",
@@ -246,7 +246,7 @@ def summary(**fields: object) -> PaperSummary:
         "summary": "Trains video models faster with a multigrid schedule of mini-batch shapes.",
     }
     base.update(fields)
-    return PaperSummary.model_validate(base)
+    return Extraction.model_validate(base)
 
 
 SPEED = ClaimedGain(

@@ -13,7 +13,7 @@ def test_public_names() -> None:
         [
             "BatchOptions", "BatchStats", "ClaimedGain", "ConfigError", "Contribution", "EndpointError",
             "ErrorInfo", "Extractor", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
-            "Link", "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "ServerGoneError",
+            "Extraction", "Link", "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "ServerGoneError",
             "Settings", "Source",
             "__version__", "asummarize", "digest", "extract_many", "load_settings", "open_extractor", "read_papers",
             "run_batch", "summarize",
@@ -31,7 +31,7 @@ def test_python_dash_m_and_help() -> None:
 
 
 def test_schema_fields_carry_instructions() -> None:
-    schema = extractor.PaperSummary.model_json_schema()
+    schema = extractor.Extraction.model_json_schema()
     for field in ("task", "method", "method_name", "claimed_gains", "code_link", "contribution", "summary"):
         assert field in schema["properties"]
     assert all("description" in p for p in schema["$defs"]["ClaimedGain"]["properties"].values())

@@ -110,12 +110,12 @@ def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) ->
     import pyarrow.parquet as pq
 
     from extractor.records.listings import paper_from_text
-    from extractor.schema import ErrorInfo, PaperSummary
+    from extractor.schema import ErrorInfo, Extraction
 
     def rec(pid: str, ok: bool) -> Record:
         paper = paper_from_text("We study a thing. It works.", f"Paper {pid}", id=pid)
         if ok:
-            summary = PaperSummary(task=None, method=None, contribution="method", summary="This paper works.")
+            summary = Extraction(task=None, method=None, contribution="method", summary="This paper works.")
             return Record.for_paper(paper, extraction=summary)
         return Record.for_paper(paper, error=ErrorInfo(kind="server", message="503"))
 

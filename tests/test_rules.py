@@ -21,7 +21,7 @@ from extractor.cli import main
 from extractor.records.listings import dedupe, read_papers
 from extractor.extraction.policy import combine, resolve_policy
 from extractor.evidence.rules import propose, title_parts
-from extractor.schema import PaperSummary
+from extractor.schema import Extraction
 from extractor.evidence.summaries import MAX_EXTRACTIVE_WORDS, extractive_summary, summary_problem
 from extractor.evidence.text import Cue, lowered, sentences
 
@@ -185,7 +185,7 @@ def test_extractive_summary_of_every_seed_passes_the_gate(seed_papers: list) -> 
 
 def test_policies_pick_sources_per_field() -> None:
     p = propose("DeepWalk: Online Learning of Social Representations", "We present DeepWalk, a method for graphs.")
-    model = PaperSummary(task="graphs", method=None, method_name="Walk", contribution="analysis", summary="s")
+    model = Extraction(task="graphs", method=None, method_name="Walk", contribution="analysis", summary="s")
     values, origin = combine("rules-first", None, p)
     assert values["method_name"] == "DeepWalk" and origin["method_name"] == "rule"
     assert values["contribution"] == "method" and origin["contribution"] == "rule"

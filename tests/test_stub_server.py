@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from extractor.llm.endpoint import Endpoint
 from extractor.llm.probe import _SCHEMA as PROBE_SCHEMA
 from extractor.extraction.prompts import load_prompt
-from extractor.schema import PaperSummary, SummaryAnswer
+from extractor.schema import Extraction, SummaryAnswer
 from extractor.settings import Settings
 from extractor.evidence.spans import candidates, choice_model
 from extractor.http.transport import Budget
@@ -86,7 +86,7 @@ def endpoint(server: StubServer | str, mode: str = "tools", **overrides: Any) ->
     return Endpoint(Settings(base_url=base_url, model="stub-model", mode=mode, retries=0, timeout=5, **overrides))
 
 
-async def ask(server: StubServer | str, model: type[BaseModel] = PaperSummary, mode: str = "tools",
+async def ask(server: StubServer | str, model: type[BaseModel] = Extraction, mode: str = "tools",
               msgs: list[dict[str, str]] | None = None, **overrides: Any) -> Any:  # fmt: skip
     async with endpoint(server, mode, **overrides) as ep:
         return await ep.complete(msgs or messages(), model, Budget(retries=0, reasks=overrides.get("max_reasks", 0)))
@@ -94,7 +94,7 @@ async def ask(server: StubServer | str, model: type[BaseModel] = PaperSummary, m
 
 def post(server: StubServer, text: str = ABSTRACT, **extra: Any) -> httpx2.Response:
     """One raw chat request, as the product sends it in tools mode."""
-    body = {"model": "stub-model", "messages": [{"role": "user", "content": text}], **_tools(PaperSummary), **extra}
+    body = {"model": "stub-model", "messages": [{"role": "user", "content": text}], **_tools(Extraction), **extra}
     return _CLIENT[0].post(server.base_url + "/chat/completions", json=body)
 
 
@@ -131,13 +131,13 @@ def _sent(mode: str) -> list[dict[str, str]]:
     from extractor.llm.completions import Completer
 
     s = Settings(base_url="http://127.0.0.1:9/v1")
-    return Completer(None, s).request("stub-model", mode, PaperSummary, messages()).body["messages"]  # type: ignore[arg-type]
+    return Completer(None, s).request("stub-model", mode, Extraction, messages()).body["messages"]  # type: ignore[arg-type]
 
 
 async def test_concurrent_answers_come_from_their_own_request(stub: StubServer) -> None:
     papers = [(f"Paper number {i}", f"Abstract {i} " + "x" * i) for i in range(24)]
     async with endpoint(stub) as ep:
-        done = await asyncio.gather(*(ep.complete(messages(*p), PaperSummary, Budget(0, 0)) for p in papers))
+        done = await asyncio.gather(*(ep.complete(messages(*p), Extraction, Budget(0, 0)) for p in papers))
     for paper, answer in zip(papers, done, strict=True):
         assert answer.value.summary == summary_of(user(*paper)) and answer.value.task == message_hash(user(*paper))
     assert stub.requests == len(papers) and stub.fault_counts == {"ok": len(papers)}
@@ -147,7 +147,7 @@ def _spans_model() -> type[BaseModel]:
     return choice_model(candidates("DeepWalk", "We propose DeepWalk; it improves F1 by 4.5% on BlogCatalog."))
 
 
-@pytest.mark.parametrize("model", [PaperSummary, SummaryAnswer, _spans_model(), None], ids=["full", "summary", "spans", "probe"])
+@pytest.mark.parametrize("model", [Extraction, SummaryAnswer, _spans_model(), None], ids=["full", "summary", "spans", "probe"])
 def test_the_instances_of_the_products_schemas_are_valid_and_the_failing_ones_fail(model: Any) -> None:
     schema = PROBE_SCHEMA if model is None else model.model_json_schema()
     valid, invalid = schema_instance(schema, summary="A sentence.", tag="abc123"), invalid_instance(schema)
@@ -162,7 +162,7 @@ def test_the_instances_of_the_products_schemas_are_valid_and_the_failing_ones_fa
 def test_answers_escape_their_text_and_count_usage(stub: StubServer) -> None:
     tricky = 'He said "hi" \\ café \u2603 \t tab\nsecond line'
     response = post(stub, tricky)
-    answer = PaperSummary.model_validate_json(arguments(response))
+    answer = Extraction.model_validate_json(arguments(response))
     assert answer.summary == summary_of(tricky) == 'A stub summary of He said "hi" \\ café \u2603 tab second line.'
     usage = response.json()["usage"]
     assert usage["prompt_tokens"] == len(tricky) // 4 and usage["completion_tokens"] == len(arguments(response)) // 4
@@ -209,7 +209,7 @@ def test_200_faults(stub: StubServer) -> None:
     stub.set_faults(always("schema_fail"))
     json.loads(arguments(post(stub)))  # valid JSON ...
     with pytest.raises(ValidationError):  # ... that fails the schema
-        PaperSummary.model_validate_json(arguments(post(stub)))
+        Extraction.model_validate_json(arguments(post(stub)))
     stub.set_faults(always("length"))
     choice = post(stub).json()["choices"][0]
     assert choice["finish_reason"] == "length"
@@ -239,7 +239,7 @@ def test_slow_holds_up_only_its_own_request() -> None:
         thread = threading.Thread(target=slow_call)
         thread.start()
         time.sleep(0.1)
-        PaperSummary.model_validate_json(arguments(post(s)))
+        Extraction.model_validate_json(arguments(post(s)))
         assert time.monotonic() - started < 0.5  # answered while the slow one waits
         thread.join(5)
         assert len(errors) == 1 and isinstance(errors[0], httpx2.ReadTimeout)

@@ -104,7 +104,7 @@ def ok(data: Any = None) -> Step:
 
 
 def valid_for(request: httpx2.Request) -> dict[str, Any]:
-    """A schema-valid answer to a request for a ``Gain`` or a ``PaperSummary``; the
+    """A schema-valid answer to a request for a ``Gain`` or a ``Extraction``; the
     summary is the start of the paper's text (so it passes the summary gate)."""
     body = json.loads(request.content)
     if body.get("tools"):
@@ -112,7 +112,7 @@ def valid_for(request: httpx2.Request) -> dict[str, Any]:
     elif body.get("response_format", {}).get("type") == "json_schema":
         name = body["response_format"]["json_schema"]["name"]
     else:  # json, md_json: the schema is in the system prompt
-        name = "Gain" if '"title": "Gain"' in body["messages"][0]["content"] else "PaperSummary"
+        name = "Gain" if '"title": "Gain"' in body["messages"][0]["content"] else "Extraction"
     if name == "Gain":
         return GAIN
     return {"task": None, "method": None, "contribution": "method", "summary": _sentence(body)}

@@ -9,18 +9,18 @@ from __future__ import annotations
 from extractor.evidence.grounding import ground, number_occurs
 from extractor.evidence.links import find_links
 from extractor.records.listings import read_papers
-from extractor.schema import ClaimedGain, PaperSummary
+from extractor.schema import ClaimedGain, Extraction
 from extractor.evidence.spans import candidates
 from extractor.evidence.text import url_key
 
 from .conftest import SEEDS
 
 
-def _invented(abstract: str, real_number: str | None) -> PaperSummary:
+def _invented(abstract: str, real_number: str | None) -> Extraction:
     gains = [ClaimedGain(metric="accuracy", value="97.3%", magnitude=97.3, evidence="improves accuracy by 97.3%")]
     if real_number:
         gains.append(ClaimedGain(metric="m", value=real_number, evidence=abstract[:200]))
-    return PaperSummary(
+    return Extraction(
         task="2018-04-30T17:59:56.314Z", method="a method", method_name="FakeNet-9000",
         claimed_gains=gains, code_link="https://github.com/invented/repo",
         contribution="method", summary="A paper.",

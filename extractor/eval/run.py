@@ -14,7 +14,7 @@ from .gold import GoldPaper
 from ..evidence.links import best_code_link, code_status, find_links
 from ..records.output import RecordWriter
 from ..runs.progress import Progress
-from ..schema import Paper, PaperSummary, Record, Source
+from ..schema import Paper, Extraction, Record, Source
 from ..settings import Settings
 
 __all__ = ["aextract_gold", "links_only_records"]
@@ -29,7 +29,7 @@ def links_only_records(gold: list[GoldPaper]) -> dict[str, Record]:
         records[g.id] = Record(
             id=g.id, title=g.title or "", abstract=g.abstract, source=Source(path="gold", line=i),
             links=links, code_status=code_status(g.abstract, links),
-            extraction=PaperSummary(task=None, method=None, code_link=best_code_link(links),
+            extraction=Extraction(task=None, method=None, code_link=best_code_link(links),
                                     contribution="other", summary=""),
         )  # fmt: skip
     return records

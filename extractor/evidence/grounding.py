@@ -39,9 +39,9 @@ the dropped values. The status vocabulary (``Grounded.grounding``):
 =============  ==========================================================================
 
 Example:
-    >>> from extractor.schema import ClaimedGain, PaperSummary
+    >>> from extractor.schema import ClaimedGain, Extraction
     >>> abstract = "SlowFast trains 4.5x faster while improving accuracy (+0.8% absolute) on Kinetics-400."
-    >>> s = PaperSummary(task="video training", method="multigrid training", method_name="Multigrid",
+    >>> s = Extraction(task="video training", method="multigrid training", method_name="Multigrid",
     ...     contribution="method", summary="Trains video models faster.", claimed_gains=[
     ...     ClaimedGain(metric="speed", value="4.5×", magnitude=4.5, evidence="trains 4.5x faster"),
     ...     ClaimedGain(metric="accuracy", value="+1.8%", magnitude=1.8, evidence="improving accuracy")])
@@ -64,7 +64,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from .links import best_code_link
-from ..schema import Dropped, Link, PaperSummary
+from ..schema import Dropped, Link, Extraction
 from .text import canon_magnitude, numbers_in, prose_numbers, url_key
 
 __all__ = [
@@ -251,7 +251,7 @@ class Grounded(BaseModel):
     """The result of :func:`ground`: the cleaned summary, a status per field and what was
     dropped (with reasons to re-ask the model with)."""
 
-    summary: PaperSummary
+    summary: Extraction
     grounding: dict[str, str] = Field(default_factory=dict)
     dropped: list[Dropped] = Field(default_factory=list)
 
@@ -265,7 +265,7 @@ def _clip(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def ground(summary: PaperSummary, abstract: str, links: Sequence[Link]) -> Grounded:
+def ground(summary: Extraction, abstract: str, links: Sequence[Link]) -> Grounded:
     """Check *summary* against *abstract* and the *links* found in it (see the module).
 
     Removes a gain whose value or magnitude number is not in the abstract or whose

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from ..schema import MAX_GAINS, ClaimedGain, Contribution, Name, PaperSummary, Summary
+from ..schema import MAX_GAINS, ClaimedGain, Contribution, Name, Extraction, Summary
 from .text import clauses, number_value
 
 __all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]
@@ -242,9 +242,9 @@ def spans_schema_key(c: Candidates) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def to_summary(choice: BaseModel | dict[str, Any], c: Candidates) -> PaperSummary:
+def to_summary(choice: BaseModel | dict[str, Any], c: Candidates) -> Extraction:
     """Turn the model's choices (the model, or its JSON data as cached) into a
-    :class:`PaperSummary` (``none`` becomes null; a gain's evidence is the clause its
+    :class:`Extraction` (``none`` becomes null; a gain's evidence is the clause its
     number came from)."""
     data = choice if isinstance(choice, dict) else choice.model_dump()
     clause = {n.text: n for n in c.numbers}
@@ -268,7 +268,7 @@ def to_summary(choice: BaseModel | dict[str, Any], c: Candidates) -> PaperSummar
                 evidence=span.clause,
             )
         )
-    return PaperSummary(
+    return Extraction(
         task=pick("task"),
         method=pick("method"),
         method_name=pick("method_name"),

@@ -8,7 +8,7 @@ Three shapes of request, by policy and grounding mode (see :mod:`extractor.extra
   (:class:`~extractor.schema.SummaryAnswer`), and is shown the abstract's summary context
   (:func:`~extractor.evidence.summaries.summary_context`): a small schema, few tokens;
 * **free fields** (``model-first`` / ``model`` with ``--grounding check`` or ``off``):
-  the whole :class:`~extractor.schema.PaperSummary`, checked against the abstract after;
+  the whole :class:`~extractor.schema.Extraction`, checked against the abstract after;
 * **span choices** (``model-first`` / ``model`` with ``--grounding span``): a per-paper
   schema whose names, phrases and numbers are enums of the abstract's spans
   (:mod:`extractor.evidence.spans`).
@@ -36,13 +36,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from .prompts import Prompt
-from ..schema import Contribution, Dropped, PaperSummary, SentenceAnswer, SummaryAnswer
+from ..schema import Contribution, Dropped, Extraction, SentenceAnswer, SummaryAnswer
 from ..evidence.spans import candidates, choice_model, schema_hash, spans_schema_key, to_summary
 from ..evidence.summaries import first_sentence, summary_context
 
 __all__ = ["Ask", "ModelAnswer", "plan", "reask_message"]
 
-_SUMMARY_HASH = schema_hash(PaperSummary)
+_SUMMARY_HASH = schema_hash(Extraction)
 _SUMMARY_ONLY_HASH = schema_hash(SummaryAnswer)
 _SENTENCE_HASH = schema_hash(SentenceAnswer)
 
@@ -52,7 +52,7 @@ class ModelAnswer:
     """The model's answer, whatever the request's shape: every field for a full request
     (``fields``; None for a summary-only one), its contribution and its summary."""
 
-    fields: PaperSummary | None
+    fields: Extraction | None
     contribution: str | None
     summary: str
 
@@ -88,7 +88,7 @@ def _read_sentence(data: dict[str, Any]) -> ModelAnswer:
     return ModelAnswer(fields=None, contribution=None, summary=first_sentence(SentenceAnswer.model_validate(data).summary))
 
 
-def _read_full(summary: PaperSummary) -> ModelAnswer:
+def _read_full(summary: Extraction) -> ModelAnswer:
     text = first_sentence(summary.summary)
     fields = summary.model_copy(update={"summary": text})
     return ModelAnswer(fields=fields, contribution=Contribution(summary.contribution).value, summary=text)
@@ -115,7 +115,7 @@ def plan(policy: str, grounding: str, prompt: Prompt, title: str, text: str, *, 
             spans_schema_key(spans),
             lambda data: _read_full(to_summary(data, spans)),
         )
-    return Ask(messages, lambda: PaperSummary, _SUMMARY_HASH, lambda data: _read_full(PaperSummary.model_validate(data)))
+    return Ask(messages, lambda: Extraction, _SUMMARY_HASH, lambda data: _read_full(Extraction.model_validate(data)))
 
 
 def reask_message(dropped: Sequence[Dropped], summary_problem: str | None) -> str:

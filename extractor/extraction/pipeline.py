@@ -34,7 +34,7 @@ from ..evidence.links import best_code_link, code_status, find_links
 from .policy import asks_for_fields, combine
 from .prompts import Prompt
 from ..evidence.rules import Proposals, propose
-from ..schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, PaperSummary, Provenance, Record
+from ..schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, Extraction, Provenance, Record
 from ..settings import Settings
 from ..evidence.summaries import extractive_summary, summary_problem
 from ..evidence.text import split_text
@@ -77,7 +77,7 @@ class Job:
     base: Provenance
 
 
-def merge_parts(parts: list[PaperSummary]) -> PaperSummary:
+def merge_parts(parts: list[Extraction]) -> Extraction:
     """Merge the extractions of an abstract's parts: the first part frames the paper
     (task, method, contribution, summary); names and links come from the first part that
     has one; gains are pooled without repeats."""
@@ -153,7 +153,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
     else:
         summary, record.summary_source = extractive_summary(paper.abstract, paper.title), "extractive"
     origin["summary"] = "model" if record.summary_source == "model" else "rule"
-    record.extraction = PaperSummary(**values, code_link=code_link, summary=summary)
+    record.extraction = Extraction(**values, code_link=code_link, summary=summary)
     record.origin, record.grounding, record.dropped, record.provenance = origin, grounding, dropped, prov
     return record, None
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..evidence.rules import Proposals
-from ..schema import Contribution, Origin, PaperSummary
+from ..schema import Contribution, Origin, Extraction
 
 __all__ = ["FIELDS", "POLICIES", "Policy", "asks_for_fields", "combine", "resolve_policy"]
 
@@ -70,7 +70,7 @@ def _rule_values(p: Proposals) -> dict[str, Any]:
 
 
 def combine(
-    policy: Policy, model: PaperSummary | None, proposals: Proposals, contribution: str | None = None
+    policy: Policy, model: Extraction | None, proposals: Proposals, contribution: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Origin]]:
     """The value of each of :data:`FIELDS` under ``policy``, and where it came from.
 
