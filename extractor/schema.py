@@ -30,12 +30,13 @@ __all__ = [
     "Contribution",
     "Dropped",
     "ErrorInfo",
+    "Extraction",
+    "GainKind",
     "Link",
     "LinkKind",
     "Name",
     "Origin",
     "Paper",
-    "Extraction",
     "PaperSummary",
     "Provenance",
     "Record",
@@ -44,6 +45,7 @@ __all__ = [
     "Summary",
     "SummaryAnswer",
     "SummarySource",
+    "Unsure",
 ]
 
 
@@ -111,18 +113,30 @@ class Contribution(str, Enum):
     other = "other"
 
 
+#: What a claimed number is: better than something (by N, N x faster, from A to B), or an
+#: absolute result (reaches N, an accuracy of N).
+GainKind = Literal["improvement", "score"]
+
+
 class ClaimedGain(BaseModel):
-    """One quantitative improvement the abstract claims."""
+    """One quantitative result the abstract claims for this paper."""
 
     metric: Name = Field(description="What is measured, e.g. 'accuracy', 'training speed'.")
-    value: Value = Field(description="The number exactly as written, e.g. '4.5x', '+0.8% absolute'.")
+    value: Value = Field(
+        description="The number exactly as written with its qualifier or range, e.g. '4.5x', 'up to 16x', '0.4%-4.5%'."
+    )
     magnitude: float | None = Field(
         default=None, description="The number alone as a float, e.g. 4.5; null if none."
     )
     unit: Value | None = Field(default=None, description="Unit such as '%', 'x', 'points'; null if none.")
-    baseline: Name | None = Field(default=None, description="What it is compared against; null if not said.")
-    dataset: Name | None = Field(default=None, description="Dataset or benchmark named for it; null if none.")
+    baseline: Name | None = Field(
+        default=None, description="What it is compared against, named in the same clause (over / than / vs.); else null."
+    )
+    dataset: Name | None = Field(default=None, description="Dataset or benchmark named in the same clause; else null.")
     evidence: Clause = Field(description="The clause of the abstract stating it, copied verbatim.")
+    kind: GainKind | None = Field(
+        default=None, description="improvement: better than something (by N, N x faster); score: an absolute result."
+    )
 
 
 class Extraction(BaseModel):
@@ -202,6 +216,22 @@ class Dropped(BaseModel):
     reason: str
 
 
+class Unsure(BaseModel):
+    """A value found for a field but not shown: its source is not precise enough, or a
+    check of the correctness pass doubts it. Kept, with the reason, for a debug view;
+    never in the fields, the CSV or the digest.
+
+    ``source`` is the rule, ``model`` or the pass that proposed it; ``precision`` the
+    measured precision of that source for the field (None when a check, not a
+    measurement, held it back)."""
+
+    field: str
+    value: str
+    source: str
+    reason: str
+    precision: float | None = None
+
+
 class Provenance(BaseModel):
     """How an answer was produced. Never holds a key: ``endpoint`` is the host:port only, of
     the replica that answered the paper's last request (of every configured replica,
@@ -246,6 +276,8 @@ class Record(BaseModel):
     grounding: dict[str, str] = Field(default_factory=dict)
     dropped: list[Dropped] = Field(default_factory=list)
     origin: dict[str, Origin] = Field(default_factory=dict)
+    found_by: dict[str, str] = Field(default_factory=dict)
+    unsure: list[Unsure] = Field(default_factory=list)
     summary_source: SummarySource | None = None
     provenance: Provenance | None = None
     error: ErrorInfo | None = None

@@ -118,14 +118,16 @@ JUNK_SUMMARY = "[[junk-summary]]"
 
 
 def summary_of(text: str) -> str:
-    """A sentence about ``text`` that a summary gate accepts: ``"A stub summary of "``
-    and the first 24 words of ``text`` as one sentence (fault markers and the words' final
-    periods left out) and a period, at most :data:`SUMMARY_MAX_CHARS` characters.
+    """A sentence about ``text`` that the summary gate and the faithfulness check accept:
+    ``"This paper is about "`` and the first 24 words of ``text`` as one sentence (fault
+    markers and the words' final periods left out) and a period, at most
+    :data:`SUMMARY_MAX_CHARS` characters.
     ``"{{#1}}"`` when ``text`` holds :data:`JUNK_SUMMARY`."""
     if JUNK_SUMMARY in text:
         return "{{#1}}"
+    text = re.sub(r"\b(?:Title|Abstract|Summary context):", " ", text)  # the prompt's labels
     words = [w.rstrip(".!?") for w in re.sub(r"\[\[[^\]]*\]\]", " ", text).split()]
-    return ("A stub summary of " + " ".join(words[:24]))[: SUMMARY_MAX_CHARS - 1].rstrip(".") + "." if words else ""
+    return ("This paper is about " + " ".join(words[:24]))[: SUMMARY_MAX_CHARS - 1].rstrip(".") + "." if words else ""
 
 
 _MD_JSON_SUFFIX = "\n\nReturn the correct JSON response within a ```json codeblock. not the JSON_SCHEMA"

@@ -8,6 +8,7 @@ the CLI with ``--policy rules``, which needs no endpoint and sends no request.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from extractor.evidence import rules
 from extractor.evidence import summaries
 from extractor.cli import main
 from extractor.records.listings import dedupe, read_papers
-from extractor.extraction.policy import combine, resolve_policy
+from extractor.extraction.policy import decide, resolve_policy
 from extractor.evidence.rules import propose, title_parts
 from extractor.schema import Extraction
-from extractor.evidence.summaries import MAX_EXTRACTIVE_WORDS, extractive_summary, summary_problem
+from extractor.evidence.summaries import MAX_WHOLE_WORDS, extractive_summary, summary_problem
 from extractor.evidence.text import Cue, lowered, sentences
 
 from .conftest import SEEDS
@@ -73,7 +74,7 @@ def test_proposal_sentences_give_names_and_methods() -> None:
 
 def test_defined_acronym_and_called_name() -> None:
     p = propose("", "We present a deeply-recursive convolutional network (DRCN) for image super-resolution.")
-    assert p.first("method_name") == "DRCN"
+    assert p.first("method_name") == "deeply-recursive convolutional network (DRCN)"  # whole, with its acronym
     assert p.first("task") == "image super-resolution"
     p = propose("", "We introduce a new training scheme, called Mixup, that regularises networks.")
     assert p.first("method_name") == "Mixup"
@@ -176,28 +177,34 @@ def test_extractive_summary_of_every_seed_passes_the_gate(seed_papers: list) -> 
     for paper in seed_papers:
         summary = extractive_summary(paper.abstract, paper.title)
         assert summary_problem(summary, paper.title, paper.abstract) is None, (paper.id, summary)
-        assert len(summary.split()) <= MAX_EXTRACTIVE_WORDS + 1
-        assert summary.rstrip(" …")[1:] in " ".join(paper.abstract.split())  # verbatim but its first letter
+        assert len(summary.split()) <= MAX_WHOLE_WORDS, (paper.id, summary)
+        assert summary.endswith((".", "!", "?")) and "…" not in summary, (paper.id, summary)  # whole, never cut
+        assert not re.match(r"(?i)(?:to (?:address|mitigate|tackle) th|this issue|these challenges)", summary)
+        text = " ".join(paper.abstract.split()).casefold()
+        assert all(w.casefold().strip(".,;:") in text for w in summary.split()), (paper.id, summary)  # the abstract's words
 
 
 # -- the policy -----------------------------------------------------------------------------
 
 
 def test_policies_pick_sources_per_field() -> None:
-    p = propose("DeepWalk: Online Learning of Social Representations", "We present DeepWalk, a method for graphs.")
-    model = Extraction(task="graphs", method=None, method_name="Walk", contribution="analysis", summary="s")
-    values, origin = combine("rules-first", None, p)
-    assert values["method_name"] == "DeepWalk" and origin["method_name"] == "rule"
-    assert values["contribution"] == "method" and origin["contribution"] == "rule"
-    values, origin = combine("model-first", model, p)
-    assert (values["task"], origin["task"]) == ("graphs", "model")
-    assert (values["method"], origin["method"]) == ("method for graphs", "rule") or origin["method"] == "rule"
-    values, origin = combine("model", model, p)
-    assert values["method"] is None and "method" not in origin
-    values, origin = combine("rules-first", None, propose("", "Nothing to see."), "survey")
-    assert (values["contribution"], origin["contribution"]) == ("survey", "model")  # no cue: the model's pick
-    values, origin = combine("rules", None, propose("", "Nothing to see."))
-    assert values["contribution"] == "other" and origin == {}
+    title, abstract = "DeepWalk: Online Learning of Social Representations", "We present DeepWalk, a method for graph mining."
+    p = propose(title, abstract)
+    model = Extraction(task="graph mining", method=None, method_name="Walk", contribution="analysis", summary="s")
+    d = decide("rules-first", None, p, title, abstract)
+    assert d.values["method_name"] == "DeepWalk" and d.origin["method_name"] == "rule"
+    assert d.found_by["method_name"] == "title_name"
+    assert d.values["contribution"] == "method" and d.origin["contribution"] == "rule"
+    d = decide("model-first", model, p, title, abstract)
+    assert (d.values["task"], d.origin["task"]) == ("graph mining", "model")
+    assert d.values["method_name"] == "DeepWalk"  # the model's "Walk" is not named where the paper names its work
+    assert [(u.field, u.value, u.source) for u in d.unsure] == [("method_name", "Walk", "model")]
+    d = decide("model", model, p, title, abstract)
+    assert d.values["method"] is None and "method" not in d.origin
+    d = decide("rules-first", None, propose("", "Nothing to see."), "", "Nothing to see.", "survey")
+    assert (d.values["contribution"], d.origin["contribution"]) == ("survey", "model")  # no cue: the model's pick
+    d = decide("rules", None, propose("", "Nothing to see."), "", "Nothing to see.")
+    assert d.values["contribution"] == "other" and d.origin == {}
     assert resolve_policy("auto", bundled=True) == "rules-first"
     assert resolve_policy("auto", bundled=False) == "model-first"
 

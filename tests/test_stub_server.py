@@ -163,7 +163,7 @@ def test_answers_escape_their_text_and_count_usage(stub: StubServer) -> None:
     tricky = 'He said "hi" \\ café \u2603 \t tab\nsecond line'
     response = post(stub, tricky)
     answer = Extraction.model_validate_json(arguments(response))
-    assert answer.summary == summary_of(tricky) == 'A stub summary of He said "hi" \\ café \u2603 tab second line.'
+    assert answer.summary == summary_of(tricky) == 'This paper is about He said "hi" \\ café \u2603 tab second line.'
     usage = response.json()["usage"]
     assert usage["prompt_tokens"] == len(tricky) // 4 and usage["completion_tokens"] == len(arguments(response)) // 4
 

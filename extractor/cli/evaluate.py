@@ -50,3 +50,47 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
         click.echo(json.dumps({"report": report.to_dict(), "baseline_rules": base.to_dict()}, indent=2))
     else:
         click.echo(report.to_markdown() + "\n" + ev.side_by_side(report, base, "rules alone (no model)"))
+
+
+@main.command("spotcheck")
+@click.argument("records", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-n", "--n", "n", type=click.IntRange(min=1), default=30, show_default=True, help="Records to lay out.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random pick.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The sheet to write (Markdown).")
+@click.option("--count", "marked", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Count the marks of this filled-in sheet instead.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def spotcheck(records: tuple[Path, ...], n: int, seed: int, output: Path | None, marked: Path | None,
+              as_json: bool) -> None:  # fmt: skip
+    """Lay N random records of RECORDS beside their abstracts for a person to mark each
+    field right / wrong / cut / empty-but-stated (background, for a summary), then count
+    the marks with --count. Several record files: the same papers from each, shuffled
+    together, with a key file beside the sheet (compare two runs blind).
+
+    \b
+    Example:
+      extractor spotcheck results.jsonl --n 30 --seed 7 -o sheet.md
+      extractor spotcheck --count sheet.md
+    """
+    from ..eval.spotcheck import count_sheet, write_sheet
+
+    if marked is not None:
+        counts = count_sheet(marked)
+        if as_json:
+            click.echo(json.dumps({k: c.as_dict() for k, c in counts.items()}, indent=2))
+            return
+        for name, c in counts.items():
+            d = c.as_dict()
+            click.echo(f"{name}: {d['records']} records, {d['records_all_shown_right']} with every shown value right; "
+                       f"{d['wrong_or_cut_shown']}/{d['shown_values']} shown values wrong or cut "
+                       f"({d['wrong_share_of_shown']}); {d['empty_but_stated']}/{d['fields']} fields empty though "
+                       f"stated ({d['empty_but_stated_share']}); gains right {d['gains_right']}/{d['gains']}; "
+                       f"unmarked rows {d['unmarked_rows']}")  # fmt: skip
+            for field_name, marks in d["per_field"].items():  # type: ignore[union-attr]
+                click.echo(f"  {field_name}: " + ", ".join(f"{k} {v}" for k, v in sorted(marks.items())))
+        return
+    if not records or output is None:
+        raise click.UsageError("give RECORDS and -o SHEET to write a sheet, or --count SHEET to count one")
+    ids = write_sheet(list(records), output, n=n, seed=seed)
+    err(f"wrote {output}: {len(ids)} papers" + (f" x {len(records)} record files (key: {output}.key.json)"
+                                                 if len(records) > 1 else ""))  # fmt: skip

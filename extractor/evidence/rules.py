@@ -42,11 +42,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..schema import MAX_GAINS, ClaimedGain, Contribution
-from .spans import NumberSpan
-from .text import Cue, clauses, lowered, sentences
+from ..schema import ClaimedGain, Contribution
+from .gains import UnsureGain, gains_of
+from .names import own_names, title_head
+from .phrases import is_generic, noun_phrase
+from .words import ends_whole
+from .text import Cue, lowered, sentences
+from .voice import proposal_object
 
-__all__ = ["Proposal", "Proposals", "contribution_of", "gains_of", "propose", "title_parts"]
+__all__ = ["Proposal", "Proposals", "contribution_of", "propose", "title_parts"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Proposals:
     method_name: list[Proposal] = field(default_factory=list)
     contribution: Proposal | None = None
     claimed_gains: list[ClaimedGain] = field(default_factory=list)
+    unsure_gains: list[UnsureGain] = field(default_factory=list)
 
     def first(self, name: str) -> str | None:
         """The best value of a list field, or None."""
@@ -73,52 +78,13 @@ class Proposals:
         return values[0].value if values else None
 
 
-# --------------------------------------------------------------------------- phrases
-
-# Words that end a noun phrase taken after a cue: a new clause, a means or a purpose.
-_STOP_AFTER = (
-    r"that|which|where|who|whose|while|when|whereas|because|since|although|and\s+(?:we|it|then|show|demonstrate)"
-    r"|by|using|via|through|with|without|based|so|thus|to\s+(?:improve|address|solve|tackle|enable|learn)"
-    r"|in\s+order|as\s+well|such\s+as|is|are|was|were|has|have|can|could|will|would|should|may|might|does|do"
-)
-_PHRASE_END = re.compile(rf"[,.;:!?()\[\]\"“”]|\s-\s|\s–\s|\s(?:{_STOP_AFTER})\b", re.I)
-_LEADING = re.compile(
-    r"^(?:(?:a|an|the|our|this|these|its|their|two|three|several|new|novel|simple|general|unified|"
-    r"generic|principled|effective|efficient|alternative|first|different|various|both|some|more)\s+)+",
-    re.I,
-)
-_MAX_PHRASE_WORDS = 8
-_MIN_PHRASE_CHARS = 4
-_GENERIC = frozenset(
-    """method methods approach approaches model models framework frameworks technique techniques algorithm
-    algorithms system systems paper work study problem problems task tasks way ways solution solutions
-    architecture architectures network networks strategy mechanism scheme idea results analysis""".split()
-)
-
-
-def _phrase(text: str, max_words: int = _MAX_PHRASE_WORDS) -> str | None:
-    """The noun phrase that opens ``text``: cut at a clause boundary, leading articles
-    and fillers dropped, at most ``max_words`` words; None when nothing specific is left."""
-    cut = _PHRASE_END.search(text)
-    phrase = text[: cut.start()] if cut else text
-    phrase = _LEADING.sub("", phrase.strip())
-    words = phrase.split()
-    if len(words) > max_words:
-        return None  # a long run without a boundary is a clause, not a name of a thing
-    phrase = " ".join(words).strip(" -–'")
-    if len(phrase) < _MIN_PHRASE_CHARS or all(w.casefold() in _GENERIC for w in phrase.split()):
-        return None
-    return phrase
-
-
 # --------------------------------------------------------------------------- titles
 
-# A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE").
-_NAMEY = re.compile(r"^[A-Z][\w\-+]*[A-Z0-9]|^[A-Z][a-z]+[A-Z]|\d")
 _TITLE_FOR = re.compile(r"\s(?:for|towards|toward)\s", re.I)
 _TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts)\s", re.I)
 _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on|from)\s", re.I)
-_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|in|on|from|under|without)\s.*$", re.I)
+_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|in|on|from|under|without|at)\s.*$", re.I)
+_TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
 _TASKY_TAIL = re.compile(
     r"(?:tion|sion|ing|ment|sis|ance|ence|ity|ation|ization)s?$|"
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification"
@@ -134,11 +100,22 @@ class TitleParts:
     name: str | None = None
     method: str | None = None
     task: str | None = None
+    #: "Task via Method": the method is the title's means, a surer reading than "Method for Task".
+    means: bool = False
 
 
 def _tidy(text: str) -> str:
     # NLPContributionGraph titles are tokenised: "Self - Attention" -> "Self-Attention".
-    return re.sub(r"\s+-\s+", "-", " ".join(text.split())).strip(" .,:;-")
+    return re.sub(r"\s+-\s+", "-", " ".join(text.split())).strip(" .,:;-?!")
+
+
+def _part(text: str) -> str | None:
+    """A part of a title as a phrase: leading articles and "Towards" dropped; None
+    unless it ends where a noun phrase ends and says something specific."""
+    text = _TITLE_LEADING.sub("", text.strip()).strip(" ,;:-")
+    if not text or not ends_whole(text) or is_generic(text):
+        return None
+    return text
 
 
 def title_parts(title: str) -> TitleParts:
@@ -146,38 +123,30 @@ def title_parts(title: str) -> TitleParts:
 
     Example:
         >>> title_parts("NegBERT : A Transfer Learning Approach for Negation Detection and Scope Resolution")
-        TitleParts(name='NegBERT', method='Transfer Learning Approach', task='Negation Detection and Scope Resolution')
+        TitleParts(name='NegBERT', method='Transfer Learning Approach', task='Negation Detection and Scope Resolution', means=False)
         >>> title_parts("Relation Classification via Multi - Level Attention CNNs")
-        TitleParts(name=None, method='Multi-Level Attention CNNs', task='Relation Classification')
+        TitleParts(name=None, method='Multi-Level Attention CNNs', task='Relation Classification', means=True)
+        >>> title_parts("Faster R-CNN: Towards Real-Time Object Detection with Region Proposal Networks").task
+        'Real-Time Object Detection'
     """
     title = " ".join(title.split())
     if not title:
         return TitleParts()
-    name: str | None = None
-    rest = title
+    name = title_head(title)
     head, colon, tail = title.partition(":")
-    if colon and tail.strip():
-        head_words = head.split()
-        if len(head_words) == 1 or (len(head_words) <= 3 and any(_NAMEY.search(w) for w in head_words)):
-            name = _tidy(head)
-        rest = tail
-    rest = _tidy(rest)
+    rest = _tidy(tail if colon and tail.strip() else title)
     method = task = None
     if (m := _TITLE_IMPROVES.search(rest)) is not None:
-        method = _LEADING.sub("", rest[: m.start()]).strip() or None
-        task = _LEADING.sub("", rest[m.end() :]).strip() or None
+        method, task = _part(rest[: m.start()]), _part(rest[m.end() :])
     elif (m := _TITLE_FOR.search(rest)) is not None:
-        method = _LEADING.sub("", rest[: m.start()]).strip() or None
-        task = _TITLE_TASK_TRIM.sub("", rest[m.end() :]).strip() or None
+        method, task = _part(rest[: m.start()]), _part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
     elif (m := _TITLE_MEANS.search(rest)) is not None:
-        left = _LEADING.sub("", rest[: m.start()]).strip()
-        right = _LEADING.sub("", rest[m.end() :]).strip()
-        if _TASKY_TAIL.search(left):
-            task, method = left or None, right or None
-        else:
-            method = left or None
+        left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
+        if left is not None and _TASKY_TAIL.search(left):
+            return TitleParts(name=name, method=right, task=left, means=True)
+        method = left
     elif _TASKY_TAIL.search(rest) and len(rest.split()) <= 6:
-        task = _LEADING.sub("", rest).strip() or None
+        task = _part(rest)
     return TitleParts(name=name, method=method, task=task)
 
 
@@ -185,34 +154,23 @@ def title_parts(title: str) -> TitleParts:
 
 # The sentence-level patterns are cues (see text.Cue): each with the words its every
 # match holds, so a sentence without them is not searched.
-_PROPOSE_VERB = r"(?:propose|introduce|present|develop|describe|design|devise|build|put\s+forward|offer|report)"
-_WE_PROPOSE = Cue(
-    rf"\b(?:we|this\s+(?:paper|work|article|study)|in\s+this\s+(?:paper|work),?\s+we|here,?\s+we)\s+"
-    rf"(?:(?:also|further|first|then|therefore|thus|hence)\s+)?{_PROPOSE_VERB}s?\s+(.+)",
-    ("propose", "introduce", "present", "develop", "describe", "design", "devise", "build", "put", "offer", "report"),
+# What the paper says it addresses, in its own voice: "we address / tackle / study the problem of X".
+_WE_ADDRESS = Cue(
+    r"\b(?:we|this\s+(?:paper|work|study))\s+(?:\w+\s+)?(?:address|tackle|solve|consider|focus\s+on|target|"
+    r"investigate|study|explore)(?:es|s|d)?\s+(?:the\s+)?(?:(?:challenging|important|open|fundamental)\s+)?"
+    r"(?:task|problem|challenge|question)s?\s+of\s+(.+)",
+    ("address", "tackle", "solve", "consider", "focus", "target", "investigate", "study", "explore"),
+    also=("task", "problem", "challenge", "question"),
+    flags=re.I,
+)
+_WE_ADDRESS_NP = Cue(
+    r"\b(?:we|this\s+(?:paper|work))\s+(?:\w+\s+)?(?:address|tackle)(?:es|s|d)?\s+(.+)",
+    ("address", "tackle"),
     also=("we", "this"),
     flags=re.I,
 )
-_CALLED = Cue(
-    r"\b(?:called|named|dubbed|termed|coined)\s+[\"“']?([A-Z][\w\-+.]*[\w+](?:\s[A-Z][\w\-+]*[A-Z0-9][\w\-+]*)?)",
-    ("called", "named", "dubbed", "termed", "coined"),
-    flags=re.I,
-)
-_NAME_FIRST = re.compile(r"^([A-Z][\w\-+]*[A-Z0-9][\w\-+]*|[A-Z][a-z]+[A-Z][\w\-+]*)\s*(?:,|\(|:|which|that)")
-_ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9\-+]*[A-Z0-9][A-Za-z0-9\-+]*)\s*\)")
-_TASK_OF = Cue(r"\b(?:the\s+)?(?:task|problem|challenge)s?\s+of\s+(.+)", ("task", "problem", "challenge"), flags=re.I)
-_MEANS = ("method", "approach", "model", "framework", "algorithm", "system", "technique", "architecture", "network",
-          "scheme", "strategy", "pipeline", "procedure")  # fmt: skip
-_MEANS_FOR = Cue(
-    rf"\b(?:{'|'.join(_MEANS)})s?\s+(?:for|to\s+the\s+problem\s+of)\s+(.+)", _MEANS, also=("for", "problem"), flags=re.I
-)
-_FOR_X = Cue(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which)(.+)", ("for",), flags=re.I)
-_SUBJECT = re.compile(r"^([A-Z][\w\-]*(?:\s+[\w\-]+){0,5}?)\s+(?:is|are|has|have|remains|plays|aims)\s")
-_SUBJECT_NOT = re.compile(
-    r"^(?:we|this|these|that|it|there|in|recent|recently|many|most|some|although|while|however|the|a|an|our|"
-    r"existing|previous|current|one|such|despite|with|for|as|to|given)\b",
-    re.I,
-)
+_NAME_FIRST = re.compile(r"^[\"“']?(?:the\s+)?([A-Z][\w\-+.]*(?:\s+[A-Z][\w\-+.]*){0,2})[\"”']?\s*(?:\([^)]*\)\s*)?,\s+(.+)")
+_FOR_TASK = re.compile(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which|free)(.+)", re.I)
 
 
 def _flat(text: str) -> str:
@@ -233,6 +191,21 @@ def _add(bucket: list[Proposal], value: str | None, rule: str, flat: str) -> Non
         bucket.append(Proposal(value, rule))
 
 
+def _object(after: str) -> tuple[str | None, str]:
+    """What a proposal sentence proposes (the noun phrase after the verb), and the text
+    that follows it. A bare name ("we present Eureka, an open-source framework for X")
+    gives way to its description."""
+    if (m := _NAME_FIRST.match(after)) is not None:
+        described = noun_phrase(m.group(2))
+        if described is not None:
+            return described, m.group(2)[m.group(2).find(described.split()[-1]) :]
+    phrase = noun_phrase(after)
+    if phrase is None:
+        return None, after
+    at = after.find(phrase.split()[-1])
+    return phrase, after[at + len(phrase.split()[-1]) :] if at >= 0 else ""
+
+
 def propose(title: str, abstract: str) -> Proposals:
     """Rule values for one paper (see the module docstring)."""
     title = title or ""
@@ -241,52 +214,41 @@ def propose(title: str, abstract: str) -> Proposals:
     parts = title_parts(title)
     sents = sentences(abstract)
     lows = [lowered(s) for s in sents]  # for the cues' word tests, once per sentence
-    # Per sentence, what follows "we propose" and the name after "called" (or None).
-    afters = [_WE_PROPOSE.search(s, low) for s, low in zip(sents, lows)]
-    called = [_CALLED.search(s, low) for s, low in zip(sents, lows)]
+    afters = [proposal_object(s) for s in sents]
     proposing = [s for s, after in zip(sents, afters) if after is not None]
 
-    # method_name
-    _add(p.method_name, parts.name, "title_name", text)
-    for after, name in zip(afters, called):
+    # method_name: the name the paper gives its own work, whole, never a term of the field
+    for found in own_names(title, abstract, proposing):
+        _add(p.method_name, found.value, found.rule, text)
+
+    # method and task: what a proposal sentence proposes, and what for (the title's task first)
+    _add(p.task, parts.task, "title_task", text)
+    for after in afters:
         if after is None:
             continue
-        if name is not None:
-            _add(p.method_name, name.group(1).rstrip(".-"), "called", text)
-        if (m := _NAME_FIRST.match(after.group(1))) is not None:
-            _add(p.method_name, m.group(1), "proposed_name", text)
-        if (m := _ACRONYM.search(after.group(1))) is not None:
-            _add(p.method_name, m.group(1), "proposed_acronym", text)
-    for name in called:
-        if name is not None:
-            _add(p.method_name, name.group(1).rstrip(".-"), "called", text)
-
-    # method
-    for after in afters:
-        if after is not None:
-            _add(p.method, _phrase(after.group(1)), "we_propose", text)
-    _add(p.method, parts.method, "title_method", text)
-
-    # task
-    _add(p.task, parts.task, "title_task", text)
-    for rule, cue in (("task_of", _TASK_OF), ("means_for", _MEANS_FOR)):
-        for s, low in zip(sents, lows):
-            if (m := cue.search(s, low)) is not None:
-                _add(p.task, _phrase(m.group(1)), rule, text)
-    if sents and (m := _SUBJECT.match(sents[0])) is not None and not _SUBJECT_NOT.match(m.group(1)):
-        _add(p.task, _phrase(m.group(1), 6), "first_subject", text)
+        thing, rest = _object(after)
+        _add(p.method, thing, "we_propose", text)
+        if thing is not None and (m := re.match(r"^\s*(?:\([^)]*\)\s*)?(?:,\s*)?(?:\w+\s+){0,2}?for\s+(.+)", rest)):
+            _add(p.task, noun_phrase(m.group(1), 8), "propose_for", text)
+    if parts.means:
+        _add(p.method, parts.method, "title_means", text)  # "Data Augmentation via Invariance-Constrained Learning"
+    elif parts.name is not None:
+        _add(p.method, parts.method, "title_method", text)  # "NoRA: Nested Low-Rank Adaptation for ..."
+    for found in p.method:  # "a framework for deepfake detection": the task inside what is proposed
+        if (m := re.search(r"\bfor\s+(.+)$", found.value)) is not None:
+            _add(p.task, noun_phrase(m.group(1), 8), "method_for", text)
 
     for s, low in zip(sents, lows):
-        if (m := _FOR_X.search(s, low)) is not None:
-            _add(p.task, _phrase(m.group(1), 5), "for_x", text)
-            break
-    for s in sents:
-        if (m := _ACRONYM.search(s)) is not None:
-            _add(p.method_name, m.group(1), "first_acronym", text)
-            break
+        if (m := _WE_ADDRESS.search(s, low)) is not None:
+            _add(p.task, noun_phrase(m.group(1), 8), "task_of", text)
+        elif (m := _WE_ADDRESS_NP.search(s, low)) is not None:
+            _add(p.task, noun_phrase(m.group(1), 8), "we_address", text)
 
-    p.contribution = contribution_of(title, abstract, proposing)
-    p.claimed_gains = gains_of(abstract)
+    p.contribution = contribution_of(title, abstract, proposing, named=bool(p.method_name))
+    study = p.contribution is not None and p.contribution.value in ("analysis", "survey", "dataset_or_benchmark")
+    reading = gains_of(abstract, tuple(n.value for n in p.method_name), strict=study)
+    p.claimed_gains = reading.gains
+    p.unsure_gains = reading.unsure
     return p
 
 
@@ -322,13 +284,38 @@ _ANALYSIS = Cue(
 )  # fmt: skip
 
 
-def contribution_of(title: str, abstract: str, proposing: list[str]) -> Proposal | None:
+# An empirical study says so in its title ("An Empirical Study of ...", "Understanding ...",
+# "Do LLMs ...?") or in what it presents ("we present a systematic study of ...").
+_STUDY_TITLE = Cue(
+    r"^(?:an?\s+)?(?:empirical|systematic|comprehensive|large-scale|preliminary|controlled)\s+(?:study|analysis|"
+    r"investigation|evaluation|comparison)|^(?:analy[sz]ing|understanding|characteri[sz]ing|investigating|examining|"
+    r"evaluating|revisiting|demystifying|rethinking|probing|measuring|comparing|exploring|quantifying|benchmarking|"
+    r"dissecting|unveiling|uncovering|interpreting)\b|^on\s+the\b|^(?:what|how|why|when|do|does|can|is|are|should|"
+    r"which)\b.*\?|:\s*an?\s+(?:\w+\s+)?(?:study|analysis|investigation|evaluation)\b",
+    ("empirical", "systematic", "comprehensive", "large", "preliminary", "controlled", "analy", "understanding",
+     "characteri", "investigat", "examining", "evaluat", "revisiting", "demystifying", "rethinking", "probing",
+     "measuring", "comparing", "exploring", "quantifying", "benchmarking", "dissecting", "unveiling", "uncovering",
+     "interpreting", "on", "what", "how", "why", "when", "do", "can", "is", "are", "should", "which", "study",
+     "investigation"),
+    flags=re.I,
+)  # fmt: skip
+_STUDY_OBJECT = re.compile(
+    r"^(?:an?|the|our)?\s*(?:\w+\s+){0,3}?(?:study|analysis|investigation|evaluation|comparison|examination|"
+    r"assessment|exploration)\b",
+    re.I,
+)
+
+
+def contribution_of(title: str, abstract: str, proposing: list[str], *, named: bool = False) -> Proposal | None:
     """The kind of contribution the cues of title and abstract show, or None.
 
     The title and the proposal sentences decide first: a survey, a dataset or benchmark,
     a system or tool, a theory paper. A paper that proposes something is a ``method``;
-    one that only studies, measures or evaluates is an ``analysis``. ``proposing`` holds
-    the abstract's proposal sentences ("we propose / introduce / present ...").
+    one that only studies, measures or evaluates is an ``analysis``, and so is one whose
+    title or proposal says it is a study ("An Empirical Study of ...", "Understanding ...",
+    "we present a systematic analysis of ...") unless it names what it proposes
+    (``named``). ``proposing`` holds the abstract's proposal sentences ("we propose /
+    introduce / present ...").
 
     Example:
         >>> text = "We introduce MMLU-Pro, a benchmark ..."
@@ -342,71 +329,11 @@ def contribution_of(title: str, abstract: str, proposing: list[str]) -> Proposal
             return Proposal(kind.value, rule)
     if not proposing and _KIND_CUES[3][2].search(abstract):
         return Proposal(Contribution.theory.value, "theory_cue")
+    objects = [o for s in proposing[:2] if (o := proposal_object(s)) is not None]
+    if not named and (_STUDY_TITLE.search(title, title_low) or any(_STUDY_OBJECT.match(o) for o in objects)):
+        return Proposal(Contribution.analysis.value, "study_cue")  # an empirical study is not a method
     if proposing:
         return Proposal(Contribution.method.value, "proposal_cue")
     if _ANALYSIS.search(abstract):
         return Proposal(Contribution.analysis.value, "analysis_cue")
     return None
-
-
-# --------------------------------------------------------------------------- gains
-
-_UNIT_NUMBER = re.compile(
-    r"(?<![\w.\-])[+\-−]?\d+(?:[.,]\d+)?\s?(?:%|×|x\b|times\b|percent\b|points?\b|pp\b|fold\b)"
-    r"|(?<![\w.\-])[+\-−]?\d+\.\d+(?![\w.])"
-)
-_CLAIM = re.compile(
-    r"\b(?:improv|outperform|surpass|exceed|beat|boost|increas|reduc|decreas|lower|higher|better|faster|speed|"
-    r"gain|achiev|reach|obtain|attain|set|state[- ]of[- ]the[- ]art|SOTA|up\s+to|relative|absolute)", re.I
-)
-_METRICS = re.compile(
-    r"\b(?:top-?[15]\s+accuracy|accuracy|F1(?:[- ]score)?|F-score|BLEU|ROUGE(?:-[12L])?|METEOR|CIDEr|mAP|AP(?:50|75)?|"
-    r"mIoU|IoU|AUC|AUROC|perplexity|PSNR|SSIM|FID|EM|exact\s+match|recall|precision|error\s+rate|WER|CER|"
-    r"latency|throughput|speed(?:up)?|memory|success\s+rate|win\s+rate|pass@1|BPC|NDCG|MRR|hit\s+rate|"
-    r"parameters|FLOPs|compute|cost|training\s+time|inference\s+time)\b",
-    re.I,
-)
-_DATASET = re.compile(
-    r"\b(?:on|over|across)\s+(?:the\s+)?([A-Z][\w\-.]*(?:\s?[-0-9][\w\-]*)?)(?=[\s,.;)]|$)"
-)
-# Every number above has a digit; most clauses have none, and this test is cheap.
-_DIGIT = re.compile(r"\d")
-
-
-def gains_of(abstract: str) -> list[ClaimedGain]:
-    """Quantitative gains: numbers with a unit, or decimals, in a clause that claims an
-    improvement; the metric and dataset named in the same clause; the clause as evidence.
-
-    Example:
-        >>> [(g.value, g.metric, g.dataset) for g in gains_of("It improves accuracy by 4.5% on ImageNet.")]
-        [('4.5%', 'accuracy', 'ImageNet')]
-    """
-    gains: list[ClaimedGain] = []
-    seen: set[str] = set()
-    if not _DIGIT.search(abstract):
-        return gains
-    for clause in clauses(abstract):
-        if len(gains) >= MAX_GAINS:
-            break
-        # The numbers first: the claim words and the metrics are slower to look for.
-        values = [m.group().strip() for m in _UNIT_NUMBER.finditer(clause)] if _DIGIT.search(clause) else []
-        if not values or not _CLAIM.search(clause):
-            continue
-        metric = _METRICS.search(clause)
-        dataset = _DATASET.search(clause)
-        for value in values:
-            if value in seen or len(gains) >= MAX_GAINS:
-                continue
-            seen.add(value)
-            span = NumberSpan(text=value, clause=clause.strip()[:300])
-            gains.append(
-                ClaimedGain(
-                    metric=metric.group() if metric else "",
-                    value=value,
-                    magnitude=span.magnitude,
-                    unit=span.unit,
-                    dataset=dataset.group(1).rstrip(".-") if dataset else None,
-                    evidence=span.clause,
-                )
-            )
-    return gains

@@ -29,9 +29,11 @@ import re
 from functools import lru_cache
 
 from .text import CLOSERS, Cue, sentences
+from .words import ends_whole
 
 __all__ = [
     "CONTEXT_WORDS",
+    "unfaithful",
     "MAX_EXTRACTIVE_WORDS",
     "MAX_WORDS",
     "MIN_WORDS",
@@ -110,6 +112,68 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
     return None
 
 
+# Words a summary may use that an abstract need not hold: its framing ("This paper
+# proposes a new method ...") and the commonest verbs of saying what a paper does.
+_FRAMING = frozenset(
+    """paper papers proposes propose proposed proposing presents present presented introduces introduce introduced
+    describes describe described studies study studied shows show showed demonstrates demonstrate demonstrated
+    explores explore investigates investigate examines examine analyzes analyses analyse analyze evaluates evaluate
+    develops develop developed uses using used based novel approach approaches method methods technique techniques
+    framework frameworks model models work results result authors their which that this these those about also
+    called named improves improve improved improving achieves achieve achieving better performance new""".split()
+)
+_NAME_TOKEN = re.compile(r"\b(?:[A-Z][a-z]*[A-Z0-9][\w\-]*|[A-Z]{2,}[\w\-]*|\w*\d[\w.\-]*)\b")
+_NEGATION = re.compile(r"\b(?:not|no|never|without|fail\w*|cannot|unable|neither|nor|worse|harm\w*|hurt\w*)\b", re.I)
+_NEW_METHOD = re.compile(
+    r"\b(?:propos|introduc|present|develop)\w*\s+(?:a|an)\s+(?:new|novel)?\s*(?:\w+\s+)?"
+    r"(?:method|approach|model|framework|technique|algorithm|architecture|system)\b",
+    re.I,
+)
+_NOT_METHODS = ("analysis", "survey", "dataset_or_benchmark", "theory")
+
+
+def _stem(word: str) -> str:
+    word = word.casefold()
+    return word[:5] if len(word) > 6 else word.rstrip("s")
+
+
+@lru_cache(maxsize=256)
+def _stems(text: str) -> frozenset[str]:
+    words = _CONTENT.findall(text)
+    return frozenset(_stem(part) for w in words for part in (w, *w.split("-")) if part)
+
+
+def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None) -> str | None:
+    """Why a model's summary says something the abstract does not, or None when every
+    name, number and content word of it can be traced to the title or abstract and it
+    tells the kind of claim right.
+
+    Example:
+        >>> abstract = "We study mixture-of-experts models and find that routing is stable."
+        >>> unfaithful("This paper studies mixture-of-experts models and finds routing stable.", "", abstract)
+        >>> unfaithful("This paper proposes mixed-effects models (MEMS) for routing.", "", abstract)
+        'it names MEMS, which the abstract does not'
+        >>> unfaithful("This paper proposes a new method for routing experts.", "", abstract, "analysis")
+        'it calls a study a new method'
+    """
+    source = f"{title}\n{abstract}"
+    low = source.casefold()
+    for token in _NAME_TOKEN.findall(summary):
+        if token.casefold() not in low:
+            return f"it names {token}, which the abstract does not"
+    known = _stems(source)
+    untraced = [w for w in _CONTENT.findall(summary) if w.casefold() not in _FRAMING and w.casefold() not in _STOP
+                and _stem(w) not in known and not all(_stem(p) in known for p in w.split("-") if p)]  # fmt: skip
+    if untraced:
+        return f"it says {', '.join(dict.fromkeys(untraced))}, which the abstract does not"
+    if kind in _NOT_METHODS and _NEW_METHOD.search(summary):
+        return "it calls a study a new method"
+    negations = {m.casefold() for m in _NEGATION.findall(summary)}
+    if negations and not any(re.search(rf"\b{re.escape(n)}", low) for n in negations):
+        return "it negates what the abstract says"
+    return None
+
+
 def _finding(sentence: str) -> bool:
     """Whether ``sentence`` reports a finding: a number, "outperforms", "improves" ..."""
     return _DIGIT.search(sentence) is not None or _RESULT.search(sentence) is not None
@@ -127,9 +191,88 @@ def first_sentence(summary: str) -> str:
     return (sentences(text) or [text])[0]
 
 
+# A leading clause that points back or frames ("To mitigate this issue, we propose ...",
+# "Motivated by these findings, we ...", "In this paper, we ..."): dropped when the paper's
+# own "we" / "our" / "this paper" follows, so the sentence reads alone.
+_LEAD_IN = re.compile(
+    r"^(?:(?:to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|remedy|"
+    r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
+    r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
+    r"here|specifically|therefore|thus|hence|furthermore|moreover|additionally|in\s+addition|besides|finally|"
+    r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming)"
+    r"(?:[^,;:]{0,80},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
+    re.I,
+)
+# A purpose that points back: "... to address this issue", "to mitigate these challenges".
+_BACK_PURPOSE = re.compile(
+    r",?\s+(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|"
+    r"close|remedy|fix)\s+(?:this|these|those|such|the\s+(?:above|aforementioned))(?:\s+[\w-]+){1,2}(?=[,.;]|\s)",
+    re.I,
+)
+# What may close a sentence early and leave it whole: a trailing relative or participial
+# clause ("..., which ...", "..., enabling ...") or a list after a colon.
+_TRAILING = re.compile(
+    r",\s+(?:which|where|while|whereas|enabling|allowing|achieving|thereby|thus|leading|resulting|making|yielding|"
+    r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|\s+\(",
+    re.I,
+)
+_DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
+# Release notes and pointers are not what a paper does.
+_RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}\b(?:available|released?|"
+                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com", re.I)  # fmt: skip
+_OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work|study|report|article))\b", re.I)
+MAX_WHOLE_WORDS = 45
+
+
+def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
+    """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
+    a pointing purpose dropped, a trailing clause or list closed off with a full stop;
+    None when it cannot be made short enough without cutting it mid-clause."""
+    text = _LEAD_IN.sub("", sentence, count=1)
+    text = _BACK_PURPOSE.sub("", text)
+    text = text[0].upper() + text[1:] if text else text
+    if len(text.split()) <= limit:
+        return text
+    for m in _TRAILING.finditer(text):
+        head = text[: m.start()].rstrip(" ,;:")
+        if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]):
+            return head + "."
+    return None
+
+
+def _candidates(sents: list[str]) -> list[str]:
+    """The abstract's sentences in the order a summary would take them: what the paper
+    proposes or studies first, then what it says in its own voice, then its findings."""
+    contribution = [s for s in sents if _CONTRIBUTION.search(s) and not _RELEASE.search(s)]
+    own = [s for s in sents if _OWN_VOICE.search(s) and not _RELEASE.search(s)]
+    findings = [s for s in sents if _finding(s) and not _RELEASE.search(s)]
+    ranked = list(dict.fromkeys(contribution + own + findings))
+    return sorted(ranked, key=lambda s: _DANGLING.match(_LEAD_IN.sub("", s, count=1)) is not None)  # stable
+
+
+def extractive_summary(abstract: str, title: str = "") -> str:
+    """A summary taken from the abstract: its contribution sentence ("we propose /
+    introduce / present ...", "this paper studies ..."), else a sentence in the paper's own
+    voice, else a finding; never background, motivation or a release note when one of
+    those is there. The sentence is whole (see :func:`_whole`): no cut, no lead-in that
+    points back. The first candidate that passes :func:`summary_problem` wins; when none
+    does, the first sentence that does, whole or cut at a clause boundary."""
+    sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
+    for sentence in _candidates(sents):
+        whole = _whole(sentence)
+        if whole is not None and summary_problem(whole, title, abstract) is None:
+            return whole
+    for sentence in sents:
+        whole = _whole(sentence, MAX_WORDS) or _cut(_without_connective(sentence))
+        if summary_problem(whole, title, abstract) is None:
+            return whole
+    return _cut(" ".join(sents[:2]))
+
+
 def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:
     """``sentence`` whole when short enough, else cut at the last clause boundary that
-    keeps at most ``limit`` words (at ``limit`` words when there is none)."""
+    keeps at most ``limit`` words (at ``limit`` words when there is none): the last resort
+    of :func:`extractive_summary`."""
     words = sentence.split()
     if len(words) <= limit:
         return sentence
@@ -147,27 +290,6 @@ def _without_connective(sentence: str) -> str:
         return sentence
     rest = sentence[match.end() :]
     return rest[0].upper() + rest[1:]
-
-
-def extractive_summary(abstract: str, title: str = "") -> str:
-    """A summary taken from the abstract: its contribution sentence ("we propose /
-    introduce / present ...", "this paper studies ..."), else its first sentence, cut at
-    a clause boundary to at most :data:`MAX_EXTRACTIVE_WORDS` words. The first of these
-    that passes :func:`summary_problem` wins (so it is not the title again, nor a
-    fragment); when none does, the opening sentences, up to :data:`MIN_WORDS` words."""
-    sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    sents = [_without_connective(s) for s in sents]
-    ranked = dict.fromkeys([s for s in sents if _CONTRIBUTION.search(s)] + sents)
-    for sentence in ranked:
-        cut = _cut(sentence)
-        if summary_problem(cut, title, abstract) is None:
-            return cut
-    opening: list[str] = []  # no sentence will do alone: the opening ones, enough words
-    for sentence in sents:
-        opening.append(sentence)
-        if len(" ".join(opening).split()) >= MIN_WORDS:
-            break
-    return _cut(" ".join(opening))
 
 
 def summary_context(abstract: str, limit: int = CONTEXT_WORDS) -> str:

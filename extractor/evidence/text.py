@@ -115,10 +115,26 @@ def _sentence_ends(text: str) -> Iterator[int]:
         yield m.start(1)
 
 
+# A sentence glued to the next by a missing space ("... of experts.Our method ..."): a word
+# of lowercase letters, its end punctuation, then a capitalised word. Not inside a URL or a
+# file name ("github.com/a/Repo", "model.Forward"), which hold a slash or a dot before.
+_GLUED = re.compile(r"(?<=[a-z]{3}[.!?])(?=[A-Z][a-z]{2,}\b)")
+
+
+def _glued_ends(text: str) -> Iterator[int]:
+    for m in _GLUED.finditer(text):
+        word = text[max(0, text.rfind(" ", 0, m.start()) + 1) : m.start()]
+        if "/" not in word and "." not in word[:-1] and "@" not in word:
+            yield m.start()
+
+
 def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of each sentence of ``text``, without surrounding whitespace."""
     begin = 0
-    for end in [*_sentence_ends(text), len(text)]:
+    ends = list(_sentence_ends(text))
+    if "." in text and _GLUED.search(text):  # rare: most abstracts have no glued sentence
+        ends = sorted({*ends, *_glued_ends(text)})
+    for end in [*ends, len(text)]:
         chunk = text[begin:end]
         if chunk.strip():
             start = begin + len(chunk) - len(chunk.lstrip())
@@ -132,6 +148,8 @@ def sentences(text: str) -> list[str]:
     Example:
         >>> sentences("As in Smith et al. (2020), we win. Code: github.com/a/b. Done")
         ['As in Smith et al. (2020), we win.', 'Code: github.com/a/b.', 'Done']
+        >>> sentences("It uses experts.Our method wins.")
+        ['It uses experts.', 'Our method wins.']
     """
     return list(_sentences(text))
 

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 from .answers import Ask, ModelAnswer, plan, reask_message
 from ..errors import EndpointError, FatalEndpointError, LocalServerError
 from ..evidence.links import best_code_link, code_status, find_links
-from .policy import asks_for_fields, combine
+from .policy import Decision, asks_for_fields, decide
 from .prompts import Prompt
 from ..evidence.rules import Proposals, propose
 from ..schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, Extraction, Provenance, Record
 from ..settings import Settings
-from ..evidence.summaries import extractive_summary, summary_problem
+from ..evidence.summaries import extractive_summary, summary_problem, unfaithful
 from ..evidence.text import split_text
 
 if TYPE_CHECKING:
@@ -142,20 +142,37 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
         record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
         return record, None
     fields = answer.fields if answer else None
-    values, origin = combine(job.policy, fields, proposals, answer.contribution if answer else None)
-    code_link = fields.code_link if fields else None
-    if code_link is None and (code_link := best_code_link(links)) is not None:
-        origin["code_link"] = "rule"
-    elif code_link is not None:
-        origin["code_link"] = "rule" if grounding.get("code_link") in ("filled", "replaced") else "model"
-    if answer is not None and summary_problem(answer.summary, paper.title, paper.abstract) is None:
-        summary, record.summary_source = answer.summary, "model"
-    else:
-        summary, record.summary_source = extractive_summary(paper.abstract, paper.title), "extractive"
+    decision = decide(job.policy, fields, proposals, paper.title, paper.abstract, answer.contribution if answer else None)
+    values, origin, found_by = decision.values, decision.origin, decision.found_by
+    code_link = best_code_link(links)  # always the link finder's: never a URL the model wrote
+    if code_link is not None:
+        origin["code_link"], found_by["code_link"] = "rule", "links"
+    if fields is not None and fields.code_link and fields.code_link != code_link:
+        decision.hold("code_link", fields.code_link, "model", "not the code link the link finder found")
+    summary = _summary(answer, paper, values["contribution"], decision)
+    record.summary_source = "model" if summary is not None else "extractive"
+    if summary is None:
+        summary = extractive_summary(paper.abstract, paper.title)
     origin["summary"] = "model" if record.summary_source == "model" else "rule"
+    found_by["summary"] = record.summary_source
     record.extraction = Extraction(**values, code_link=code_link, summary=summary)
-    record.origin, record.grounding, record.dropped, record.provenance = origin, grounding, dropped, prov
+    record.origin, record.found_by, record.unsure = origin, found_by, decision.unsure
+    record.grounding, record.dropped, record.provenance = grounding, dropped, prov
     return record, None
+
+
+def _summary(answer: ModelAnswer | None, paper: Paper, kind: str, decision: Decision) -> str | None:
+    """The model's summary when it passes the gate and the faithfulness check, else None
+    (the model's sentence, if any, is held back with the reason)."""
+    if answer is None or not answer.summary:
+        return None
+    problem = summary_problem(answer.summary, paper.title, paper.abstract) or unfaithful(
+        answer.summary, paper.title, paper.abstract, kind
+    )
+    if problem is None:
+        return answer.summary
+    decision.hold("summary", answer.summary, "model", problem)
+    return None
 
 
 async def _model_part(

@@ -1,4 +1,4 @@
-"""Combining the rules and the model, field by field.
+"""Combining the rules and the model, field by field, and holding back what is not sure.
 
 Which source a field trusts depends on the model behind the endpoint. A 135M model
 names and copies badly, so measured on the visible gold the rules beat it on task,
@@ -15,28 +15,35 @@ policy           task, method, method_name, claimed_gains                       
 ===============  ==================================================================  =============
 
 ``auto`` (the default) is ``rules-first`` for the bundled model and ``model-first`` for
-any configured endpoint. The code link always comes from the link finder (the model's
-link is kept only when it is one of the abstract's links). Whatever the policy, the
-summary is the model's only when it passes the gate of :mod:`extractor.evidence.summaries`.
+any configured endpoint. The code link always comes from the link finder.
 
-Every value says where it came from in ``Record.origin`` (``rule`` or ``model``).
+:func:`decide` takes each field's candidates in the policy's order and shows the first
+that the correctness pass (:mod:`~extractor.evidence.checks`) finds nothing wrong with
+and whose source's measured precision (:mod:`~extractor.evidence.precision`) clears the
+bar. A candidate held back on the way goes to ``unsure`` with its reason: right or
+silent. ``origin`` says whether the rules or the model gave each value, ``found_by``
+which rule (or ``model``).
 
 Example:
     >>> from extractor.evidence.rules import propose
     >>> p = propose("DeepWalk: Online Learning of Social Representations", "We present DeepWalk, a method.")
-    >>> values, origin = combine("rules-first", None, p)
-    >>> values["method_name"], origin["method_name"]
-    ('DeepWalk', 'rule')
+    >>> d = decide("rules-first", None, p, "DeepWalk: Online Learning of Social Representations", "We present DeepWalk, a method.")
+    >>> d.values["method_name"], d.origin["method_name"], d.found_by["method_name"]
+    ('DeepWalk', 'rule', 'title_name')
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..evidence.checks import gain_problem, method_problem, name_problem, task_problem
+from ..evidence.precision import MIN_PRECISION, precision_of
 from ..evidence.rules import Proposals
-from ..schema import Contribution, Origin, Extraction
+from ..schema import Contribution, Extraction, Origin, Unsure
 
-__all__ = ["FIELDS", "POLICIES", "Policy", "asks_for_fields", "combine", "resolve_policy"]
+__all__ = ["FIELDS", "POLICIES", "Decision", "Policy", "asks_for_fields", "decide", "resolve_policy"]
 
 Policy = Literal["rules-first", "model-first", "model", "rules"]
 POLICIES: tuple[str, ...] = ("auto", "rules-first", "model-first", "model", "rules")
@@ -59,51 +66,119 @@ def asks_for_fields(policy: Policy) -> bool:
     return policy in ("model-first", "model")
 
 
-def _rule_values(p: Proposals) -> dict[str, Any]:
-    return {
-        "task": p.first("task"),
-        "method": p.first("method"),
-        "method_name": p.first("method_name"),
-        "claimed_gains": list(p.claimed_gains),
-        "contribution": p.contribution.value if p.contribution else None,
-    }
+#: A checker per scalar field: the reason a value is wrong for it, or None.
+Check = Callable[[str, str, str, list[str]], "str | None"]
+_CHECKS: dict[str, Check] = {
+    "task": lambda v, title, abstract, proposing: task_problem(v, title, abstract),
+    "method": lambda v, title, abstract, proposing: method_problem(v, title, abstract),
+    "method_name": lambda v, title, abstract, proposing: name_problem(v, title, proposing),
+}
 
 
-def combine(
-    policy: Policy, model: Extraction | None, proposals: Proposals, contribution: str | None = None
-) -> tuple[dict[str, Any], dict[str, Origin]]:
-    """The value of each of :data:`FIELDS` under ``policy``, and where it came from.
+@dataclass
+class Decision:
+    """The value shown for each of :data:`FIELDS`, where it came from (``origin``: rule
+    or model; ``found_by``: which rule, or ``model``), and what was held back."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Origin] = field(default_factory=dict)
+    found_by: dict[str, str] = field(default_factory=dict)
+    unsure: list[Unsure] = field(default_factory=list)
+
+    def hold(self, name: str, value: str, source: str, reason: str) -> None:
+        """Hold back ``value`` (see :class:`~extractor.schema.Unsure`)."""
+        self.unsure.append(Unsure(field=name, value=value, source=source, reason=reason,
+                                  precision=precision_of(name, source)))  # fmt: skip
+
+
+def _order(policy: Policy, name: str) -> tuple[Origin, ...]:
+    if policy == "rules":
+        return ("rule",)
+    if policy == "model":
+        return ("model",)
+    if policy == "model-first":
+        return ("model", "rule")
+    return ("rule", "model") if name == "contribution" else ("rule",)  # rules-first
+
+
+def _too_imprecise(name: str, source: str) -> str | None:
+    precision = precision_of(name, source)
+    if precision is not None and precision < MIN_PRECISION:
+        return f"its source is right {precision:.0%} of the time, under the {MIN_PRECISION:.0%} shown"
+    return None
+
+
+def _candidates(source: Origin, name: str, model: Extraction | None, p: Proposals) -> list[tuple[str, str]]:
+    if source == "model":
+        value = getattr(model, name, None) if model is not None else None
+        return [(value, "model")] if value else []
+    return [(proposal.value, proposal.rule) for proposal in getattr(p, name)]
+
+
+def _gains(policy: Policy, model: Extraction | None, p: Proposals, abstract: str, d: Decision) -> None:
+    for source in _order(policy, "claimed_gains"):
+        gains = list(model.claimed_gains) if source == "model" and model is not None else []
+        label = "model" if source == "model" else "gains"
+        if source == "rule":
+            gains = list(p.claimed_gains)
+            for held in p.unsure_gains:
+                d.hold("claimed_gains", held.value, "gains", held.reason)
+        kept = []
+        for gain in gains:
+            reason = gain_problem(gain, abstract) or _too_imprecise("claimed_gains", label)
+            if reason is None:
+                kept.append(gain)
+            else:
+                d.hold("claimed_gains", f"{gain.value} ({gain.metric or 'no metric'})", label, reason)
+        if kept:
+            d.values["claimed_gains"], d.origin["claimed_gains"], d.found_by["claimed_gains"] = kept, source, label
+            return
+    d.values["claimed_gains"] = []
+
+
+def decide(
+    policy: Policy,
+    model: Extraction | None,
+    proposals: Proposals,
+    title: str,
+    abstract: str,
+    contribution: str | None = None,
+    proposing: list[str] | None = None,
+) -> Decision:
+    """The value of each of :data:`FIELDS` under ``policy`` (see the module docstring).
 
     ``model`` is the model's grounded answer (None when the model was not asked for
     these fields); ``contribution`` the kind it picked when it was asked only for the
-    summary. A field nobody filled is None (an empty list for gains; ``other`` for the
-    contribution) and has no origin.
+    summary; ``proposing`` the abstract's sentences where the paper proposes something
+    (found here when not given). A field nobody filled is None (an empty list for gains;
+    ``other`` for the contribution) and has no origin.
     """
-    rules = _rule_values(proposals)
-    theirs: dict[str, Any] = model.model_dump(mode="json", include=set(FIELDS)) if model is not None else {}
-    if model is not None:
-        theirs["claimed_gains"] = list(model.claimed_gains)
-    if contribution is not None:
-        theirs["contribution"] = contribution
-    order: tuple[Origin, ...]
-    values: dict[str, Any] = {}
-    origin: dict[str, Origin] = {}
-    for name in FIELDS:
-        if policy == "rules":
-            order = ("rule",)
-        elif policy == "model":
-            order = ("model",)
-        elif policy == "model-first":
-            order = ("model", "rule")
-        else:  # rules-first: the model only for the contribution, when no cue decides it
-            order = ("rule", "model") if name == "contribution" else ("rule",)
-        for source in order:
-            value = (rules if source == "rule" else theirs).get(name)
-            if value:
-                values[name], origin[name] = value, source
+    if proposing is None:
+        from ..evidence.voice import proposing_sentences
+
+        proposing = proposing_sentences(abstract)
+    d = Decision()
+    for name in ("task", "method", "method_name"):
+        d.values[name] = None
+        for source in _order(policy, name):
+            for value, label in _candidates(source, name, model, proposals):
+                reason = _CHECKS[name](value, title, abstract, proposing) or _too_imprecise(name, label)
+                if reason is not None:
+                    d.hold(name, value, label, reason)
+                    continue
+                d.values[name], d.origin[name], d.found_by[name] = value, source, label
                 break
-        else:
-            values[name] = [] if name == "claimed_gains" else None
-    if values["contribution"] is None:
-        values["contribution"] = Contribution.other.value
-    return values, origin
+            if d.values[name] is not None:
+                break
+    _gains(policy, model, proposals, abstract, d)
+    theirs = model.contribution.value if model is not None else contribution
+    for source in _order(policy, "contribution"):
+        kind, label = (proposals.contribution.value, proposals.contribution.rule) if (
+            source == "rule" and proposals.contribution is not None) else (theirs, "model") if source == "model" else (
+            None, "")  # fmt: skip
+        if kind:
+            d.values["contribution"], d.origin["contribution"], d.found_by["contribution"] = kind, source, label
+            break
+    else:
+        d.values["contribution"] = Contribution.other.value
+    return d

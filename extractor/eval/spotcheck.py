@@ -1,0 +1,232 @@
+"""A reader's check: random records laid beside their abstracts, marked by a person, counted.
+
+Gold files say how often a value matches someone's labels; a reader asks something
+simpler: is what the page shows right? :func:`write_sheet` picks ``n`` records at random
+(a seed makes the pick reproducible), possibly from several record files mixed together
+(to compare two runs blind), and writes a Markdown sheet: each paper's title and
+abstract, then one row per field the reader sees, with an empty ``mark`` cell. Nothing on
+the sheet says which run, rule or model made a value; with several record files a key
+file beside the sheet says which record came from which file.
+
+A person (or a helper) writes one mark per row:
+
+=====================  =====================================================================
+``right``              the value is correct for its field (an empty field that the abstract
+                       does not state is ``right`` too)
+``wrong``              the value is not what the field asks for this paper
+``cut``                the right thing, but cut short or glued to something else
+``empty-but-stated``   the field is empty though the abstract states it
+``background``         summary only: it tells the background, not what the paper does
+=====================  =====================================================================
+
+:func:`count_sheet` reads the marks back and counts them: records with every shown value
+right, wrong values among shown values, fields empty though stated, gains fully right,
+and per field; per source file when there is a key.
+
+Example:
+    >>> from extractor.schema import Extraction, Record, Source
+    >>> r = Record(id="p1", title="T", abstract="We propose X.", source=Source(path="-", line=1),
+    ...            extraction=Extraction(task="t", method="X", contribution="method", summary="We propose X."))
+    >>> rows = sheet_rows(r)
+    >>> [row.field for row in rows]
+    ['task', 'method', 'method_name', 'contribution', 'claimed_gains', 'code_link', 'summary']
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..schema import ClaimedGain, Record
+
+__all__ = ["MARKS", "Row", "SpotCount", "count_sheet", "sheet_rows", "write_sheet"]
+
+MARKS = ("right", "wrong", "cut", "empty-but-stated", "background")
+#: The fields a reader sees on a card, in order.
+FIELDS = ("task", "method", "method_name", "contribution", "claimed_gains", "code_link", "summary")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the sheet: a field (``gain 2`` for the second claimed gain) and its value
+    as shown (empty when the field is empty)."""
+
+    field: str
+    value: str
+
+
+def _gain(gain: ClaimedGain) -> str:
+    parts = [f"{gain.value} {gain.metric}".strip()]
+    if gain.kind:
+        parts.append(f"kind: {gain.kind}")
+    if gain.dataset:
+        parts.append(f"dataset: {gain.dataset}")
+    if gain.baseline:
+        parts.append(f"baseline: {gain.baseline}")
+    return "; ".join(parts)
+
+
+def sheet_rows(record: Record) -> list[Row]:
+    """The rows a reader marks for one record: every field as a card shows it, each
+    claimed gain on its own row."""
+    ex = record.extraction
+    if ex is None:
+        return []
+    rows = [Row("task", ex.task or ""), Row("method", ex.method or ""), Row("method_name", ex.method_name or ""),
+            Row("contribution", ex.contribution.value)]  # fmt: skip
+    if ex.claimed_gains:
+        rows += [Row(f"gain {i}", _gain(g)) for i, g in enumerate(ex.claimed_gains, 1)]
+    else:
+        rows.append(Row("claimed_gains", ""))
+    rows += [Row("code_link", ex.code_link or ""), Row("summary", ex.summary)]
+    return rows
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|") or "(empty)"
+
+
+def _read_records(paths: Sequence[Path]) -> list[tuple[int, Record]]:
+    found: list[tuple[int, Record]] = []
+    for i, path in enumerate(paths):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = Record.model_validate_json(line)
+                if record.ok:
+                    found.append((i, record))
+    return found
+
+
+def write_sheet(records: Sequence[Path], output: Path, n: int = 30, seed: int = 0) -> list[str]:
+    """Write a sheet of ``n`` random extracted records of ``records`` to ``output`` (and,
+    with several record files, a key to ``output`` + ``.key.json``). With several files
+    the pick takes the same papers from each, shuffled together. Returns the ids picked."""
+    pool = _read_records(records)
+    by_id: dict[str, dict[int, Record]] = defaultdict(dict)
+    for i, record in pool:
+        by_id[record.id][i] = record
+    common = sorted(pid for pid, runs in by_id.items() if len(runs) == len(records))
+    rng = random.Random(seed)
+    ids = rng.sample(common, min(n, len(common)))
+    items = [(i, by_id[pid][i]) for pid in ids for i in range(len(records))]
+    rng.shuffle(items)
+    lines = [
+        f"# Spot check: {len(items)} records",
+        "",
+        "Mark each row: " + ", ".join(f"`{m}`" for m in MARKS) + ". An empty field that the abstract does "
+        "not state is `right`; `background` is for a summary that tells the background, not what the paper does.",
+        "",
+    ]
+    key = []
+    for number, (i, record) in enumerate(items, 1):
+        key.append({"item": number, "id": record.id, "file": str(records[i])})
+        lines += [f"## {number}. {_cell(record.title)}", "", f"> {_cell(record.abstract)}", "",
+                  "| field | value | mark |", "|---|---|---|"]  # fmt: skip
+        lines += [f"| {row.field} | {_cell(row.value)} |  |" for row in sheet_rows(record)]
+        lines.append("")
+    output.write_text("\n".join(lines), encoding="utf-8")
+    if len(records) > 1:
+        Path(f"{output}.key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    return ids
+
+
+_ITEM = re.compile(r"^## (\d+)\. ")
+_ROW = re.compile(r"^\|\s*(task|method|method_name|contribution|claimed_gains|gain \d+|code_link|summary)\s*\|"
+                  r"(?P<value>.*)\|\s*(?P<mark>[\w-]*)\s*\|\s*$")  # fmt: skip
+
+
+@dataclass
+class SpotCount:
+    """The marks of a sheet, counted (for one source file, or all)."""
+
+    records: int = 0
+    all_right: int = 0
+    shown: int = 0
+    wrong: int = 0
+    empty_stated: int = 0
+    fields: int = 0
+    gains: int = 0
+    gains_right: int = 0
+    unmarked: int = 0
+    per_field: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def as_dict(self) -> dict[str, object]:
+        """The counts, with the shares the targets are stated in."""
+
+        def share(a: int, b: int) -> float | None:
+            return round(a / b, 3) if b else None
+
+        return {
+            "records": self.records,
+            "records_all_shown_right": self.all_right,
+            "shown_values": self.shown,
+            "wrong_or_cut_shown": self.wrong,
+            "wrong_share_of_shown": share(self.wrong, self.shown),
+            "fields": self.fields,
+            "empty_but_stated": self.empty_stated,
+            "empty_but_stated_share": share(self.empty_stated, self.fields),
+            "gains": self.gains,
+            "gains_right": self.gains_right,
+            "gains_right_share": share(self.gains_right, self.gains),
+            "unmarked_rows": self.unmarked,
+            "per_field": {f: dict(c) for f, c in sorted(self.per_field.items())},
+        }
+
+
+def _count_item(rows: Iterable[tuple[str, str, str]], count: SpotCount) -> None:
+    count.records += 1
+    every_right = True
+    keys = set()
+    for name, value, mark in rows:
+        key = "claimed_gains" if name.startswith("gain ") else name
+        keys.add(key)
+        count.per_field[key][mark or "unmarked"] += 1
+        if not mark:
+            count.unmarked += 1
+            continue
+        empty = value.strip() in ("", "(empty)")
+        if mark == "empty-but-stated":
+            count.empty_stated += 1
+        if not empty:
+            count.shown += 1
+            if mark in ("wrong", "cut", "background"):
+                count.wrong += 1
+                every_right = False
+        if name.startswith("gain "):
+            count.gains += 1
+            count.gains_right += mark == "right"
+    count.fields += len(keys)
+    count.all_right += every_right
+
+
+def count_sheet(sheet: Path) -> dict[str, SpotCount]:
+    """The counts of a marked sheet: under ``"all"``, and per record file when the sheet
+    has a key file beside it."""
+    key_path = Path(f"{sheet}.key.json")
+    key = {row["item"]: row["file"] for row in json.loads(key_path.read_text())} if key_path.is_file() else {}
+    counts: dict[str, SpotCount] = defaultdict(SpotCount)
+    item: int | None = None
+    rows: list[tuple[str, str, str]] = []
+
+    def flush() -> None:
+        if item is not None and rows:
+            _count_item(rows, counts["all"])
+            if item in key:
+                _count_item(rows, counts[key[item]])
+
+    for line in sheet.read_text(encoding="utf-8").splitlines():
+        if (m := _ITEM.match(line)) is not None:
+            flush()
+            item, rows = int(m.group(1)), []
+        elif (m := _ROW.match(line)) is not None:
+            mark = m.group("mark").strip().casefold()
+            if mark and mark not in MARKS:
+                raise ValueError(f"{sheet}: item {item}: unknown mark {mark!r} (marks: {', '.join(MARKS)})")
+            rows.append((m.group(1), m.group("value").strip(), mark))
+    flush()
+    return dict(counts)

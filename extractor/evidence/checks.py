@@ -1,0 +1,167 @@
+"""The correctness pass: does a value answer its question, whatever proposed it?
+
+Grounding (:mod:`~extractor.evidence.grounding`) checks that a value occurs in the
+abstract; these checks ask whether it is right for its field. Each returns None for a
+value it finds nothing wrong with, else the reason, in a few words a reader of the debug
+view understands. They are deterministic and apply alike to the rules' values and the
+model's, so a configured endpoint is held to the same definitions:
+
+* **task** (:func:`task_problem`): a phrase that stands alone (it ends where a noun
+  phrase ends), never a function word, never the whole title, never a vague phrase
+  ("downstream tasks", "real-world applications"); one word only when it is a term of
+  art ("summarization", "segmentation");
+* **method** (:func:`method_problem`): a whole, specific phrase, not the title, not a
+  purpose clause ("to evaluate ..."), at most 14 words;
+* **method name** (:func:`name_problem`): never a term of the field ("LLMs", "MoE"), and
+  named where the paper names its own work (the title's head or a sentence where it
+  proposes something), never only where it cites prior work;
+* **claimed gain** (:func:`gain_problem`): a metric saying what the number measures, no
+  sign taken from a range's dash, a dataset and a baseline found in its own clause.
+
+Example:
+    >>> task_problem("their", "A Title", "abstract"), task_problem("summarization", "A Title", "abstract")
+    ('a function word, not a task', None)
+    >>> task_problem("Efficient Fine-Tuning", "Efficient Fine-Tuning", "We study efficient fine-tuning.")
+    'the whole title, not the task'
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..schema import ClaimedGain
+from .names import title_head
+from .phrases import is_generic
+from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
+
+__all__ = ["gain_problem", "method_problem", "name_problem", "task_problem"]
+
+# Words that make a task phrase vague: it says where a method is used, not what it solves.
+_VAGUE = frozenset(
+    """downstream various diverse many multiple several wide broad range variety real-world practical applications
+    application settings setting scenarios scenario domains domain use uses purposes purpose cases case fields field
+    areas area problems problem tasks task goals goal needs performance capabilities capability abilities ability
+    results quality efficiency effectiveness success behaviour behavior""".split()
+)
+_TERM_OF_ART = re.compile(
+    r"(?:tion|sion|ing|ment|sis|ance|ence|ization|isation|ity|ics|ogy|ism)$|"
+    r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
+    r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|"
+    r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching)$",
+    re.I,
+)
+_SIGNED = re.compile(r"^[\-−]")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def _is_title(value: str, title: str) -> bool:
+    """True when ``value`` is the whole title (the title without its name head, as in
+    "DeepWalk: Online Learning of Social Representations", may well be the task)."""
+    if not title:
+        return False
+    return _norm(value) == _norm(title)
+
+
+def _task_like(words: list[str]) -> bool:
+    """A task names an activity or a problem: its head is a term of art ("detection",
+    "forecasting", "summarization"), or it opens on one ("Upcycling MoE Models")."""
+    head = re.sub(r"\W+$", "", words[-1]).removesuffix("s") if words else ""
+    of = [i for i, w in enumerate(words) if w.casefold() == "of"]
+    if of:  # "estimation of depth": the head is before "of"
+        head = re.sub(r"\W+$", "", words[of[0] - 1]) if of[0] > 0 else head
+    first = words[0].strip(".,;:")
+    classes = word_classes(first)
+    opens_on_activity = len(first) > 5 and first.endswith("ing") and (not classes or "VERB" in classes)
+    return bool(_TERM_OF_ART.search(head) or head.isupper() or opens_on_activity or _TERM_OF_ART.search(
+        re.sub(r"\W+$", "", words[-1])))
+
+
+def task_problem(task: str, title: str, abstract: str) -> str | None:
+    """Why ``task`` does not name the problem a paper addresses, or None."""
+    words = task.split()
+    if not words or len(task.strip()) < 3:
+        return "empty"
+    if all(is_function_word(w) for w in words):
+        return "a function word, not a task"
+    if _is_title(task, title):
+        return "the whole title, not the task"
+    if len(words) == 1:
+        word = words[0].strip(".,;:")
+        if word.casefold() in FILLERS or word.casefold() in _VAGUE:
+            return "a vague word, not a task"
+        classes = word_classes(word)
+        if not (word.isupper() or _TERM_OF_ART.search(word) and (not classes or "NOUN" in classes)):
+            return "one word that is not a term of art"
+    if not ends_whole(task):
+        return "cut: it does not end where a phrase ends"
+    if not _task_like(words):
+        return "names a thing, not a problem or an activity"
+    if all(w.casefold().strip(".,;:") in _VAGUE or is_function_word(w) or w.casefold() in FILLERS for w in words):
+        return "vague: it says where, not what"
+    if len(words) > 12:
+        return "a clause, not a task"
+    return None
+
+
+def method_problem(method: str, title: str, abstract: str) -> str | None:
+    """Why ``method`` does not say what a paper proposes, or None."""
+    words = method.split()
+    if not words or len(method.strip()) < 3:
+        return "empty"
+    if words[0].casefold() == "to":
+        return "a purpose, not a thing proposed"
+    if words[0].casefold() in ("what", "how", "why", "when", "which", "who") or method.rstrip().endswith("?"):
+        return "a question, not a method"
+    if re.search(r"https?://|\bgithub\b|\bcode\b.*\bavailable\b", method, re.I):
+        return "a release note, not a method"
+    if _is_title(method, title):
+        return "the whole title, not the method"
+    if is_generic(method):
+        return "generic: it names no specific method"
+    if len(words) == 1 and not (words[0][:1].isupper() or any(c.isdigit() for c in words[0])):
+        return "one common word, not a method"
+    if not ends_whole(method) and not method.rstrip().endswith(")"):
+        return "cut: it does not end where a phrase ends"
+    if len(words) > 14:
+        return "a clause, not a method"
+    return None
+
+
+def name_problem(name: str, title: str, proposing: list[str]) -> str | None:
+    """Why ``name`` is not the name a paper gives its own contribution, or None.
+    ``proposing`` are the abstract's sentences where it proposes something."""
+    core = re.sub(r"\s*\([^)]*\)$", "", name).strip()
+    acronym = name[len(core) :].strip(" ()")
+    if not core:
+        return "empty"
+    if is_field_term(core) or (acronym and is_field_term(acronym)):
+        return "a term of the field, not this paper's name"
+    if is_generic(core) or all(is_function_word(w) for w in core.split()):
+        return "a generic phrase, not a name"
+    own_places = [title_head(title) or "", *proposing]
+
+    def named_in(place: str) -> bool:
+        return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", place) for n in (core, acronym) if n)
+
+    if not any(named_in(place) for place in own_places):
+        return "not named where the paper names its own work"
+    return None
+
+
+def gain_problem(gain: ClaimedGain, abstract: str) -> str | None:
+    """Why a claimed gain would mislead a reader, or None."""
+    if not gain.metric.strip():
+        return "no metric: its clause does not say what the number measures"
+    if _SIGNED.match(gain.value.strip()):
+        start = abstract.find(gain.value.strip())
+        if start > 0 and re.search(r"[\d%x×]\s?$", abstract[:start]):
+            return "a minus sign taken from a range's dash"
+    evidence = gain.evidence.casefold()
+    if gain.dataset and gain.dataset.casefold() not in evidence:
+        return "its dataset is not named in its clause"
+    if gain.baseline and gain.baseline.casefold() not in evidence:
+        return "its baseline is not named in its clause"
+    return None

@@ -1,0 +1,181 @@
+"""The name a paper gives its own contribution: whole, with its acronym, never a term of the field.
+
+A reader takes ``method_name`` as "what this paper calls its method". So a name is taken
+only where the paper names its own work, and only whole:
+
+* the head of a ``Name: description`` title ("OCD: Learning to Overfit ..."), one to
+  three words of which one looks like a name;
+* in a sentence where the paper proposes something ("we propose / introduce / present
+  ..."): a name right after the verb ("we present Eureka, an open-source framework"), a
+  name after "called / named / dubbed / termed / referred to as", or a phrase whose
+  acronym is defined right after it ("Nested Low-Rank Adaptation (NoRA)");
+* a name is given with its long form when the abstract defines it: the title's "NoRA"
+  becomes "Nested Low-Rank Adaptation (NoRA)". The long form is found by the
+  Schwartz-Hearst rule: the shortest run of words before the brackets whose letters
+  hold the acronym's, in order, the first at a word's start (Schwartz and Hearst, PSB
+  2003).
+
+An acronym defined in any other sentence (background: "Large language models (LLMs)
+have ...") is prior work or the field, never the paper's name, and a term of the field
+(:func:`~extractor.evidence.words.is_field_term`: "LLMs", "MoE", "GNNs") never is either.
+
+Example:
+    >>> own_names("NoRA: Nested Low-Rank Adaptation for Efficient Fine-Tuning",
+    ...           "LLMs are large. We introduce Nested Low-Rank Adaptation (NoRA), a novel approach.")[0]
+    NameFound(value='Nested Low-Rank Adaptation (NoRA)', rule='title_name')
+    >>> [n.value for n in own_names("", "We present Qwen2.5, a series of large language models (LLMs).")]
+    ['Qwen2.5']
+    >>> own_names("A Study of Scaling", "Large language models (LLMs) scale. We study them.")
+    []
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .voice import proposal_object, proposing_sentences
+from .words import is_field_term, is_function_word
+
+__all__ = ["NameFound", "acronym_long_form", "defined_acronyms", "is_namey", "own_names", "title_head"]
+
+# A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE", "Qwen2.5").
+_NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*)$")
+_NAME_TOKEN = r"[A-Z][\w+]*(?:[\-.][\w+]+)*"
+_CALLED = re.compile(
+    rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by))\s+[\"“']?"
+    rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=[\w\-\s]*\())){{0,5}}(?:\s*\([^()]{{1,20}}\))?)",
+)
+_AFTER_VERB = re.compile(rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+{_NAME_TOKEN}){{0,2}})[\"”']?\s*(?:,|\(|:|\s(?:which|that|as|a|an)\b)")
+_PARENS = re.compile(r"\(\s*([A-Za-z][\w\-+.]*[A-Za-z0-9+]?)\s*\)")
+@dataclass(frozen=True)
+class NameFound:
+    """A name the paper gives its own work, and the rule that found it."""
+
+    value: str
+    rule: str
+
+
+def is_namey(token: str) -> bool:
+    """True when ``token`` looks like a name: inner capitals or digits ("DeepWalk",
+    "GPT-4", "Qwen2.5"), or all capitals ("EVE")."""
+    return bool(_NAMEY.match(token.strip(".,;:")))
+
+
+def title_head(title: str) -> str | None:
+    """The name a ``Name: description`` title opens on, or None.
+
+    Example:
+        >>> title_head("OCD: Learning to Overfit"), title_head("A Survey: Scaling"), title_head("LLMs: a study")
+        ('OCD', None, None)
+    """
+    head, colon, tail = " ".join(title.split()).partition(":")
+    if not colon or not tail.strip():
+        return None
+    head = re.sub(r"\s+-\s+", "-", head).strip(" .,-")  # tokenised titles: "Self - Attention"
+    words = head.split()
+    if not words or len(words) > 3 or is_field_term(head):
+        return None
+    if len(words) == 1:
+        return head if head[0].isupper() and not is_function_word(head) else None
+    if any(is_namey(w) for w in words) and not all(is_function_word(w) or w.islower() for w in words[1:]):
+        return head
+    return None
+
+
+def acronym_long_form(words: Sequence[str], acronym: str) -> str | None:
+    """The long form of ``acronym`` among the ``words`` just before its brackets, or None
+    (the Schwartz-Hearst rule; see the module docstring).
+
+    Example:
+        >>> acronym_long_form("we propose the Structured State Space sequence model".split(), "S4")
+        >>> acronym_long_form("we introduce Nested Low-Rank Adaptation".split(), "NoRA")
+        'Nested Low-Rank Adaptation'
+    """
+    letters = [c.casefold() for c in acronym if c.isalnum()]
+    if len(letters) < 2 or not acronym[0].isalpha():
+        return None
+    window = list(words[-min(len(letters) + 5, 2 * len(letters)) :])
+    text = " ".join(window)
+    i, j = len(letters) - 1, len(text) - 1
+    while i >= 0:
+        c = letters[i]
+        while j >= 0 and (text[j].casefold() != c or (i == 0 and j > 0 and text[j - 1].isalnum())):
+            j -= 1
+        if j < 0:
+            return None
+        i, j = i - 1, j - 1
+    start = text.rfind(" ", 0, j + 1) + 1
+    long_form = text[start:].strip(" ,;:\"'“”")
+    first = long_form.split()[0] if long_form else ""
+    if not long_form or is_function_word(first) or len(long_form.split()) > len(letters) + 3:
+        return None
+    return long_form
+
+
+def defined_acronyms(sentence: str) -> list[tuple[str, str]]:
+    """``(long form, acronym)`` for each acronym ``sentence`` defines in brackets.
+
+    Example:
+        >>> defined_acronyms("We use large language models (LLMs) and a retriever (R).")
+        [('large language models', 'LLMs')]
+    """
+    found = []
+    for m in _PARENS.finditer(sentence):
+        acronym = m.group(1)
+        if sum(c.isupper() for c in acronym) < 2:
+            continue
+        long_form = acronym_long_form(sentence[: m.start()].split(), acronym)
+        if long_form:
+            found.append((long_form, acronym))
+    return found
+
+
+def _with_long_form(name: str, definitions: dict[str, str]) -> str:
+    """``name`` with its long form when the abstract defines it ("NoRA" -> "Nested
+    Low-Rank Adaptation (NoRA)"); a long form given alone gets its acronym."""
+    if name in definitions:
+        return f"{definitions[name]} ({name})"
+    for acronym, long_form in definitions.items():
+        if long_form.casefold() == name.casefold():
+            return f"{long_form} ({acronym})"
+    return name
+
+
+def _own(name: str) -> bool:
+    core = re.sub(r"\s*\([^)]*\)$", "", name).strip()
+    acronym = name[len(core) :].strip(" ()")
+    return bool(core) and not is_field_term(core) and not (acronym and is_field_term(acronym))
+
+
+def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None) -> list[NameFound]:
+    """The names the paper gives its own work, best first (see the module docstring).
+    ``proposing`` are the abstract's sentences where it proposes something (found here
+    when not given)."""
+    if proposing is None:
+        proposing = proposing_sentences(abstract)
+    definitions: dict[str, str] = {}
+    for sentence in proposing:
+        for long_form, acronym in defined_acronyms(sentence):
+            definitions.setdefault(acronym, long_form)
+    found: list[NameFound] = []
+
+    def add(name: str | None, rule: str) -> None:
+        if not name:
+            return
+        name = _with_long_form(name.strip(" .,;:\"'“”"), definitions)
+        if _own(name) and name.casefold() not in {f.value.casefold() for f in found}:
+            found.append(NameFound(name, rule))
+
+    add(title_head(title), "title_name")
+    for sentence in proposing:
+        if (m := _CALLED.search(sentence)) is not None:
+            add(m.group(1), "called")
+        if (obj := proposal_object(sentence)) is not None:
+            after = re.sub(r"^(?:the|a|an)\s+", "", obj)
+            if (n := _AFTER_VERB.match(after)) is not None and any(is_namey(w) for w in n.group(1).split()):
+                add(n.group(1), "proposed_name")
+    for acronym, long_form in definitions.items():
+        add(acronym, "proposed_acronym")
+    return found

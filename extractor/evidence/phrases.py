@@ -1,0 +1,155 @@
+"""Noun phrases cut where they end: the span after "we propose", "for" or "the task of".
+
+A value the reader sees must stand alone. :func:`noun_phrase` reads the words that open a
+text and stops where the phrase ends:
+
+* at punctuation (``, ; : . ! ?``) and at a bracket, except an acronym defined right
+  after the phrase (``Structured State Space sequence model (S4)`` keeps ``(S4)``);
+* at a relative or subordinate clause (``that``, ``which``, ``in which``, ``where``,
+  ``while``...), a finite verb (``is``, ``can``, ``has``...), a means (``by``, ``using``,
+  ``via``, ``through``, ``based on``, ``with``), a purpose (``to`` + a verb, ``in order to``)
+  and ``as`` / ``along with``;
+* at ``for`` unless what comes before it is only a generic head ("a framework for X" goes
+  on: "framework" alone says nothing).
+
+Leading articles and fillers are dropped ("a novel, simple framework" -> "framework"), and
+a phrase that still ends on a word that cannot end a noun phrase (a preposition, a verb
+form such as "ensuring" or "associated", an adjective) is trimmed back to its last noun.
+What is left must hold a specific word (not only "method", "framework", "approach"...) and
+at most ``max_words`` words, else there is no phrase: a value is whole or it is not shown.
+
+Example:
+    >>> noun_phrase("a dynamic model in which the weights are conditioned on x")
+    'dynamic model'
+    >>> noun_phrase("a novel, two-stage solution.")
+    'two-stage solution'
+    >>> noun_phrase("an open-source framework for standardizing evaluations of large foundation models beyond scores")
+    'open-source framework for standardizing evaluations of large foundation models'
+    >>> noun_phrase("tools for ensuring that models are safe") is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+
+from .words import FILLERS, ends_whole, is_function_word, is_nounish, word_classes
+
+__all__ = ["GENERIC_HEADS", "is_generic", "noun_phrase", "strip_leading"]
+
+#: Heads that say nothing alone: "a new method" is not an answer to "what does it propose".
+GENERIC_HEADS = frozenset(
+    """method methods approach approaches model models framework frameworks technique techniques algorithm
+    algorithms system systems paper work study problem problems task tasks way ways solution solutions
+    architecture architectures network networks strategy strategies mechanism mechanisms scheme schemes idea ideas
+    results result analysis pipeline pipelines procedure procedures tool tools variant variants family families
+    class classes concept concepts version versions set sets series design designs formulation module modules
+    paradigm paradigms recipe recipes objective objectives term terms one ones benchmark benchmarks dataset datasets
+    corpus corpora suite suites collection""".split()
+)
+
+# Words that open what follows a noun phrase, lower-cased (checked on whole tokens).
+_CLAUSE = frozenset(
+    """that which who whom whose where when whereby wherein while whereas because since although though if unless
+    so thus hence i.e. e.g. is are was were be been being has have had do does did can could may might will would
+    should shall must by using via through with without as leveraging utilizing exploiting employing
+    achieving yielding resulting enabling allowing reaching outperforming improving called named dubbed termed
+    coined""".split()
+)
+_PREPOSITIONS = frozenset(
+    """in on at by for with from to into onto of over under above below between across among amongst within through
+    throughout beyond beside besides despite during after before behind toward towards against upon via without
+    around along""".split()
+)
+_TWO_WORD_STOPS = frozenset({("based", "on"), ("along", "with"), ("together", "with"), ("in", "order"), ("such", "as"),
+                             ("as", "well"), ("in", "addition"), ("and", "then"), ("and", "we"), ("and", "show"),
+                             ("and", "demonstrate"), ("and", "it"), ("and", "its"), ("and", "their"), ("and", "our"),
+                             ("compared", "to"), ("compared", "with"), ("due", "to"), ("according", "to")})  # fmt: skip
+_END_PUNCT = re.compile(r"[,;:.!?]+[\"'”’)\]]*$")
+_ACRONYM = re.compile(r"^\(([A-Z][\w\-+.]*[A-Z0-9][\w\-+]*s?)\)[,;:.]?$")
+_OPENERS = "\"'“‘"
+_LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "two", "three", "both", "some", "more"})
+
+
+def _verb_only(word: str) -> bool:
+    classes = word_classes(word)
+    return "VERB" in classes and not ({"NOUN", "PROPN"} & classes)
+
+
+def strip_leading(words: list[str]) -> list[str]:
+    """``words`` without leading articles, determiners and fillers ("a novel, simple")."""
+    i = 0
+    while i < len(words):
+        w = words[i].casefold().rstrip(",")
+        if w in _LEADING or w in FILLERS or w in {"and", "yet"}:
+            i += 1
+            continue
+        break
+    return words[i:]
+
+
+def is_generic(phrase: str) -> bool:
+    """True when every word of ``phrase`` is a generic head, a filler or a function word
+    ("a new framework", "novel approaches")."""
+    words = [w.casefold().strip(".,;:") for w in phrase.split()]
+    return all(w in GENERIC_HEADS or w in FILLERS or is_function_word(w) for w in words)
+
+
+def _tokens(text: str) -> list[str]:
+    return text.replace("\u00a0", " ").split()
+
+
+def _trimmed(words: list[str]) -> list[str]:
+    """``words`` cut back to their last word that can end a noun phrase ("benefits
+    associated" -> "benefits"; "tools for" -> "tools")."""
+    words = list(words)
+    while words and not ends_whole(" ".join(words[-2:])) and not _ACRONYM.match(words[-1]):
+        words.pop()
+    return words
+
+
+def noun_phrase(text: str, max_words: int = 10) -> str | None:
+    """The noun phrase that opens ``text``, cut where it ends (see the module docstring),
+    or None when there is no whole, specific phrase of at most ``max_words`` words."""
+    tokens = _tokens(text)
+    if len(tokens) > 1 and tokens[0].casefold() == "to" and _verb_only(tokens[1].strip(",.;:")):
+        return None  # "propose to evaluate ...": a purpose, not a thing
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        low = token.casefold().strip(_OPENERS)
+        if token.startswith("("):
+            if out and (m := _ACRONYM.match(token)) is not None:
+                out.append(f"({m.group(1)})")
+            break
+        if out and low in _CLAUSE:
+            break
+        nxt = tokens[i + 1].casefold().strip(",.;:") if i + 1 < len(tokens) else ""
+        if out and (low, nxt) in _TWO_WORD_STOPS:
+            break
+        if out and low == "to" and nxt and _verb_only(nxt):
+            break
+        if out and low == "for" and not is_generic(out[-1]):
+            break  # "X for Y": X is the thing, Y its purpose; but "a framework for Y" goes on
+        if out and low in _PREPOSITIONS and nxt in ("which", "whom", "whose"):
+            break
+        punct = _END_PUNCT.search(token)
+        word = token[: punct.start()] if punct else token
+        word = word.strip(_OPENERS)
+        if word:
+            out.append(word)
+        if punct:
+            if strip_leading(out) or not word:
+                break
+            out = []  # "a novel, two-stage solution": the comma closed only fillers
+        if len(out) > max_words + 4:
+            return None
+    words = _trimmed(strip_leading(out))
+    if len(words) > max_words:  # drop trailing prepositional phrases until it fits
+        cuts = [i for i, w in enumerate(words[: max_words + 1]) if i and w.casefold() in _PREPOSITIONS - {"of"}]
+        words = _trimmed(words[: cuts[-1]]) if cuts else []
+    if not words:
+        return None
+    phrase = " ".join(words).strip(" -–'\"")
+    if len(phrase) < 3 or is_generic(phrase) or not any(is_nounish(w) for w in words):
+        return None
+    return phrase

@@ -1,0 +1,45 @@
+"""The paper's own voice: the sentences where it says what it proposes.
+
+"We propose X", "this paper introduces X", "in this work, we present X": such a sentence
+is where a paper names its own work (:mod:`~extractor.evidence.names`), says what it
+proposes and what for (:mod:`~extractor.evidence.rules`), and what kind of contribution
+it makes. One cue finds them, so every reader of the abstract agrees on which they are.
+
+Example:
+    >>> proposal_object("In this paper, we introduce Eureka, an open framework.")
+    'Eureka, an open framework.'
+    >>> proposing_sentences("LLMs are large. We present X, a model. It wins.")
+    ['We present X, a model.']
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import Cue, lowered, sentences
+
+__all__ = ["PROPOSE", "proposal_object", "proposing_sentences"]
+
+_VERBS = ("propose", "introduce", "present", "develop", "describe", "design", "devise", "build", "put", "offer",
+          "report", "create", "construct", "curate", "unveil")  # fmt: skip
+#: "we / this paper / in this work, we [also] propose|introduce|present ... OBJECT".
+PROPOSE = Cue(
+    r"\b(?:we|this\s+(?:paper|work|article|study|report)|in\s+this\s+(?:paper|work|report),?\s+we|here,?\s+we)\s+"
+    r"(?:(?:also|further|first|then|therefore|thus|hence|newly|now)\s+)?"
+    r"(?:propose|introduce|present|develop|describe|design|devise|build|put\s+forward|offer|report|create"
+    r"|construct|curate|unveil)(?:s|d|ed)?\s+(.+)",
+    _VERBS,
+    also=("we", "this"),
+    flags=re.I,
+)
+
+
+def proposal_object(sentence: str) -> str | None:
+    """What follows the proposal verb in ``sentence``, or None when it proposes nothing."""
+    m = PROPOSE.search(sentence, lowered(sentence))
+    return m.group(1) if m is not None else None
+
+
+def proposing_sentences(abstract: str) -> list[str]:
+    """The abstract's sentences where the paper proposes something, in order."""
+    return [s for s in sentences(abstract) if PROPOSE.search(s, lowered(s)) is not None]
