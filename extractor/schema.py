@@ -142,11 +142,14 @@ class ClaimedGain(BaseModel):
 class Extraction(BaseModel):
     """What a paper addresses, proposes and claims, taken only from its abstract."""
 
-    task: Phrase | None = Field(description="The problem addressed: a short noun phrase copied from the abstract.")
-    method: Phrase | None = Field(description="What the paper proposes: one phrase copied from the abstract.")
+    task: Phrase | None = Field(
+        description="The problem this paper addresses: a short phrase copied from the abstract; not background."
+    )
+    method: Phrase | None = Field(description="What this paper proposes or does: one whole phrase copied from the abstract.")
     method_name: Name | None = Field(
         default=None,
-        description="Name or acronym of the proposed method exactly as written (e.g. 'SlowFast'); null if unnamed.",
+        description="The name this paper gives its own method, whole, with its acronym when defined; "
+        "never a term of the field (e.g. 'LLMs'); null if unnamed.",
     )
     claimed_gains: list[ClaimedGain] = Field(
         default_factory=list,

@@ -23,7 +23,7 @@ from extractor.records.listings import dedupe, read_papers
 from extractor.extraction.policy import decide, resolve_policy
 from extractor.evidence.rules import propose, title_parts
 from extractor.schema import Extraction
-from extractor.evidence.summaries import MAX_WHOLE_WORDS, extractive_summary, summary_problem
+from extractor.evidence.summaries import MAX_WORDS, extractive_summary, summary_problem
 from extractor.evidence.text import Cue, lowered, sentences
 
 from .conftest import SEEDS
@@ -114,7 +114,7 @@ def test_every_seed_value_is_a_span_and_kinds_are_spread(seed_papers: list) -> N
             for proposal in getattr(p, name):
                 assert flat(proposal.value).replace(" - ", "-") in text.replace(" - ", "-"), (paper.id, proposal)
         for gain in p.claimed_gains:
-            assert gain.value in paper.abstract and gain.evidence in paper.abstract
+            assert gain.value in paper.abstract.replace("\\%", "%") and gain.evidence in paper.abstract
         kinds[p.contribution.value if p.contribution else "none"] += 1
     # Most seed papers propose a method; analyses, datasets, surveys and theory show up too.
     assert kinds["method"] > len(seed_papers) / 2
@@ -123,7 +123,6 @@ def test_every_seed_value_is_a_span_and_kinds_are_spread(seed_papers: list) -> N
 
 def _cues() -> dict[str, Cue]:
     found = {f"{m.__name__}.{k}": v for m in (rules, links, summaries) for k, v in vars(m).items() if isinstance(v, Cue)}
-    found.update({f"rules.{rule}": cue for _, rule, cue in rules._KIND_CUES})
     return found
 
 
@@ -177,7 +176,7 @@ def test_extractive_summary_of_every_seed_passes_the_gate(seed_papers: list) -> 
     for paper in seed_papers:
         summary = extractive_summary(paper.abstract, paper.title)
         assert summary_problem(summary, paper.title, paper.abstract) is None, (paper.id, summary)
-        assert len(summary.split()) <= MAX_WHOLE_WORDS, (paper.id, summary)
+        assert len(summary.split()) <= MAX_WORDS, (paper.id, summary)
         assert summary.endswith((".", "!", "?")) and "…" not in summary, (paper.id, summary)  # whole, never cut
         assert not re.match(r"(?i)(?:to (?:address|mitigate|tackle) th|this issue|these challenges)", summary)
         text = " ".join(paper.abstract.split()).casefold()

@@ -40,3 +40,24 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
     except InputError as exc:
         input_error(exc)
         sys.exit(EXIT_NO_INPUT)
+
+
+@main.command("explain")
+@click.argument("records", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "ids", multiple=True, help="Only the paper with this id (repeat for several).")
+@click.option("--held", is_flag=True, help="Only the papers with values held back.")
+def explain_command(records: tuple[Path, ...], ids: tuple[str, ...], held: bool) -> None:
+    """Show why each record of RECORDS shows what it shows: every field with the rule or
+    model that gave it, and the values held back (not shown on any page) with the reason.
+
+    \b
+    Example:
+      extractor explain results.jsonl --id 2405.04434
+    """
+    from ..pages.digest import digest_records
+    from ..pages.explain import explain
+
+    for record in digest_records(list(records), on_error=input_error):
+        if (ids and record.id not in ids) or (held and not record.unsure):
+            continue
+        click.echo(explain(record) + "\n")

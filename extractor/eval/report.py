@@ -119,6 +119,21 @@ class PaperOutcome(BaseModel):
     fields: dict[str, Tally] = Field(default_factory=dict)
 
 
+class GainDetail(BaseModel):
+    """Of the claimed gains matched to a gold value, how many also name the gold's metric
+    and dataset (where the gold gives them)."""
+
+    matched: int = 0
+    metric_gold: int = 0
+    metric_right: int = 0
+    dataset_gold: int = 0
+    dataset_right: int = 0
+
+    def add(self, other: GainDetail) -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
@@ -134,6 +149,7 @@ class EvalReport(BaseModel):
     grounding_by_source: dict[str, Grounding]
     grounding: Grounding
     extra_records: int = 0
+    gains: GainDetail = Field(default_factory=GainDetail)
     phrase_threshold: float = PHRASE_THRESHOLD
     outcomes: list[PaperOutcome] = Field(default_factory=list)
 
@@ -170,6 +186,15 @@ class EvalReport(BaseModel):
                 f"| **{field}** | **{OVERALL}** | **{_pct(total.precision)}** | **{_pct(total.recall)}** "
                 f"| **{_pct(total.f1)}** | {total.tp} | {total.fp} | {total.fn} | {total.papers} |"
             )
+        gd = self.gains
+        if gd.matched:
+            out += [
+                "",
+                f"Claimed gains matched to a gold value: {gd.matched}; the metric agrees with the gold's in "
+                f"{gd.metric_right} of {gd.metric_gold} ({_pct(gd.metric_right / gd.metric_gold if gd.metric_gold else None)} %), "
+                f"the dataset in {gd.dataset_right} of {gd.dataset_gold} "
+                f"({_pct(gd.dataset_right / gd.dataset_gold if gd.dataset_gold else None)} %) where the gold names them.",
+            ]
         out += [
             "",
             f"Phrases (task, method) match at token F1 >= {self.phrase_threshold}; task and method are "

@@ -111,8 +111,8 @@ from .matching import (
     phrase_tokens,
     token_f1,
 )
-from ..schema import LinkKind, Record
-from .report import EvalReport, FieldScore, Grounding, PaperCounts, PaperOutcome, Tally, side_by_side
+from ..schema import ClaimedGain, LinkKind, Record
+from .report import EvalReport, FieldScore, GainDetail, Grounding, PaperCounts, PaperOutcome, Tally, side_by_side
 
 __all__ = [
     "FIELDS",
@@ -146,8 +146,8 @@ def _score_phrases(preds: list[str], gold: list[str]) -> Tally:
     return Tally(tp=int(hit), fp=int(bool(preds) and not hit), fn=int(bool(gold) and not hit))
 
 
-def _bipartite(n_left: int, n_right: int, edge: dict[int, list[int]]) -> int:
-    """Size of a maximum matching (augmenting paths; sizes here are tiny)."""
+def _bipartite(n_left: int, n_right: int, edge: dict[int, list[int]]) -> dict[int, int]:
+    """A maximum matching, ``{right: left}`` (augmenting paths; sizes here are tiny)."""
     owner: dict[int, int] = {}
 
     def augment(u: int, seen: set[int]) -> bool:
@@ -160,24 +160,42 @@ def _bipartite(n_left: int, n_right: int, edge: dict[int, list[int]]) -> int:
                 return True
         return False
 
-    return sum(augment(u, set()) for u in range(n_left))
+    for u in range(n_left):
+        augment(u, set())
+    return owner
 
 
-def _score_gains(record: Record | None, gold: list[GoldGain]) -> Tally:
-    gold_keys = list(dict.fromkeys(k for k in (numbers_in(g.value) for g in gold) if k))
+def _score_gains(record: Record | None, gold: list[GoldGain], detail: GainDetail | None = None) -> Tally:
+    gold_by_key: dict[tuple[str, ...], GoldGain] = {}
+    for g in gold:
+        gold_by_key.setdefault(numbers_in(g.value), g)
+    gold_keys = [k for k in gold_by_key if k]
     preds: list[tuple[tuple[str, ...], str | None]] = []
+    gains: list[ClaimedGain] = []
     if record is not None and record.extraction is not None:
         for gain in record.extraction.claimed_gains:
             mag = canon(repr(abs(gain.magnitude))) if gain.magnitude is not None else None
-            preds.append((numbers_in(gain.value), mag))
-    preds = list(dict.fromkeys(preds))
+            if (numbers_in(gain.value), mag) not in preds:
+                preds.append((numbers_in(gain.value), mag))
+                gains.append(gain)
 
     def fits(pred: tuple[tuple[str, ...], str | None], gk: tuple[str, ...]) -> bool:
         nums, mag = pred
         return all(n in nums for n in gk) or (len(gk) == 1 and mag == gk[0])
 
     edges = {i: [j for j, gk in enumerate(gold_keys) if fits(p, gk)] for i, p in enumerate(preds)}
-    tp = _bipartite(len(preds), len(gold_keys), edges)
+    owner = _bipartite(len(preds), len(gold_keys), edges)
+    if detail is not None:
+        for j, i in owner.items():
+            g, p = gold_by_key[gold_keys[j]], gains[i]
+            detail.matched += 1
+            if g.metric:
+                detail.metric_gold += 1
+                detail.metric_right += bool(p.metric) and phrase_match(p.metric, g.metric)
+            if g.dataset:
+                detail.dataset_gold += 1
+                detail.dataset_right += bool(p.dataset) and phrase_match(p.dataset or "", g.dataset)
+    tp = len(owner)
     return Tally(tp=tp, fp=len(preds) - tp, fn=len(gold_keys) - tp)
 
 
@@ -194,7 +212,7 @@ def _score_links(record: Record | None, gold: list[str]) -> Tally:
     return Tally(tp=tp, fp=len(pred_set) - tp, fn=len(gold_set) - tp)
 
 
-def _score_field(field: FieldName, record: Record | None, paper: GoldPaper) -> Tally:
+def _score_field(field: FieldName, record: Record | None, paper: GoldPaper, detail: GainDetail | None = None) -> Tally:
     ext = record.extraction if record is not None else None
     if field == "task":
         return _score_phrases([ext.task or ""] if ext else [], paper.gold.task or [])
@@ -202,7 +220,7 @@ def _score_field(field: FieldName, record: Record | None, paper: GoldPaper) -> T
         preds = [ext.method_name or "", ext.method or ""] if ext else []
         return _score_phrases(preds, paper.gold.method or [])
     if field == "claimed_gains":
-        return _score_gains(record, paper.gold.claimed_gains or [])
+        return _score_gains(record, paper.gold.claimed_gains or [], detail)
     return _score_links(record, paper.gold.code_link or [])
 
 
@@ -236,6 +254,7 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
     grounding = Grounding()
     outcomes: list[PaperOutcome] = []
     gold_ids = set()
+    gains = GainDetail()
 
     for paper in gold:
         gold_ids.add(paper.id)
@@ -256,7 +275,7 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
         usable = record if status == "ok" else None
         outcome = PaperOutcome(id=paper.id, source=paper.source, status=status)
         for field in paper.scored_fields():
-            tally = _score_field(field, usable, paper)
+            tally = _score_field(field, usable, paper, gains)
             outcome.fields[field] = tally
             for target in (by_source[paper.source][field], overall[field]):
                 target.add(tally)
@@ -272,6 +291,7 @@ def score(gold: list[GoldPaper], records: Mapping[str, Record]) -> EvalReport:
         grounding_by_source=grounding_by_source,
         grounding=grounding,
         extra_records=sum(1 for rid in records if rid not in gold_ids),
+        gains=gains,
         outcomes=outcomes,
     )
 

@@ -4,7 +4,8 @@ Gold files say how often a value matches someone's labels; a reader asks somethi
 simpler: is what the page shows right? :func:`write_sheet` picks ``n`` records at random
 (a seed makes the pick reproducible), possibly from several record files mixed together
 (to compare two runs blind), and writes a Markdown sheet: each paper's title and
-abstract, then one row per field the reader sees, with an empty ``mark`` cell. Nothing on
+abstract, then one row per field the reader sees, with an empty ``mark`` cell (and a ``note`` cell
+for why, when it is not right). Nothing on
 the sheet says which run, rule or model made a value; with several record files a key
 file beside the sheet says which record came from which file.
 
@@ -103,9 +104,10 @@ def _read_records(paths: Sequence[Path]) -> list[tuple[int, Record]]:
 
 
 def write_sheet(records: Sequence[Path], output: Path, n: int = 30, seed: int = 0) -> list[str]:
-    """Write a sheet of ``n`` random extracted records of ``records`` to ``output`` (and,
-    with several record files, a key to ``output`` + ``.key.json``). With several files
-    the pick takes the same papers from each, shuffled together. Returns the ids picked."""
+    """Write a sheet of ``n`` random extracted records of ``records`` to ``output``, and a
+    key to ``output`` + ``.key.json`` (which record and file each item is: keep it from the
+    person marking). With several files the pick takes the same papers from each, shuffled
+    together. Returns the ids picked."""
     pool = _read_records(records)
     by_id: dict[str, dict[int, Record]] = defaultdict(dict)
     for i, record in pool:
@@ -126,18 +128,17 @@ def write_sheet(records: Sequence[Path], output: Path, n: int = 30, seed: int = 
     for number, (i, record) in enumerate(items, 1):
         key.append({"item": number, "id": record.id, "file": str(records[i])})
         lines += [f"## {number}. {_cell(record.title)}", "", f"> {_cell(record.abstract)}", "",
-                  "| field | value | mark |", "|---|---|---|"]  # fmt: skip
-        lines += [f"| {row.field} | {_cell(row.value)} |  |" for row in sheet_rows(record)]
+                  "| field | value | mark | note |", "|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {row.field} | {_cell(row.value)} |  |  |" for row in sheet_rows(record)]
         lines.append("")
     output.write_text("\n".join(lines), encoding="utf-8")
-    if len(records) > 1:
-        Path(f"{output}.key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    Path(f"{output}.key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
     return ids
 
 
 _ITEM = re.compile(r"^## (\d+)\. ")
 _ROW = re.compile(r"^\|\s*(task|method|method_name|contribution|claimed_gains|gain \d+|code_link|summary)\s*\|"
-                  r"(?P<value>.*)\|\s*(?P<mark>[\w-]*)\s*\|\s*$")  # fmt: skip
+                  r"(?P<value>.*)\|\s*(?P<mark>[\w-]*)\s*\|(?P<note>(?:[^|]|\\\|)*)\|\s*$")  # fmt: skip
 
 
 @dataclass
@@ -205,10 +206,12 @@ def _count_item(rows: Iterable[tuple[str, str, str]], count: SpotCount) -> None:
 
 
 def count_sheet(sheet: Path) -> dict[str, SpotCount]:
-    """The counts of a marked sheet: under ``"all"``, and per record file when the sheet
-    has a key file beside it."""
+    """The counts of a marked sheet: under ``"all"``, and per record file when the sheet's
+    key file beside it names more than one."""
     key_path = Path(f"{sheet}.key.json")
     key = {row["item"]: row["file"] for row in json.loads(key_path.read_text())} if key_path.is_file() else {}
+    if len(set(key.values())) < 2:
+        key = {}
     counts: dict[str, SpotCount] = defaultdict(SpotCount)
     item: int | None = None
     rows: list[tuple[str, str, str]] = []
@@ -230,3 +233,40 @@ def count_sheet(sheet: Path) -> dict[str, SpotCount]:
             rows.append((m.group(1), m.group("value").strip(), mark))
     flush()
     return dict(counts)
+
+
+def _sources(record: Record) -> dict[str, str]:
+    """Which source made each field a sheet row shows (``gains`` rows: the gains' source)."""
+    by = dict(record.found_by)
+    by.setdefault("summary", record.summary_source or "extractive")
+    return by
+
+
+def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None) -> dict[tuple[str, str], tuple[int, int]]:
+    """``{(field, source): (right, judged)}`` over the shown values of marked ``sheets``:
+    each row is traced through the sheet's key (``sheet.key.json``, or the one in ``keys``)
+    to its record and the rule or model that made the value (``Record.found_by``)."""
+    tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    cache: dict[str, dict[str, Record]] = {}
+    for n, sheet in enumerate(sheets):
+        key_path = keys[n] if keys else Path(f"{sheet}.key.json")
+        key = {row["item"]: row for row in json.loads(Path(key_path).read_text())}
+        item = None
+        for line in sheet.read_text(encoding="utf-8").splitlines():
+            if (m := _ITEM.match(line)) is not None:
+                item = int(m.group(1))
+                continue
+            if item is None or (m := _ROW.match(line)) is None or not m.group("mark").strip():
+                continue
+            value = m.group("value").strip()
+            if value in ("", "(empty)"):
+                continue
+            row = key[item]
+            records = cache.setdefault(row["file"], {r.id: r for _, r in _read_records([Path(row["file"])])})
+            record = records[row["id"]]
+            name = "claimed_gains" if m.group(1).startswith("gain ") else m.group(1)
+            source = _sources(record).get(name, "?")
+            counts = tally[(name, source)]
+            counts[0] += m.group("mark").strip().casefold() == "right"
+            counts[1] += 1
+    return {k: (v[0], v[1]) for k, v in tally.items()}

@@ -30,11 +30,11 @@ from __future__ import annotations
 import re
 
 from ..schema import ClaimedGain
-from .names import title_head
+from .names import is_namey, title_head
 from .phrases import is_generic
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
 
-__all__ = ["gain_problem", "method_problem", "name_problem", "task_problem"]
+__all__ = ["gain_problem", "method_problem", "name_problem", "task_like", "task_problem"]
 
 # Words that make a task phrase vague: it says where a method is used, not what it solves.
 _VAGUE = frozenset(
@@ -47,14 +47,17 @@ _TERM_OF_ART = re.compile(
     r"(?:tion|sion|ing|ment|sis|ance|ence|ization|isation|ity|ics|ogy|ism)$|"
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|"
-    r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching)$",
+    r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching|"
+    r"dilemma|problem|challenge|bottleneck|trade-?off|gap)$",
     re.I,
 )
 _SIGNED = re.compile(r"^[\-−]")
+# Words that say there is a problem without saying which: never a task alone.
+_PROBLEM_WORD = re.compile(r"(?:dilemma|problem|challenge|bottleneck|trade-?off|gap|issue)s?", re.I)
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    return re.sub(r"^(?:the|a|an)\s+", "", " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split()))
 
 
 def _is_title(value: str, title: str) -> bool:
@@ -65,6 +68,16 @@ def _is_title(value: str, title: str) -> bool:
     return _norm(value) == _norm(title)
 
 
+def task_like(phrase: str) -> bool:
+    """True when ``phrase`` names an activity or a problem (see :func:`task_problem`).
+
+    Example:
+        >>> task_like("end-to-end weather forecasting"), task_like("Large Model Zoo")
+        (True, False)
+    """
+    return bool(phrase.split()) and _task_like(phrase.split())
+
+
 def _task_like(words: list[str]) -> bool:
     """A task names an activity or a problem: its head is a term of art ("detection",
     "forecasting", "summarization"), or it opens on one ("Upcycling MoE Models")."""
@@ -72,11 +85,18 @@ def _task_like(words: list[str]) -> bool:
     of = [i for i, w in enumerate(words) if w.casefold() == "of"]
     if of:  # "estimation of depth": the head is before "of"
         head = re.sub(r"\W+$", "", words[of[0] - 1]) if of[0] > 0 else head
-    first = words[0].strip(".,;:")
-    classes = word_classes(first)
-    opens_on_activity = len(first) > 5 and first.endswith("ing") and (not classes or "VERB" in classes)
+    def activity(word: str) -> bool:
+        word = word.strip(".,;:")
+        classes = word_classes(word)
+        return len(word) > 5 and word.endswith("ing") and (not classes or "VERB" in classes)
+
+    # "Upcycling MoE Models", "Efficiently Training Video Models", "Efficient Fine-Tuning of Large Models"
+    opens_on_activity = activity(words[0]) or any(activity(w) for w in words[1:3] if "-" in w or words[0].endswith("ly"))
     return bool(_TERM_OF_ART.search(head) or head.isupper() or opens_on_activity or _TERM_OF_ART.search(
         re.sub(r"\W+$", "", words[-1])))
+
+
+_URL = re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|app|example)\b/?", re.I)
 
 
 def task_problem(task: str, title: str, abstract: str) -> str | None:
@@ -84,6 +104,8 @@ def task_problem(task: str, title: str, abstract: str) -> str | None:
     words = task.split()
     if not words or len(task.strip()) < 3:
         return "empty"
+    if _URL.search(task):
+        return "a URL, not a task"
     if all(is_function_word(w) for w in words):
         return "a function word, not a task"
     if _is_title(task, title):
@@ -93,14 +115,14 @@ def task_problem(task: str, title: str, abstract: str) -> str | None:
         if word.casefold() in FILLERS or word.casefold() in _VAGUE:
             return "a vague word, not a task"
         classes = word_classes(word)
-        if not (word.isupper() or _TERM_OF_ART.search(word) and (not classes or "NOUN" in classes)):
+        if _PROBLEM_WORD.fullmatch(word) or not (word.isupper() or _TERM_OF_ART.search(word) and (not classes or "NOUN" in classes)):
             return "one word that is not a term of art"
     if not ends_whole(task):
         return "cut: it does not end where a phrase ends"
-    if not _task_like(words):
-        return "names a thing, not a problem or an activity"
     if all(w.casefold().strip(".,;:") in _VAGUE or is_function_word(w) or w.casefold() in FILLERS for w in words):
         return "vague: it says where, not what"
+    if not _task_like(words):
+        return "names a thing, not a problem or an activity"
     if len(words) > 12:
         return "a clause, not a task"
     return None
@@ -115,13 +137,13 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "a purpose, not a thing proposed"
     if words[0].casefold() in ("what", "how", "why", "when", "which", "who") or method.rstrip().endswith("?"):
         return "a question, not a method"
-    if re.search(r"https?://|\bgithub\b|\bcode\b.*\bavailable\b", method, re.I):
+    if _URL.search(method) or re.search(r"\bgithub\b|\bcode\b.*\bavailable\b", method, re.I):
         return "a release note, not a method"
     if _is_title(method, title):
         return "the whole title, not the method"
     if is_generic(method):
         return "generic: it names no specific method"
-    if len(words) == 1 and not (words[0][:1].isupper() or any(c.isdigit() for c in words[0])):
+    if len(words) == 1 and not is_namey(words[0]):
         return "one common word, not a method"
     if not ends_whole(method) and not method.rstrip().endswith(")"):
         return "cut: it does not end where a phrase ends"
@@ -137,6 +159,8 @@ def name_problem(name: str, title: str, proposing: list[str]) -> str | None:
     acronym = name[len(core) :].strip(" ()")
     if not core:
         return "empty"
+    if _URL.search(name):
+        return "a URL, not a name"
     if is_field_term(core) or (acronym and is_field_term(acronym)):
         return "a term of the field, not this paper's name"
     if is_generic(core) or all(is_function_word(w) for w in core.split()):
@@ -153,6 +177,8 @@ def name_problem(name: str, title: str, proposing: list[str]) -> str | None:
 
 def gain_problem(gain: ClaimedGain, abstract: str) -> str | None:
     """Why a claimed gain would mislead a reader, or None."""
+    if any(_URL.search(v or "") for v in (gain.metric, gain.dataset, gain.baseline)):
+        return "a URL where a metric, dataset or baseline should be"
     if not gain.metric.strip():
         return "no metric: its clause does not say what the number measures"
     if _SIGNED.match(gain.value.strip()):

@@ -42,8 +42,9 @@ import re
 from dataclasses import dataclass, field
 
 from ..schema import MAX_GAINS, ClaimedGain
+from .phrases import noun_phrase
 from .text import number_value, sentences
-from .words import is_function_word
+from .words import is_function_word, word_classes
 
 __all__ = ["Reading", "UnsureGain", "gains_of"]
 
@@ -84,7 +85,7 @@ _COMPARATIVE = re.compile(
 )
 _METRIC = (
     r"top-?[15]\s+accurac(?:y|ies)|accurac(?:y|ies)|F1(?:[- ]scores?)?|F-scores?|BLEU(?:\s+scores?)?|chrF|ROUGE(?:-[12L])?|"
-    r"METEOR|CIDEr|mAP|AP(?:50|75|_\{?\w+\}?)?|mIoU|IoU|AUC|AUROC|perplexit(?:y|ies)|PSNR|SSIM|LPIPS|FID(?:\s+scores?)?|"
+    r"METEOR|CIDEr|SPICE|BERTScore|MMLU\s+score|mAP|AP(?:50|75|_\{?\w+\}?)?|mIoU|IoU|AUC|AUROC|perplexit(?:y|ies)|PSNR|SSIM|LPIPS|FID(?:\s+scores?)?|"
     r"EM|exact\s+match|recall(?:@\d+)?|precision|error\s+rates?|errors?|WER|CER|latency|throughput|speed-?ups?|speed|"
     r"memory(?:\s+usage|\s+footprint)?|success\s+rates?|win\s+rates?|pass@\d+|BPC|NDCG(?:@\d+)?|MRR|hit\s+rates?|"
     r"parameters|FLOPs|compute|costs?|training\s+time|inference\s+time|wall-clock\s+time|compression(?:\s+ratio)?|"
@@ -95,7 +96,14 @@ _METRIC = (
 _NOT_METRIC = frozenset(
     "than on in at for across over with while compared and or models model baselines methods prior previous".split()
 )
-_METRIC_RE = re.compile(rf"(?<![\w])(?:{_METRIC})(?![\w}}])", re.I)
+# What a number's neighbours may say that is no metric: a comparative, a unit, a word of change.
+_NOT_A_METRIC = re.compile(
+    r"(?:higher|lower|better|worse|more|less|fewer|larger|smaller|improvements?|gains?|increases?|reductions?|"
+    r"(?:absolute\s+|relative\s+)?(?:percentage\s+)?points?(?:\s+\w+)?|times|respectively|performance\s+gains?|"
+    r"results?|margins?|scores?)",
+    re.I,
+)
+_METRIC_RE = re.compile(rf"(?<![\w])(?:{_METRIC})(?:\s+(?:gap|drop|degradation))?(?![\w}}])", re.I)
 # Verbs that say what a number measures: "speeds up fine-tuning by 1.4x", "compresses ... by 16x".
 _VERB_METRIC = [
     (re.compile(r"\b(?:speeds?\s+up|accelerat\w*|faster)\b", re.I), "speed"),
@@ -109,7 +117,8 @@ _IMPROVE = re.compile(
 )
 _SCORE = re.compile(r"\b(?:achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*|set\w*|record\w*|yield\w*|get\w*|hit\w*)\b", re.I)
 _BASELINE = re.compile(
-    r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|outperform\w*|surpass\w*|beat\w*)\s+"
+    r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|outperform\w*|surpass\w*|beat\w*|"
+    r"match(?:es|ing)?)\s+"
     r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|at\b|for\b|using\b)"
     r"[\w\-.+/@]+){0,4})",
     re.I,
@@ -179,7 +188,13 @@ def _metric_after(rest: str) -> str | None:
         if pattern.match(rest) is not None:
             return name
     if (c := _COMPARATIVE.match(rest)) is not None:
+        if re.search(r"\b(?:models?|networks?|LLMs?|baselines?)\b", " ".join(c.group("what").split()[:3]), re.I):
+            return None  # "26x larger embedding models": the size of other models, not a gain
         return _noun_run(c.group("what"))
+    if (c := re.match(r"^of\s+(?:the|its|their|all)?\s*(?P<what>(?:[\w\-]+\s+){0,2}(?:tokens|data|compute|computation|"
+                      r"parameters|FLOPs|memory|cost|(?:training|inference|GPU)\s+time|samples|examples|labels))\b", rest,
+                      re.I)) is not None:
+        return " ".join(c.group("what").split())  # "less than 0.4% of the pretraining tokens"
     if (c := re.match(r"^(?:\w+\s+)?(?:improvements?|gains?|increases?|reductions?|drops?|boosts?|decreases?)\s+(?:in|of)\s+"
                       r"(?:the\s+)?(?P<what>.+)", rest, re.I)) is not None:
         return _noun_run(c.group("what"))  # "a 2.36% improvement in accuracy"
@@ -203,7 +218,9 @@ _SAVES = re.compile(r"\b(?:sav|reduc|cut|lower)\w*\s+$", re.I)
 def _metric_before(head: str) -> str | None:
     """The metric named before the number, within the clause (``head`` ends at it): the
     object of the verb that governs it ("reduces training time by"), else the metric named
-    last within a few words, else the verb's own ("speeds up ... by": speed)."""
+    last within a few words, else the verb's own ("speeds up ... by": speed). An aside
+    between dashes ("negative flips -- instances where ... -- by") is skipped."""
+    head = re.sub(r"\s(?:--|—|–)\s.*?\s(?:--|—|–)\s", " ", head)
     if (m := _VERB_OBJECT.search(head)) is not None:
         np = m.group("np").split()
         if "of" in np:  # "the accuracy of the extracted models": what is measured is the accuracy
@@ -235,21 +252,50 @@ def _baseline(clause: str, start: int, end: int) -> str | None:
         if _DIGIT.search(what.split()[0]) or what.casefold() in ("the", "a", "an"):
             continue
         words = what.split()
-        while words and (is_function_word(words[-1]) or words[-1].casefold() in ("up", "such")):
+        while words and (is_function_word(words[-1]) and words[-1].casefold() not in ("ones", "one")
+                         or words[-1].casefold() in ("up", "such")):  # fmt: skip
             words.pop()
         if len(words) == 1 and clause[m.end("what") : m.end("what") + 2].startswith(","):
-            continue  # "outperforms complex, state of the art methods": an adjective, not what
+            rest = noun_phrase(clause[m.end("what") + 1 :], 8)  # "outperforms complex, state of the art methods"
+            if rest is not None:
+                return rest
+            continue
         if words:
             return " ".join(words)
     return None
 
 
-def _datasets(clause: str) -> list[tuple[int, str]]:
+# A model, not a dataset: "Llama2-7B", "GPT-4", "Mistral 7B".
+_MODEL_NAME = re.compile(r"(?:^|[-\s])\d+(?:\.\d+)?\s?[BM]\b|^(?:Llama|LLaMA|GPT|Mistral|Mixtral|Qwen|Gemma|Phi|Claude|PaLM|BERT|RoBERTa|"
+                         r"T5|ViT|ResNet|OPT|Pythia|Falcon|Vicuna|Alpaca|DeepSeek|OLMo|BLOOM)", re.I)  # fmt: skip
+
+
+_MORE_NAMES = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.]*[A-Za-z0-9]"
+                         r"(?:\s?[-0-9][\w\-]*)?(?:\s+(?:[A-Z][\w\-]*|\d+[\w\-]*))?)")  # fmt: skip
+
+
+def _named(clause: str) -> list[tuple[int, str]]:
+    """Every dataset-like name after "on / across / in", and the names listed after it
+    ("on BIWI and Vocaset", "on CIFAR-10, ImageNet and COCO")."""
     found = []
     for m in _DATASET.finditer(clause):
-        name = (m.group("name") or m.group("before") or "").rstrip(".-")
-        if name and not _METRIC_RE.fullmatch(name) and name.casefold() not in ("we", "our", "it", "this", "average"):
-            found.append((m.start(), name))
+        found.append((m.start(), m.group("name") or m.group("before") or ""))
+        end = m.end()
+        while m.group("name") and (more := _MORE_NAMES.match(clause, end)) is not None:
+            found.append((more.start("name"), more.group("name")))
+            end = more.end()
+    return found
+
+
+def _datasets(clause: str) -> list[tuple[int, str]]:
+    found = []
+    for at, name in _named(clause):
+        name = name.rstrip(".-")
+        if not name or _METRIC_RE.fullmatch(name) or name.casefold() in ("we", "our", "it", "this", "average"):
+            continue
+        if _MODEL_NAME.search(name) or (" " not in name and name[1:].islower() and word_classes(name)):
+            continue  # a model ("Llama2-7B"), or a plain English word ("Answering"), is no dataset
+        found.append((at, name))
     return found
 
 
@@ -258,9 +304,14 @@ def _kind(clause: str, value: str, before: str, after: str, metric: str) -> str:
         return "score"  # "accuracies ranging from 76.5% to 80.9%"
     if re.search(r"(?:[x×X]|times|fold)\s*$", value) or re.match(r"^(?:speed|compression|memory|cost)", metric, re.I):
         return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
-    if _IMPROVE.search(" ".join(before.split()[-6:])) is not None and not _SCORE.search(" ".join(before.split()[-4:])):
+    near = " ".join(before.split()[-5:])
+    if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not re.search(
+        r"\bby\s+(?:[\w.%+]+\s+){0,3}$", before, re.I
+    ):
+        return "score"  # "averages 87.6% accuracy", "achieves 96.0"
+    if _IMPROVE.search(near) is not None:
         return "improvement"  # "improving mean end-to-end latency up to 6.1%"
-    if value.startswith(("+", "from")) or re.search(r"\bby\s+(?:(?:an\s+)?(?:average\s+of|\w+)\s+){0,3}$", before, re.I):
+    if value.startswith(("+", "from")) or re.search(r"\bby\s+(?:(?:an\s+)?(?:average\s+of|[\w.%+]+)\s+){0,3}$", before, re.I):
         return "improvement"
     if _metric_after(after) in ("speed", "memory", "compression") or re.match(
         r"^\s*(?:\w+\s+)?(?:faster|fewer|less|more|higher|lower|smaller|larger|better|cheaper|relative|absolute|"
@@ -274,6 +325,8 @@ def _kind(clause: str, value: str, before: str, after: str, metric: str) -> str:
     return "score"
 
 
+# A sentence that ends on what all its clauses compare with: "..., and +8.3% on Lyft compared to X."
+_TAIL_COMPARATOR = re.compile(r"^[\s,;]*(?:compared\s+(?:to|with|against)|relative\s+to|over|than|vs\.?|versus)\b", re.I)
 _OTHER_SUBJECT = re.compile(r"^(?:(?:with|while|whereas|and|but)\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z]\w*)\b")
 _A_DESCRIPTOR = re.compile(r"\b(?:a|an|the)\s+$", re.I)
 
@@ -313,16 +366,28 @@ def gains_of(abstract: str, own_names: tuple[str, ...] = (), *, strict: bool = F
         if not _DIGIT.search(sentence) or not _own_sentence(sentence, index, own_names, strict):
             continue
         claims = _IMPROVE.search(sentence) is not None or _SCORE.search(sentence) is not None
+        metric: str | None = None  # the last metric named in the sentence, for the clauses that go on from it
         for clause in _CLAUSE_BREAK.split(sentence):
-            if _DIGIT.search(clause) and _own_clause(_clean(clause), own_names):
-                _read_clause(_clean(clause), sentence, claims, reading, seen)
+            text = _clean(clause)
+            inherited = metric if _GOES_ON.match(text) else None
+            if _DIGIT.search(clause) and _own_clause(text, own_names):
+                _read_clause(text, sentence, claims, reading, seen, inherited)
+            named = list(_METRIC_RE.finditer(text))
+            metric = " ".join(named[-1].group().split()) if named else metric
         if len(reading.gains) >= MAX_GAINS:
             break
     reading.gains = reading.gains[:MAX_GAINS]
     return reading
 
 
-def _read_clause(clause: str, sentence: str, claims: bool, reading: Reading, seen: set[str]) -> None:
+# A clause that goes on from the one before, with its metric: "..., improving over CoT by 11.7%".
+_GOES_ON = re.compile(r"^(?:improving|outperforming|surpassing|exceeding|reducing|increasing|boosting|beating|and|"
+                      r"with|while|yielding|resulting)\b", re.I)  # fmt: skip
+
+
+def _read_clause(
+    clause: str, sentence: str, claims: bool, reading: Reading, seen: set[str], inherited: str | None = None
+) -> None:
     mentions = []
     for m in _MENTION.finditer(clause):
         value = m.group("value")
@@ -334,23 +399,31 @@ def _read_clause(clause: str, sentence: str, claims: bool, reading: Reading, see
             continue  # "a 35x smaller model": what it is, not what it gains
         if re.match(r"^\s*(?:[x×]\s*)?\d", after) or re.search(r"\d\s*[x×]\s*$", before):
             continue  # "64x64", "ImageNet 64times 64": a resolution, not a gain
+        if re.search(r"\b(?:cost|drop|loss|degradation|expense|decline|decrease)\s+of\s+(?:(?:only|just|as\s+little\s+as|"
+                     r"merely|about|around)\s+)?$|\brobust(?:ness)?\s+to\s+$", before, re.I):
+            continue  # "at a cost of 2.0 BLEU", "robustness to 90% reductions": not a gain
         metric = _metric_after(after) or _metric_before(before)
+        if metric is not None and _NOT_A_METRIC.fullmatch(metric):
+            metric = None
         if metric is None and (ahead := re.match(rf"^\s*(?:,|and|or|to)\s+(?:and\s+)?{_ONE}", after, re.I)):
             metric = _metric_after(after[ahead.end() :])  # "up to 1.55x and 2.11x speedup": the shared metric
         if metric is None and mentions and re.search(r"\band\s+(?:\w+\s+){0,2}$", before):
             metric = mentions[-1][1]  # "by 22% after A and 33% after B": the same metric
         if metric is None and re.match(r"^\s*on\s+[A-Z]", after):
             metric = "score"  # "+2.1% on TIFA": its score on that benchmark
+        if metric is None and not mentions:
+            metric = inherited
         if not has_unit and (metric is None or "." not in value):
             continue  # a bare number is a count, unless it is a decimal a metric frames ("an F1 of 85.0")
         mentions.append((m, metric))
     if not mentions:
         return
     datasets = _datasets(clause)
-    paired = _RESPECTIVELY.search(sentence) is not None and len(datasets) == len(mentions) > 1
+    paired = (_RESPECTIVELY.search(sentence) is not None and len(datasets) > 1
+              and len(mentions) % len(datasets) == 0)  # "96.0 and 94.1 on A and B, respectively"  # fmt: skip
     claim = claims
     for i, (m, metric) in enumerate(mentions):
-        value = m.group().strip()
+        value = m.group().strip().replace("\\%", "%")  # "91\\%" is LaTeX for "91%"
         if value in seen or len(reading.gains) >= MAX_GAINS:
             continue
         seen.add(value)
@@ -366,14 +439,13 @@ def _read_clause(clause: str, sentence: str, claims: bool, reading: Reading, see
         if paren is not None and not _DIGIT.fullmatch(paren.group(1)):
             dataset: str | None = paren.group(1)
         elif paired:
-            dataset = datasets[i][1]
+            dataset = datasets[i % len(datasets)][1]
         else:
             after_number = [name for at, name in datasets if at >= m.start()]
             dataset = after_number[0] if after_number else (datasets[-1][1] if datasets else None)
         baseline = _baseline(clause, m.start(), m.end())
-        if baseline is None and (tail := sentence[sentence.find(clause) + len(clause) :]) and (
-            tail_base := _baseline(tail, 0, 0)
-        ):
+        tail = sentence[sentence.find(clause) + len(clause) :] if sentence.find(clause) >= 0 else ""
+        if baseline is None and _TAIL_COMPARATOR.match(tail) and (tail_base := _baseline(tail, 0, 0)):
             baseline, evidence = tail_base, sentence[:300]  # "..., and +8.3% on Lyft compared to existing techniques"
         numbers = re.findall(_NUM, m.group("value"))
         magnitude = number_value(numbers[-1]) if numbers else None

@@ -35,6 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .text import sentences
 from .voice import proposal_object, proposing_sentences
 from .words import is_field_term, is_function_word
 
@@ -47,8 +48,25 @@ _CALLED = re.compile(
     rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by))\s+[\"“']?"
     rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=[\w\-\s]*\())){{0,5}}(?:\s*\([^()]{{1,20}}\))?)",
 )
-_AFTER_VERB = re.compile(rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+{_NAME_TOKEN}){{0,2}})[\"”']?\s*(?:,|\(|:|\s(?:which|that|as|a|an)\b)")
+_AFTER_VERB = re.compile(
+    rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|\d+(?:\.\d+)?)){{0,2}})[\"”']?\s*"
+    rf"(?:,|\(|:|\.\s|\.$|\s(?:which|that|as|a|an|to|for|with|in)\b)"
+)
+# "our proposed LiSe method", "our EWA": the paper's own word for its work.
+_OUR_NAME = re.compile(rf"\bour\s+(?:proposed\s+|new\s+|novel\s+)?((?:{_NAME_TOKEN}))(?=\s+(?:method|model|framework|approach|"
+                       rf"system|algorithm|architecture|pipeline|technique)\b|\s*[,.]|\s+(?:achieves|outperforms|improves|"
+                       rf"reaches|reduces)\b)")  # fmt: skip
 _PARENS = re.compile(r"\(\s*([A-Za-z][\w\-+.]*[A-Za-z0-9+]?)\s*\)")
+# The paper's own voice: "we ...", "our ...", "this paper ...".
+_OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work))\b", re.I)
+# A name that is the subject of a result: "PopulationLM reproduces ...", "S4D achieves 85% ...".
+_SUBJECT_NAME = re.compile(rf"^(?:(?:Finally|Moreover|Furthermore|Notably|Specifically|Empirically|Overall|In\s+addition),\s+)?"
+                           rf"((?:{_NAME_TOKEN}))\s+(?:achieves|outperforms|improves|reduces|surpasses|attains|yields|"
+                           rf"enables|matches|reaches|sets|establishes|consistently|significantly|also|further|can)\b")  # fmt: skip
+_MODEL_FAMILY = re.compile(r"^(?:Llama|LLaMA|GPT|Mistral|Mixtral|Qwen|Gemma|Phi|Claude|PaLM|BERT|RoBERTa|T5|ViT|ResNet|OPT|"
+                           r"Pythia|Falcon|Vicuna|Alpaca|DeepSeek|OLMo|BLOOM|CLIP|SAM|DINO|Gemini|Transformers?)\b")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class NameFound:
     """A name the paper gives its own work, and the rule that found it."""
@@ -81,6 +99,8 @@ def title_head(title: str) -> str | None:
         return head if head[0].isupper() and not is_function_word(head) else None
     if any(is_namey(w) for w in words) and not all(is_function_word(w) or w.islower() for w in words[1:]):
         return head
+    if re.fullmatch(r"[A-Z][\w\-]*\s+\d+(?:\.\d+)?", head):
+        return head  # "Orca 2"
     return None
 
 
@@ -132,6 +152,14 @@ def defined_acronyms(sentence: str) -> list[tuple[str, str]]:
     return found
 
 
+def _named_object(sentence: str, long_form: str) -> bool:
+    """True unless ``long_form`` stands in a prepositional phrase ("a model for Computer
+    Aided Design (CAD)": the domain, not what the paper names)."""
+    at = sentence.find(long_form)
+    before = sentence[:at].split()[-1:] if at > 0 else []
+    return not (before and is_function_word(before[0]) and before[0].casefold() not in ("the", "a", "an", "our"))
+
+
 def _with_long_form(name: str, definitions: dict[str, str]) -> str:
     """``name`` with its long form when the abstract defines it ("NoRA" -> "Nested
     Low-Rank Adaptation (NoRA)"); a long form given alone gets its acronym."""
@@ -156,9 +184,10 @@ def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None)
     if proposing is None:
         proposing = proposing_sentences(abstract)
     definitions: dict[str, str] = {}
-    for sentence in proposing:
+    for sentence in [*proposing, *(s for s in sentences(abstract) if _OWN_VOICE.search(s))]:
         for long_form, acronym in defined_acronyms(sentence):
-            definitions.setdefault(acronym, long_form)
+            if _named_object(sentence, long_form):
+                definitions.setdefault(acronym, long_form)
     found: list[NameFound] = []
 
     def add(name: str | None, rule: str) -> None:
@@ -169,13 +198,25 @@ def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None)
             found.append(NameFound(name, rule))
 
     add(title_head(title), "title_name")
-    for sentence in proposing:
+    own_voice = [s for s in sentences(abstract) if _OWN_VOICE.search(s)]
+    for sentence in dict.fromkeys([*proposing, *own_voice]):
         if (m := _CALLED.search(sentence)) is not None:
-            add(m.group(1), "called")
+            add(m.group(1), "called")  # "our method, named Model Zoo"
         if (obj := proposal_object(sentence)) is not None:
             after = re.sub(r"^(?:the|a|an)\s+", "", obj)
             if (n := _AFTER_VERB.match(after)) is not None and any(is_namey(w) for w in n.group(1).split()):
                 add(n.group(1), "proposed_name")
     for acronym, long_form in definitions.items():
         add(acronym, "proposed_acronym")
+    if not found:
+        for m in _OUR_NAME.finditer(abstract):
+            if is_namey(m.group(1)) and len(m.group(1)) > 2 and not abstract[m.end(1) : m.end(1) + 1] == ".":
+                add(m.group(1), "our_name")
+                break
+    if not found:
+        for sentence in sentences(abstract)[1:]:
+            m = _SUBJECT_NAME.match(sentence)
+            if m is not None and is_namey(m.group(1)) and not _MODEL_FAMILY.match(m.group(1)):
+                add(m.group(1), "subject_name")  # "S4D achieves 85% on ...": the paper speaking of its own
+                break
     return found

@@ -45,7 +45,7 @@ GENERIC_HEADS = frozenset(
     results result analysis pipeline pipelines procedure procedures tool tools variant variants family families
     class classes concept concepts version versions set sets series design designs formulation module modules
     paradigm paradigms recipe recipes objective objectives term terms one ones benchmark benchmarks dataset datasets
-    corpus corpora suite suites collection""".split()
+    corpus corpora suite suites collection question questions issue issues challenge challenges""".split()
 )
 
 # Words that open what follows a noun phrase, lower-cased (checked on whole tokens).
@@ -108,27 +108,50 @@ def _trimmed(words: list[str]) -> list[str]:
     return words
 
 
-def noun_phrase(text: str, max_words: int = 10) -> str | None:
+# Words that open what describes a thing proposed: its relative clause, its means, its purpose.
+_DESCRIBES = frozenset("that which where whereby wherein whose for to using via with by through based".split())
+# What ends a description: the main clause's verbs and subordinators, not the relative clause's.
+_MAIN_VERBS = frozenset(
+    "is are was were can could will would should may might must has have had while whereas because although".split()
+)
+
+
+def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> str | None:
     """The noun phrase that opens ``text``, cut where it ends (see the module docstring),
-    or None when there is no whole, specific phrase of at most ``max_words`` words."""
+    or None when there is no whole, specific phrase of at most ``max_words`` words.
+
+    With ``describe``, a phrase goes on into what describes it, its relative clause, its
+    means or its purpose ("a dynamic model in which the weights are conditioned on an input
+    sample", "a training-free strategy that utilizes unchosen experts during inference"), up
+    to the next punctuation or main verb and 18 words, trimmed back at a preposition when
+    longer: "a dynamic model" alone tells a reader little."""
     tokens = _tokens(text)
     if len(tokens) > 1 and tokens[0].casefold() == "to" and _verb_only(tokens[1].strip(",.;:")):
         return None  # "propose to evaluate ...": a purpose, not a thing
+    if tokens and tokens[0].islower() and not tokens[0].endswith("ing") and _verb_only(tokens[0].strip(",.;:")):
+        return None  # "we propose extend ...": a clause, not a thing
     out: list[str] = []
+    relative = False
     for i, token in enumerate(tokens):
         low = token.casefold().strip(_OPENERS)
         if token.startswith("("):
             if out and (m := _ACRONYM.match(token)) is not None:
                 out.append(f"({m.group(1)})")
-            break
-        if out and low in _CLAUSE:
+            if not relative:
+                break
+            continue
+        if describe and not relative and out and low in _DESCRIBES and len(strip_leading(out)) <= 6:
+            relative, max_words = True, 18  # "a dynamic model in which the weights are conditioned on the input"
+            out.append(token.strip(_OPENERS))
+            continue
+        if out and low in _CLAUSE and not (relative and low not in _MAIN_VERBS):
             break
         nxt = tokens[i + 1].casefold().strip(",.;:") if i + 1 < len(tokens) else ""
         if out and (low, nxt) in _TWO_WORD_STOPS:
             break
-        if out and low == "to" and nxt and _verb_only(nxt):
+        if out and low == "to" and nxt and _verb_only(nxt) and not relative:
             break
-        if out and low == "for" and not is_generic(out[-1]):
+        if out and low == "for" and not is_generic(out[-1]) and not relative:
             break  # "X for Y": X is the thing, Y its purpose; but "a framework for Y" goes on
         if out and low in _PREPOSITIONS and nxt in ("which", "whom", "whose"):
             break

@@ -43,10 +43,11 @@ import re
 from dataclasses import dataclass, field
 
 from ..schema import ClaimedGain, Contribution
+from .checks import task_like
 from .gains import UnsureGain, gains_of
-from .names import own_names, title_head
+from .names import is_namey, own_names, title_head
 from .phrases import is_generic, noun_phrase
-from .words import ends_whole
+from .words import ends_whole, is_field_term
 from .text import Cue, lowered, sentences
 from .voice import proposal_object
 
@@ -82,9 +83,19 @@ class Proposals:
 
 _TITLE_FOR = re.compile(r"\s(?:for|towards|toward)\s", re.I)
 _TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts)\s", re.I)
-_TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on|from)\s", re.I)
-_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|in|on|from|under|without|at)\s.*$", re.I)
+_TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
+_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$", re.I)
+# A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
+_DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
+# What a title may be for that is no task: the kind of model it serves ("... for Language Models").
+_MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
+_TASK_WORD = re.compile(
+    r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
+    r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|forecasting|"
+    r"captioning|grounding|alignment|planning|navigation|editing|ranking|matching|pruning|quantization|distillation)$",
+    re.I,
+)
 _TASKY_TAIL = re.compile(
     r"(?:tion|sion|ing|ment|sis|ance|ence|ity|ation|ization)s?$|"
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification"
@@ -115,6 +126,8 @@ def _part(text: str) -> str | None:
     text = _TITLE_LEADING.sub("", text.strip()).strip(" ,;:-")
     if not text or not ends_whole(text) or is_generic(text):
         return None
+    if " " not in text and not (is_namey(text) or _TASK_WORD.search(text)):
+        return None  # "Striving for Simplicity": one plain word says nothing
     return text
 
 
@@ -134,17 +147,22 @@ def title_parts(title: str) -> TitleParts:
         return TitleParts()
     name = title_head(title)
     head, colon, tail = title.partition(":")
-    rest = _tidy(tail if colon and tail.strip() else title)
+    # "NAME: what it is" reads its rest; "Main title: subtitle" its main title
+    rest = _tidy(tail if colon and tail.strip() and name is not None else head)
     method = task = None
     if (m := _TITLE_IMPROVES.search(rest)) is not None:
         method, task = _part(rest[: m.start()]), _part(rest[m.end() :])
     elif (m := _TITLE_FOR.search(rest)) is not None:
         method, task = _part(rest[: m.start()]), _part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
+        if method is not None and task_like(method) and task is not None and _MODELS_TAIL.search(task) and not task_like(task):
+            method, task = None, method  # "Better Temporal Reasoning for Language Models": the task is before "for"
     elif (m := _TITLE_MEANS.search(rest)) is not None:
         left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
-        if left is not None and _TASKY_TAIL.search(left):
+        if left is not None and (_TASKY_TAIL.search(left) or task_like(left)):
             return TitleParts(name=name, method=right, task=left, means=True)
         method = left
+    elif name is not None and _TASK_WORD.search(rest) and len(rest.split()) <= 8:
+        task = _part(rest)  # "Aardvark weather: end-to-end data-driven weather forecasting"
     elif _TASKY_TAIL.search(rest) and len(rest.split()) <= 6:
         task = _part(rest)
     return TitleParts(name=name, method=method, task=task)
@@ -169,6 +187,24 @@ _WE_ADDRESS_NP = Cue(
     also=("we", "this"),
     flags=re.I,
 )
+# What a study studies: "we study / investigate / analyze / examine / explore X".
+_WE_STUDY = Cue(
+    r"\b(?:we|this\s+(?:paper|work|study|survey|article))\s+(?:\w+\s+)?(?:study|studies|investigates?|analy[sz]es?|"
+    r"examines?|explores?|characteri[sz]es?|surveys?|reviews?|revisits?|benchmarks?|evaluates?)\s+(?!how\b|whether\b|"
+    r"what\b|why\b|when\b|if\b|the\s+(?:question|problem)\b)(.+)",
+    ("study", "studies", "investigat", "analy", "examin", "explor", "characteri", "survey", "review", "revisit",
+     "benchmark", "evaluat"),
+    also=("we", "this"),
+    flags=re.I,
+)  # fmt: skip
+# A survey's topic: "A Survey on Mixture of Experts", "Autoregressive Models in Vision: A Survey".
+_SURVEY_TOPIC = re.compile(r"\b(?:survey|review|overview)\s+(?:of|on)\s+(.+?)(?:[:?]|$)|^(.+?):\s*an?\s+(?:\w+\s+)?survey\b",
+                           re.I)  # fmt: skip
+# The problem as the abstract states it: "the problem / task / challenge of X".
+_PROBLEM_OF = Cue(r"\bthe\s+(?:\w+\s+)?(?:task|problem|challenge)s?\s+of\s+(.+)", ("task", "problem", "challenge"),
+                  flags=re.I)  # fmt: skip
+# A first sentence that opens on the task: "Modeling multivariate time series is a well-established problem".
+_SUBJECT = re.compile(r"^((?:[A-Z][\w\-]*)(?:\s+[\w\-]+){0,6}?)\s+(?:is|are|has\s+been|have\s+been|remains|plays)\s")
 _NAME_FIRST = re.compile(r"^[\"“']?(?:the\s+)?([A-Z][\w\-+.]*(?:\s+[A-Z][\w\-+.]*){0,2})[\"”']?\s*(?:\([^)]*\)\s*)?,\s+(.+)")
 _FOR_TASK = re.compile(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which|free)(.+)", re.I)
 
@@ -196,10 +232,10 @@ def _object(after: str) -> tuple[str | None, str]:
     that follows it. A bare name ("we present Eureka, an open-source framework for X")
     gives way to its description."""
     if (m := _NAME_FIRST.match(after)) is not None:
-        described = noun_phrase(m.group(2))
+        described = noun_phrase(m.group(2), describe=True)
         if described is not None:
             return described, m.group(2)[m.group(2).find(described.split()[-1]) :]
-    phrase = noun_phrase(after)
+    phrase = noun_phrase(after, describe=True)
     if phrase is None:
         return None, after
     at = after.find(phrase.split()[-1])
@@ -234,6 +270,12 @@ def propose(title: str, abstract: str) -> Proposals:
         _add(p.method, parts.method, "title_means", text)  # "Data Augmentation via Invariance-Constrained Learning"
     elif parts.name is not None:
         _add(p.method, parts.method, "title_method", text)  # "NoRA: Nested Low-Rank Adaptation for ..."
+    if parts.name is not None and (m := _DESCRIPTION.match(_tidy(title.partition(":")[2]))) is not None:
+        _add(p.method, _part(m.group("what")), "title_description", text)  # "A Benchmark for Multimodal ..."
+    for found in p.method:  # "the Structured State Space sequence model (S4)": a name defined with what it names
+        if (m := re.search(r"\(([^()]+)\)$", found.value)) is not None and is_namey(m.group(1)):
+            if not is_field_term(m.group(1)) and len(found.value) <= 60:
+                _add(p.method_name, found.value, "method_acronym", text)
     for found in p.method:  # "a framework for deepfake detection": the task inside what is proposed
         if (m := re.search(r"\bfor\s+(.+)$", found.value)) is not None:
             _add(p.task, noun_phrase(m.group(1), 8), "method_for", text)
@@ -243,6 +285,20 @@ def propose(title: str, abstract: str) -> Proposals:
             _add(p.task, noun_phrase(m.group(1), 8), "task_of", text)
         elif (m := _WE_ADDRESS_NP.search(s, low)) is not None:
             _add(p.task, noun_phrase(m.group(1), 8), "we_address", text)
+
+    # what a study studies, a survey surveys: its task and what it does
+    for s, low in zip(sents, lows):
+        if (m := _WE_STUDY.search(s, low)) is not None:
+            _add(p.method, noun_phrase(m.group(1), 10), "we_study", text)
+    if (m := _SURVEY_TOPIC.search(title)) is not None:
+        topic = (m.group(1) or m.group(2) or "").strip(" .?")
+        _add(p.task, _part(topic) or topic, "survey_topic", text)
+    # what the abstract says is the problem: "the problem of X", "X is a challenging task"
+    for s, low in zip(sents, lows):
+        if (m := _PROBLEM_OF.search(s, low)) is not None:
+            _add(p.task, noun_phrase(m.group(1), 8), "problem_of", text)
+    if sents and (m := _SUBJECT.match(sents[0])) is not None:
+        _add(p.task, noun_phrase(m.group(1), 8), "first_subject", text)
 
     p.contribution = contribution_of(title, abstract, proposing, named=bool(p.method_name))
     study = p.contribution is not None and p.contribution.value in ("analysis", "survey", "dataset_or_benchmark")
@@ -256,25 +312,27 @@ def propose(title: str, abstract: str) -> Proposals:
 
 # Each kind's cue words (see text.Cue): "data" stands for dataset and data set, "test"
 # for test bed, "tool" for toolkit, "bound" for the upper, lower and regret bounds.
-_KIND_CUES: tuple[tuple[Contribution, str, Cue], ...] = (
-    (Contribution.survey, "survey_cue", Cue(
-        r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
-        r"(?:survey|review|overview)\s+(?:of|on|for)\b|^(?:a\s+)?(?:survey|review|overview)\b",
-        ("survey", "review", "overview", "tutorial"), flags=re.I)),
-    (Contribution.dataset_or_benchmark, "dataset_cue", Cue(
-        r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}(?:introduce|present|propose|release|construct|build|"
-        r"collect|create|curate)s?\s+(?:\w+[\s,-]+){0,6}?(?:dataset|data\s+set|benchmark|corpus|test\s?bed|suite|"
-        r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$",
-        ("data", "benchmark", "corpus", "test", "suite", "leaderboard", "arena"), flags=re.I)),
-    (Contribution.system_or_tool, "system_cue", Cue(
-        r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
-        r"package|framework|software|engine)\b|\b(?:toolkit|library|platform|software\s+package|python\s+package)\b",
-        ("tool", "library", "platform", "system", "package", "framework", "software", "engine"), flags=re.I)),
-    (Contribution.theory, "theory_cue", Cue(
-        r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem|upper\s+bound|lower\s+bound|convergence\s+rate|"
-        r"sample\s+complexity|regret\s+bound)s?\b",
-        ("prove", "derive", "theorem", "bound", "convergence", "complexity"), flags=re.I)),
-)  # fmt: skip
+_SURVEY = Cue(
+    r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
+    r"(?:\w+\s+){0,2}(?:survey|review|overview)\b|^(?:a\s+)?(?:survey|review|overview)\b|"
+    r"\bproblems,\s+methods,?\s+and\s+opportunities\b|\b(?:survey|review)\s*$",
+    ("survey", "review", "overview", "tutorial", "problems"), flags=re.I)  # fmt: skip
+_DATASET = Cue(
+    r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}(?:introduce|present|propose|release|construct|build|"
+    r"collect|create|curate)s?\s+(?:\w+[\s,-]+){0,6}?(?:dataset|data\s+set|benchmark|corpus|test\s?bed|suite|"
+    r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$",
+    ("data", "benchmark", "corpus", "test", "suite", "leaderboard", "arena"), flags=re.I)  # fmt: skip
+# A title that says it is a dataset: "BEDLAM: A Synthetic Dataset of Bodies ...".
+_DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,4}(?:dataset|benchmark|corpus|test\s?bed|suite)s?\b",
+                     ("data", "benchmark", "corpus", "test", "suite"), flags=re.I)  # fmt: skip
+_SYSTEM = Cue(
+    r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
+    r"package|framework|software|engine)\b|\b(?:toolkit|library|platform|software\s+package|python\s+package)\b",
+    ("tool", "library", "platform", "system", "package", "framework", "software", "engine"), flags=re.I)  # fmt: skip
+_THEORY = Cue(
+    r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem|upper\s+bound|lower\s+bound|convergence\s+rate|"
+    r"sample\s+complexity|regret\s+bound)s?\b",
+    ("prove", "derive", "theorem", "bound", "convergence", "complexity"), flags=re.I)  # fmt: skip
 _ANALYSIS = Cue(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+)?(?:study|analy[sz]e|investigate|examine|evaluate|measure|"
     r"characteri[sz]e|explore|probe|ask|find|show\s+that|reveal|revisit|benchmark)s?\b|\bempirical\s+study\b",
@@ -282,21 +340,21 @@ _ANALYSIS = Cue(
      "show", "reveal", "revisit", "benchmark"),
     flags=re.I,
 )  # fmt: skip
-
-
 # An empirical study says so in its title ("An Empirical Study of ...", "Understanding ...",
-# "Do LLMs ...?") or in what it presents ("we present a systematic study of ...").
+# "How Far is ...", "Scaling Laws for ...", "Lessons for ...") or in what it presents ("we
+# present a systematic study of ...").
 _STUDY_TITLE = Cue(
     r"^(?:an?\s+)?(?:empirical|systematic|comprehensive|large-scale|preliminary|controlled)\s+(?:study|analysis|"
     r"investigation|evaluation|comparison)|^(?:analy[sz]ing|understanding|characteri[sz]ing|investigating|examining|"
     r"evaluating|revisiting|demystifying|rethinking|probing|measuring|comparing|exploring|quantifying|benchmarking|"
-    r"dissecting|unveiling|uncovering|interpreting)\b|^on\s+the\b|^(?:what|how|why|when|do|does|can|is|are|should|"
-    r"which)\b.*\?|:\s*an?\s+(?:\w+\s+)?(?:study|analysis|investigation|evaluation)\b",
+    r"dissecting|unveiling|uncovering|interpreting|unraveling|unravelling)\b|^on\s+the\b|^in\s+defen[cs]e\s+of\b|"
+    r"^(?:what|how|why|when|which)\b|^(?:do|does|can|is|are|should)\b.*\?|:\s*an?\s+(?:\w+\s+)?(?:study|analysis|"
+    r"investigation|evaluation|perspective)\b|\bscaling\s+laws?\b|\blessons\s+(?:for|from|learned)\b",
     ("empirical", "systematic", "comprehensive", "large", "preliminary", "controlled", "analy", "understanding",
      "characteri", "investigat", "examining", "evaluat", "revisiting", "demystifying", "rethinking", "probing",
      "measuring", "comparing", "exploring", "quantifying", "benchmarking", "dissecting", "unveiling", "uncovering",
-     "interpreting", "on", "what", "how", "why", "when", "do", "can", "is", "are", "should", "which", "study",
-     "investigation"),
+     "interpreting", "unravel", "on", "in", "what", "how", "why", "when", "which", "do", "can", "is", "are", "should",
+     "study", "investigation", "perspective", "scaling", "lessons"),
     flags=re.I,
 )  # fmt: skip
 _STUDY_OBJECT = re.compile(
@@ -304,36 +362,49 @@ _STUDY_OBJECT = re.compile(
     r"assessment|exploration)\b",
     re.I,
 )
+# A title that says it brings a method: "A New General Training Scheme for ...".
+_METHOD_TITLE = re.compile(r"\b(?:a|an)\s+(?:new|novel|simple|general|unified|efficient|scalable)\s+(?:[\w-]+\s+){0,3}"
+                           r"(?:method|approach|framework|scheme|algorithm|model|architecture|paradigm|recipe)\b", re.I)  # fmt: skip
 
 
 def contribution_of(title: str, abstract: str, proposing: list[str], *, named: bool = False) -> Proposal | None:
     """The kind of contribution the cues of title and abstract show, or None.
 
-    The title and the proposal sentences decide first: a survey, a dataset or benchmark,
-    a system or tool, a theory paper. A paper that proposes something is a ``method``;
-    one that only studies, measures or evaluates is an ``analysis``, and so is one whose
-    title or proposal says it is a study ("An Empirical Study of ...", "Understanding ...",
-    "we present a systematic analysis of ...") unless it names what it proposes
-    (``named``). ``proposing`` holds the abstract's proposal sentences ("we propose /
-    introduce / present ...").
+    In this order: a survey (its title or its own words say so: "A Survey", "this
+    review"); a dataset or benchmark ("A Synthetic Dataset of ...", "we release a
+    benchmark"); a system or tool; a study, whose title or proposal says it is one ("An
+    Empirical Study of ...", "Understanding ...", "Scaling Laws for ...", "we present a
+    systematic analysis of ...") unless it names what it proposes (``named``); a theory
+    paper; a ``method`` when it proposes something or its title names its own method;
+    else an ``analysis`` when it only studies, measures or evaluates. ``proposing`` holds
+    the abstract's proposal sentences ("we propose / introduce / present ...").
 
     Example:
         >>> text = "We introduce MMLU-Pro, a benchmark ..."
         >>> contribution_of("MMLU-Pro: A Harder Benchmark", text, [text]).value
         'dataset_or_benchmark'
+        >>> contribution_of("Autoregressive Models in Vision: A Survey", "We review them.", []).value
+        'survey'
     """
     head = " ".join([title, *proposing[:2]])
-    title_low, head_low = lowered(title), lowered(head)
-    for kind, rule, cue in _KIND_CUES:
-        if cue.search(title, title_low) or (kind is not Contribution.theory and cue.search(head, head_low)):
-            return Proposal(kind.value, rule)
-    if not proposing and _KIND_CUES[3][2].search(abstract):
-        return Proposal(Contribution.theory.value, "theory_cue")
+    title_low, head_low, low = lowered(title), lowered(head), lowered(abstract)
+    if _SURVEY.search(title, title_low) or _SURVEY.search(head, head_low) or (
+        not proposing and _SURVEY.search(abstract, low)
+    ):
+        return Proposal(Contribution.survey.value, "survey_cue")
+    if _DATASET_TITLE.search(title, title_low) or _DATASET.search(head, head_low):
+        return Proposal(Contribution.dataset_or_benchmark.value, "dataset_cue")
+    if _SYSTEM.search(title, title_low) or _SYSTEM.search(head, head_low):
+        return Proposal(Contribution.system_or_tool.value, "system_cue")
     objects = [o for s in proposing[:2] if (o := proposal_object(s)) is not None]
-    if not named and (_STUDY_TITLE.search(title, title_low) or any(_STUDY_OBJECT.match(o) for o in objects)):
+    question = title.rstrip().endswith("?") or "?" in title.partition(":")[0]
+    study = _STUDY_TITLE.search(title, title_low) and not (question and proposing)
+    if (not named or not proposing) and (study or any(_STUDY_OBJECT.match(o) for o in objects)):
         return Proposal(Contribution.analysis.value, "study_cue")  # an empirical study is not a method
-    if proposing:
+    if _THEORY.search(title, title_low) or (not proposing and _THEORY.search(abstract, low)):
+        return Proposal(Contribution.theory.value, "theory_cue")
+    if proposing or named or _METHOD_TITLE.search(title):
         return Proposal(Contribution.method.value, "proposal_cue")
-    if _ANALYSIS.search(abstract):
+    if _ANALYSIS.search(abstract, low):
         return Proposal(Contribution.analysis.value, "analysis_cue")
     return None

@@ -29,7 +29,7 @@ import re
 from functools import lru_cache
 
 from .text import CLOSERS, Cue, sentences
-from .words import ends_whole
+from .words import ends_whole, word_classes
 
 __all__ = [
     "CONTEXT_WORDS",
@@ -130,6 +130,7 @@ _NEW_METHOD = re.compile(
     re.I,
 )
 _NOT_METHODS = ("analysis", "survey", "dataset_or_benchmark", "theory")
+_URLISH = re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|app|example|edu|gov|co|me|ly)\b", re.I)
 
 
 def _stem(word: str) -> str:
@@ -156,6 +157,8 @@ def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None)
         >>> unfaithful("This paper proposes a new method for routing experts.", "", abstract, "analysis")
         'it calls a study a new method'
     """
+    if _URLISH.search(summary):
+        return "it holds a URL: a summary says what the paper does, links come from the link finder"
     source = f"{title}\n{abstract}"
     low = source.casefold()
     for token in _NAME_TOKEN.findall(summary):
@@ -224,30 +227,72 @@ _OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work|study|report|article)
 MAX_WHOLE_WORDS = 45
 
 
+# Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
+_ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?=we\b)", re.I)
+# "We further propose", "We then show": the adverb points back to a sentence not shown.
+_WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
+                        r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
+# A sentence that leans on another: "this challenge", "these findings", "the above".
+_BACK_REFERENCE = re.compile(
+    r"\b(?:this|these|those|such|the\s+above|the\s+aforementioned)\s+(?:\w+\s+)?(?:challenges?|issues?|problems?|"
+    r"questions?|limitations?|gaps?|constraints?|observations?|findings?|insights?|shortcomings?|drawbacks?|"
+    r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?)\b",
+    re.I,
+)
+# Hopes, visions and calls are not what a paper does.
+_HOPE = re.compile(r"\bwe\s+(?:\w+\s+)?(?:hope|believe|envision|anticipate|expect|call\s+for|encourage|invite|"
+                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b", re.I)  # fmt: skip
+
+
+# "We do not propose a new model ...": what the paper does not do.
+_NEGATED = re.compile(r"\b(?:we|this\s+(?:paper|work))\s+(?:do|does|did)\s+not\b|\bwe\s+don't\b", re.I)
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|do|does|did)\b", re.I)
+
+
+def _has_verb(sentence: str) -> bool:
+    """Whether ``sentence`` has a finite verb ("Given any pairing of models." has none)."""
+    if _FINITE.search(sentence):
+        return True
+    for word in re.findall(r"[a-z]+(?:s|ed)\b", sentence):
+        if "VERB" in word_classes(word):
+            return True
+    return False
+
+
 def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
     a pointing purpose dropped, a trailing clause or list closed off with a full stop;
     None when it cannot be made short enough without cutting it mid-clause."""
     text = _LEAD_IN.sub("", sentence, count=1)
+    text = _ANY_LEAD_IN.sub("", text, count=1)
+    text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
     text = text[0].upper() + text[1:] if text else text
     if len(text.split()) <= limit:
         return text
     for m in _TRAILING.finditer(text):
         head = text[: m.start()].rstrip(" ,;:")
-        if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]):
-            return head + "."
+        complement = head.rsplit(" that ", 1)[-1] if " that " in head else head
+        if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]) and _has_verb(complement):
+            return head + "."  # not "We show that in the infinite width limit.": its clause has no verb
     return None
 
 
 def _candidates(sents: list[str]) -> list[str]:
     """The abstract's sentences in the order a summary would take them: what the paper
     proposes or studies first, then what it says in its own voice, then its findings."""
-    contribution = [s for s in sents if _CONTRIBUTION.search(s) and not _RELEASE.search(s)]
-    own = [s for s in sents if _OWN_VOICE.search(s) and not _RELEASE.search(s)]
-    findings = [s for s in sents if _finding(s) and not _RELEASE.search(s)]
+    usable = [s for s in sents if not _RELEASE.search(s) and not _HOPE.search(s) and not _NEGATED.search(s)
+              and not s.rstrip(CLOSERS).endswith("?") and _has_verb(s)]  # fmt: skip
+    contribution = [s for s in usable if _CONTRIBUTION.search(s)]
+    own = [s for s in usable if _OWN_VOICE.search(s)]
+    findings = [s for s in usable if _finding(s)]
     ranked = list(dict.fromkeys(contribution + own + findings))
-    return sorted(ranked, key=lambda s: _DANGLING.match(_LEAD_IN.sub("", s, count=1)) is not None)  # stable
+
+    def leans(s: str) -> int:  # a sentence that leans on another goes last (stable sort)
+        opening = _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", s, count=1), count=1)
+        return (_DANGLING.match(opening) is not None) + (_BACK_REFERENCE.search(opening) is not None)
+
+    return sorted(ranked, key=leans)
 
 
 def extractive_summary(abstract: str, title: str = "") -> str:
@@ -258,15 +303,18 @@ def extractive_summary(abstract: str, title: str = "") -> str:
     points back. The first candidate that passes :func:`summary_problem` wins; when none
     does, the first sentence that does, whole or cut at a clause boundary."""
     sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    for sentence in _candidates(sents):
-        whole = _whole(sentence)
-        if whole is not None and summary_problem(whole, title, abstract) is None:
-            return whole
-    for sentence in sents:
+    candidates = _candidates(sents)
+    for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
+        for sentence in candidates:
+            whole = _whole(sentence, limit)
+            if whole is not None and summary_problem(whole, title, abstract) is None:
+                return whole
+    plain = [s for s in sents if not _URLISH.search(s)] or sents  # never a link in a summary
+    for sentence in plain:
         whole = _whole(sentence, MAX_WORDS) or _cut(_without_connective(sentence))
         if summary_problem(whole, title, abstract) is None:
             return whole
-    return _cut(" ".join(sents[:2]))
+    return _cut(" ".join(plain[:2]))
 
 
 def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:

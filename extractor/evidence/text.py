@@ -112,6 +112,8 @@ def _sentence_ends(text: str) -> Iterator[int]:
         word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
         if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
             continue
+        if text.count("(", since, m.start(1)) > text.count(")", since, m.start(1)):
+            continue  # inside brackets: "(CS. Drafting)" does not end a sentence
         yield m.start(1)
 
 

@@ -27,7 +27,7 @@ PROPOSE = Cue(
     r"\b(?:we|this\s+(?:paper|work|article|study|report)|in\s+this\s+(?:paper|work|report),?\s+we|here,?\s+we)\s+"
     r"(?:(?:also|further|first|then|therefore|thus|hence|newly|now)\s+)?"
     r"(?:propose|introduce|present|develop|describe|design|devise|build|put\s+forward|offer|report|create"
-    r"|construct|curate|unveil)(?:s|d|ed)?\s+(.+)",
+    r"|construct|curate|unveil)(?:s|d|ed)?\s+(?:and\s+(?:implement|evaluate|analy[sz]e|release|test|train)(?:s|d|ed)?\s+)?(.+)",
     _VERBS,
     also=("we", "this"),
     flags=re.I,

@@ -27,8 +27,14 @@ Example:
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import importlib.metadata
+import marshal
+import os
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 __all__ = [
     "FIELD_TERMS",
@@ -87,14 +93,68 @@ def is_function_word(word: str) -> bool:
     return word.casefold().strip(".,;:") in FUNCTION_WORDS
 
 
-@lru_cache(maxsize=8192)
-def word_classes(word: str) -> frozenset[str]:
-    """The parts of speech (``NOUN``, ``VERB``, ``ADJ``, ``ADV``, ``PROPN``...) an English
-    word can take, from ``lemminflect``'s lexicon; empty for a word it does not know
-    (names, acronyms, rare terms)."""
-    from lemminflect import getAllLemmas  # its lexicon loads on first use (a few tenths of a second)
+# The lexicon's categories, by the one letter kept per word ("adj" and "adv" would clash).
+_CLASSES = {"noun": "N", "verb": "V", "adj": "A", "adv": "D", "aux": "X"}
 
-    return frozenset(getAllLemmas(word.casefold()))
+
+def _lexicon_file() -> Path:
+    """lemminflect's lexicon (word, part of speech, lemmas), found without importing the
+    package (which would import numpy): only its data is used."""
+    return Path(str(importlib.metadata.distribution("lemminflect").locate_file("lemminflect/resources/lemma_lu.csv.gz")))
+
+
+def _cache_file(source: Path) -> Path | None:
+    folder = os.environ.get("EXTRACTOR_CACHE_DIR")
+    if not folder:
+        import platformdirs
+
+        folder = platformdirs.user_cache_dir("extractor")
+    stamp = hashlib.blake2b(f"{source}:{source.stat().st_size}:{source.stat().st_mtime_ns}".encode(), digest_size=6)
+    return Path(folder) / f"word-classes-{stamp.hexdigest()}.marshal"
+
+
+@cache
+def _lexicon() -> dict[str, str]:
+    """Each word of the lexicon and the initials of its parts of speech ("NV": noun and
+    verb). Parsed once from the lexicon (a few tenths of a second), then kept beside the
+    answer cache as a ``marshal`` file that loads in a few milliseconds; any failure of that
+    file only costs the parse."""
+    source = _lexicon_file()
+    cached = _cache_file(source)
+    try:
+        if cached is not None and cached.is_file():
+            return marshal.loads(cached.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    found: dict[str, str] = {}
+    for line in gzip.decompress(source.read_bytes()).decode("utf-8").splitlines():
+        word, category, _ = line.split(",", 2)
+        initial = _CLASSES.get(category, "")
+        if not initial:
+            continue
+        if initial not in found.get(word, ""):
+            found[word] = found.get(word, "") + initial
+    try:
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(found))
+            os.replace(tmp, cached)
+    except OSError:
+        pass
+    return found
+
+
+@lru_cache(maxsize=16384)
+def word_classes(word: str) -> frozenset[str]:
+    """The parts of speech (``NOUN``, ``VERB``, ``ADJ``, ``ADV``, ``AUX``) an English word
+    can take, from ``lemminflect``'s lexicon; empty for a word it does not know (names,
+    acronyms, rare terms)."""
+    initials = _lexicon().get(word.casefold(), "")
+    return frozenset(_CLASS_OF[i] for i in initials)
+
+
+_CLASS_OF = {"N": "NOUN", "V": "VERB", "A": "ADJ", "D": "ADV", "X": "AUX"}
 
 
 def is_nounish(word: str) -> bool:

@@ -34,11 +34,13 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..evidence.checks import gain_problem, method_problem, name_problem, task_problem
+from ..evidence.names import is_namey
 from ..evidence.precision import MIN_PRECISION, precision_of
 from ..evidence.rules import Proposals
 from ..schema import Contribution, Extraction, Origin, Unsure
@@ -89,6 +91,14 @@ class Decision:
         """Hold back ``value`` (see :class:`~extractor.schema.Unsure`)."""
         self.unsure.append(Unsure(field=name, value=value, source=source, reason=reason,
                                   precision=precision_of(name, source)))  # fmt: skip
+
+
+def _only_the_name(method: str, name: str | None) -> bool:
+    """True when ``method`` says no more than the method's name ("SELMA" for SELMA)."""
+    core = lambda text: " ".join(re.sub(r"\([^)]*\)", " ", text).casefold().split())  # noqa: E731
+    if name is not None and core(method) in (core(name), *re.findall(r"\(([^)]*)\)", name.casefold())):
+        return len(core(method).split()) <= 2  # a long name says what it is: "soft prompt tuning for augmenting DR"
+    return len(method.split()) == 1 and is_namey(method)
 
 
 def _order(policy: Policy, name: str) -> tuple[Origin, ...]:
@@ -158,11 +168,13 @@ def decide(
 
         proposing = proposing_sentences(abstract)
     d = Decision()
-    for name in ("task", "method", "method_name"):
+    for name in ("method_name", "task", "method"):
         d.values[name] = None
         for source in _order(policy, name):
             for value, label in _candidates(source, name, model, proposals):
                 reason = _CHECKS[name](value, title, abstract, proposing) or _too_imprecise(name, label)
+                if reason is None and name == "method" and _only_the_name(value, d.values["method_name"]):
+                    reason = "only the name: it does not say what the method is"
                 if reason is not None:
                     d.hold(name, value, label, reason)
                     continue

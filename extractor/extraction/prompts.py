@@ -6,7 +6,7 @@ the cache key, so an edited prompt never serves stale answers.
 Example:
     >>> p = load_prompt("extract")
     >>> p.version, len(p.hash)
-    ('1', 12)
+    ('2', 12)
     >>> p.messages(title="T", abstract="A")[1]["content"]
     'Title: T\\n\\nAbstract: A'
 """
