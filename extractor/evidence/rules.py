@@ -388,9 +388,10 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
     """
     head = " ".join([title, *proposing[:2]])
     title_low, head_low, low = lowered(title), lowered(head), lowered(abstract)
+    opening = sentences(abstract)[:1]
     if _SURVEY.search(title, title_low) or _SURVEY.search(head, head_low) or (
-        not proposing and _SURVEY.search(abstract, low)
-    ):
+        not proposing and _SURVEY.search(abstract, low)) or (opening and _SURVEY.search(opening[0])
+    ):  # fmt: skip
         return Proposal(Contribution.survey.value, "survey_cue")
     if _DATASET_TITLE.search(title, title_low) or _DATASET.search(head, head_low):
         return Proposal(Contribution.dataset_or_benchmark.value, "dataset_cue")

@@ -228,7 +228,7 @@ MAX_WHOLE_WORDS = 45
 
 
 # Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
-_ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?=we\b)", re.I)
+_ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
 # "We further propose", "We then show": the adverb points back to a sentence not shown.
 _WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
                         r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
