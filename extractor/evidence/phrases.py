@@ -45,7 +45,8 @@ GENERIC_HEADS = frozenset(
     results result analysis pipeline pipelines procedure procedures tool tools variant variants family families
     class classes concept concepts version versions set sets series design designs formulation module modules
     paradigm paradigms recipe recipes objective objectives term terms one ones benchmark benchmarks dataset datasets
-    corpus corpora suite suites collection question questions issue issues challenge challenges""".split()
+    corpus corpora suite suites collection question questions issue issues challenge challenges contribution
+    contributions idea ideas aspect aspects insight insights""".split()
 )
 
 # Words that open what follows a noun phrase, lower-cased (checked on whole tokens).
@@ -68,7 +69,7 @@ _TWO_WORD_STOPS = frozenset({("based", "on"), ("along", "with"), ("together", "w
 _END_PUNCT = re.compile(r"[,;:.!?]+[\"'”’)\]]*$")
 _ACRONYM = re.compile(r"^\(([A-Z][\w\-+.]*[A-Z0-9][\w\-+]*s?)\)[,;:.]?$")
 _OPENERS = "\"'“‘"
-_LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "two", "three", "both", "some", "more"})
+_LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "both", "some", "novel", "new", "proposed"})
 
 
 def _verb_only(word: str) -> bool:
@@ -76,12 +77,16 @@ def _verb_only(word: str) -> bool:
     return "VERB" in classes and not ({"NOUN", "PROPN"} & classes)
 
 
+# Praise that says nothing about what a thing is; "unified", "residual", "progressive" do and stay.
+_EVALUATIVE = frozenset("novel new simple effective efficient powerful elegant innovative promising".split())
+
+
 def strip_leading(words: list[str]) -> list[str]:
-    """``words`` without leading articles, determiners and fillers ("a novel, simple")."""
+    """``words`` without leading articles, determiners and praise ("a novel, simple")."""
     i = 0
     while i < len(words):
         w = words[i].casefold().rstrip(",")
-        if w in _LEADING or w in FILLERS or w in {"and", "yet"}:
+        if w in _LEADING or (w in _EVALUATIVE and i + 1 < len(words)):
             i += 1
             continue
         break
@@ -108,6 +113,12 @@ def _trimmed(words: list[str]) -> list[str]:
     return words
 
 
+# Words a noun phrase never opens on: prepositions, conjunctions, sentence adverbs.
+_NOT_OPENING = frozenset(
+    """upon on in at of to from with by for into onto over under about across through between among but and or yet
+    so specifically namely particularly especially also further furthermore moreover additionally here there then
+    thus hence which that whose how what why when where whether""".split()
+)
 # Words that open what describes a thing proposed: its relative clause, its means, its purpose.
 _DESCRIBES = frozenset("that which where whereby wherein whose for to using via with by through based".split())
 # What ends a description: the main clause's verbs and subordinators, not the relative clause's.
@@ -130,6 +141,8 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
         return None  # "propose to evaluate ...": a purpose, not a thing
     if tokens and tokens[0].islower() and not tokens[0].endswith("ing") and _verb_only(tokens[0].strip(",.;:")):
         return None  # "we propose extend ...": a clause, not a thing
+    if tokens and tokens[0].casefold() in _NOT_OPENING:
+        return None  # "upon these ideas", "but effective", "specifically the 1.2B variants": not a thing
     out: list[str] = []
     relative = False
     for i, token in enumerate(tokens):

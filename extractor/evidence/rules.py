@@ -259,7 +259,12 @@ def propose(title: str, abstract: str) -> Proposals:
 
     # method and task: what a proposal sentence proposes, and what for (the title's task first)
     _add(p.task, parts.task, "title_task", text)
-    for after in afters:
+    names = [re.sub(r"\s*\([^)]*\)$", "", n.value) for n in p.method_name]
+
+    def introduces_name(after: str | None) -> bool:  # the sentence that introduces the name tells what it is
+        return after is not None and any(n and n in after for n in names)
+
+    for after in sorted(afters, key=lambda a: not introduces_name(a)):
         if after is None:
             continue
         thing, rest = _object(after)
@@ -327,12 +332,20 @@ _DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,4}(?:dataset|benchmark|co
                      ("data", "benchmark", "corpus", "test", "suite"), flags=re.I)  # fmt: skip
 _SYSTEM = Cue(
     r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
-    r"package|framework|software|engine)\b|\b(?:toolkit|library|platform|software\s+package|python\s+package)\b",
+    r"package|framework|software|engine)\b|\b(?:toolkit|(?:python|software|open-source)\s+(?:library|package)|"
+    r"library\s+for)\b",
     ("tool", "library", "platform", "system", "package", "framework", "software", "engine"), flags=re.I)  # fmt: skip
 _THEORY = Cue(
-    r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem|upper\s+bound|lower\s+bound|convergence\s+rate|"
+    r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem(?!\s+prov)|upper\s+bound|lower\s+bound|convergence\s+rate|"
     r"sample\s+complexity|regret\s+bound)s?\b",
     ("prove", "derive", "theorem", "bound", "convergence", "complexity"), flags=re.I)  # fmt: skip
+# A title that says it is theory: "Theoretical Foundations of ...", "A Solvable Model of ...".
+_THEORY_TITLE = Cue(r"\btheor(?:y|etical)\b(?!\s+prov)|\bsolvable\b|\bprovabl[ey]\b|\bclosed[- ]form\b|\bminimax\b|"
+                    r"\bnon-asymptotic\b|\bgeneralization\s+bounds?\b",
+                    ("theor", "solvable", "provabl", "closed", "minimax", "asymptotic", "bound"), flags=re.I)  # fmt: skip
+# A title that names what the paper brings and what for ("Residual EBMs for Text Generation",
+# "Data Augmentation via Invariance-Constrained Learning"): a method, when nothing says study.
+_TITLE_FORM = re.compile(r"\s(?:for|via|using|with|by\s+\w+ing|through)\s", re.I)
 _ANALYSIS = Cue(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+)?(?:study|analy[sz]e|investigate|examine|evaluate|measure|"
     r"characteri[sz]e|explore|probe|ask|find|show\s+that|reveal|revisit|benchmark)s?\b|\bempirical\s+study\b",
@@ -349,12 +362,14 @@ _STUDY_TITLE = Cue(
     r"evaluating|revisiting|demystifying|rethinking|probing|measuring|comparing|exploring|quantifying|benchmarking|"
     r"dissecting|unveiling|uncovering|interpreting|unraveling|unravelling)\b|^on\s+the\b|^in\s+defen[cs]e\s+of\b|"
     r"^(?:what|how|why|when|which)\b|^(?:do|does|can|is|are|should)\b.*\?|:\s*an?\s+(?:\w+\s+)?(?:study|analysis|"
-    r"investigation|evaluation|perspective)\b|\bscaling\s+laws?\b|\blessons\s+(?:for|from|learned)\b",
+    r"investigation|evaluation|perspective)\b|\bscaling\s+laws?\b|\blessons\s+(?:for|from|learned)\b|"
+    r"^the\s+(?:pitfalls|limitations|perils|dangers|role|effects?|impact)\s+of\b|\b(?:empirical\s+)?insights\s+"
+    r"(?:into|from|on)\b|\bprovides\s+empirical\s+insights\b",
     ("empirical", "systematic", "comprehensive", "large", "preliminary", "controlled", "analy", "understanding",
      "characteri", "investigat", "examining", "evaluat", "revisiting", "demystifying", "rethinking", "probing",
      "measuring", "comparing", "exploring", "quantifying", "benchmarking", "dissecting", "unveiling", "uncovering",
      "interpreting", "unravel", "on", "in", "what", "how", "why", "when", "which", "do", "can", "is", "are", "should",
-     "study", "investigation", "perspective", "scaling", "lessons"),
+     "study", "investigation", "perspective", "scaling", "lessons", "the", "insights"),
     flags=re.I,
 )  # fmt: skip
 _STUDY_OBJECT = re.compile(
@@ -397,6 +412,8 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
         return Proposal(Contribution.dataset_or_benchmark.value, "dataset_cue")
     if _SYSTEM.search(title, title_low) or _SYSTEM.search(head, head_low):
         return Proposal(Contribution.system_or_tool.value, "system_cue")
+    if _THEORY_TITLE.search(title, title_low):
+        return Proposal(Contribution.theory.value, "theory_cue")
     objects = [o for s in proposing[:2] if (o := proposal_object(s)) is not None]
     question = title.rstrip().endswith("?") or "?" in title.partition(":")[0]
     study = _STUDY_TITLE.search(title, title_low) and not (question and proposing)
@@ -406,6 +423,8 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
         return Proposal(Contribution.theory.value, "theory_cue")
     if proposing or named or _METHOD_TITLE.search(title):
         return Proposal(Contribution.method.value, "proposal_cue")
+    if _TITLE_FORM.search(title.partition(":")[2] or title):
+        return Proposal(Contribution.method.value, "title_form_cue")
     if _ANALYSIS.search(abstract, low):
         return Proposal(Contribution.analysis.value, "analysis_cue")
     return None

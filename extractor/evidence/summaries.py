@@ -295,15 +295,19 @@ def _candidates(sents: list[str]) -> list[str]:
     return sorted(ranked, key=leans)
 
 
-def extractive_summary(abstract: str, title: str = "") -> str:
+def extractive_summary(abstract: str, title: str = "", name: str | None = None) -> str:
     """A summary taken from the abstract: its contribution sentence ("we propose /
     introduce / present ...", "this paper studies ..."), else a sentence in the paper's own
     voice, else a finding; never background, motivation or a release note when one of
-    those is there. The sentence is whole (see :func:`_whole`): no cut, no lead-in that
+    those is there. With the paper's own ``name``, the contribution sentence that
+    introduces it comes first. The sentence is whole (see :func:`_whole`): no cut, no lead-in that
     points back. The first candidate that passes :func:`summary_problem` wins; when none
     does, the first sentence that does, whole or cut at a clause boundary."""
     sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
     candidates = _candidates(sents)
+    if name:  # the sentence that introduces the paper's own name says what the paper is about
+        core = re.sub(r"\s*\([^)]*\)$", "", name)
+        candidates.sort(key=lambda s: not (core in s and _CONTRIBUTION.search(s)))
     for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
         for sentence in candidates:
             whole = _whole(sentence, limit)

@@ -152,7 +152,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
     summary = _summary(answer, paper, values["contribution"], decision)
     record.summary_source = "model" if summary is not None else "extractive"
     if summary is None:
-        summary = extractive_summary(paper.abstract, paper.title)
+        summary = extractive_summary(paper.abstract, paper.title, values["method_name"])
     origin["summary"] = "model" if record.summary_source == "model" else "rule"
     found_by["summary"] = record.summary_source
     record.extraction = Extraction(**values, code_link=code_link, summary=summary)
