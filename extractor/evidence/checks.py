@@ -52,6 +52,8 @@ _TERM_OF_ART = re.compile(
     re.I,
 )
 _SIGNED = re.compile(r"^[\-−]")
+# Acronyms that name tasks; any other lone acronym ("CLIP") names a model.
+_TASK_ACRONYMS = frozenset("ASR NER QA VQA MT NMT NLI OCR SRL RE TTS ASQA KBQA ODQA RAG NLG NLU IR MRC WSD POS".split())
 # Words that say there is a problem without saying which: never a task alone.
 _PROBLEM_WORD = re.compile(r"(?:dilemma|problem|challenge|bottleneck|trade-?off|gap|issue)s?", re.I)
 
@@ -115,7 +117,8 @@ def task_problem(task: str, title: str, abstract: str) -> str | None:
         if word.casefold() in FILLERS or word.casefold() in _VAGUE:
             return "a vague word, not a task"
         classes = word_classes(word)
-        if _PROBLEM_WORD.fullmatch(word) or not (word.isupper() or _TERM_OF_ART.search(word) and (not classes or "NOUN" in classes)):
+        if _PROBLEM_WORD.fullmatch(word) or not (word in _TASK_ACRONYMS or _TERM_OF_ART.search(word) and (
+                not classes or "NOUN" in classes)):  # fmt: skip
             return "one word that is not a term of art"
     if not ends_whole(task):
         return "cut: it does not end where a phrase ends"

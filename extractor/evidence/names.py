@@ -95,6 +95,8 @@ def title_head(title: str) -> str | None:
     words = head.split()
     if not words or len(words) > 3 or is_field_term(head):
         return None
+    if any(is_field_term(w) for w in words) or any(w.casefold() in ("vs", "vs.", "versus", "and", "or") for w in words):
+        return None  # "Multi-Modal Generative AI", "Parameters vs FLOPs": the field, or a contrast, not a name
     if len(words) == 1:
         return head if head[0].isupper() and not is_function_word(head) else None
     if any(is_namey(w) for w in words) and not all(is_function_word(w) or w.islower() for w in words[1:]):

@@ -46,7 +46,7 @@ GENERIC_HEADS = frozenset(
     class classes concept concepts version versions set sets series design designs formulation module modules
     paradigm paradigms recipe recipes objective objectives term terms one ones benchmark benchmarks dataset datasets
     corpus corpora suite suites collection question questions issue issues challenge challenges contribution
-    contributions idea ideas aspect aspects insight insights""".split()
+    contributions idea ideas aspect aspects insight insights direction directions""".split()
 )
 
 # Words that open what follows a noun phrase, lower-cased (checked on whole tokens).

@@ -87,6 +87,9 @@ _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
 _TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$", re.I)
 # A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
 _DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
+# A title part that is a goal: "Better Temporal Reasoning", "Improving Code Generation".
+_BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficient|faster|robust|scalable|stronger|"
+                     r"boosting|advancing|accelerating)\b", re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
@@ -154,7 +157,8 @@ def title_parts(title: str) -> TitleParts:
         method, task = _part(rest[: m.start()]), _part(rest[m.end() :])
     elif (m := _TITLE_FOR.search(rest)) is not None:
         method, task = _part(rest[: m.start()]), _part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
-        if method is not None and task_like(method) and task is not None and _MODELS_TAIL.search(task) and not task_like(task):
+        if (method is not None and _BETTER.match(method) and task is not None and _MODELS_TAIL.search(task)
+                and not task_like(task)):  # fmt: skip
             method, task = None, method  # "Better Temporal Reasoning for Language Models": the task is before "for"
     elif (m := _TITLE_MEANS.search(rest)) is not None:
         left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
@@ -360,7 +364,8 @@ _STUDY_TITLE = Cue(
     r"^(?:an?\s+)?(?:empirical|systematic|comprehensive|large-scale|preliminary|controlled)\s+(?:study|analysis|"
     r"investigation|evaluation|comparison)|^(?:analy[sz]ing|understanding|characteri[sz]ing|investigating|examining|"
     r"evaluating|revisiting|demystifying|rethinking|probing|measuring|comparing|exploring|quantifying|benchmarking|"
-    r"dissecting|unveiling|uncovering|interpreting|unraveling|unravelling)\b|^on\s+the\b|^in\s+defen[cs]e\s+of\b|"
+    r"dissecting|unveiling|uncovering|interpreting|unraveling|unravelling|questioning|assessing|auditing|surveying|"
+    r"stress-testing)\b|\b(?:demystified|revisited|explained)\b|^on\s+the\b|^in\s+defen[cs]e\s+of\b|"
     r"^(?:what|how|why|when|which)\b|^(?:do|does|can|is|are|should)\b.*\?|:\s*an?\s+(?:\w+\s+)?(?:study|analysis|"
     r"investigation|evaluation|perspective)\b|\bscaling\s+laws?\b|\blessons\s+(?:for|from|learned)\b|"
     r"^the\s+(?:pitfalls|limitations|perils|dangers|role|effects?|impact)\s+of\b|\b(?:empirical\s+)?insights\s+"
@@ -368,7 +373,8 @@ _STUDY_TITLE = Cue(
     ("empirical", "systematic", "comprehensive", "large", "preliminary", "controlled", "analy", "understanding",
      "characteri", "investigat", "examining", "evaluat", "revisiting", "demystifying", "rethinking", "probing",
      "measuring", "comparing", "exploring", "quantifying", "benchmarking", "dissecting", "unveiling", "uncovering",
-     "interpreting", "unravel", "on", "in", "what", "how", "why", "when", "which", "do", "can", "is", "are", "should",
+     "interpreting", "unravel", "questioning", "assessing", "auditing", "surveying", "stress", "demystified",
+     "revisited", "explained", "on", "in", "what", "how", "why", "when", "which", "do", "can", "is", "are", "should",
      "study", "investigation", "perspective", "scaling", "lessons", "the", "insights"),
     flags=re.I,
 )  # fmt: skip

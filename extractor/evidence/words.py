@@ -164,8 +164,12 @@ def is_nounish(word: str) -> bool:
     core = word.strip(".,;:()[]\"'")
     if not core or is_function_word(core):
         return False
-    if core[0].isupper() or any(c.isdigit() for c in core) or "-" in core:
+    if core[0].isupper() or any(c.isdigit() for c in core):
         return True
+    if "-" in core:  # "state-of-the-art", "pre-train": the last part decides
+        last = core.rsplit("-", 1)[1]
+        classes = word_classes(last)
+        return not last or not classes or "NOUN" in classes or "ADJ" in classes
     classes = word_classes(core)
     return not classes or "NOUN" in classes or "PROPN" in classes
 
