@@ -239,7 +239,8 @@ def _sources(record: Record) -> dict[str, str]:
     """Which source made each field a sheet row shows (``gains`` rows: the gains' source)."""
     by = dict(record.found_by)
     by.setdefault("summary", record.summary_source or "extractive")
-    return by
+    model = record.provenance.model if record.provenance else None
+    return {k: (f"model:{model}" if v == "model" and model else v) for k, v in by.items()}
 
 
 def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None) -> dict[tuple[str, str], tuple[int, int]]:

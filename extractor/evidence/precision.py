@@ -7,8 +7,8 @@ field, measured on whole files (never tuned to single records) and written by
 where. A value whose source's precision is under :data:`MIN_PRECISION` is not shown: it
 goes to the record's ``unsure`` list with that figure.
 
-A source that was not measured (a configured model whose quality this project cannot
-know) has no precision: its values are shown when they pass the checks of
+A model's values are measured per model, as ``model:NAME``. A source that was not
+measured (a configured model whose quality this project cannot know) has no precision: its values are shown when they pass the checks of
 :mod:`~extractor.evidence.checks`, and the record says the precision is unknown.
 
 Example:
@@ -47,8 +47,11 @@ def measured() -> dict[tuple[str, str], Measured]:
     }
 
 
-def precision_of(field: str, source: str) -> float | None:
+def precision_of(field: str, source: str, model: str | None = None) -> float | None:
     """The measured precision of ``source``'s values for ``field``, or None when it was
-    not measured."""
+    not measured. A model's values are measured per model (``model:smollm2``): another
+    model behind the endpoint has none."""
+    if source == "model":
+        source = f"model:{model}" if model else source
     found = measured().get((field, source))
     return found.precision if found is not None else None

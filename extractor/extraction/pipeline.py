@@ -36,6 +36,7 @@ from .prompts import Prompt
 from ..evidence.rules import Proposals, propose
 from ..schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, Extraction, Provenance, Record
 from ..settings import Settings
+from ..evidence.precision import precision_of
 from ..evidence.summaries import extractive_summary, summary_problem, unfaithful
 from ..evidence.text import split_text
 
@@ -142,7 +143,8 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
         record.error = ErrorInfo(kind="internal", message=f"{type(exc).__name__}: {exc}", attempts=prov.attempts)
         return record, None
     fields = answer.fields if answer else None
-    decision = decide(job.policy, fields, proposals, paper.title, paper.abstract, answer.contribution if answer else None)
+    decision = decide(job.policy, fields, proposals, paper.title, paper.abstract,
+                      answer.contribution if answer else None, model_name=prov.model)  # fmt: skip
     values, origin, found_by = decision.values, decision.origin, decision.found_by
     code_link = best_code_link(links)  # always the link finder's: never a URL the model wrote
     if code_link is not None:
@@ -162,13 +164,17 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
 
 
 def _summary(answer: ModelAnswer | None, paper: Paper, kind: str, decision: Decision) -> str | None:
-    """The model's summary when it passes the gate and the faithfulness check, else None
-    (the model's sentence, if any, is held back with the reason)."""
+    """The model's summary when it passes the gate and the faithfulness check, and the
+    model's summaries were measured no less right than the abstract's own sentence; else
+    None (the model's sentence, if any, is held back with the reason)."""
     if answer is None or not answer.summary:
         return None
     problem = summary_problem(answer.summary, paper.title, paper.abstract) or unfaithful(
         answer.summary, paper.title, paper.abstract, kind
     )
+    model, extractive = precision_of("summary", "model", decision.model), precision_of("summary", "extractive")
+    if problem is None and model is not None and extractive is not None and model < extractive:
+        problem = f"the model's summaries were right {model:.0%} of the time, the abstract's own sentence {extractive:.0%}"
     if problem is None:
         return answer.summary
     decision.hold("summary", answer.summary, "model", problem)

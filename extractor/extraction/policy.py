@@ -87,10 +87,12 @@ class Decision:
     found_by: dict[str, str] = field(default_factory=dict)
     unsure: list[Unsure] = field(default_factory=list)
 
+    model: str | None = None
+
     def hold(self, name: str, value: str, source: str, reason: str) -> None:
         """Hold back ``value`` (see :class:`~extractor.schema.Unsure`)."""
         self.unsure.append(Unsure(field=name, value=value, source=source, reason=reason,
-                                  precision=precision_of(name, source)))  # fmt: skip
+                                  precision=precision_of(name, source, self.model)))  # fmt: skip
 
 
 def _only_the_name(method: str, name: str | None) -> bool:
@@ -111,8 +113,8 @@ def _order(policy: Policy, name: str) -> tuple[Origin, ...]:
     return ("rule", "model") if name == "contribution" else ("rule",)  # rules-first
 
 
-def _too_imprecise(name: str, source: str) -> str | None:
-    precision = precision_of(name, source)
+def _too_imprecise(name: str, source: str, model: str | None = None) -> str | None:
+    precision = precision_of(name, source, model)
     if precision is not None and precision < MIN_PRECISION:
         return f"its source is right {precision:.0%} of the time, under the {MIN_PRECISION:.0%} shown"
     return None
@@ -135,7 +137,7 @@ def _gains(policy: Policy, model: Extraction | None, p: Proposals, abstract: str
                 d.hold("claimed_gains", held.value, "gains", held.reason)
         kept = []
         for gain in gains:
-            reason = gain_problem(gain, abstract) or _too_imprecise("claimed_gains", label)
+            reason = gain_problem(gain, abstract) or _too_imprecise("claimed_gains", label, d.model)
             if reason is None:
                 kept.append(gain)
             else:
@@ -154,25 +156,27 @@ def decide(
     abstract: str,
     contribution: str | None = None,
     proposing: list[str] | None = None,
+    model_name: str | None = None,
 ) -> Decision:
     """The value of each of :data:`FIELDS` under ``policy`` (see the module docstring).
 
     ``model`` is the model's grounded answer (None when the model was not asked for
     these fields); ``contribution`` the kind it picked when it was asked only for the
     summary; ``proposing`` the abstract's sentences where the paper proposes something
-    (found here when not given). A field nobody filled is None (an empty list for gains;
-    ``other`` for the contribution) and has no origin.
+    (found here when not given); ``model_name`` the model behind the endpoint, whose
+    measured precision (if any) holds its values. A field nobody filled is None (an empty
+    list for gains; ``other`` for the contribution) and has no origin.
     """
     if proposing is None:
         from ..evidence.voice import proposing_sentences
 
         proposing = proposing_sentences(abstract)
-    d = Decision()
+    d = Decision(model=model_name)
     for name in ("method_name", "task", "method"):
         d.values[name] = None
         for source in _order(policy, name):
             for value, label in _candidates(source, name, model, proposals):
-                reason = _CHECKS[name](value, title, abstract, proposing) or _too_imprecise(name, label)
+                reason = _CHECKS[name](value, title, abstract, proposing) or _too_imprecise(name, label, d.model)
                 if reason is None and name == "method" and _only_the_name(value, d.values["method_name"]):
                     reason = "only the name: it does not say what the method is"
                 if reason is not None:
