@@ -47,7 +47,8 @@ _TERM_OF_ART = re.compile(
     r"(?:tion|sion|ing|ment|sis|ance|ence|ization|isation|ity|ics|ogy|ism)$|"
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|"
-    r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching|"
+    r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching|recall|"
+    r"modell?ing|learning|merging|pruning|routing|sampling|scaling|"
     r"dilemma|problem|challenge|bottleneck|trade-?off|gap)$",
     re.I,
 )
@@ -80,13 +81,23 @@ def task_like(phrase: str) -> bool:
     return bool(phrase.split()) and _task_like(phrase.split())
 
 
+# Words with the ending of a term of art that name no task ("a fundamental question").
+_NOT_TASKS = frozenset(
+    """question function attention section condition position notion portion motivation intuition observation
+    contribution solution direction population foundation mention option version situation configuration
+    implementation application applications institution tradition ambition emotion ration station nation
+    foundation foundations something thing nothing everything anything""".split()
+)
+_HEAD_ENDS = frozenset("of at in on for with from under over across via using by without to between among like such".split())
+
+
 def _task_like(words: list[str]) -> bool:
-    """A task names an activity or a problem: its head is a term of art ("detection",
+    """A task names an activity or a problem: its head (the last word before a
+    preposition: "merging" in "model merging at scale") is a term of art ("detection",
     "forecasting", "summarization"), or it opens on one ("Upcycling MoE Models")."""
-    head = re.sub(r"\W+$", "", words[-1]).removesuffix("s") if words else ""
-    of = [i for i, w in enumerate(words) if w.casefold() == "of"]
-    if of:  # "estimation of depth": the head is before "of"
-        head = re.sub(r"\W+$", "", words[of[0] - 1]) if of[0] > 0 else head
+    stop = next((i for i, w in enumerate(words) if i and w.casefold() in _HEAD_ENDS), len(words))
+    head = re.sub(r"\W+$", "", words[stop - 1]).removesuffix("s") if words else ""
+
     def activity(word: str) -> bool:
         word = word.strip(".,;:")
         classes = word_classes(word)
@@ -94,8 +105,9 @@ def _task_like(words: list[str]) -> bool:
 
     # "Upcycling MoE Models", "Efficiently Training Video Models", "Efficient Fine-Tuning of Large Models"
     opens_on_activity = activity(words[0]) or any(activity(w) for w in words[1:3] if "-" in w or words[0].endswith("ly"))
-    return bool(_TERM_OF_ART.search(head) or head.isupper() or opens_on_activity or _TERM_OF_ART.search(
-        re.sub(r"\W+$", "", words[-1])))
+    if head.casefold() in _NOT_TASKS:
+        return opens_on_activity
+    return bool(_TERM_OF_ART.search(head) or head.isupper() or opens_on_activity)
 
 
 _URL = re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|app|example)\b/?", re.I)

@@ -157,8 +157,8 @@ def title_parts(title: str) -> TitleParts:
         method, task = _part(rest[: m.start()]), _part(rest[m.end() :])
     elif (m := _TITLE_FOR.search(rest)) is not None:
         method, task = _part(rest[: m.start()]), _part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
-        if (method is not None and _BETTER.match(method) and task is not None and _MODELS_TAIL.search(task)
-                and not task_like(task)):  # fmt: skip
+        if (method is not None and task is not None and _MODELS_TAIL.search(task) and not task_like(task)
+                and (_BETTER.match(method) or task_like(method))):  # fmt: skip
             method, task = None, method  # "Better Temporal Reasoning for Language Models": the task is before "for"
     elif (m := _TITLE_MEANS.search(rest)) is not None:
         left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
@@ -299,6 +299,7 @@ def propose(title: str, abstract: str) -> Proposals:
     for s, low in zip(sents, lows):
         if (m := _WE_STUDY.search(s, low)) is not None:
             _add(p.method, noun_phrase(m.group(1), 10), "we_study", text)
+            _add(p.task, noun_phrase(m.group(1), 8), "study_topic", text)
     if (m := _SURVEY_TOPIC.search(title)) is not None:
         topic = (m.group(1) or m.group(2) or "").strip(" .?")
         _add(p.task, _part(topic) or topic, "survey_topic", text)
