@@ -39,7 +39,7 @@ class _ExampleBlocks(Preprocessor):
 
 
 class _ExampleBlocksExtension(Extension):
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Markdown's name
+    def extendMarkdown(self, md: Markdown) -> None:  # Markdown's own method name
         md.preprocessors.register(_ExampleBlocks(md), "cli_examples", 140)  # mkdocs-click's is 141
 
 
