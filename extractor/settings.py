@@ -135,7 +135,11 @@ class Settings(BaseModel):
 
     # Batch.
     concurrency: Annotated[int, Flag(("run", "eval", "ray"))] = Field(
-        8, ge=1, le=1024, description="Requests in flight; the bundled server takes 1 unless this is set."
+        8,
+        ge=1,
+        le=1024,
+        description="Requests in flight; unless this is set, the bundled server takes as many as its engine "
+        "serves at once (2 for llama-server, 1 for llama-cpp-python).",
     )
     rpm: Annotated[float | None, Flag(("run",))] = Field(None, gt=0, description="Requests-per-minute limit.")
 

@@ -26,9 +26,9 @@ from .app import err, main, settings_from, settings_options
 @settings_options("eval")
 def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save: Path | None, links_only: bool,
              baseline: str | None, as_json: bool, quiet: bool, **kwargs: Any) -> None:  # fmt: skip
-    """Score records against GOLD (the format of shared/eval): per field precision,
-    recall and F1, per source and overall. Without --pred, extracts the gold abstracts
-    first (the cache applies)."""
+    """Score records against GOLD, a JSON Lines gold file (one paper a line with its
+    gold labels): per field precision, recall and F1, per source and overall. Without
+    --pred, extracts the gold abstracts first (the cache applies)."""
     from ..eval import score as ev
     from ..eval import run as goldrun
 

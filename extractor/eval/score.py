@@ -1,4 +1,4 @@
-"""Score extracted records against third-party gold (the format of ``../shared/eval`` next to the checkout).
+"""Score extracted records against third-party gold (a gold file in the format of :mod:`~extractor.eval.gold`).
 
 The gold file is JSON Lines, one paper a line (see the README next to it): ``id``,
 ``source``, ``title``, ``abstract``, ``fields_annotated`` and ``gold`` with ``task``,

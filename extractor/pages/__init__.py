@@ -1,0 +1,2 @@
+"""Pages people read, made from record files: the digest (one HTML page or Markdown) and its
+templates."""

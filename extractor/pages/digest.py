@@ -87,7 +87,7 @@ _ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
 def digest_records(
     paths: Iterable[str | Path], on_error: Callable[[InputError], None] | None = None
 ) -> list[Record]:
-    """Read JSONL record files, in order, into :class:`DigestRecord` objects.
+    """Read JSONL record files, in order, into :class:`Record` objects.
 
     An unreadable file, or a line that is not JSON or not a record (a torn last line,
     say), is passed to ``on_error`` as an :class:`InputError` naming the file and line, and

@@ -1,0 +1,2 @@
+"""Papers in, records out: reading listings and JSON Lines, writing record files, and
+resuming them."""
