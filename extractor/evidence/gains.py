@@ -244,9 +244,15 @@ _OVER_OK = re.compile(r"\b(?:improv\w*|gains?|speed-?ups?|advantages?|margins?|b
                       r"outperform\w*|increases?|reductions?|\d[\d.]*\s?(?:%|x|×|times|points?))\s+(?:\w+\s+){0,4}$", re.I)  # fmt: skip
 
 
+# "over the previous state of the art", "over strong baselines": a baseline whatever precedes "over".
+_KNOWN_BASELINE = re.compile(r"(?:the\s+)?(?:previous|prior|current|existing|strong|competitive|standard|vanilla)\s+|"
+                             r"(?:the\s+)?(?:state[- ]of[- ]the[- ]art|SOTA|baselines?)\b", re.I)  # fmt: skip
+
+
 def _baseline(clause: str, start: int, end: int) -> str | None:
     for m in _BASELINE.finditer(clause):
-        if m.group().casefold().startswith("over") and _OVER_OK.search(clause[: m.start()]) is None:
+        if (m.group().casefold().startswith("over") and _OVER_OK.search(clause[: m.start()]) is None
+                and not _KNOWN_BASELINE.match(m.group("what"))):  # fmt: skip
             continue
         what = m.group("what").rstrip(".,;:")
         if _DIGIT.search(what.split()[0]) or what.casefold() in ("the", "a", "an"):
@@ -261,6 +267,9 @@ def _baseline(clause: str, start: int, end: int) -> str | None:
                 return rest
             continue
         if words:
+            phrase = noun_phrase(clause[m.start("what") :], 8)  # whole: "policies trained on digital twins"
+            if phrase is not None and " ".join(words).casefold() in phrase.casefold() and not _DIGIT.search(phrase[:1]):
+                return phrase
             return " ".join(words)
     return None
 
@@ -304,6 +313,10 @@ def _kind(clause: str, value: str, before: str, after: str, metric: str) -> str:
         return "score"  # "accuracies ranging from 76.5% to 80.9%"
     if re.search(r"(?:[x×X]|times|fold)\s*$", value) or re.match(r"^(?:speed|compression|memory|cost)", metric, re.I):
         return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
+    if re.search(r"\b(?:less\s+than|fewer\s+than|only|just|under)\s*$", before, re.I) and re.search(
+        r"\b(?:data|tokens|compute|computation|parameters|memory|cost|time|examples|samples|labels)\b", metric, re.I
+    ):
+        return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
     near = " ".join(before.split()[-5:])
     if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not re.search(
         r"\bby\s+(?:[\w.%+]+\s+){0,3}$", before, re.I
@@ -327,6 +340,7 @@ def _kind(clause: str, value: str, before: str, after: str, metric: str) -> str:
 
 # A sentence that ends on what all its clauses compare with: "..., and +8.3% on Lyft compared to X."
 _TAIL_COMPARATOR = re.compile(r"^[\s,;]*(?:compared\s+(?:to|with|against)|relative\s+to|over|than|vs\.?|versus)\b", re.I)
+_FINAL_COMPARATOR = re.compile(r"\b(?:compared\s+(?:to|with|against)|relative\s+to)\s+[^,;]+?[.!]?$", re.I)
 _OTHER_SUBJECT = re.compile(r"^(?:(?:with|while|whereas|and|but)\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z]\w*)\b")
 _A_DESCRIPTOR = re.compile(r"\b(?:a|an|the)\s+$", re.I)
 
@@ -381,7 +395,7 @@ def gains_of(abstract: str, own_names: tuple[str, ...] = (), *, strict: bool = F
 
 
 # A clause that goes on from the one before, with its metric: "..., improving over CoT by 11.7%".
-_GOES_ON = re.compile(r"^(?:improving|outperforming|surpassing|exceeding|reducing|increasing|boosting|beating|and|"
+_GOES_ON = re.compile(r"^(?:improving|outperforming|surpassing|exceeding|reducing|increasing|boosting|beating|and|achieving|reaching|obtaining|attaining|"
                       r"with|while|yielding|resulting)\b", re.I)  # fmt: skip
 
 
@@ -399,13 +413,15 @@ def _read_clause(
             continue  # "a 35x smaller model": what it is, not what it gains
         if re.match(r"^\s*(?:[x×]\s*)?\d", after) or re.search(r"\d\s*[x×]\s*$", before):
             continue  # "64x64", "ImageNet 64times 64": a resolution, not a gain
+        if re.search(r"\b(?:vs\.?|versus)\s*$", before, re.I):
+            continue  # "90% vs. 25%": the second number is the baseline's, not a gain
         if re.search(r"\b(?:cost|drop|loss|degradation|expense|decline|decrease)\s+of\s+(?:(?:only|just|as\s+little\s+as|"
                      r"merely|about|around)\s+)?$|\brobust(?:ness)?\s+to\s+$", before, re.I):
             continue  # "at a cost of 2.0 BLEU", "robustness to 90% reductions": not a gain
         metric = _metric_after(after) or _metric_before(before)
         if metric is not None and _NOT_A_METRIC.fullmatch(metric):
             metric = None
-        if metric is None and (ahead := re.match(rf"^\s*(?:,|and|or|to)\s+(?:and\s+)?{_ONE}", after, re.I)):
+        if metric is None and (ahead := re.match(rf"^\s*(?:,|and|or|to|vs\.?|versus)\s+(?:and\s+)?{_ONE}", after, re.I)):
             metric = _metric_after(after[ahead.end() :])  # "up to 1.55x and 2.11x speedup": the shared metric
         if metric is None and mentions and re.search(r"\band\s+(?:\w+\s+){0,2}$", before):
             metric = mentions[-1][1]  # "by 22% after A and 33% after B": the same metric
@@ -445,8 +461,14 @@ def _read_clause(
             dataset = after_number[0] if after_number else (datasets[-1][1] if datasets else None)
         baseline = _baseline(clause, m.start(), m.end())
         tail = sentence[sentence.find(clause) + len(clause) :] if sentence.find(clause) >= 0 else ""
-        if baseline is None and _TAIL_COMPARATOR.match(tail) and (tail_base := _baseline(tail, 0, 0)):
+        final = _FINAL_COMPARATOR.search(tail)  # "..., while improving accuracy on K-400 compared to the baseline."
+        head = sentence[: sentence.find(clause)] if sentence.find(clause) > 0 else ""
+        if baseline is None and (_TAIL_COMPARATOR.match(tail) or final) and (
+            tail_base := _baseline(final.group() if final and not _TAIL_COMPARATOR.match(tail) else tail, 0, 0)
+        ):
             baseline, evidence = tail_base, sentence[:300]  # "..., and +8.3% on Lyft compared to existing techniques"
+        elif baseline is None and _GOES_ON.match(clause) and (head_base := _baseline(head, 0, 0)):
+            baseline, evidence = head_base, sentence[:300]  # "outperform X, achieving 90% ..."
         numbers = re.findall(_NUM, m.group("value"))
         magnitude = number_value(numbers[-1]) if numbers else None
         unit = _unit(m.group("value"))
@@ -459,7 +481,7 @@ def _read_clause(
                 baseline=baseline,
                 dataset=dataset,
                 evidence=evidence,
-                kind=_kind(clause, m.group("value"), before, after, metric),  # type: ignore[arg-type]
+                kind=_kind(clause, m.group("value"), before + (m.group("qual") or ""), after, metric),  # type: ignore[arg-type]
             )
         )
 
