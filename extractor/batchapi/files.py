@@ -45,7 +45,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -56,6 +55,7 @@ from ..extraction.answers import Ask
 from ..runs.run import BatchOptions, BatchStats, open_inputs, plan
 from ..errors import ConfigError, EndpointError, InputError, one_line
 from ..extraction.extractor import Extractor
+from ..records.files import check_target, replacing
 from ..records.jsonl import json_lines, read_jsonl
 from ..records.listings import too_long_record
 from ..records.output import CSV_COLUMNS, RecordWriter, output_format_for
@@ -133,34 +133,27 @@ async def aprepare_requests(
     on_input_error: Callable[[InputError], None] | None = None,
 ) -> PrepareStats:
     """Write the batch request file of ``inputs`` to ``output`` (replaced whole, only once
-    complete). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
+    complete: :func:`~extractor.records.files.replacing`). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
     papers that the record file ``skip_done`` already holds a success of are left out (to
     submit again only what a batch did not answer)."""
     opts = options or BatchOptions()
     stats = PrepareStats()
     settings = batch_settings(settings).model_copy(update={"cache": False})  # nothing is answered
-    output = Path(output)
-    partial = output.with_name(output.name + ".partial")
+    check_target(output, "the request file")
     done = done_ids(skip_done, opts.output_format) if skip_done is not None else set()
     with open_inputs(inputs, opts, stats, on_input_error) as read:
         pending, _ = plan(read, done, stats, opts.limit)
         async with Extractor(settings) as ex:
             await ex.prepare()
-            try:
-                with partial.open("w", encoding="utf-8") as fh:
-                    for paper in pending:
-                        lines = [] if too_long_record(paper) is not None else paper_requests(paper, ex)
-                        for custom_id, ask in lines:
-                            line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": ex.request_body(ask)}
-                            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                        stats.requests += len(lines)
-                        stats.papers += bool(lines)
-                        stats.without_model += not lines
-                os.replace(partial, output)
-            except OSError as exc:
-                raise InputError(str(output), f"cannot write the request file ({exc.strerror or exc})") from exc
-            finally:
-                partial.unlink(missing_ok=True)
+            with replacing(output, "the request file") as fh:
+                for paper in pending:
+                    lines = [] if too_long_record(paper) is not None else paper_requests(paper, ex)
+                    for custom_id, ask in lines:
+                        line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": ex.request_body(ask)}
+                        fh.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+                    stats.requests += len(lines)
+                    stats.papers += bool(lines)
+                    stats.without_model += not lines
     return stats
 
 

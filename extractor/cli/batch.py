@@ -50,7 +50,7 @@ def _batch_options(kwargs: dict[str, Any], **extra: Any) -> Any:
 
 @batch_group.command("prepare")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The request file to write (JSONL).")  # fmt: skip
 @click.option("--skip-done", type=click.Path(dir_okay=False, path_type=Path),
               help="A record file: leave out the papers it holds a success of (submit only what is left).")  # fmt: skip
@@ -138,7 +138,7 @@ def batch_status(batch_id: str, wait: bool, poll: float, **kwargs: Any) -> None:
 
 @batch_group.command("fetch")
 @click.argument("batch_id")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the answers (the output file's lines, then the error file's).")  # fmt: skip
 @settings_options("batch")
 def batch_fetch(batch_id: str, output: Path, **kwargs: Any) -> None:

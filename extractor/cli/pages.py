@@ -20,7 +20,7 @@ def write_digest(records: list[Path], output: Path, title: str | None = None, fm
 
 @main.command("digest")
 @click.argument("records", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="digest.html (one self-contained page) or digest.md (Markdown).")  # fmt: skip
 @click.option("--format", "digest_format", type=click.Choice(["html", "md"]), help="Format (default: by -o extension).")
 @click.option("--title", help="Title of the digest (default: Paper digest · DATE).")

@@ -27,7 +27,7 @@ from .pages import write_digest
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
 @click.option("--stats-json", type=click.Path(path_type=Path), help="Also write the closing summary as JSON.")
-@click.option("--digest", "digest_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--digest", "digest_path", type=click.Path(path_type=Path),
               help="At the end, also write a digest of OUTPUT: a page (.html) or Markdown (.md).")  # fmt: skip
 @settings_options("run")
 def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
@@ -40,8 +40,9 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     Example:
       extractor run seeds/ -o results.jsonl --limit 5
     """
-    from ..runs.run import BatchOptions, arun_batch
+    from ..records.files import atomic_write, check_target
     from ..records.output import output_format_for
+    from ..runs.run import BatchOptions, arun_batch
 
     options = BatchOptions(
         input_format=kwargs.pop("input_format"),
@@ -56,12 +57,15 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     digest_path = kwargs.pop("digest_path")
     if digest_path and output_format_for(output, options.output_format) != "jsonl":
         raise click.UsageError("--digest reads the records back: write them as JSONL (-o results.jsonl)")
+    for path, what in ((stats_json, "the stats"), (digest_path, "the digest")):
+        if path is not None:
+            check_target(path, what)  # a bad path is said before any paper is extracted
     settings = settings_from(kwargs)
     batch = partial(arun_batch, list(inputs), output, settings, options, on_input_error=input_error, announce=err)
     stats = run_stoppable(batch, options.stop_grace_s)
     err(stats.summary())
     if stats_json:
-        stats_json.write_text(json.dumps(stats.to_dict(), indent=2))
+        atomic_write(stats_json, json.dumps(stats.to_dict(), indent=2), "the stats")
     if digest_path and output.exists():
         write_digest([output], digest_path)
     if stats.interrupted:

@@ -41,6 +41,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import ValidationError, create_model
 
 from ..errors import InputError
+from ..records.files import atomic_write, check_target
 from ..records.jsonl import first_error, read_jsonl
 from ..schema import ClaimedGain, Contribution, Record
 from ..evidence.text import ARXIV_ID, latest_copies
@@ -309,6 +310,9 @@ def digest(
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
     when ``path`` ends in ``.md`` (or ``fmt="md"``). Returns the counts shown at its top.
+    The file is written whole (:func:`~extractor.records.files.atomic_write`: a symlink is
+    followed, a device written through, a directory refused in one
+    :class:`~extractor.errors.InputError`).
 
     ``records`` are :class:`Record` objects or their JSON dicts (e.g. from
     :func:`digest_records`); a paper present more than once is shown once. ``date`` is
@@ -323,7 +327,7 @@ def digest(
         text = _render_markdown(unique, context)
     else:
         text = _render_html(unique, context)
-    Path(path).write_text(text, encoding="utf-8")
+    atomic_write(path, text, "the digest")
     return summary
 
 
@@ -338,6 +342,7 @@ def digest_files(
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
     The date shown is the newest file's modification time. Raises :class:`InputError`
     when no record could be read."""
+    check_target(path, "the digest")
     records = digest_records(paths, on_error)
     if not records:
         raise InputError(", ".join(str(p) for p in paths), "no records to digest")

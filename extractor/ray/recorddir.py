@@ -25,12 +25,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..records.files import replacing
 from ..schema import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -181,7 +183,9 @@ def tidy_output(output: str) -> int:
 
 
 def _rewrite(fs: Any, path: str, mask: list[bool]) -> None:
-    """Write ``path`` anew with only the records ``mask`` keeps (a file left empty goes)."""
+    """Write ``path`` anew with only the records ``mask`` keeps (a file left empty goes).
+    A local file is replaced whole (:func:`~extractor.records.files.replacing`); object
+    storage replaces an object whole by itself."""
     if not any(mask):
         fs.delete_file(path)
         return
@@ -190,12 +194,20 @@ def _rewrite(fs: Any, path: str, mask: list[bool]) -> None:
         import pyarrow.parquet as pq
 
         with fs.open_input_file(path) as fh:
-            table = pq.read_table(fh)
-        with fs.open_output_stream(path) as out:
-            pq.write_table(table.filter(pa.array(mask)), out)
+            table = pq.read_table(fh).filter(pa.array(mask))
+        with _output(fs, path) as out:
+            pq.write_table(table, out)
         return
     with fs.open_input_stream(path) as fh:
         lines = fh.read().decode("utf-8", "replace").splitlines()
     kept = "".join(line + "\n" for line, keep in zip(lines, mask) if keep)
-    with fs.open_output_stream(path) as out:
+    with _output(fs, path) as out:
         out.write(kept.encode("utf-8"))
+
+
+def _output(fs: Any, path: str) -> contextlib.AbstractContextManager[Any]:
+    import pyarrow.fs as pafs
+
+    if isinstance(fs, pafs.LocalFileSystem):
+        return replacing(path, "records")
+    return fs.open_output_stream(path)  # type: ignore[no-any-return]

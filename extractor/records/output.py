@@ -10,8 +10,9 @@ back is :mod:`extractor.records.resume`):
   inside a quoted field) is cut off — the file is truncated, not rewritten;
 * a paper with several records (a failed record and its retry, left by a run that was
   killed before it closed the file) keeps one: its last success, else its last failure.
-  The others are removed (the file is rewritten to a temporary file and atomically
-  renamed over the old one), so no paper is ever in the file twice;
+  The others are removed (the file is rewritten by
+  :func:`~extractor.records.files.atomic_write`'s rule: a symlinked output is rewritten
+  where it points, the link kept), so no paper is ever in the file twice;
 * the ids of the successful records are returned in ``done`` so the runner skips them;
   those of the failed ones in ``failed``: the runner retries them, and a failed record
   stays in the file until a newer record of the same paper replaces it (also when a
@@ -56,6 +57,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from .files import check_target, resolved
 from .resume import OutputFormat, OutputScan, cut_tail, latest, rewrite
 from ..schema import Record
 
@@ -149,9 +151,10 @@ class RecordWriter:
         return InputError(str(self.path), f"cannot write records here ({why}); give another -o")
 
     def _open_checked(self) -> IO[bytes]:
-        """Open (and lock) the output, or say in one line why records cannot go there."""
-        if self.path.exists() and not self.path.is_file():
-            raise self._cannot_write("a directory" if self.path.is_dir() else "not a regular file")
+        """Open (and lock) the output, or say in one line why records cannot go there (a
+        record file is read back to resume: a device or a FIFO is refused too)."""
+        if resolved(self.path).exists():
+            check_target(self.path, "records", streams=False, hint="give another -o")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fh = self._open_locked()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from ..errors import InputError
+from .files import replacing
 from .jsonl import json_lines
 from ..evidence.text import latest_copies
 
@@ -146,15 +147,12 @@ def latest(rows: list[Row]) -> list[Row]:
 
 
 def rewrite(path: Path, keep: list[Row]) -> None:
-    """Replace the file by these rows of it: a temporary file, atomically renamed."""
-    tmp = path.with_name(path.name + ".tmp")
-    with path.open("rb") as src, tmp.open("wb") as dst:
+    """Replace the file by these rows of it, whole (:func:`~extractor.records.files.replacing`:
+    a symlink is followed, the link kept)."""
+    with path.open("rb") as src, replacing(path, "records") as dst:
         for row in keep:
             src.seek(row.start)
             dst.write(src.read(row.end - row.start))
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
 
 
 def cut_tail(path: Path, at: int) -> None:
