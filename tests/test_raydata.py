@@ -106,7 +106,7 @@ def _write_jsonl(path: Path, records: list[Record]) -> None:
     path.write_text("".join(r.model_dump_json() + "\n" for r in records))
 
 
-def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) -> None:
+def test_tidy_output_keeps_one_record_per_paper_the_latest_success(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     from extractor.records.listings import paper_from_text
@@ -129,9 +129,10 @@ def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) ->
     (out / "notes.txt").write_text("not ours")
     assert output_ids(str(out)) == ({"p1", "p2", "p4"}, {"p3", "p6"})
     removed = recorddir.tidy_output(str(out))
-    assert removed == 4  # p1's failure, a's p3 (b's is newer), the torn line, p2's second success
+    assert removed == 4  # p1's failure, a's p3 (b's is newer), the torn line, a's p2 (c's is newer)
     ids = [r["id"] for r in _records(out)] + pq.read_table(out / "c.parquet").column("id").to_pylist()
     assert sorted(ids) == ["p1", "p2", "p3", "p4", "p6"]
+    assert pq.read_table(out / "c.parquet").column("id").to_pylist() == ["p2", "p6"]
     assert (out / "notes.txt").read_text() == "not ours"
     assert recorddir.tidy_output(str(out)) == 0
 

@@ -44,7 +44,8 @@ from ..errors import InputError
 from ..records.files import atomic_write, check_target
 from ..records.jsonl import first_error, read_jsonl
 from ..schema import ClaimedGain, Contribution, Record
-from ..evidence.text import ARXIV_ID, latest_copies
+from ..evidence.text import ARXIV_ID
+from ..records.latest import latest_copies
 
 __all__ = [
     "DigestFormat",
@@ -122,8 +123,9 @@ def _validate(obj: Any) -> Record:
 
 
 def _latest_records(records: Sequence[Record]) -> list[Record]:
-    """One record per id, at its first position: its last success, else its last failure
-    (:func:`~extractor.evidence.text.latest_copies`, the rule of the output file too)."""
+    """One record per id, at its first position: its latest success, else its latest
+    failure (:func:`~extractor.records.latest.latest_copies`, the rule of the output file
+    and the Ray output too)."""
     return [records[i] for i in latest_copies((rec.id, rec.ok) for rec in records).values()]
 
 

@@ -31,8 +31,8 @@ functions, so the rest of ``extractor`` never needs it.
 **Resume** is by output: a re-run reads the ids already in the output directory, skips
 the papers that succeeded there and extracts the rest (failed papers included). After the
 write, :func:`~extractor.ray.recorddir.tidy_output` keeps one record per paper in the
-directory: a success over a failure, the newest file's failure over older ones; only files
-holding a superseded record are rewritten. So a run that was killed leaves finished files,
+directory, by the rule of every record file (:mod:`extractor.records.latest`: the latest
+success, else the latest record); only files holding a superseded record are rewritten. So a run that was killed leaves finished files,
 and the next run completes them. The answer **cache** is a diskcache on each node's disk
 (``--cache-dir``): actors on one node share it, other nodes do not see it. On a cluster,
 resume by output (above) is what saves finished work; for answers cached across nodes, point

@@ -21,7 +21,7 @@ from typing import IO, Literal
 from ..errors import InputError
 from .files import replacing
 from .jsonl import json_lines
-from ..evidence.text import latest_copies
+from .latest import latest_copies
 
 __all__ = ["OutputFormat", "OutputScan", "Row", "cut_tail", "latest", "rewrite"]
 
@@ -140,8 +140,8 @@ class OutputScan:
 
 
 def latest(rows: list[Row]) -> list[Row]:
-    """The rows to keep, in file order: per paper its last success, else its last
-    failure (:func:`~extractor.evidence.text.latest_copies`), and the CSV header."""
+    """The rows to keep, in file order: per paper its latest success, else its latest
+    failure (:func:`~extractor.records.latest.latest_copies`), and the CSV header."""
     wanted = set(latest_copies((row.id, not row.failed) for row in rows).values())
     return [row for index, row in enumerate(rows) if row.id is None or index in wanted]
 
