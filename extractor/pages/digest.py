@@ -42,6 +42,7 @@ from pydantic import ValidationError, create_model
 
 from ..errors import InputError
 from ..records.files import atomic_write, check_target
+from ..records.formats import format_for
 from ..records.jsonl import first_error, read_jsonl
 from ..schema import ClaimedGain, Contribution, Record
 from ..evidence.text import ARXIV_ID
@@ -296,10 +297,9 @@ def script_json(value: Any) -> str:
 
 
 def digest_format_for(path: str | Path, explicit: str | None = None) -> DigestFormat:
-    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else HTML."""
-    if explicit:
-        return "md" if explicit in ("md", "markdown") else "html"
-    return "md" if Path(path).suffix.lower() in (".md", ".markdown") else "html"
+    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else
+    HTML (:mod:`~extractor.records.formats`)."""
+    return "md" if format_for("digest", path, explicit) == "md" else "html"
 
 
 def digest(

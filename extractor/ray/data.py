@@ -80,7 +80,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ExtractorError, InputError
 from ..extraction.extractor import Extractor
-from ..records.listings import EXTENSIONS, paper_from_text, read_papers
+from ..records.formats import format_for
+from ..records.listings import paper_from_text, read_papers
 from .recorddir import output_ids, plain, record_json, record_table, tidy_output
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..settings import Settings
@@ -96,8 +97,6 @@ __all__ = [
 ]  # fmt: skip
 
 INSTALL_HINT = "Ray is not installed: pip install 'extractor[ray]'"
-
-_FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
 def require_ray() -> Any:
@@ -261,22 +260,23 @@ def _papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Tabl
 
 
 def _format_of(path: str, explicit: str | None) -> str:
+    """The dataset format of an input (:mod:`~extractor.records.formats`): a folder's by
+    the files in it (a table format first, then text), a local file of no known
+    extension is a text listing."""
     if explicit:
-        return {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv", "text": "text"}[explicit]
+        return format_for("dataset", path, explicit) or "text"
     local = Path(path)
     if "://" not in path and local.is_dir():
-        kinds = {p.suffix.lower() for p in local.iterdir() if p.is_file()}
-        for suffix, fmt in _FORMATS.items():
-            if suffix in kinds:
+        found = {format_for("dataset", p) for p in local.iterdir() if p.is_file()}
+        for fmt in ("jsonl", "parquet", "csv", "text"):
+            if fmt in found:
                 return fmt
-        if kinds & set(EXTENSIONS):
-            return "text"
-    suffix = Path(path.split("?", 1)[0]).suffix.lower()
-    if suffix in _FORMATS:
-        return _FORMATS[suffix]
-    if "://" not in path and (suffix in EXTENSIONS or local.is_file()):
-        return "text"
-    raise InputError(path, "cannot tell the format: give --input-format jsonl, parquet, csv or text")
+    fmt = format_for("dataset", path)
+    if fmt is None and "://" not in path and local.is_file():
+        fmt = "text"
+    if fmt is None or (fmt == "text" and "://" in path):  # text listings are read on this machine
+        raise InputError(path, "cannot tell the format: give --input-format jsonl, parquet, csv or text")
+    return fmt
 
 
 def read_dataset(
@@ -298,7 +298,7 @@ def read_dataset(
     fmt = formats.pop()
     if fmt == "text":
         return ray.data.from_items(_local_papers(paths, title_key, abstract_key))
-    if fmt == "json":
+    if fmt == "jsonl":
         ds = ray.data.read_json(paths, include_paths=True, file_extensions=["jsonl", "ndjson", "json"])
     elif fmt == "parquet":
         ds = ray.data.read_parquet(paths, include_paths=True, file_extensions=["parquet"])

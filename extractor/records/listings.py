@@ -1,7 +1,8 @@
 """Reading listings: turn listing files into :class:`~extractor.schema.Paper` records.
 
 Three input formats, chosen by extension (``.txt``/``.md`` text, ``.jsonl``/``.ndjson``
-JSONL, ``.csv`` CSV; anything else is read as text) or forced with ``fmt``:
+JSONL, ``.csv`` CSV; anything else is read as text: the table of
+:mod:`~extractor.records.formats`) or forced with ``fmt``:
 
 * **text** -- a Hugging Face Daily Papers page pasted as text. Page chrome ("Subscribe",
   "Mar 14", ...) is dropped, also when glued to a title. What is left is read as
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import InputError, InputWarning
+from .formats import FORMATS, extensions, format_for
 from .jsonl import json_lines
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..evidence.text import is_truncated, paper_id, unique_copies
@@ -53,12 +55,10 @@ __all__ = [
     "too_long_record",
 ]
 
-EXTENSIONS: dict[str, str] = {
-    ".txt": "text", ".md": "text", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"
-}
-"""File extensions read from a directory, and the format each one implies."""
+EXTENSIONS: dict[str, str] = {ext: FORMATS[ext]["listing"] for ext in extensions("listing")}
+"""File extensions read from a directory, and the format each one implies
+(:data:`~extractor.records.formats.FORMATS`)."""
 
-_FORMATS = {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"}
 MAX_TITLE_CHARS = 300  # the longest seed title has 168 characters, the shortest abstract 498
 MAX_ABSTRACT_CHARS = 200_000
 """The most one paper may hold; a longer abstract becomes an error record (the longest
@@ -298,7 +298,7 @@ def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator
 
 
 def _format_of(path: Path, fmt: str | None) -> str:
-    return fmt or EXTENSIONS.get(path.suffix.lower(), "text")
+    return fmt or format_for("listing", path) or "text"
 
 
 def _expand(inputs: Iterable[str | Path], report: Report) -> Iterator[str | Path]:
@@ -394,11 +394,9 @@ def read_papers(
     with no ``on_error`` the first problem is raised (an :class:`InputWarning`, a line
     read with a change, is issued as a Python warning instead).
     """
-    if fmt is not None and fmt.lower() not in _FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of: text, jsonl, csv")
+    fmt = format_for("listing", "", fmt) if fmt else None  # ValueError for an unknown one
     if title_key == abstract_key:
         raise ValueError(f"title_key and abstract_key are both {title_key!r}")
-    fmt = _FORMATS[fmt.lower()] if fmt else None
     if isinstance(inputs, (str, Path)):  # one input given bare, not as a list
         inputs = [inputs]
 

@@ -58,6 +58,7 @@ from typing import IO, Any
 
 from ..errors import InputError
 from .files import check_target, resolved
+from .formats import format_for
 from .resume import OutputFormat, OutputScan, cut_tail, latest, rewrite
 from ..schema import Record
 
@@ -87,10 +88,9 @@ _FSYNC_EVERY_S = 5.0
 
 
 def output_format_for(path: Path, explicit: str | None = None) -> OutputFormat:
-    """``explicit`` if given, else by extension (``.csv`` is CSV, anything else JSONL)."""
-    if explicit:
-        return "csv" if explicit == "csv" else "jsonl"
-    return "csv" if path.suffix.lower() == ".csv" else "jsonl"
+    """``explicit`` if given, else by extension (``.csv`` is CSV, anything else JSONL:
+    :mod:`~extractor.records.formats`)."""
+    return "csv" if format_for("records", path, explicit) == "csv" else "jsonl"
 
 
 def _csv_row(record: Record) -> dict[str, Any]:
