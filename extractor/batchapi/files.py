@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..extraction.answers import Ask
+from ..http.status import error_message, status_kind
 from ..runs.run import BatchOptions, BatchStats, open_inputs, plan
 from ..errors import ConfigError, EndpointError, InputError, one_line
 from ..extraction.extractor import Extractor
@@ -274,9 +275,8 @@ def _failure(line: dict[str, Any]) -> tuple[str, str] | None:
     if status == 200:
         return None
     body = response["body"]
-    message = body.get("error", {}).get("message") if isinstance(body.get("error"), dict) else body.get("error")
-    kind = "rate_limit" if status == 429 else "server" if isinstance(status, int) and status >= 500 else "http"
-    return kind, f"the batch answered HTTP {status}: {one_line(str(message or body))}"
+    kind = status_kind(status, body) if isinstance(status, int) else "http"
+    return kind, f"the batch answered HTTP {status}: {one_line(error_message(body))}"
 
 
 def _digest(body: Any) -> bytes:

@@ -20,7 +20,8 @@ all requests of one transport (:class:`RateLimiter`), retries included.
 
 After its retries a failed exchange raises :class:`~extractor.errors.EndpointError` with a
 short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_response``,
-``context_length``, ``bad_request``, ``http``), or :class:`~extractor.errors.FatalEndpointError`
+``context_length``, ``bad_request``, ``http``; a status's kind is
+:func:`~extractor.http.status.status_kind`'s), or :class:`~extractor.errors.FatalEndpointError`
 when retrying cannot help and every paper would fail the same way (``auth``, ``not_found``,
 a host that never accepted a connection, an HTML page where the API should be), or
 :class:`~extractor.errors.ServerGoneError` when a server that answered earlier stops
@@ -55,6 +56,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
 
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
 from .replicas import Outcome, Replica, Replicas
+from .status import error_message, status_kind
 from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Refused, Session, TimedOut
 from ..settings import Settings
 
@@ -152,7 +154,7 @@ class HTTPStatusError(Exception):
         self.status = status
         self.body = body
         self.headers = headers
-        super().__init__(f"HTTP {status}: {one_line(_error_message(body), 200)}")
+        super().__init__(f"HTTP {status}: {one_line(error_message(body), 200)}")
 
 
 class _Unreadable(Exception):
@@ -162,15 +164,6 @@ class _Unreadable(Exception):
     def __init__(self, detail: str, page: bool) -> None:
         self.page = page
         super().__init__(detail)
-
-
-def _error_message(body: Any) -> str:
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            return str(error.get("message") or error)
-        return str(error)
-    return str(body)
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -495,31 +488,25 @@ def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -
 
 
 def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
-    host, status, text = s.endpoint_host, exc.status, _error_message(exc.body)
-    if status in (401, 403):
+    """The error of an answer with an error status: its kind from
+    :func:`~extractor.http.status.status_kind`, a message saying what to change."""
+    host, status, text = s.endpoint_host, exc.status, error_message(exc.body)
+    kind = status_kind(status, exc.body)
+    if kind == "auth":
         return FatalEndpointError(
-            "auth", f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
+            kind, f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
         )
-    if status == 404:
+    if kind == "not_found":
         return FatalEndpointError(
-            "not_found",
+            kind,
             f"{host} answered 404 for model {s.model!r} (check --model and --base-url; "
             "`extractor doctor` lists the served models)",
             attempts,
         )
-    if status == 400:
-        code = exc.body.get("error", {}).get("code") if isinstance(exc.body, dict) and isinstance(exc.body.get("error"), dict) else None
-        lowered = text.lower()
-        if code == "context_length_exceeded" or ("context" in lowered and ("length" in lowered or "exceed" in lowered)):
-            return EndpointError(
-                "context_length",
-                f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
-                attempts,
-            )
-        return EndpointError("bad_request", f"{host} rejected the request: {one_line(text)}", attempts)
-    if status == 429:
-        return EndpointError("rate_limit", f"{host} kept answering 429 after {attempts} attempts", attempts)
-    if status >= 500:
-        return EndpointError("server", f"{host} answered HTTP {status} after {attempts} attempts", attempts)
-    return EndpointError("http", f"{host} answered HTTP {status}: {one_line(text)}", attempts)
-
+    messages = {
+        "context_length": f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
+        "bad_request": f"{host} rejected the request: {one_line(text)}",
+        "rate_limit": f"{host} kept answering 429 after {attempts} attempts",
+        "server": f"{host} answered HTTP {status} after {attempts} attempts",
+    }
+    return EndpointError(kind, messages.get(kind, f"{host} answered HTTP {status}: {one_line(text)}"), attempts)
