@@ -18,43 +18,19 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-from collections.abc import Coroutine, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
 from .extraction.extractor import open_extractor
 from .records.listings import paper_from_text
 from .schema import Paper, Extraction, Record
-from .settings import Settings, load_settings
+from .settings import load_settings
+from .sync import SyncLoop, run_sync
 
 __all__ = ["asummarize", "endpoint_configured", "extract_many", "open_extractor", "summarize"]
-
-T = TypeVar("T")
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code, also when an event loop already runs (Jupyter)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
 
 
 async def asummarize(abstract: str, title: str | None = None, **settings: Any) -> Extraction:
@@ -101,13 +77,13 @@ def summarize(abstract: str, title: str | None = None, **settings: Any) -> Extra
         >>> extractor.summarize(text, base_url="http://127.0.0.1:8080/v1")  # doctest: +SKIP
         Extraction(task='video recognition', method=..., method_name='SlowFast', ...)
     """
-    return _run(asummarize(abstract, title, **settings))
+    return run_sync(asummarize(abstract, title, **settings))
 
 
 def summarize_record(abstract: str, title: str | None = None, **settings: Any) -> Record:
     """Like :func:`summarize` but return the whole :class:`Record` (provenance, links,
     grounding)."""
-    return _run(_extract_one(abstract, title, settings))
+    return run_sync(_extract_one(abstract, title, settings))
 
 
 def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
@@ -120,17 +96,14 @@ def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
         ...     print(rec.id, rec.extraction.task if rec.ok else rec.error.kind)
     """
     s = load_settings(settings)
-    loop = asyncio.new_event_loop()
-    stack = contextlib.AsyncExitStack()
-    try:
-        ex = loop.run_until_complete(stack.enter_async_context(open_extractor(s)))
-        agen = ex.aextract_many(papers)
-        while True:
+    with SyncLoop() as loop:
+        stack = contextlib.AsyncExitStack()
+        try:
+            ex = loop.run(stack.enter_async_context(open_extractor(s)))
+            records = ex.aextract_many(papers)
             try:
-                yield loop.run_until_complete(agen.__anext__())
-            except StopAsyncIteration:
-                break
-        loop.run_until_complete(agen.aclose())
-    finally:
-        loop.run_until_complete(stack.aclose())
-        loop.close()
+                yield from loop.iterate(records)
+            finally:
+                loop.run(records.aclose())
+        finally:
+            loop.run(stack.aclose())

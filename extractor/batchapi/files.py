@@ -41,7 +41,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -64,6 +63,7 @@ from ..extraction.pipeline import Answered, AskFn, extract_paper, paper_asks
 from ..records.resume import OutputScan, latest
 from ..schema import Paper, Record
 from ..settings import Settings
+from ..sync import run_sync
 
 __all__ = [
     "CHAT_URL", "BatchOutput", "IngestStats", "PrepareStats", "aingest_answers", "aprepare_requests",
@@ -161,8 +161,8 @@ async def aprepare_requests(
 def prepare_requests(
     inputs: list[str], output: str | Path, settings: Settings, options: BatchOptions | None = None, **kwargs: Any
 ) -> PrepareStats:
-    """Synchronous :func:`aprepare_requests`."""
-    return asyncio.run(aprepare_requests(inputs, output, settings, options, **kwargs))
+    """Synchronous :func:`aprepare_requests` (also inside a running event loop)."""
+    return run_sync(aprepare_requests(inputs, output, settings, options, **kwargs))
 
 
 # -- reading the answers ------------------------------------------------------------------
@@ -385,5 +385,5 @@ def ingest_answers(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> IngestStats:
-    """Synchronous :func:`aingest_answers`."""
-    return asyncio.run(aingest_answers(outputs, inputs, records, settings, options, **kwargs))
+    """Synchronous :func:`aingest_answers` (also inside a running event loop)."""
+    return run_sync(aingest_answers(outputs, inputs, records, settings, options, **kwargs))

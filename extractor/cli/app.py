@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from .. import __version__
 from ..errors import ExtractorError, InputError
+from ..sync import SyncLoop
 from ..settings import CONFIG_ENV, Settings, default_config_file, env_names, flag_of, load_settings
 
 __all__ = [
@@ -161,13 +162,19 @@ def settings_from(kwargs: dict[str, Any]) -> Settings:
 
 
 def run_stoppable(start: Callable[..., Coroutine[Any, Any, T]], grace: float) -> T:
-    """Run ``start(stop=stop)`` on its own event loop, Ctrl-C and SIGTERM turned into a clean
-    stop: the first sets ``stop`` (no new requests; those in flight get ``grace`` seconds),
-    the second cancels the rest, the third exits at once (130)."""
-    loop = asyncio.new_event_loop()
+    """Run ``start(stop=stop)`` on its own event loop (:class:`~extractor.sync.SyncLoop`),
+    Ctrl-C and SIGTERM turned into a clean stop: the first sets ``stop`` (no new requests;
+    those in flight get ``grace`` seconds), the second cancels the rest, the third exits at
+    once (130). Whatever ends the run, what is still pending is cancelled and awaited
+    before the loop closes (no "Task was destroyed" after an error)."""
     stop = asyncio.Event()
-    task = loop.create_task(start(stop=stop))
+    task: asyncio.Task[T] | None = None
     interrupts = 0
+
+    async def main() -> T:
+        nonlocal task
+        task = asyncio.current_task()  # type: ignore[assignment]
+        return await start(stop=stop)
 
     def on_signal() -> None:
         nonlocal interrupts
@@ -176,23 +183,24 @@ def run_stoppable(start: Callable[..., Coroutine[Any, Any, T]], grace: float) ->
             err(f"stopping: no new requests, {grace:g}s for those in flight (Ctrl-C again: stop now)")
             stop.set()
         elif interrupts == 2:
-            task.cancel()
+            if task is not None:
+                task.cancel()
         else:
             raise SystemExit(EXIT_INTERRUPTED)
 
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    with SyncLoop() as runner:
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                runner.loop.add_signal_handler(sig, on_signal)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                pass
         try:
-            loop.add_signal_handler(sig, on_signal)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
-    try:
-        return loop.run_until_complete(task)
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        loop.close()
+            return runner.run(main())
+        finally:
+            for sig in installed:
+                runner.loop.remove_signal_handler(sig)
 
 
 class _Group(click.Group):

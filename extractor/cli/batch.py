@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from collections.abc import Callable
@@ -10,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..sync import run_sync
 from .app import EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, input_error, main, settings_from, settings_options
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,7 +114,7 @@ def batch_submit(requests: Path, completion_window: str, **kwargs: Any) -> None:
         async with _batch_client(kwargs) as client:
             return await client.submit(requests, completion_window=completion_window)
 
-    info = asyncio.run(go())
+    info = run_sync(go())
     err(info.describe())
     click.echo(info.id)
 
@@ -131,7 +131,7 @@ def batch_status(batch_id: str, wait: bool, poll: float, **kwargs: Any) -> None:
         async with _batch_client(kwargs) as client:
             return await (client.wait(batch_id, poll_s=poll) if wait else client.status(batch_id))
 
-    info = asyncio.run(go())
+    info = run_sync(go())
     click.echo(info.describe())
     sys.exit(EXIT_OK if info.done else EXIT_PARTIAL)
 
@@ -150,7 +150,7 @@ def batch_fetch(batch_id: str, output: Path, **kwargs: Any) -> None:
             return await client.fetch(batch_id, output)
 
     try:
-        fetched = asyncio.run(go())
+        fetched = run_sync(go())
     except BatchNotDone as exc:
         err(f"extractor batch fetch: {exc}")
         sys.exit(EXIT_PARTIAL)

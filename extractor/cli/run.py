@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -12,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..sync import run_sync
 from .app import EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, input_error, main, run_stoppable, settings_from, settings_options
 from .pages import write_digest
 
@@ -143,7 +143,7 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
         async with open_extractor(settings, announce=err) as ex:
             return await ex.aextract(paper_from_text(text, title=title))
 
-    record = asyncio.run(go())
+    record = run_sync(go())
     click.echo(record.model_dump_json(indent=2))
     sys.exit(EXIT_PARTIAL if record.error else EXIT_OK)
 

@@ -68,10 +68,8 @@ Example (with a server every node reaches)::
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -85,6 +83,7 @@ from ..records.listings import paper_from_text, read_papers
 from .recorddir import output_ids, plain, record_json, record_table, tidy_output
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..settings import Settings
+from ..sync import SyncLoop
 from ..evidence.text import paper_id, unique_copies
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -189,13 +188,12 @@ class ExtractBatch:
             settings = settings.model_copy(update={"concurrency": concurrency})
         self.settings = settings
         self.title_key, self.abstract_key = title_key, abstract_key
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="extractor-loop", daemon=True)
-        self._thread.start()
+        self._loop = SyncLoop(own_thread=True)
         self.extractor = Extractor(settings)
+        self._closed = False
 
     def _await(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return self._loop.run(coro)
 
     def __call__(self, batch: Any) -> pyarrow.Table:
         papers: list[Paper] = []
@@ -220,13 +218,12 @@ class ExtractBatch:
 
     def close(self) -> None:
         """Close the extractor (its cache and connections) and stop the loop."""
-        if self._loop.is_closed():
+        if self._closed:
             return
+        self._closed = True
         try:
             self._await(self.extractor.aclose())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
             self._loop.close()
 
     def __del__(self) -> None:  # an actor's end; never raises

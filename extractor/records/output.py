@@ -133,6 +133,7 @@ class RecordWriter:
         self.failed: set[str] = set()  # failed records in the file: retried, kept until replaced
         self._written_failed: set[str] = set()  # failed records written by this writer
         self._replaced = 0  # failed records of the file that this writer wrote anew
+        self._broken = False  # a write failed: the file is left as it is
         self._existing = OutputScan(self.path, self.format, CSV_COLUMNS)
         self._fh: IO[bytes] = self._open_checked()
         try:
@@ -228,6 +229,7 @@ class RecordWriter:
                 os.fsync(self._fh.fileno())
                 self._last_sync = now
         except OSError as exc:
+            self._broken = True  # what is left in the buffer is never written: close() says nothing more
             raise InputError(
                 str(self.path), f"writing a record failed ({exc.strerror or exc}); finished records are kept"
             ) from exc
@@ -236,6 +238,10 @@ class RecordWriter:
         """Flush and close the file; first remove the failed records that this writer's
         records replaced, so each paper is in the file once."""
         if self._fh.closed:
+            return
+        if self._broken:  # a write failed (a full disk): its torn line is cut when the file is resumed
+            with contextlib.suppress(OSError):
+                self._fh.close()
             return
         try:
             self._fh.flush()

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.metadata
 import importlib.util
@@ -24,6 +23,7 @@ from ..llm.endpoint import Endpoint
 from ..errors import ExtractorError
 from ..extraction.policy import resolve_policy
 from ..settings import Settings
+from ..sync import run_sync
 
 __all__ = ["diagnose"]
 
@@ -77,11 +77,11 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
         yield f"api key: {'set' if settings.api_key else 'not set'} (from {origin.get('api_key', 'default')})", True
         yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
         if len(urls) <= 1:
-            yield from asyncio.run(_check_endpoint(settings))
+            yield from run_sync(_check_endpoint(settings))
         for i, url in enumerate(urls if len(urls) > 1 else ()):
             replica = settings.model_copy(update={"base_url": url})
             yield f"replica {i + 1} of {len(urls)}: {replica.endpoint_display}", True
-            for line, good in asyncio.run(_check_endpoint(replica)):
+            for line, good in run_sync(_check_endpoint(replica)):
                 yield f"  {line}", good
     else:
         if local.local_available():
@@ -92,7 +92,7 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
                     True,
                 )
                 live = settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
-                yield from asyncio.run(_check_endpoint(live))
+                yield from run_sync(_check_endpoint(live))
         else:
             yield (
                 "endpoint: none configured and no bundled model: set --base-url / EXTRACTOR_BASE_URL "

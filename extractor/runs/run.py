@@ -45,6 +45,7 @@ from ..records.output import RecordWriter
 from .progress import Progress
 from ..schema import Paper, Record
 from ..settings import Settings
+from ..sync import run_sync
 from ..evidence.text import unique_copies
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "open_inputs", "plan", "run_batch"]
@@ -375,7 +376,7 @@ def run_batch(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> BatchStats:
-    """Synchronous :func:`arun_batch` (same keyword arguments). It installs no signal
-    handlers: Ctrl-C cancels the batch, whose finished records are saved
-    (``stats.interrupted``)."""
-    return asyncio.run(arun_batch(inputs, output, settings, options, **kwargs))
+    """Synchronous :func:`arun_batch` (same keyword arguments; also inside a running event
+    loop: :mod:`extractor.sync`). It installs no signal handlers: Ctrl-C cancels the
+    batch, whose finished records are saved (``stats.interrupted``)."""
+    return run_sync(arun_batch(inputs, output, settings, options, **kwargs))
