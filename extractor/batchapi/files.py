@@ -341,12 +341,13 @@ async def aingest_answers(
     *,
     requests: str | Path | None = None,
     on_input_error: Callable[[InputError], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> IngestStats:
     """Write the record of every paper of ``inputs`` to ``records`` from the answers in
     the batch output files ``outputs`` (see the module docstring). With ``requests`` (the
     request file that was submitted), a paper whose request these settings would not
     make is a ``mismatch`` error record instead of being read with the wrong question.
-    Returns the counts."""
+    ``announce`` is told when the answer cache cannot be used. Returns the counts."""
     opts = options or BatchOptions()
     stats = IngestStats()
     started = time.perf_counter()
@@ -363,7 +364,7 @@ async def aingest_answers(
         prepared = _prepared(requests, report) if requests is not None else None
         writer = resources.enter_context(RecordWriter(records, opts.output_format))
         pending, _ = plan(read, writer.done, stats, opts.limit)
-        async with Extractor(settings) as ex:
+        async with Extractor(settings, announce=announce) as ex:
             await ex.prepare()
             where = settings.endpoint_host if settings.base_url else "batch"
             job = replace(ex.job, base=ex.job.base.model_copy(update={"endpoint": where}))

@@ -89,7 +89,8 @@ def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Pat
     options = _batch_options(kwargs, output_format=kwargs.pop("output_format"))
     settings = settings_from(kwargs)
     stats = ingest_answers(
-        list(answers), list(inputs), output, settings, options, requests=requests, on_input_error=input_error
+        list(answers), list(inputs), output, settings, options, requests=requests, on_input_error=input_error,
+        announce=err,
     )
     err(stats.summary())
     if stats.read == 0 and stats.input_errors:

@@ -68,6 +68,24 @@ def _policy_line(settings: Settings) -> str:
     return f"policy: {policy} ({fields}; setting {settings.policy!r} from {settings.origin.get('policy', 'default')})"
 
 
+def _cache_line(settings: Settings) -> tuple[str, bool]:
+    """The cache's entries and last hit rate, or why it cannot be used."""
+    if not settings.cache:
+        return "cache: off", True
+    cache = ResultCache(settings.cache_dir, on_broken=lambda message: None)  # the line says it
+    info = cache.info()
+    cache.close()
+    where = f"(from {settings.origin.get('cache_dir', 'default')})"
+    if "problem" in info:
+        return f"cache: {info['directory']} cannot be used: {info['problem']}; runs go on without it {where}", False
+    rate = info["last_run_hit_rate"]
+    return (
+        f"cache: {info['directory']} ({info['entries']} entries, {info['size_bytes'] / 1e6:.1f} MB, "
+        f"last run hit rate {'-' if rate is None else f'{rate:.0%}'}) {where}",
+        True,
+    )
+
+
 def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     """Run the checks for these settings."""
     origin = settings.origin
@@ -101,16 +119,5 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
             )
     yield f"mode setting: {settings.mode} (from {origin.get('mode', 'default')})", True
     yield _policy_line(settings), True
-    if settings.cache:
-        cache = ResultCache(settings.cache_dir)
-        info = cache.info()
-        cache.close()
-        rate = info["last_run_hit_rate"]
-        yield (
-            f"cache: {info['directory']} ({info['entries']} entries, {info['size_bytes'] / 1e6:.1f} MB, "
-            f"last run hit rate {'-' if rate is None else f'{rate:.0%}'}) (from {origin.get('cache_dir', 'default')})",
-            True,
-        )
-    else:
-        yield "cache: off", True
+    yield _cache_line(settings)
     yield f"installed extras: {_extras()}", True
