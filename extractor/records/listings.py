@@ -12,11 +12,15 @@ JSONL, ``.csv`` CSV; anything else is read as text: the table of
 * **jsonl** -- one JSON object a line, with ``title_key``/``abstract_key`` (and ``id``).
 * **csv** -- a header row naming the same columns.
 
-Every file is streamed line by line. A problem (missing file, binary data, bad JSON,
-missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed to
-``on_error``; reading goes on with the next line or file. A line that is not UTF-8 is
-read as cp1252 (latin-1's superset; a NUL byte in a line becomes U+FFFD), and an
-:class:`~extractor.errors.InputWarning` names the file and line: no paper is lost to it.
+Every file is streamed line by line; a line ends with ``\n``, ``\r\n`` or a lone ``\r``.
+A problem (missing file, binary data, bad JSON, missing keys...) becomes a one-line
+:class:`~extractor.errors.InputError` passed to ``on_error``; reading goes on with the
+next line or file. A line that is not UTF-8 is read as cp1252 (latin-1's superset), a NUL
+byte in a line becomes U+FFFD, and an :class:`~extractor.errors.InputWarning` names the
+file and line: no paper is lost to it (only a file whose first 8 KB hold NUL bytes,
+more than one and over 1% of them, is skipped whole, as binary). A CSV field may be as long as any abstract (the csv
+module's process-wide field limit is raised to 64 Mi characters): one over
+:data:`MAX_ABSTRACT_CHARS` becomes a ``too_long`` record and the rest of the file is read.
 
 One rule says which papers are the same (:func:`~extractor.evidence.text.unique_copies`);
 ``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
@@ -77,6 +81,13 @@ _GLUED = re.compile(
     r"(?:new|Subscribe|Daily Papers|byAK and the research community"
     r"|Get trending papers in your email inbox(?: once a day)?!)(?=[A-Z0-9\"'“(\[])"
 )
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the place after a \r that ends a line on its own
+# A CSV field may be as long as the longest abstract (a longer one becomes a ``too_long``
+# record): the csv module's own limit, 131,072 characters, would skip the rest of the file.
+_CSV_FIELD_LIMIT = 2**26
+# A file is binary, not a listing, when it has more than one NUL byte and they are over 1%
+# of its first bytes: a stray NUL in a listing only costs its line a warning.
+_BINARY_NULS = 1
 Report = Callable[[InputError], None]
 Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
 Keys = tuple[str, str]  # (title key, abstract key)
@@ -176,10 +187,20 @@ def _decode(label: str, n: int, raw: bytes, report: Report) -> str:
         return text
 
 
+def _physical(stream: Iterable[Any]) -> Iterator[Any]:
+    """The lines of ``stream`` (bytes or text) ended by ``\n``, ``\r\n`` or a lone ``\r``
+    (an old Mac editor's or a pasted page's), each with its end."""
+    for raw in stream:
+        if isinstance(raw, bytes):
+            yield from raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,)
+        else:
+            yield from (part for part in _LONE_CR.split(raw) if part) if "\r" in raw[:-2] else (raw,)
+
+
 def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> Lines:
-    """``(line number, text)`` for each line. Bytes are decoded by :func:`_decode`; a
-    leading BOM is dropped."""
-    it, n = iter(stream), 0
+    """``(line number, text)`` for each line (:func:`_physical`). Bytes are decoded by
+    :func:`_decode`; a leading BOM is dropped."""
+    it, n = _physical(stream), 0
     while True:
         try:
             raw = next(it)
@@ -270,6 +291,8 @@ def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator
             yield raw
 
     header: list[str] | None = None
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:  # process-wide: raised, never lowered
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         for row in csv.reader(feed()):
             line, start["new"] = start["line"], True
@@ -367,7 +390,8 @@ def _read_one(
             if head.startswith((b"\xff\xfe", b"\xfe\xff")):
                 report(InputError(label, "UTF-16 text; save it as UTF-8"))
                 return
-            if b"\x00" in head:
+            nuls = head.count(b"\x00")
+            if nuls > _BINARY_NULS and nuls * 100 > len(head):
                 report(InputError(label, "binary file (NUL bytes), not a listing; skipped"))
                 return
             for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats):
