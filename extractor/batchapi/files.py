@@ -17,7 +17,9 @@ same pipeline as ``extractor run``, with no endpoint asked on the way:
   with the file as the model). Nothing can be re-asked offline: a re-ask is "no answer",
   so the first answer stands, as in a run whose re-ask found nothing better. A paper
   whose line is missing, failed (``error`` set, or a status other than 200) or does not
-  validate is an error record naming its request's ``custom_id``: never a lost paper. The
+  validate is an error record naming its request's ``custom_id``: never a lost paper.
+  A ``custom_id`` answered on several lines takes the first good answer, and the
+  repetition is reported (:class:`BatchOutput`). The
   record file resumes like ``extractor run``'s (papers already there are skipped, failed
   ones tried again, e.g. from a second batch's output), and every valid answer goes into
   the answer cache, so ``extractor run`` on the same inputs and settings asks nothing for
@@ -53,7 +55,7 @@ from typing import IO, Any
 from ..extraction.answers import Ask
 from ..http.status import error_message, status_kind
 from ..runs.run import BatchOptions, BatchStats, open_inputs, plan
-from ..errors import ConfigError, EndpointError, InputError, one_line
+from ..errors import ConfigError, EndpointError, InputError, InputWarning, one_line
 from ..extraction.extractor import Extractor
 from ..records.files import check_target, replacing
 from ..records.jsonl import json_lines, read_jsonl
@@ -116,10 +118,13 @@ class PrepareStats(BatchStats):
 
 
 def done_ids(records: str | Path, fmt: str | None = None) -> set[str]:
-    """The ids of the papers a record file holds a successful record of (read only)."""
+    """The ids of the papers a record file holds a successful record of (read only).
+    :class:`~extractor.errors.InputError` when there is no such file, or it is not a
+    record file: a typo must not cost a whole batch of papers already done."""
     path = Path(records)
-    if not path.exists():
-        return set()
+    if not path.is_file():
+        why = "no such record file" if not path.exists() else "not a record file"
+        raise InputError(str(path), f"{why}; --skip-done names the records of an earlier run (extractor run -o)")
     rows, _ = OutputScan(path, output_format_for(path, fmt), CSV_COLUMNS).rows()
     return {row.id for row in latest(rows) if row.id is not None and not row.failed}
 
@@ -172,13 +177,16 @@ def prepare_requests(
 class _Where:
     file: int
     offset: int
-    ok: bool
+    line: int
 
 
 class BatchOutput:
     """Batch output files, indexed by ``custom_id`` (each answer is read again from its
     file when asked for, so memory holds only the index). When a ``custom_id`` has several
-    lines (a request submitted again), its last successful line wins, else its last line.
+    lines (a request submitted again, two output files of one batch), **the first good
+    answer wins**: the lines are tried in file order, and the first one that answered and
+    validates is the answer (a later line, good or bad, never replaces it); each repeated
+    ``custom_id`` is reported to ``on_error`` as an :class:`~extractor.errors.InputWarning`.
 
     A line that is not JSON, or lacks a ``custom_id``, is reported to ``on_error`` as a
     one-line :class:`~extractor.errors.InputError` naming file and line, and skipped; its
@@ -187,7 +195,7 @@ class BatchOutput:
     def __init__(self, paths: list[str | Path], on_error: Callable[[InputError], None] | None = None) -> None:
         self.paths = [str(p) for p in paths]
         self.lines = 0
-        self._index: dict[str, _Where] = {}
+        self._index: dict[str, list[_Where]] = {}
         self._files: list[IO[bytes]] = []
         report = on_error or _raise
         try:
@@ -218,10 +226,14 @@ class BatchOutput:
                 report(InputError(path, "a batch output line without a custom_id", number))
                 continue
             self.lines += 1
-            ok = _failure(line) is None
-            seen = self._index.get(custom_id)
-            if seen is None or ok or not seen.ok:
-                self._index[custom_id] = _Where(file, offsets.pop(number), ok)
+            seen = self._index.setdefault(custom_id, [])
+            if seen:
+                first = seen[0]
+                report(InputWarning(
+                    path, f"custom_id {custom_id!r} answered again (first at {self.paths[first.file]}:{first.line}); "
+                    "the first good answer is used", number,
+                ))  # fmt: skip
+            seen.append(_Where(file, offsets.pop(number), number))
             offsets.clear()
 
     def __contains__(self, custom_id: str) -> bool:
@@ -230,22 +242,35 @@ class BatchOutput:
     def __len__(self) -> int:
         return len(self._index)
 
-    def completion(self, custom_id: str) -> Any:
-        """The chat completion answering ``custom_id``; :class:`~extractor.errors.EndpointError`
-        when the output has no line for it (``missing``) or its line failed."""
-        where = self._index.get(custom_id)
-        if where is None:
+    def completions(self, custom_id: str) -> list[Any]:
+        """Every line answering ``custom_id``, in file order: its chat completion, or the
+        :class:`~extractor.errors.EndpointError` saying why the line carries none.
+        ``missing`` is raised when the output has no line for it."""
+        lines = self._index.get(custom_id)
+        if not lines:
             raise EndpointError(
                 "missing",
                 f"{custom_id}: no answer in the batch output ({', '.join(self.paths)}); submit it again "
                 "(extractor batch prepare --skip-done RECORDS writes only what is left)",
             )
+        return [self._read(custom_id, where) for where in lines]
+
+    def completion(self, custom_id: str) -> Any:
+        """The chat completion of the first line that answered ``custom_id``; the first
+        line's :class:`~extractor.errors.EndpointError` when none did."""
+        found = self.completions(custom_id)
+        for answer in found:
+            if not isinstance(answer, EndpointError):
+                return answer
+        raise found[0]
+
+    def _read(self, custom_id: str, where: _Where) -> Any:
         fh = self._files[where.file]
         fh.seek(where.offset)
         line = json.loads(fh.readline())
         failure = _failure(line)
         if failure is not None:
-            raise EndpointError(failure[0], f"{custom_id}: {failure[1]}", 1)
+            return EndpointError(failure[0], f"{custom_id}: {failure[1]}", 1)
         return line["response"]["body"]
 
     def close(self) -> None:
@@ -307,11 +332,16 @@ def _asker(ex: Extractor, paper: Paper, answers: BatchOutput, prepared: dict[str
                 f"{custom_id}: the request file holds another request for this paper: give ingest the settings "
                 "prepare had (model, mode, policy, grounding, context budget, max tokens, temperature) and the same input",
             )
-        completion = answers.completion(custom_id)
-        try:
-            return ex.answer_from(question, completion)
-        except EndpointError as exc:
-            raise EndpointError(exc.kind, f"{custom_id}: {exc}", exc.attempts) from exc
+        failures: list[EndpointError] = []
+        for completion in answers.completions(custom_id):  # the first good answer wins
+            if isinstance(completion, EndpointError):
+                failures.append(completion)
+                continue
+            try:
+                return ex.answer_from(question, completion)
+            except EndpointError as exc:
+                failures.append(EndpointError(exc.kind, f"{custom_id}: {exc}", exc.attempts))
+        raise failures[0]
 
     return ask
 

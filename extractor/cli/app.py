@@ -27,7 +27,7 @@ import click
 from pydantic.fields import FieldInfo
 
 from .. import __version__
-from ..errors import ExtractorError, InputError
+from ..errors import ExtractorError, InputError, InputWarning
 from ..sync import SyncLoop
 from ..settings import CONFIG_ENV, Settings, default_config_file, env_names, flag_of, load_settings
 
@@ -57,7 +57,9 @@ def err(message: str) -> None:
 
 
 def input_error(error: InputError) -> None:
-    err(f"error: {error}")
+    """One input problem on stderr: ``error:`` when input was lost, ``warning:`` when it
+    was read with a change (an :class:`~extractor.errors.InputWarning`)."""
+    err(f"{'warning' if isinstance(error, InputWarning) else 'error'}: {error}")
 
 
 class Terminated(SystemExit):

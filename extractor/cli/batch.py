@@ -52,7 +52,7 @@ def _batch_options(kwargs: dict[str, Any], **extra: Any) -> Any:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The request file to write (JSONL).")  # fmt: skip
-@click.option("--skip-done", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--skip-done", type=click.Path(path_type=Path),
               help="A record file: leave out the papers it holds a success of (submit only what is left).")  # fmt: skip
 @_reading_options
 @settings_options("batch")
