@@ -25,7 +25,7 @@ from typing import Any
 from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
 from .extraction.extractor import open_extractor
-from .records.listings import paper_from_text
+from .records.listings import is_blank, paper_from_text
 from .schema import Paper, Extraction, Record
 from .settings import load_settings
 from .sync import SyncLoop, run_sync
@@ -54,7 +54,7 @@ def _check_text(name: str, value: object, *, required: bool) -> None:
         raise InputError(name, "is bytes, expected str; decode it first, e.g. data.decode('utf-8')")
     if not isinstance(value, str):
         raise InputError(name, f"is {type(value).__name__}, expected str")
-    if required and not value.strip():
+    if required and is_blank(value):
         raise InputError(name, "is empty; there is nothing to extract")
 
 

@@ -131,11 +131,11 @@ def ray_command(inputs: tuple[str, ...], output: str, address: str | None, **kwa
 def summarize(text: str, title: str | None, **kwargs: Any) -> None:
     """Extract one abstract (TEXT, or - to read it from stdin) and print its record as JSON."""
     from ..extraction.extractor import open_extractor
-    from ..records.listings import paper_from_text
+    from ..records.listings import is_blank, paper_from_text
 
     if text == "-":
         text = sys.stdin.read()
-    if not text.strip():
+    if is_blank(text):
         raise click.UsageError("the abstract is empty")
     settings = settings_from(kwargs)
 

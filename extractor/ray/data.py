@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, ExtractorError, InputError
 from ..extraction.extractor import Extractor
 from ..records.formats import format_for
-from ..records.listings import paper_from_text, read_papers
+from ..records.listings import is_blank, paper_from_text, read_papers
 from .recorddir import output_ids, plain, record_json, record_table, tidy_output
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..settings import Settings
@@ -140,7 +140,7 @@ def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key:
     source = _source(row)
     values = {key: _text(row.get(key)) for key in (title_key, abstract_key)}
     problems = [f"{key!r} is missing or not text" for key, v in values.items() if v is None]
-    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and not v.strip()]
+    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and is_blank(v)]
     if problems:
         title, abstract = values[title_key] or "", values[abstract_key] or ""
         paper = Paper(id=given or paper_id(title, abstract), title=title, abstract=abstract, source=source)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ __all__ = [
     "ListingReport",
     "MAX_ABSTRACT_CHARS",
     "dedupe",
+    "is_blank",
     "paper_from_text",
     "read_papers",
     "survey",
@@ -96,12 +98,25 @@ Keys = tuple[str, str]  # (title key, abstract key)
 # --------------------------------------------------------------------------- records
 
 
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible format characters
+    (zero-width spaces and joiners, a byte order mark...), so there is nothing to extract.
+
+    Example:
+        >>> is_blank(" \u200b\u200d\ufeff "), is_blank("\u200bA")
+        (True, False)
+    """
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
 def _clean(text: str) -> str:
-    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
-    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
+    """Whitespace collapsed to single spaces; a :func:`is_blank` text is empty. A text over
+    :data:`MAX_ABSTRACT_CHARS` is only stripped: it becomes an error record, and collapsing
+    50 MB takes seconds."""
     if len(text) > MAX_ABSTRACT_CHARS:
         return text.strip()
-    return " ".join(text.split())
+    cleaned = " ".join(text.split())
+    return "" if is_blank(cleaned) else cleaned
 
 
 def _snippet(text: str, width: int = 40) -> str:
@@ -153,7 +168,7 @@ def _from_record(
         if not isinstance(v, str):
             report(InputError(label, f"{k!r} is {type(v).__name__}, expected text", line))
             return None
-        if not v.strip():
+        if is_blank(v):
             report(InputError(label, f"{k!r} is empty", line))
             return None
         values.append(v)
