@@ -19,15 +19,15 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
 from .extraction.extractor import open_extractor
-from .records.listings import is_blank, paper_from_text
+from .records.listings import as_paper, dedupe, is_blank, paper_from_text
 from .schema import Paper, Extraction, Record
-from .settings import load_settings
+from .settings import Settings, load_settings
 from .sync import SyncLoop, run_sync
 
 __all__ = ["asummarize", "endpoint_configured", "extract_many", "open_extractor", "summarize"]
@@ -86,16 +86,27 @@ def summarize_record(abstract: str, title: str | None = None, **settings: Any) -
     return run_sync(_extract_one(abstract, title, settings))
 
 
-def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
+def extract_many(papers: Iterable[Paper | Mapping[str, Any]], **settings: Any) -> Iterator[Record]:
     """Extract many papers concurrently, yielding records as they complete (failed papers
     are records with ``error`` set). Keyword arguments are :class:`Settings` fields.
+
+    ``papers`` are :class:`Paper` objects (as :func:`~extractor.records.listings.read_papers`
+    gives them) or mappings with ``title`` and ``abstract`` (and ``id``). They are read
+    whole and checked when it is called, before any request (an item that is not a paper
+    raises :class:`~extractor.errors.InputError` naming it, an unknown setting
+    :class:`~extractor.errors.ConfigError`), and de-duplicated by the rule of
+    ``extractor run`` (:func:`~extractor.records.listings.dedupe`): a paper given twice is
+    extracted once.
 
     Example:
         >>> from extractor.records.listings import read_papers
         >>> for rec in extract_many(read_papers(["seeds/"]), base_url=URL):  # doctest: +SKIP
         ...     print(rec.id, rec.extraction.task if rec.ok else rec.error.kind)
     """
-    s = load_settings(settings)
+    return _extracted(_unique_papers(papers), load_settings(settings))  # both checked now, before any request
+
+
+def _extracted(papers: list[Paper], s: Settings) -> Iterator[Record]:
     with SyncLoop() as loop:
         stack = contextlib.AsyncExitStack()
         try:
@@ -107,3 +118,12 @@ def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
                 loop.run(records.aclose())
         finally:
             loop.run(stack.aclose())
+
+
+def _unique_papers(papers: Iterable[Paper | Mapping[str, Any]]) -> list[Paper]:
+    """Every item as a :class:`Paper` (or :class:`InputError`), duplicates dropped."""
+    if isinstance(papers, str | bytes | Mapping | Paper) or not isinstance(papers, Iterable):
+        raise InputError(
+            "papers", f"is {type(papers).__name__}, expected an iterable of papers (for one abstract: summarize)"
+        )
+    return dedupe(as_paper(item, f"papers[{n}]") for n, item in enumerate(papers))[0]

@@ -23,14 +23,14 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .answers import Ask
 from ..llm.connect import Connection, connect
 from ..llm.endpoint import Endpoint
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError
-from ..records.listings import too_long_record
+from ..records.listings import as_paper, too_long_record
 from .pipeline import NO_ANSWER, Answered, Job, extract_paper, merge_parts
 from .policy import resolve_policy
 from .pool import imap_unordered
@@ -202,8 +202,11 @@ class Extractor:
         budget = Budget.for_settings(self.settings)
         return await extract_paper(paper, job, lambda ask, optional: self._ask(job.base, ask, optional, budget))
 
-    async def aextract(self, paper: Paper) -> Record:
-        """Extract one paper (see the module docstring for failures)."""
+    async def aextract(self, paper: Paper | Mapping[str, Any]) -> Record:
+        """Extract one paper (see the module docstring for failures): a :class:`Paper`, or a
+        mapping with ``title`` and ``abstract`` (and ``id``), read as ``extractor run``
+        reads a JSONL line (:func:`~extractor.records.listings.as_paper`)."""
+        paper = as_paper(paper)
         if (too_long := too_long_record(paper)) is not None:
             return too_long
         if self._job is None:

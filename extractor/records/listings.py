@@ -38,7 +38,7 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -53,6 +53,7 @@ __all__ = [
     "EXTENSIONS",
     "ListingReport",
     "MAX_ABSTRACT_CHARS",
+    "as_paper",
     "dedupe",
     "is_blank",
     "paper_from_text",
@@ -137,6 +138,29 @@ def paper_from_text(
         source=Source(path=path, line=line),
         truncated=is_truncated(abstract),
     )
+
+
+def as_paper(item: object, where: str = "paper") -> Paper:
+    """``item`` as a :class:`Paper`: a Paper as it is, or a mapping with ``abstract`` (and
+    ``title``, ``id`` if known) read as :func:`paper_from_text` reads them. Anything else,
+    or a mapping without text, raises :class:`~extractor.errors.InputError` naming
+    ``where`` (``papers[3]``).
+
+    Example:
+        >>> as_paper({"title": "A Title", "abstract": "It works."}).title
+        'A Title'
+    """
+    if isinstance(item, Paper):
+        return item
+    if not isinstance(item, Mapping):
+        raise InputError(where, f"is {type(item).__name__}; give a Paper or a mapping with 'title' and 'abstract'")
+    abstract, title, given = item.get("abstract"), item.get("title"), item.get("id")
+    if not isinstance(abstract, str) or is_blank(abstract):
+        raise InputError(where, "has no 'abstract' text; give a mapping with 'title' and 'abstract'")
+    if title is not None and not isinstance(title, str):
+        raise InputError(where, f"'title' is {type(title).__name__}, expected text")
+    pid = str(given).strip() if isinstance(given, (str, int)) and not isinstance(given, bool) else None
+    return paper_from_text(abstract, title, id=pid or None)
 
 
 def too_long_record(paper: Paper) -> Record | None:
