@@ -379,7 +379,7 @@ async def aingest_answers(
     make is a ``mismatch`` error record instead of being read with the wrong question.
     ``announce`` is told when the answer cache cannot be used. Returns the counts."""
     opts = options or BatchOptions()
-    stats = IngestStats()
+    stats = IngestStats.for_settings(settings)
     started = time.perf_counter()
     settings = batch_settings(settings)
 

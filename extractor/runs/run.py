@@ -87,6 +87,11 @@ class BatchStats:
     interrupted: bool = False
     stopped_by: str | None = None
     stopped_kind: str | None = None
+    model: bool = True  # a model was asked (not policy "rules"): its costs are worth a line
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> BatchStats:
+        return cls(model=settings.policy != "rules")
 
     def count(self, record: Record) -> None:
         """Add one written record to the counts."""
@@ -114,17 +119,28 @@ class BatchStats:
         return {**asdict(self), "papers_per_s": round(self.papers_per_s, 3)}
 
     def summary(self) -> str:
+        """The closing summary. Without a model (policy ``rules``) nothing is cached, asked
+        or grounded: those counts are left out."""
+        failures = f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.failures.items()))})" if self.failures else ""
+        speed = f"wall {self.wall_s:.1f}s, {self.papers_per_s:.2f} papers/s"
         lines = [
             f"papers read {self.read}, unique {self.unique} ({self.duplicates} duplicates dropped), "
-            f"already in output {self.already_done}",
-            f"extracted {self.extracted} ({self.from_cache} from cache), failed {self.failed}"
-            + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.failures.items()))})" if self.failures else "")
-            + f", values dropped by grounding {self.dropped_values}",
-            f"summaries: {_counts(self.summaries, ('model', 'extractive'))}; "
-            f"values from {_counts(self.origins, ('rule', 'model'))}",
-            f"tokens in {self.tokens_in}, out {self.tokens_out}; "
-            f"wall {self.wall_s:.1f}s, {self.papers_per_s:.2f} papers/s",
+            f"already in output {self.already_done}"
         ]
+        if not self.model:
+            lines += [
+                f"extracted {self.extracted}, failed {self.failed}{failures}; rules only, no model",
+                f"summaries: extractive {self.summaries.get('extractive', 0)}; values from rules {self.origins.get('rule', 0)}",
+                speed,
+            ]
+        else:
+            lines += [
+                f"extracted {self.extracted} ({self.from_cache} from cache), failed {self.failed}{failures}"
+                f", values dropped by grounding {self.dropped_values}",
+                f"summaries: {_counts(self.summaries, ('model', 'extractive'))}; "
+                f"values from {_counts(self.origins, ('rule', 'model'))}",
+                f"tokens in {self.tokens_in}, out {self.tokens_out}; {speed}",
+            ]
         if self.input_errors:
             lines.append(f"input errors {len(self.input_errors)} (shown above)")
         if self.interrupted:
@@ -285,7 +301,7 @@ async def arun_batch(
     the output file is valid and ``stats.interrupted`` is set.
     """
     opts = options or BatchOptions()
-    stats = BatchStats()
+    stats = BatchStats.for_settings(settings)
     started = time.perf_counter()
     stop = stop if stop is not None else asyncio.Event()
 
