@@ -13,7 +13,10 @@ the :class:`Budget` below are the same for one replica or many.
 
 Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
 ``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
-bodies that are not JSON are retried with exponential backoff and jitter. What a retry may
+bodies that are not JSON are retried with exponential backoff and jitter. A refused
+connection before anything ever answered (a wrong port, a server not started) is retried
+only :data:`REFUSED_RETRIES` times, quickly: it is known within a second, and the error
+says how many attempts it made. What a retry may
 spend is a :class:`Budget`: one per paper, shared by all of that paper's requests, so the
 worst case is written down once (:class:`Budget`). ``settings.rpm`` spaces the starts of
 all requests of one transport (:class:`RateLimiter`), retries included.
@@ -63,12 +66,17 @@ from ..settings import Settings
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
+__all__ = ["REFUSED_RETRIES", "REFUSED_WAIT_S", "Budget", "HTTPStatusError", "RateLimiter", "Transport"]
 
 log = logging.getLogger("extractor")
 
 _MAX_BACKOFF_S = 30.0
 _TRANSIENT_STATUS = {408, 409, 429}
+#: Retries of a refused connection while nothing has ever answered (a wrong port, a server
+#: not started), ``REFUSED_WAIT_S`` seconds apart, then twice that: the error comes within
+#: a second, saying how many attempts it made. Timeouts and 5xx keep the full policy.
+REFUSED_RETRIES = 2
+REFUSED_WAIT_S = 0.25
 
 
 @dataclass
@@ -317,6 +325,8 @@ class Transport:
             exc = state.outcome.exception() if state.outcome else None
             if exc is None or budget.retries <= 0:
                 return False
+            if self._never_reached(exc) and state.attempt_number > REFUSED_RETRIES:
+                return False  # nothing listens there: known at once, not after minutes of backoff
             # An answer that drops one replica for good is retried on another, if one is left.
             dropped = bool(tried) and tried[-1].state == "dead" and self.replicas.others_up(tried[-1])
             return _is_transient(exc) or dropped
@@ -332,7 +342,7 @@ class Transport:
             before_sleep=before_sleep,
             reraise=True,
         )
-        attempts = 0
+        attempts, started = 0, time.monotonic()
         try:
             async for attempt in retrying:
                 with attempt:
@@ -343,7 +353,8 @@ class Transport:
         except asyncio.CancelledError:
             raise
         except (HTTPStatusError, _Unreadable, NetworkError) as exc:
-            raise self.failure(exc, attempts, tried[-1] if tried else None) from exc
+            error = self.failure(exc, attempts, tried[-1] if tried else None, time.monotonic() - started)
+            raise error from exc
         except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
             host = tried[-1].host if tried else self.host
             raise EndpointError(
@@ -420,8 +431,14 @@ class Transport:
             delay = _MAX_BACKOFF_S
         return min(delay + random.uniform(0, base), _MAX_BACKOFF_S)
 
+    def _never_reached(self, exc: BaseException | None) -> bool:
+        """A refused connection while no replica has ever answered: nothing listens there."""
+        return exc is not None and _refused(exc) and self.responses_seen == 0
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if self._never_reached(exc):
+            return REFUSED_WAIT_S * state.attempt_number
         asked = retry_after(exc.headers) if isinstance(exc, HTTPStatusError) else None
         if asked is not None:
             # Honour the server, plus a little jitter so concurrent callers do not return
@@ -441,28 +458,33 @@ class Transport:
         host = replica.host if replica is not None else self.host
         log.info("%s: %s on attempt %d of %d; retrying in %.2fs", host, what, state.attempt_number, most, sleep)
 
-    def failure(self, exc: BaseException, attempts: int, replica: Replica | None = None) -> EndpointError:
-        """The error an exchange that failed after ``attempts`` requests raises, its last
-        one on ``replica`` (default: the first). An error that would stop the batch is one
-        paper's error while another replica is still in use."""
+    def failure(
+        self, exc: BaseException, attempts: int, replica: Replica | None = None, seconds: float | None = None
+    ) -> EndpointError:
+        """The error an exchange that failed after ``attempts`` requests in ``seconds``
+        raises, its last one on ``replica`` (default: the first). An error that would stop
+        the batch is one paper's error while another replica is still in use."""
         replica = replica or self.replicas.members[0]
-        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0)
+        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0, seconds=seconds)
         if isinstance(error, FatalEndpointError | ServerGoneError) and self.replicas.others_up(replica):
             return EndpointError(error.kind, str(error), attempts)
         return error
 
 
-def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -> EndpointError:
-    """The error an exchange that failed after ``attempts`` requests raises; ``reached``:
-    the host answered earlier in this run."""
+def _failure(
+    exc: BaseException, s: Settings, attempts: int, *, reached: bool, seconds: float | None = None
+) -> EndpointError:
+    """The error an exchange that failed after ``attempts`` requests (in ``seconds``)
+    raises; ``reached``: the host answered earlier in this run."""
     host = s.endpoint_host
     if _refused(exc):
         if not reached:
             # Nothing ever answered: a wrong URL or a server that is not running. Every
             # paper would fail the same way, so stop the batch instead.
+            spent = f" in {seconds:.1f} s" if seconds is not None else ""
             return FatalEndpointError(
                 "connection",
-                f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
+                f"cannot reach {host}: {attempts} attempts{spent} ({one_line(str(exc), 200)}); "
                 "check --base-url and that the server is running",
                 attempts,
             )

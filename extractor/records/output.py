@@ -135,6 +135,8 @@ class RecordWriter:
         self._replaced = 0  # failed records of the file that this writer wrote anew
         self._broken = False  # a write failed: the file is left as it is
         self._existing = OutputScan(self.path, self.format, CSV_COLUMNS)
+        self._created = not resolved(self.path).exists()  # made by this writer: removed if it stays empty
+        self.written = 0  # records written by this writer
         self._fh: IO[bytes] = self._open_checked()
         try:
             if self.path.stat().st_size > 0 and self._resume():
@@ -211,6 +213,7 @@ class RecordWriter:
         else:
             data = (record.model_dump_json() + "\n").encode("utf-8")
         self._append(data)
+        self.written += 1
         if record.id in self.failed:
             self.failed.discard(record.id)
             self._replaced += 1
@@ -236,7 +239,8 @@ class RecordWriter:
 
     def close(self) -> None:
         """Flush and close the file; first remove the failed records that this writer's
-        records replaced, so each paper is in the file once."""
+        records replaced, so each paper is in the file once. A file this writer made and
+        wrote no record to is removed: a run that wrote nothing leaves no empty file."""
         if self._fh.closed:
             return
         if self._broken:  # a write failed (a full disk): its torn line is cut when the file is resumed
@@ -244,6 +248,9 @@ class RecordWriter:
                 self._fh.close()
             return
         try:
+            if self._created and not self.written:  # nothing was written (a server that never answered)
+                resolved(self.path).unlink(missing_ok=True)
+                return
             self._fh.flush()
             os.fsync(self._fh.fileno())
             if self._replaced:
