@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from .errors import ConfigError
 
 __all__ = [
-    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
+    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
     "default_config_file", "display_url", "env_names", "flag_of", "load_settings",
 ]  # fmt: skip
 
@@ -61,6 +61,9 @@ _NUMBERS = ("timeout", "temperature", "max_tokens", "max_reasks", "context_budge
 
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
 MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray")
+# Those that extract: the sampling, validation and grounding settings are theirs (doctor
+# checks the endpoint, and extracts nothing).
+EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray")
 
 
 @dataclass(frozen=True)
@@ -113,15 +116,15 @@ class Settings(BaseModel):
     timeout: float = Field(120.0, gt=0, description="Seconds to wait for one response.")
 
     # Sampling and validation.
-    temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
-    max_tokens: int = Field(
+    temperature: Annotated[float, Flag(EXTRACTING)] = Field(0.0, ge=0, description="Sampling temperature.")
+    max_tokens: Annotated[int, Flag(EXTRACTING)] = Field(
         1000, gt=0, description="Completion token limit per request (lower when the schema's bounds allow fewer)."
     )
-    max_reasks: int = Field(2, ge=0, description="Re-asks after a schema validation failure.")
-    context_budget: int = Field(
+    max_reasks: Annotated[int, Flag(EXTRACTING)] = Field(2, ge=0, description="Re-asks after a schema validation failure.")
+    context_budget: Annotated[int, Flag(EXTRACTING)] = Field(
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."
     )
-    grounding: Grounding = Field(
+    grounding: Annotated[Grounding, Flag(EXTRACTING)] = Field(
         "check",
         description="check: values checked against the abstract, re-asked, dropped if absent; "
         "span: the model chooses among the abstract's own spans (best for small models, the bundled "

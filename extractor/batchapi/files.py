@@ -113,7 +113,7 @@ class PrepareStats(BatchStats):
             f"requests {self.requests} for {self.papers} papers; {self.without_model} papers need no model",
         ]
         if self.input_errors:
-            lines.append(f"input errors {len(self.input_errors)} (shown above)")
+            lines.append(f"input errors {len(self.input_errors)} (shown above; input lost: {self.input_lost})")
         return "\n".join(lines)
 
 

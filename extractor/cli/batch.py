@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ..sync import run_sync
-from .app import EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, input_error, main, settings_from, settings_options
+from .app import EXIT_OK, EXIT_PARTIAL, err, exit_code, input_error, main, settings_from, settings_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,7 +67,7 @@ def batch_prepare(inputs: tuple[str, ...], output: Path, skip_done: Path | None,
     )
     err(stats.summary())
     err(f"wrote {output}")
-    sys.exit(EXIT_NO_INPUT if stats.read == 0 and stats.input_errors else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost))
 
 
 @batch_group.command("ingest")
@@ -93,9 +93,7 @@ def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Pat
         announce=err,
     )
     err(stats.summary())
-    if stats.read == 0 and stats.input_errors:
-        sys.exit(EXIT_NO_INPUT)
-    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed))
 
 
 def _batch_client(kwargs: dict[str, Any]) -> Any:

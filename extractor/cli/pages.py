@@ -8,14 +8,23 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .app import EXIT_NO_INPUT, err, input_error, main
+from .app import EXIT_INPUT_LOST, EXIT_NO_INPUT, EXIT_OK, err, input_error, main
 
 
-def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> None:
+def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> int:
+    """Write the digest, each unreadable record line told on stderr; how many were lost."""
     from ..pages.digest import digest_files
 
-    summary = digest_files(records, output, title=title, fmt=fmt, on_error=input_error)
+    lost = 0
+
+    def told(error: InputError) -> None:
+        nonlocal lost
+        lost += 1
+        input_error(error)
+
+    summary = digest_files(records, output, title=title, fmt=fmt, on_error=told)
     err(f"wrote {output}: {summary.papers} records, {summary.unique} papers, {summary.failed} failed")
+    return lost
 
 
 @main.command("digest")
@@ -29,14 +38,16 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
     rather than parse: counts and charts, then one card per paper with its gains and
     their evidence, code and links; search, filters and sorting; failed papers apart.
     The HTML page is one file that needs no network; .md gives Markdown for email,
-    Slack or a GitHub issue. A paper in several files is shown once.
+    Slack or a GitHub issue. A paper in several files is shown once. Exit 4 when a
+    line of RECORDS could not be read (it is told, and left out).
 
     \b
     Example:
       extractor digest results.jsonl -o digest.html
     """
     try:
-        write_digest(list(records), output, title, digest_format)
+        lost = write_digest(list(records), output, title, digest_format)
     except InputError as exc:
         input_error(exc)
         sys.exit(EXIT_NO_INPUT)
+    sys.exit(EXIT_INPUT_LOST if lost else EXIT_OK)

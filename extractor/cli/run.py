@@ -12,7 +12,9 @@ from typing import Any
 import click
 
 from ..sync import run_sync
-from .app import EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, input_error, main, run_stoppable, settings_from, settings_options
+from .app import (
+    EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, exit_code, input_error, main, run_stoppable, settings_from, settings_options,
+)  # fmt: skip
 from .pages import write_digest
 
 
@@ -68,13 +70,8 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
         atomic_write(stats_json, json.dumps(stats.to_dict(), indent=2), "the stats")
     if digest_path and output.exists():
         write_digest([output], digest_path)
-    if stats.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    if stats.stopped_by:
-        sys.exit(EXIT_USAGE)
-    if stats.read == 0 and stats.input_errors:
-        sys.exit(EXIT_NO_INPUT)
-    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed, interrupted=stats.interrupted,
+                       stopped=stats.stopped_by is not None))  # fmt: skip
 
 
 @main.command("ray")
@@ -151,11 +148,13 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
-@click.option("--title-key", default="title", show_default=True)
-@click.option("--abstract-key", default="abstract", show_default=True)
+@click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
+@click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
 @click.option("--json", "as_json", is_flag=True, help="Print the unique papers as JSONL instead of counts.")
 def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, abstract_key: str, as_json: bool) -> None:
-    """Show what the listing reader finds in INPUTS, without calling any model."""
+    """Show what the listing reader finds in INPUTS, without calling any model (exit 4
+    when some input could not be read, 3 when none could)."""
+    from ..errors import InputWarning
     from ..records.listings import survey
 
     report = survey(
@@ -166,5 +165,5 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
             click.echo(paper.model_dump_json())
     else:
         click.echo(report.describe())
-    if report.read == 0:
-        sys.exit(EXIT_NO_INPUT)
+    lost = sum(not isinstance(e, InputWarning) for e in report.errors)
+    sys.exit(EXIT_NO_INPUT if report.read == 0 else exit_code(read=report.read, lost=lost))

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FatalEndpointError, InputError
+from ..errors import FatalEndpointError, InputError, InputWarning
 from ..extraction.extractor import Extractor, open_extractor
 from ..records.listings import read_papers
 from ..records.output import RecordWriter
@@ -82,7 +82,8 @@ class BatchStats:
     tokens_in: int = 0
     tokens_out: int = 0
     wall_s: float = 0.0
-    input_errors: list[str] = field(default_factory=list)
+    input_errors: list[str] = field(default_factory=list)  # every input problem told, warnings included
+    input_lost: int = 0  # input problems that lost input (a file, line or row skipped), warnings not
     failures: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
     stopped_by: str | None = None
@@ -142,7 +143,7 @@ class BatchStats:
                 f"tokens in {self.tokens_in}, out {self.tokens_out}; {speed}",
             ]
         if self.input_errors:
-            lines.append(f"input errors {len(self.input_errors)} (shown above)")
+            lines.append(f"input errors {len(self.input_errors)} (shown above; input lost: {self.input_lost})")
         if self.interrupted:
             lines.append("interrupted: finished records are saved; run the same command again to resume")
         if self.stopped_by:
@@ -232,6 +233,7 @@ def open_inputs(
         if str(err) not in errors_seen:  # both reading passes meet the same errors
             errors_seen.add(str(err))
             stats.input_errors.append(str(err))
+            stats.input_lost += not isinstance(err, InputWarning)
             if on_input_error is not None:
                 on_input_error(err)
 
