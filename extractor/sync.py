@@ -78,19 +78,22 @@ class SyncLoop:
             except StopAsyncIteration:
                 return
 
-    def close(self) -> None:
-        """Cancel what is still pending, finalise async generators, close the loop."""
+    def close(self, timeout: float | None = None) -> None:
+        """Cancel what is still pending, finalise async generators, close the loop. With
+        a worker thread, ``timeout`` bounds the wait for that (an actor's end must not
+        hang on a task that ignores its cancellation); the thread is a daemon."""
         if self._runner is not None:
             self._runner.close()
             return
         if self._thread is None or self.loop.is_closed():
             return
         try:
-            asyncio.run_coroutine_threadsafe(_shutdown(), self.loop).result()
+            asyncio.run_coroutine_threadsafe(_shutdown(), self.loop).result(timeout)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join()
-            self.loop.close()
+            self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self.loop.close()
 
     def __enter__(self) -> SyncLoop:
         return self

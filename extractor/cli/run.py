@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from ..sync import run_sync
 from .app import (
     EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, exit_code, input_error, main, run_stoppable, settings_from, settings_options,
 )  # fmt: skip
+from ..errors import ExtractorError
 from .pages import write_digest
 
 
@@ -109,15 +113,50 @@ def ray_command(inputs: tuple[str, ...], output: str, address: str | None, **kwa
     settings = settings_from(kwargs)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report leaves the machine unless asked
     started = not ray.is_initialized()  # a caller (a notebook, a test) may have joined a cluster already
-    if started:
-        ray.init(address=address, include_dashboard=False)
-    try:
-        stats = run_ray(list(inputs), output, settings, options)
-    finally:
-        if started:
-            ray.shutdown()
+    with _ray_output_kept_off_the_terminal() as ray_output:
+        try:
+            if started:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            stats = run_ray(list(inputs), output, settings, options)
+        except ExtractorError:
+            raise  # said in one line; Ray's tracebacks of it stay off the terminal
+        except BaseException:
+            ray_output.failed = True  # not ours: Ray's own account of it is shown
+            raise
+        finally:
+            if started:
+                ray.shutdown()  # the actors and the local cluster this command started stop with it
     err(stats.summary())
     sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+
+
+class _RayOutput:
+    failed = False
+
+
+@contextlib.contextmanager
+def _ray_output_kept_off_the_terminal() -> Iterator[_RayOutput]:
+    """What Ray writes to this process's stderr (its start-up and progress logs, the
+    tracebacks of failed tasks, its retry advice, its C++ core's log lines) goes to a
+    temporary file instead of the terminal, so the command speaks in its own lines. When
+    the ``with`` block marks a failure that is not an :class:`ExtractorError`, the end of
+    Ray's output is shown, to say what went wrong. Ray's full logs stay in its session
+    directory (``/tmp/ray/session_latest/logs``)."""
+    state = _RayOutput()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield state
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if state.failed:
+                captured.seek(max(0, captured.seek(0, os.SEEK_END) - 4000))
+                err(captured.read().decode("utf-8", "replace"))
 
 
 

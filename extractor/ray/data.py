@@ -224,7 +224,7 @@ class ExtractBatch:
         try:
             self._await(self.extractor.aclose())
         finally:
-            self._loop.close()
+            self._loop.close(timeout=5)
 
     def __del__(self) -> None:  # an actor's end; never raises
         try:
