@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .app import EXIT_INPUT_LOST, EXIT_NO_INPUT, EXIT_OK, err, input_error, main
+from .app import EXIT_INPUT_LOST, EXIT_NO_INPUT, EXIT_OK, EXIT_USAGE, err, input_error, main
 
 
 def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> int:
@@ -49,5 +49,5 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
         lost = write_digest(list(records), output, title, digest_format)
     except InputError as exc:
         input_error(exc)
-        sys.exit(EXIT_NO_INPUT)
+        sys.exit(EXIT_USAGE if exc.path == str(output) else EXIT_NO_INPUT)  # cannot write there, or nothing to read
     sys.exit(EXIT_INPUT_LOST if lost else EXIT_OK)
