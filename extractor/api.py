@@ -18,43 +18,19 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-from collections.abc import Coroutine, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .llm.connect import endpoint_configured
 from .errors import EndpointError, InputError
 from .extraction.extractor import open_extractor
-from .records.listings import paper_from_text
+from .records.listings import as_paper, dedupe, is_blank, paper_from_text
 from .schema import Paper, Extraction, Record
 from .settings import Settings, load_settings
+from .sync import SyncLoop, run_sync
 
 __all__ = ["asummarize", "endpoint_configured", "extract_many", "open_extractor", "summarize"]
-
-T = TypeVar("T")
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code, also when an event loop already runs (Jupyter)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
 
 
 async def asummarize(abstract: str, title: str | None = None, **settings: Any) -> Extraction:
@@ -78,7 +54,7 @@ def _check_text(name: str, value: object, *, required: bool) -> None:
         raise InputError(name, "is bytes, expected str; decode it first, e.g. data.decode('utf-8')")
     if not isinstance(value, str):
         raise InputError(name, f"is {type(value).__name__}, expected str")
-    if required and not value.strip():
+    if required and is_blank(value):
         raise InputError(name, "is empty; there is nothing to extract")
 
 
@@ -101,36 +77,53 @@ def summarize(abstract: str, title: str | None = None, **settings: Any) -> Extra
         >>> extractor.summarize(text, base_url="http://127.0.0.1:8080/v1")  # doctest: +SKIP
         Extraction(task='video recognition', method=..., method_name='SlowFast', ...)
     """
-    return _run(asummarize(abstract, title, **settings))
+    return run_sync(asummarize(abstract, title, **settings))
 
 
 def summarize_record(abstract: str, title: str | None = None, **settings: Any) -> Record:
     """Like :func:`summarize` but return the whole :class:`Record` (provenance, links,
     grounding)."""
-    return _run(_extract_one(abstract, title, settings))
+    return run_sync(_extract_one(abstract, title, settings))
 
 
-def extract_many(papers: Iterable[Paper], **settings: Any) -> Iterator[Record]:
+def extract_many(papers: Iterable[Paper | Mapping[str, Any]], **settings: Any) -> Iterator[Record]:
     """Extract many papers concurrently, yielding records as they complete (failed papers
     are records with ``error`` set). Keyword arguments are :class:`Settings` fields.
+
+    ``papers`` are :class:`Paper` objects (as :func:`~extractor.records.listings.read_papers`
+    gives them) or mappings with ``title`` and ``abstract`` (and ``id``). They are read
+    whole and checked when it is called, before any request (an item that is not a paper
+    raises :class:`~extractor.errors.InputError` naming it, an unknown setting
+    :class:`~extractor.errors.ConfigError`), and de-duplicated by the rule of
+    ``extractor run`` (:func:`~extractor.records.listings.dedupe`): a paper given twice is
+    extracted once.
 
     Example:
         >>> from extractor.records.listings import read_papers
         >>> for rec in extract_many(read_papers(["seeds/"]), base_url=URL):  # doctest: +SKIP
         ...     print(rec.id, rec.extraction.task if rec.ok else rec.error.kind)
     """
-    s = load_settings(settings)
-    loop = asyncio.new_event_loop()
-    stack = contextlib.AsyncExitStack()
-    try:
-        ex = loop.run_until_complete(stack.enter_async_context(open_extractor(s)))
-        agen = ex.aextract_many(papers)
-        while True:
+    return _extracted(_unique_papers(papers), load_settings(settings))  # both checked now, before any request
+
+
+def _extracted(papers: list[Paper], s: Settings) -> Iterator[Record]:
+    with SyncLoop() as loop:
+        stack = contextlib.AsyncExitStack()
+        try:
+            ex = loop.run(stack.enter_async_context(open_extractor(s)))
+            records = ex.aextract_many(papers)
             try:
-                yield loop.run_until_complete(agen.__anext__())
-            except StopAsyncIteration:
-                break
-        loop.run_until_complete(agen.aclose())
-    finally:
-        loop.run_until_complete(stack.aclose())
-        loop.close()
+                yield from loop.iterate(records)
+            finally:
+                loop.run(records.aclose())
+        finally:
+            loop.run(stack.aclose())
+
+
+def _unique_papers(papers: Iterable[Paper | Mapping[str, Any]]) -> list[Paper]:
+    """Every item as a :class:`Paper` (or :class:`InputError`), duplicates dropped."""
+    if isinstance(papers, str | bytes | Mapping | Paper) or not isinstance(papers, Iterable):
+        raise InputError(
+            "papers", f"is {type(papers).__name__}, expected an iterable of papers (for one abstract: summarize)"
+        )
+    return dedupe(as_paper(item, f"papers[{n}]") for n, item in enumerate(papers))[0]

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -38,12 +39,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
 __all__ = [
-    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
+    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
     "default_config_file", "display_url", "env_names", "flag_of", "load_settings",
 ]  # fmt: skip
 
@@ -54,8 +55,15 @@ Policy = Literal["auto", "rules-first", "model-first", "model", "rules"]
 DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
 
+# The numeric settings: a bool is refused for them (pydantic would read true as 1).
+_NUMBERS = ("timeout", "temperature", "max_tokens", "max_reasks", "context_budget", "retries", "retry_max_seconds",
+            "retry_backoff", "concurrency", "rpm")  # fmt: skip
+
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
 MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray")
+# Those that extract: the sampling, validation and grounding settings are theirs (doctor
+# checks the endpoint, and extracts nothing).
+EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray")
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class Settings(BaseModel):
     """Everything that shapes a run. Build it with :func:`load_settings` to get the
     documented precedence, or directly (``Settings(base_url=..., model=...)``) in code."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # The endpoint.
     base_url: Annotated[str | None, Flag(MODEL_COMMANDS, multiple=True)] = Field(
@@ -108,15 +116,15 @@ class Settings(BaseModel):
     timeout: float = Field(120.0, gt=0, description="Seconds to wait for one response.")
 
     # Sampling and validation.
-    temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
-    max_tokens: int = Field(
+    temperature: Annotated[float, Flag(EXTRACTING)] = Field(0.0, ge=0, description="Sampling temperature.")
+    max_tokens: Annotated[int, Flag(EXTRACTING)] = Field(
         1000, gt=0, description="Completion token limit per request (lower when the schema's bounds allow fewer)."
     )
-    max_reasks: int = Field(2, ge=0, description="Re-asks after a schema validation failure.")
-    context_budget: int = Field(
+    max_reasks: Annotated[int, Flag(EXTRACTING)] = Field(2, ge=0, description="Re-asks after a schema validation failure.")
+    context_budget: Annotated[int, Flag(EXTRACTING)] = Field(
         6000, gt=200, description="Abstracts longer than this many characters are split and merged."
     )
-    grounding: Grounding = Field(
+    grounding: Annotated[Grounding, Flag(EXTRACTING)] = Field(
         "check",
         description="check: values checked against the abstract, re-asked, dropped if absent; "
         "span: the model chooses among the abstract's own spans (best for small models, the bundled "
@@ -171,6 +179,25 @@ class Settings(BaseModel):
                     urls.append(url)
         return ",".join(urls) if urls else None
 
+    @field_validator(*_NUMBERS, mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        """``concurrency = true`` in a config file is a mistake, not 1."""
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Settings:
+        """Credentials in the base URL and an API key cannot both be sent (one is Basic
+        auth, the other a Bearer token, and a request carries one Authorization header)."""
+        if self.api_key is not None and any(urlsplit(url).username is not None for url in self.base_urls):
+            raise ValueError(
+                "the base URL carries credentials (user:password@) and an API key is set too: give one of them "
+                "(unset the key, e.g. OPENAI_API_KEY, or take the credentials out of the URL)"
+            )
+        return self
+
     @property
     def base_urls(self) -> tuple[str, ...]:
         """Every configured base URL, one per replica (none when ``base_url`` is unset).
@@ -201,17 +228,32 @@ class Settings(BaseModel):
 
 
 def _http_url(value: str) -> str:
-    """``value`` stripped, if it is an http(s) URL with a host; else ValueError."""
+    """``value`` stripped, if it is an http(s) URL with a host and a valid port; else
+    ValueError saying what is wrong with it (the URL shown without credentials or query)."""
     value = value.strip()
+    shown = repr(_without_secrets(value))
+    if "://" not in value and value and not any(c.isspace() for c in value):
+        raise ValueError(f"{shown} is not an http(s) URL: it lacks http://; give one like http://{value.rstrip('/')}/v1")
     try:
         parts = urlsplit(value)
         scheme, host = parts.scheme.lower(), parts.hostname
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:  # an unparsable URL or port
+    except ValueError:  # an unparsable URL (a bad IPv6 address)
         scheme = host = None
     if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
-        raise ValueError(f"{display_url(value)!r} is not an http(s) URL; give one like http://127.0.0.1:8080/v1")
+        raise ValueError(f"{shown} is not an http(s) URL; give one like http://127.0.0.1:8080/v1")
+    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"{shown}: the port {port!r} is not a port number (1-65535)")
     return value
+
+
+def _without_secrets(value: str) -> str:
+    """``value`` as typed, without the user and password before ``@``, the query string and
+    the fragment: what may be shown of a URL that does not parse."""
+    value = value.split("#", 1)[0].split("?", 1)[0]
+    scheme, sep, rest = value.rpartition("://")
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{netloc.rpartition('@')[2]}{slash}{path}"
 
 
 def _host_port(parts: SplitResult) -> str:
@@ -260,9 +302,32 @@ def _read_config(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a TOML text file (byte 0x{exc.object[exc.start]:02x} is not UTF-8)") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+
+
+def _unknown(names: set[str], where: str) -> ConfigError:
+    """The error for settings that do not exist, each with the closest that does."""
+    known = [name for name in Settings.model_fields if name != "origin"]
+    said = []
+    for name in sorted(names):
+        close = difflib.get_close_matches(name, known, n=1)
+        said.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return ConfigError(f"{where}unknown setting {', '.join(said)}; the settings are: {', '.join(known)}")
+
+
+def _validation_error(exc: ValidationError, origin: dict[str, str]) -> ConfigError:
+    """One line for what pydantic refused, naming the setting and where it came from."""
+    err = exc.errors()[0]
+    message = str(err["ctx"]["error"]) if err["type"] == "value_error" and "ctx" in err else err["msg"]
+    if not err["loc"]:  # a rule across settings
+        sources = ", ".join(f"{name} from {origin.get(name, 'code')}" for name in ("base_url", "api_key"))
+        return ConfigError(f"{message} ({sources})")
+    field = str(err["loc"][0])
+    return ConfigError(f"setting {field!r} from {origin.get(field, '?')}: {message}")
 
 
 def load_settings(
@@ -274,10 +339,15 @@ def load_settings(
     """Merge flags, environment and config file into one :class:`Settings`.
 
     ``flags`` holds values given on the command line or in code; ``None`` values are
-    treated as not given. ``env`` defaults to ``os.environ``.
+    treated as not given. ``env`` defaults to ``os.environ``. A name that is no setting
+    (``concurency=4``), in ``flags`` or in the config file, is refused with the closest
+    one, and every refused value is one :class:`~extractor.errors.ConfigError` naming the
+    setting and where it came from.
     """
     env = os.environ if env is None else env
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    if unknown_flags := set(flags) - set(Settings.model_fields) | ({"origin"} & set(flags)):
+        raise _unknown(unknown_flags, "")
     config_path: Path | None
     if config is not None:
         config_path = Path(config)
@@ -301,12 +371,10 @@ def load_settings(
             values[field], origin[field] = from_file[field], f"file {config_path}"
         else:
             origin[field] = "default"
-    unknown = set(from_file) - set(Settings.model_fields)
+    unknown = set(from_file) - set(Settings.model_fields) | ({"origin"} & set(from_file))
     if unknown:
-        raise ConfigError(f"{config_path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        raise _unknown(unknown, f"{config_path}: ")
     try:
         return Settings(**values, origin=origin)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
-        raise ConfigError(f"setting {field!r} from {origin.get(field, '?')}: {err['msg']}") from exc
+        raise _validation_error(exc, origin) from exc

@@ -112,12 +112,12 @@ def test_prepare_needs_a_model_skips_papers_without_one_and_reports_bad_lines(tm
     out = tmp_path / "requests.jsonl"
     result = CliRunner().invoke(main, ["batch", "prepare", str(papers), "-o", str(out)])
     assert result.exit_code == 2 and "needs --model" in result.output and len(result.output.splitlines()) == 1
-    result = cli("batch", "prepare", papers, "-o", out, "--model", "m")
+    result = cli("batch", "prepare", papers, "-o", out, "--model", "m", ok=(4,))  # 4: a line was lost
     assert f"{papers}:4: not valid JSON" in result.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["custom_id"] for line in lines] == ["p0000", "p0001", "p0002"]
     assert lines[0]["body"]["response_format"]["type"] == "json_schema"  # the batch default mode
-    cli("batch", "prepare", papers, "-o", out, "--policy", "rules")
+    cli("batch", "prepare", papers, "-o", out, "--policy", "rules", ok=(4,))
     assert out.read_text() == ""  # no model needed: no line
     with pytest.raises(ConfigError):
         batch_settings(Settings())
@@ -192,7 +192,7 @@ def test_ingest_fills_the_cache_so_a_later_run_asks_nothing(tmp_path: Path) -> N
     assert all(r["provenance"]["cached"] for r in read_records(tmp_path / "run.jsonl"))
 
 
-def test_batch_output_keeps_the_last_good_line_of_a_request(tmp_path: Path) -> None:
+def test_batch_output_keeps_the_first_good_line_of_a_request(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     good = {"custom_id": "a", "response": {"status_code": 200, "body": {"choices": []}}, "error": None}
     bad = {"custom_id": "a", "response": None, "error": {"code": "batch_expired", "message": "expired"}}
@@ -200,7 +200,10 @@ def test_batch_output_keeps_the_last_good_line_of_a_request(tmp_path: Path) -> N
     errors: list[InputError] = []
     with BatchOutput([out], errors.append) as answers:
         assert answers.completion("a") == {"choices": []} and len(answers) == 1
-    assert [str(e) for e in errors] == [f"{out}:3: a batch output line without a custom_id"]
+    assert [str(e) for e in errors] == [
+        f"{out}:2: custom_id 'a' answered again (first at {out}:1); the first good answer is used",
+        f"{out}:3: a batch output line without a custom_id",
+    ]
 
 
 def test_the_batch_client_sends_the_key_never_shows_it_retries_and_explains_404(tmp_path: Path) -> None:

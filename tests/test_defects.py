@@ -37,6 +37,13 @@ def _flags(stub: StubServer | str, tmp_path: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _doctor_flags(stub: StubServer | str, tmp_path: Path) -> list[str]:
+    """:func:`_flags` for doctor, which extracts nothing: no grounding setting."""
+    flags = _flags(stub, tmp_path)
+    at = flags.index("--grounding")
+    return flags[:at] + flags[at + 2 :]
+
+
 def _one_line_error(result: Any, *words: str) -> str:
     """The command failed with exit code 2 and one line on stderr holding ``words``."""
     assert result.exit_code == 2, result.output
@@ -138,7 +145,7 @@ def test_credentials_in_the_base_url_reach_no_record_message_or_doctor(tmp_path:
         result = CliRunner().invoke(main, ["run", str(tmp_path / "in.jsonl"), "-o", str(out), "-v",
                                            *_flags(url, tmp_path, "--mode", "auto")])  # fmt: skip
         assert result.exit_code == 1, result.output  # 3 papers failed: their messages name the host
-        doctor = CliRunner().invoke(main, ["doctor", *_flags(url, tmp_path)])
+        doctor = CliRunner().invoke(main, ["doctor", *_doctor_flags(url, tmp_path)])
     assert f"127.0.0.1:{stub.port}" in out.read_text() and f"127.0.0.1:{stub.port}" in doctor.output
     for text in (out.read_text(), result.output, result.stderr, doctor.output):
         assert "SECRET" not in text and "user:" not in text
@@ -153,10 +160,10 @@ def test_an_html_page_instead_of_json_is_one_line_saying_what_to_check(tmp_path:
     with StubServer(faults=always("html")) as stub:
         args = ["run", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"), "-q"]
         result = CliRunner().invoke(main, [*args, *_flags(stub, tmp_path, "--mode", mode)])
-        doctor = CliRunner().invoke(main, ["doctor", *_flags(stub, tmp_path)])
+        doctor = CliRunner().invoke(main, ["doctor", *_doctor_flags(stub, tmp_path)])
     _one_line_error(result, f"127.0.0.1:{stub.port}", "text/html", "502 Bad Gateway", "--base-url")
     assert doctor.exit_code == 2 and "text/html" in doctor.output and "Traceback" not in doctor.output
-    assert read_records(tmp_path / "out.jsonl") == []
+    assert not (tmp_path / "out.jsonl").exists()  # nothing was written: no empty file left
 
 
 # -- 7. a bad output path ----------------------------------------------------------------------

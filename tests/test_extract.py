@@ -146,7 +146,7 @@ def test_bad_inputs_do_not_stop_good_ones(tmp_path: Path, replay_settings: dict[
         ["run", str(good), str(binary), str(tmp_path / "missing.txt"), "-o", str(out), "-q",
          *_cli_flags(replay_settings)],
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # input was lost, the rest was done
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert any("good.jsonl:2" in e for e in errors)
     assert any("blob.txt" in e for e in errors)

@@ -169,7 +169,7 @@ def test_unreachable_endpoint_stops_the_batch(tmp_path: Path) -> None:
                                 env={"EXTRACTOR_RETRY_BACKOFF": "0.01"})  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "cannot reach" in result.stderr and "--base-url" in result.stderr
-    assert read_records(tmp_path / "out.jsonl") == []
+    assert not (tmp_path / "out.jsonl").exists()  # nothing was written: no empty file left
 
 
 # -- killed, stopped and resumed ------------------------------------------------------------

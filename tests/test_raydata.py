@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -30,7 +33,7 @@ from extractor.schema import Record
 from extractor.settings import Settings
 
 from .conftest import ROOT, SEEDS
-from .stub_server import StubServer
+from .stub_server import StubServer, always
 from .test_batch import make_papers, settings_for
 
 if os.environ.get("EXTRACTOR_REQUIRE_RAY") == "1":
@@ -106,7 +109,7 @@ def _write_jsonl(path: Path, records: list[Record]) -> None:
     path.write_text("".join(r.model_dump_json() + "\n" for r in records))
 
 
-def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) -> None:
+def test_tidy_output_keeps_one_record_per_paper_the_latest_success(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     from extractor.records.listings import paper_from_text
@@ -129,9 +132,10 @@ def test_tidy_output_keeps_one_record_per_paper_success_first(tmp_path: Path) ->
     (out / "notes.txt").write_text("not ours")
     assert output_ids(str(out)) == ({"p1", "p2", "p4"}, {"p3", "p6"})
     removed = recorddir.tidy_output(str(out))
-    assert removed == 4  # p1's failure, a's p3 (b's is newer), the torn line, p2's second success
+    assert removed == 4  # p1's failure, a's p3 (b's is newer), the torn line, a's p2 (c's is newer)
     ids = [r["id"] for r in _records(out)] + pq.read_table(out / "c.parquet").column("id").to_pylist()
     assert sorted(ids) == ["p1", "p2", "p3", "p4", "p6"]
+    assert pq.read_table(out / "c.parquet").column("id").to_pylist() == ["p2", "p6"]
     assert (out / "notes.txt").read_text() == "not ours"
     assert recorddir.tidy_output(str(out)) == 0
 
@@ -280,3 +284,50 @@ def test_a_bad_key_stops_the_ray_job_with_one_line(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: ") and "key" in result.stderr.lower(), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
+
+
+def _processes_with(marker: str) -> list[int]:
+    """The processes whose environment holds ``marker`` (a run's own, inherited by Ray's
+    raylet, GCS and workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_the_ray_command_with_a_refused_key_says_one_line_and_leaves_no_process(tmp_path: Path) -> None:
+    """Run as a user runs it (its own process and local cluster): Ray's start-up logs, the
+    task tracebacks and its retry advice stay off the terminal, and no actor outlives it."""
+    import uuid
+
+    make_papers(tmp_path / "in.jsonl", 8)
+    marker = f"EXTRACTOR_RAY_TEST={uuid.uuid4().hex}"
+    ray_tmp = Path("/tmp") / f"xr-{uuid.uuid4().hex[:8]}"  # short: Ray's socket paths live under it
+    env = {**os.environ, "RAY_TMPDIR": str(ray_tmp), "PYTHONPATH": str(ROOT), marker.split("=")[0]: marker.split("=")[1]}
+    with StubServer(faults=always("401")) as stub:
+        cmd = [sys.executable, "-m", "extractor", "ray", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out"),
+               "--base-url", stub.base_url, "--model", "stub-model", "--mode", "tools", "--no-cache", "--actors", "1"]  # fmt: skip
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CLUSTER_TIMEOUT_S)
+        finally:
+            left = _processes_with(marker)
+            for _ in range(50):  # Ray's processes stop within seconds of the shutdown
+                if not left:
+                    break
+                time.sleep(0.2)
+                left = _processes_with(marker)
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: 127.0.0.1:{stub.port} refused the API key (HTTP 401); set --api-key or EXTRACTOR_API_KEY"
+    ], result.stderr
+    assert result.stdout == ""
+    assert left == [], "a process of the failed run outlived it"

@@ -19,7 +19,6 @@ from extractor.evidence.text import (
     canon_magnitude,
     canon_number,
     clauses,
-    latest_copies,
     lowered,
     number_value,
     numbers_in,
@@ -79,11 +78,6 @@ def test_numbers() -> None:
     assert prose_numbers("A100 and I3D on 5, 000 images", tokenised=False) == {"5", "0"}
     assert canon_magnitude(True) is None and canon_magnitude(1e-05) == "0.00001"
     assert number_value("+12 points") == 12.0 and number_value("−0.5 pp") == -0.5
-
-
-def test_latest_copies_prefers_the_last_success() -> None:
-    copies = [(None, True), ("a", False), ("b", True), ("a", True), ("a", False), ("b", True), ("c", False)]
-    assert latest_copies(copies) == {"a": 3, "b": 5, "c": 6}
 
 
 def test_json_lines_reports_each_bad_line_and_goes_on() -> None:

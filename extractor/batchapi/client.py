@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from ..llm.connect import endpoint_configured
 from ..errors import ConfigError, EndpointError, ExtractorError, FatalEndpointError
 from ..settings import Settings
 from ..http.transport import Budget, Transport
+from ..records.files import check_target, replacing
 
 if TYPE_CHECKING:
     import httpx2
@@ -188,6 +188,7 @@ class BatchClient:
         error file's (requests that failed), one JSONL file for
         :func:`~extractor.batchapi.files.ingest_answers`. Raises :class:`BatchNotDone` while the
         batch runs; a batch that failed, expired or was cancelled gives what it has."""
+        check_target(output, "the answers")
         info = await self.status(batch_id)
         if not info.done:
             raise BatchNotDone(f"batch {batch_id} is {info.status} ({info.completed} of {info.total} answered); fetch it later")
@@ -197,16 +198,8 @@ class BatchClient:
         parts = []
         for file_id in (info.output_file_id, info.error_file_id):
             parts.append(await self.content(file_id) if file_id else b"")
-        output = Path(output)
-        partial = output.with_name(output.name + ".partial")
-        try:
-            with partial.open("wb") as fh:
-                for part in parts:
-                    fh.write(part if not part or part.endswith(b"\n") else part + b"\n")
-            os.replace(partial, output)
-        except OSError as exc:
-            raise ConfigError(f"{output}: cannot write the answers ({exc.strerror or exc})") from exc
-        finally:
-            partial.unlink(missing_ok=True)
+        with replacing(output, "the answers") as fh:
+            for part in parts:
+                fh.write(part if not part or part.endswith(b"\n") else part + b"\n")
         answers, errors = (sum(1 for line in part.splitlines() if line.strip()) for part in parts)
         return Fetched(info, answers, errors)

@@ -17,7 +17,9 @@ same pipeline as ``extractor run``, with no endpoint asked on the way:
   with the file as the model). Nothing can be re-asked offline: a re-ask is "no answer",
   so the first answer stands, as in a run whose re-ask found nothing better. A paper
   whose line is missing, failed (``error`` set, or a status other than 200) or does not
-  validate is an error record naming its request's ``custom_id``: never a lost paper. The
+  validate is an error record naming its request's ``custom_id``: never a lost paper.
+  A ``custom_id`` answered on several lines takes the first good answer, and the
+  repetition is reported (:class:`BatchOutput`). The
   record file resumes like ``extractor run``'s (papers already there are skipped, failed
   ones tried again, e.g. from a second batch's output), and every valid answer goes into
   the answer cache, so ``extractor run`` on the same inputs and settings asks nothing for
@@ -41,11 +43,9 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -53,9 +53,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..extraction.answers import Ask
+from ..http.status import error_message, status_kind
 from ..runs.run import BatchOptions, BatchStats, open_inputs, plan
-from ..errors import ConfigError, EndpointError, InputError, one_line
+from ..errors import ConfigError, EndpointError, InputError, InputWarning, one_line
 from ..extraction.extractor import Extractor
+from ..records.files import check_target, replacing
 from ..records.jsonl import json_lines, read_jsonl
 from ..records.listings import too_long_record
 from ..records.output import CSV_COLUMNS, RecordWriter, output_format_for
@@ -63,6 +65,7 @@ from ..extraction.pipeline import Answered, AskFn, extract_paper, paper_asks
 from ..records.resume import OutputScan, latest
 from ..schema import Paper, Record
 from ..settings import Settings
+from ..sync import run_sync
 
 __all__ = [
     "CHAT_URL", "BatchOutput", "IngestStats", "PrepareStats", "aingest_answers", "aprepare_requests",
@@ -110,15 +113,18 @@ class PrepareStats(BatchStats):
             f"requests {self.requests} for {self.papers} papers; {self.without_model} papers need no model",
         ]
         if self.input_errors:
-            lines.append(f"input errors {len(self.input_errors)} (shown above)")
+            lines.append(f"input errors {len(self.input_errors)} (shown above; input lost: {self.input_lost})")
         return "\n".join(lines)
 
 
 def done_ids(records: str | Path, fmt: str | None = None) -> set[str]:
-    """The ids of the papers a record file holds a successful record of (read only)."""
+    """The ids of the papers a record file holds a successful record of (read only).
+    :class:`~extractor.errors.InputError` when there is no such file, or it is not a
+    record file: a typo must not cost a whole batch of papers already done."""
     path = Path(records)
-    if not path.exists():
-        return set()
+    if not path.is_file():
+        why = "no such record file" if not path.exists() else "not a record file"
+        raise InputError(str(path), f"{why}; --skip-done names the records of an earlier run (extractor run -o)")
     rows, _ = OutputScan(path, output_format_for(path, fmt), CSV_COLUMNS).rows()
     return {row.id for row in latest(rows) if row.id is not None and not row.failed}
 
@@ -133,42 +139,35 @@ async def aprepare_requests(
     on_input_error: Callable[[InputError], None] | None = None,
 ) -> PrepareStats:
     """Write the batch request file of ``inputs`` to ``output`` (replaced whole, only once
-    complete). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
+    complete: :func:`~extractor.records.files.replacing`). Duplicates and ``options.limit`` are handled as by ``extractor run``; the
     papers that the record file ``skip_done`` already holds a success of are left out (to
     submit again only what a batch did not answer)."""
     opts = options or BatchOptions()
     stats = PrepareStats()
     settings = batch_settings(settings).model_copy(update={"cache": False})  # nothing is answered
-    output = Path(output)
-    partial = output.with_name(output.name + ".partial")
+    check_target(output, "the request file")
     done = done_ids(skip_done, opts.output_format) if skip_done is not None else set()
     with open_inputs(inputs, opts, stats, on_input_error) as read:
         pending, _ = plan(read, done, stats, opts.limit)
         async with Extractor(settings) as ex:
             await ex.prepare()
-            try:
-                with partial.open("w", encoding="utf-8") as fh:
-                    for paper in pending:
-                        lines = [] if too_long_record(paper) is not None else paper_requests(paper, ex)
-                        for custom_id, ask in lines:
-                            line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": ex.request_body(ask)}
-                            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                        stats.requests += len(lines)
-                        stats.papers += bool(lines)
-                        stats.without_model += not lines
-                os.replace(partial, output)
-            except OSError as exc:
-                raise InputError(str(output), f"cannot write the request file ({exc.strerror or exc})") from exc
-            finally:
-                partial.unlink(missing_ok=True)
+            with replacing(output, "the request file") as fh:
+                for paper in pending:
+                    lines = [] if too_long_record(paper) is not None else paper_requests(paper, ex)
+                    for custom_id, ask in lines:
+                        line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": ex.request_body(ask)}
+                        fh.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+                    stats.requests += len(lines)
+                    stats.papers += bool(lines)
+                    stats.without_model += not lines
     return stats
 
 
 def prepare_requests(
     inputs: list[str], output: str | Path, settings: Settings, options: BatchOptions | None = None, **kwargs: Any
 ) -> PrepareStats:
-    """Synchronous :func:`aprepare_requests`."""
-    return asyncio.run(aprepare_requests(inputs, output, settings, options, **kwargs))
+    """Synchronous :func:`aprepare_requests` (also inside a running event loop)."""
+    return run_sync(aprepare_requests(inputs, output, settings, options, **kwargs))
 
 
 # -- reading the answers ------------------------------------------------------------------
@@ -178,13 +177,16 @@ def prepare_requests(
 class _Where:
     file: int
     offset: int
-    ok: bool
+    line: int
 
 
 class BatchOutput:
     """Batch output files, indexed by ``custom_id`` (each answer is read again from its
     file when asked for, so memory holds only the index). When a ``custom_id`` has several
-    lines (a request submitted again), its last successful line wins, else its last line.
+    lines (a request submitted again, two output files of one batch), **the first good
+    answer wins**: the lines are tried in file order, and the first one that answered and
+    validates is the answer (a later line, good or bad, never replaces it); each repeated
+    ``custom_id`` is reported to ``on_error`` as an :class:`~extractor.errors.InputWarning`.
 
     A line that is not JSON, or lacks a ``custom_id``, is reported to ``on_error`` as a
     one-line :class:`~extractor.errors.InputError` naming file and line, and skipped; its
@@ -193,7 +195,7 @@ class BatchOutput:
     def __init__(self, paths: list[str | Path], on_error: Callable[[InputError], None] | None = None) -> None:
         self.paths = [str(p) for p in paths]
         self.lines = 0
-        self._index: dict[str, _Where] = {}
+        self._index: dict[str, list[_Where]] = {}
         self._files: list[IO[bytes]] = []
         report = on_error or _raise
         try:
@@ -224,10 +226,14 @@ class BatchOutput:
                 report(InputError(path, "a batch output line without a custom_id", number))
                 continue
             self.lines += 1
-            ok = _failure(line) is None
-            seen = self._index.get(custom_id)
-            if seen is None or ok or not seen.ok:
-                self._index[custom_id] = _Where(file, offsets.pop(number), ok)
+            seen = self._index.setdefault(custom_id, [])
+            if seen:
+                first = seen[0]
+                report(InputWarning(
+                    path, f"custom_id {custom_id!r} answered again (first at {self.paths[first.file]}:{first.line}); "
+                    "the first good answer is used", number,
+                ))  # fmt: skip
+            seen.append(_Where(file, offsets.pop(number), number))
             offsets.clear()
 
     def __contains__(self, custom_id: str) -> bool:
@@ -236,22 +242,35 @@ class BatchOutput:
     def __len__(self) -> int:
         return len(self._index)
 
-    def completion(self, custom_id: str) -> Any:
-        """The chat completion answering ``custom_id``; :class:`~extractor.errors.EndpointError`
-        when the output has no line for it (``missing``) or its line failed."""
-        where = self._index.get(custom_id)
-        if where is None:
+    def completions(self, custom_id: str) -> list[Any]:
+        """Every line answering ``custom_id``, in file order: its chat completion, or the
+        :class:`~extractor.errors.EndpointError` saying why the line carries none.
+        ``missing`` is raised when the output has no line for it."""
+        lines = self._index.get(custom_id)
+        if not lines:
             raise EndpointError(
                 "missing",
                 f"{custom_id}: no answer in the batch output ({', '.join(self.paths)}); submit it again "
                 "(extractor batch prepare --skip-done RECORDS writes only what is left)",
             )
+        return [self._read(custom_id, where) for where in lines]
+
+    def completion(self, custom_id: str) -> Any:
+        """The chat completion of the first line that answered ``custom_id``; the first
+        line's :class:`~extractor.errors.EndpointError` when none did."""
+        found = self.completions(custom_id)
+        for answer in found:
+            if not isinstance(answer, EndpointError):
+                return answer
+        raise found[0]
+
+    def _read(self, custom_id: str, where: _Where) -> Any:
         fh = self._files[where.file]
         fh.seek(where.offset)
         line = json.loads(fh.readline())
         failure = _failure(line)
         if failure is not None:
-            raise EndpointError(failure[0], f"{custom_id}: {failure[1]}", 1)
+            return EndpointError(failure[0], f"{custom_id}: {failure[1]}", 1)
         return line["response"]["body"]
 
     def close(self) -> None:
@@ -281,9 +300,8 @@ def _failure(line: dict[str, Any]) -> tuple[str, str] | None:
     if status == 200:
         return None
     body = response["body"]
-    message = body.get("error", {}).get("message") if isinstance(body.get("error"), dict) else body.get("error")
-    kind = "rate_limit" if status == 429 else "server" if isinstance(status, int) and status >= 500 else "http"
-    return kind, f"the batch answered HTTP {status}: {one_line(str(message or body))}"
+    kind = status_kind(status, body) if isinstance(status, int) else "http"
+    return kind, f"the batch answered HTTP {status}: {one_line(error_message(body))}"
 
 
 def _digest(body: Any) -> bytes:
@@ -314,11 +332,16 @@ def _asker(ex: Extractor, paper: Paper, answers: BatchOutput, prepared: dict[str
                 f"{custom_id}: the request file holds another request for this paper: give ingest the settings "
                 "prepare had (model, mode, policy, grounding, context budget, max tokens, temperature) and the same input",
             )
-        completion = answers.completion(custom_id)
-        try:
-            return ex.answer_from(question, completion)
-        except EndpointError as exc:
-            raise EndpointError(exc.kind, f"{custom_id}: {exc}", exc.attempts) from exc
+        failures: list[EndpointError] = []
+        for completion in answers.completions(custom_id):  # the first good answer wins
+            if isinstance(completion, EndpointError):
+                failures.append(completion)
+                continue
+            try:
+                return ex.answer_from(question, completion)
+            except EndpointError as exc:
+                failures.append(EndpointError(exc.kind, f"{custom_id}: {exc}", exc.attempts))
+        raise failures[0]
 
     return ask
 
@@ -348,14 +371,15 @@ async def aingest_answers(
     *,
     requests: str | Path | None = None,
     on_input_error: Callable[[InputError], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> IngestStats:
     """Write the record of every paper of ``inputs`` to ``records`` from the answers in
     the batch output files ``outputs`` (see the module docstring). With ``requests`` (the
     request file that was submitted), a paper whose request these settings would not
     make is a ``mismatch`` error record instead of being read with the wrong question.
-    Returns the counts."""
+    ``announce`` is told when the answer cache cannot be used. Returns the counts."""
     opts = options or BatchOptions()
-    stats = IngestStats()
+    stats = IngestStats.for_settings(settings)
     started = time.perf_counter()
     settings = batch_settings(settings)
 
@@ -370,7 +394,7 @@ async def aingest_answers(
         prepared = _prepared(requests, report) if requests is not None else None
         writer = resources.enter_context(RecordWriter(records, opts.output_format))
         pending, _ = plan(read, writer.done, stats, opts.limit)
-        async with Extractor(settings) as ex:
+        async with Extractor(settings, announce=announce) as ex:
             await ex.prepare()
             where = settings.endpoint_host if settings.base_url else "batch"
             job = replace(ex.job, base=ex.job.base.model_copy(update={"endpoint": where}))
@@ -392,5 +416,5 @@ def ingest_answers(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> IngestStats:
-    """Synchronous :func:`aingest_answers`."""
-    return asyncio.run(aingest_answers(outputs, inputs, records, settings, options, **kwargs))
+    """Synchronous :func:`aingest_answers` (also inside a running event loop)."""
+    return run_sync(aingest_answers(outputs, inputs, records, settings, options, **kwargs))

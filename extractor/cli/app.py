@@ -1,13 +1,16 @@
 """The ``extractor`` command group and what its commands share: settings flags, signals,
 exit codes and one-line errors on stderr.
 
-Exit codes:
-    0  everything asked for was done
-    1  some papers failed (their records carry ``error``; re-run to retry only those)
+Exit codes (when several apply, the first of this list that does):
+    130  interrupted (Ctrl-C / SIGTERM); finished records are saved, re-run to resume
     2  usage or configuration error, or the endpoint refused the batch (bad key,
        unknown model, unreachable): nothing more could be done
     3  no input could be read
-    130  interrupted (Ctrl-C / SIGTERM); finished records are saved, re-run to resume
+    4  some input was lost: a file, a line or a row could not be read and was skipped
+       (each is an ``error:`` line above); everything read was done. A ``warning:`` line
+       (a line read with a change, nothing lost) does not count
+    1  some papers failed (their records carry ``error``; re-run to retry only those)
+    0  everything asked for was done
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import click
 from pydantic.fields import FieldInfo
 
 from .. import __version__
-from ..errors import ExtractorError, InputError
+from ..errors import ExtractorError, InputError, InputWarning
+from ..sync import SyncLoop
 from ..settings import CONFIG_ENV, Settings, default_config_file, env_names, flag_of, load_settings
 
 __all__ = [
+    "EXIT_INPUT_LOST",
     "EXIT_INTERRUPTED",
     "EXIT_NO_INPUT",
     "EXIT_OK",
@@ -38,6 +43,7 @@ __all__ = [
     "EXIT_USAGE",
     "Terminated",
     "err",
+    "exit_code",
     "input_error",
     "main",
     "run_stoppable",
@@ -48,7 +54,21 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_INPUT, EXIT_INPUT_LOST, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def exit_code(*, read: int, lost: int, failed: int = 0, interrupted: bool = False, stopped: bool = False) -> int:
+    """The exit code of a command that read ``read`` papers, lost ``lost`` pieces of input
+    and wrote ``failed`` error records (see the module docstring for the order)."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if stopped:
+        return EXIT_USAGE
+    if read == 0 and lost:
+        return EXIT_NO_INPUT
+    if lost:
+        return EXIT_INPUT_LOST
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def err(message: str) -> None:
@@ -56,7 +76,9 @@ def err(message: str) -> None:
 
 
 def input_error(error: InputError) -> None:
-    err(f"error: {error}")
+    """One input problem on stderr: ``error:`` when input was lost, ``warning:`` when it
+    was read with a change (an :class:`~extractor.errors.InputWarning`)."""
+    err(f"{'warning' if isinstance(error, InputWarning) else 'error'}: {error}")
 
 
 class Terminated(SystemExit):
@@ -161,13 +183,19 @@ def settings_from(kwargs: dict[str, Any]) -> Settings:
 
 
 def run_stoppable(start: Callable[..., Coroutine[Any, Any, T]], grace: float) -> T:
-    """Run ``start(stop=stop)`` on its own event loop, Ctrl-C and SIGTERM turned into a clean
-    stop: the first sets ``stop`` (no new requests; those in flight get ``grace`` seconds),
-    the second cancels the rest, the third exits at once (130)."""
-    loop = asyncio.new_event_loop()
+    """Run ``start(stop=stop)`` on its own event loop (:class:`~extractor.sync.SyncLoop`),
+    Ctrl-C and SIGTERM turned into a clean stop: the first sets ``stop`` (no new requests;
+    those in flight get ``grace`` seconds), the second cancels the rest, the third exits at
+    once (130). Whatever ends the run, what is still pending is cancelled and awaited
+    before the loop closes (no "Task was destroyed" after an error)."""
     stop = asyncio.Event()
-    task = loop.create_task(start(stop=stop))
+    task: asyncio.Task[T] | None = None
     interrupts = 0
+
+    async def main() -> T:
+        nonlocal task
+        task = asyncio.current_task()  # type: ignore[assignment]
+        return await start(stop=stop)
 
     def on_signal() -> None:
         nonlocal interrupts
@@ -176,23 +204,24 @@ def run_stoppable(start: Callable[..., Coroutine[Any, Any, T]], grace: float) ->
             err(f"stopping: no new requests, {grace:g}s for those in flight (Ctrl-C again: stop now)")
             stop.set()
         elif interrupts == 2:
-            task.cancel()
+            if task is not None:
+                task.cancel()
         else:
             raise SystemExit(EXIT_INTERRUPTED)
 
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    with SyncLoop() as runner:
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                runner.loop.add_signal_handler(sig, on_signal)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                pass
         try:
-            loop.add_signal_handler(sig, on_signal)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
-    try:
-        return loop.run_until_complete(task)
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        loop.close()
+            return runner.run(main())
+        finally:
+            for sig in installed:
+                runner.loop.remove_signal_handler(sig)
 
 
 class _Group(click.Group):
@@ -212,6 +241,7 @@ def main() -> None:
 
     Settings precedence: flag > environment variable > config file > default.
     Exit codes: 0 ok, 1 some papers failed, 2 usage/config/endpoint error,
-    3 no input readable, 130 interrupted (re-run to resume).
+    3 no input readable, 4 some input lost (skipped lines or files, shown as
+    error: lines), 130 interrupted (re-run to resume).
     """
     click.get_current_context().call_on_close(_stop_servers_on_exit())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from collections.abc import Callable
@@ -10,7 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .app import EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, input_error, main, settings_from, settings_options
+from ..sync import run_sync
+from .app import EXIT_OK, EXIT_PARTIAL, err, exit_code, input_error, main, settings_from, settings_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,9 +50,9 @@ def _batch_options(kwargs: dict[str, Any], **extra: Any) -> Any:
 
 @batch_group.command("prepare")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The request file to write (JSONL).")  # fmt: skip
-@click.option("--skip-done", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--skip-done", type=click.Path(path_type=Path),
               help="A record file: leave out the papers it holds a success of (submit only what is left).")  # fmt: skip
 @_reading_options
 @settings_options("batch")
@@ -67,7 +67,7 @@ def batch_prepare(inputs: tuple[str, ...], output: Path, skip_done: Path | None,
     )
     err(stats.summary())
     err(f"wrote {output}")
-    sys.exit(EXIT_NO_INPUT if stats.read == 0 and stats.input_errors else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost))
 
 
 @batch_group.command("ingest")
@@ -89,12 +89,11 @@ def batch_ingest(answers: tuple[Path, ...], inputs: tuple[str, ...], output: Pat
     options = _batch_options(kwargs, output_format=kwargs.pop("output_format"))
     settings = settings_from(kwargs)
     stats = ingest_answers(
-        list(answers), list(inputs), output, settings, options, requests=requests, on_input_error=input_error
+        list(answers), list(inputs), output, settings, options, requests=requests, on_input_error=input_error,
+        announce=err,
     )
     err(stats.summary())
-    if stats.read == 0 and stats.input_errors:
-        sys.exit(EXIT_NO_INPUT)
-    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed))
 
 
 def _batch_client(kwargs: dict[str, Any]) -> Any:
@@ -114,7 +113,7 @@ def batch_submit(requests: Path, completion_window: str, **kwargs: Any) -> None:
         async with _batch_client(kwargs) as client:
             return await client.submit(requests, completion_window=completion_window)
 
-    info = asyncio.run(go())
+    info = run_sync(go())
     err(info.describe())
     click.echo(info.id)
 
@@ -131,14 +130,14 @@ def batch_status(batch_id: str, wait: bool, poll: float, **kwargs: Any) -> None:
         async with _batch_client(kwargs) as client:
             return await (client.wait(batch_id, poll_s=poll) if wait else client.status(batch_id))
 
-    info = asyncio.run(go())
+    info = run_sync(go())
     click.echo(info.describe())
     sys.exit(EXIT_OK if info.done else EXIT_PARTIAL)
 
 
 @batch_group.command("fetch")
 @click.argument("batch_id")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the answers (the output file's lines, then the error file's).")  # fmt: skip
 @settings_options("batch")
 def batch_fetch(batch_id: str, output: Path, **kwargs: Any) -> None:
@@ -150,7 +149,7 @@ def batch_fetch(batch_id: str, output: Path, **kwargs: Any) -> None:
             return await client.fetch(batch_id, output)
 
     try:
-        fetched = asyncio.run(go())
+        fetched = run_sync(go())
     except BatchNotDone as exc:
         err(f"extractor batch fetch: {exc}")
         sys.exit(EXIT_PARTIAL)

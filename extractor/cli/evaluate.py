@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..sync import run_sync
 from .app import err, main, settings_from, settings_options
 
 
@@ -39,13 +39,13 @@ def evaluate(gold: Path, pred: Path | None, sample: int | None, seed: int, save:
     elif pred is not None:
         records = ev.load_records(pred)
     else:
-        records = asyncio.run(goldrun.aextract_gold(papers, settings, announce=err, save=save, quiet=quiet))
+        records = run_sync(goldrun.aextract_gold(papers, settings, announce=err, save=save, quiet=quiet))
     report = ev.score(papers, records)
     if baseline is None:
         click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_markdown())
         return
     rules = settings.model_copy(update={"policy": "rules"})
-    base = ev.score(papers, asyncio.run(goldrun.aextract_gold(papers, rules, quiet=True)))
+    base = ev.score(papers, run_sync(goldrun.aextract_gold(papers, rules, quiet=True)))
     if as_json:
         click.echo(json.dumps({"report": report.to_dict(), "baseline_rules": base.to_dict()}, indent=2))
     else:

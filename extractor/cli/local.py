@@ -76,23 +76,28 @@ def cache() -> None:
 def _open_cache(kwargs: dict[str, Any]) -> Any:
     from ..llm.cache import ResultCache
 
-    return ResultCache(settings_from(kwargs).cache_dir)
+    return ResultCache(settings_from(kwargs).cache_dir, on_broken=lambda message: None)  # info says what is wrong
 
 
 @cache.command("info")
 @settings_options("cache")
 def cache_info(**kwargs: Any) -> None:
-    """Entries, size and the hit rate of the last run."""
+    """Entries, size and the hit rate of the last run (exit 2 when the cache cannot be used:
+    a ``problem`` line says why)."""
     with contextlib.closing(_open_cache(kwargs)) as c:
         info = c.info()
     for key, value in info.items():
         click.echo(f"{key}: {value}")
+    sys.exit(EXIT_USAGE if "problem" in info else EXIT_OK)
 
 
 @cache.command("clear")
 @settings_options("cache")
 def cache_clear(**kwargs: Any) -> None:
-    """Remove every cached answer."""
+    """Remove every cached answer; a damaged cache is repaired (made anew)."""
     with contextlib.closing(_open_cache(kwargs)) as c:
         removed = c.clear()
-        click.echo(f"removed {removed} entries from {c.directory}")
+        if removed is None:
+            click.echo(f"repaired {c.directory}: the damaged cache was removed and made anew")
+        else:
+            click.echo(f"removed {removed} entries from {c.directory}")

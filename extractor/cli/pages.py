@@ -8,19 +8,28 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .app import EXIT_NO_INPUT, err, input_error, main
+from .app import EXIT_INPUT_LOST, EXIT_NO_INPUT, EXIT_OK, EXIT_USAGE, err, input_error, main
 
 
-def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> None:
+def write_digest(records: list[Path], output: Path, title: str | None = None, fmt: str | None = None) -> int:
+    """Write the digest, each unreadable record line told on stderr; how many were lost."""
     from ..pages.digest import digest_files
 
-    summary = digest_files(records, output, title=title, fmt=fmt, on_error=input_error)
+    lost = 0
+
+    def told(error: InputError) -> None:
+        nonlocal lost
+        lost += 1
+        input_error(error)
+
+    summary = digest_files(records, output, title=title, fmt=fmt, on_error=told)
     err(f"wrote {output}: {summary.papers} records, {summary.unique} papers, {summary.failed} failed")
+    return lost
 
 
 @main.command("digest")
 @click.argument("records", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="digest.html (one self-contained page) or digest.md (Markdown).")  # fmt: skip
 @click.option("--format", "digest_format", type=click.Choice(["html", "md"]), help="Format (default: by -o extension).")
 @click.option("--title", help="Title of the digest (default: Paper digest · DATE).")
@@ -29,17 +38,19 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
     rather than parse: counts and charts, then one card per paper with its gains and
     their evidence, code and links; search, filters and sorting; failed papers apart.
     The HTML page is one file that needs no network; .md gives Markdown for email,
-    Slack or a GitHub issue. A paper in several files is shown once.
+    Slack or a GitHub issue. A paper in several files is shown once. Exit 4 when a
+    line of RECORDS could not be read (it is told, and left out).
 
     \b
     Example:
       extractor digest results.jsonl -o digest.html
     """
     try:
-        write_digest(list(records), output, title, digest_format)
+        lost = write_digest(list(records), output, title, digest_format)
     except InputError as exc:
         input_error(exc)
-        sys.exit(EXIT_NO_INPUT)
+        sys.exit(EXIT_USAGE if exc.path == str(output) else EXIT_NO_INPUT)  # cannot write there, or nothing to read
+    sys.exit(EXIT_INPUT_LOST if lost else EXIT_OK)
 
 
 @main.command("explain")

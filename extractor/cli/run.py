@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .app import EXIT_INTERRUPTED, EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, input_error, main, run_stoppable, settings_from, settings_options
+from ..sync import run_sync
+from .app import (
+    EXIT_NO_INPUT, EXIT_OK, EXIT_PARTIAL, err, exit_code, input_error, main, run_stoppable, settings_from, settings_options,
+)  # fmt: skip
+from ..errors import ExtractorError
 from .pages import write_digest
 
 
@@ -27,7 +33,7 @@ from .pages import write_digest
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
 @click.option("--stats-json", type=click.Path(path_type=Path), help="Also write the closing summary as JSON.")
-@click.option("--digest", "digest_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--digest", "digest_path", type=click.Path(path_type=Path),
               help="At the end, also write a digest of OUTPUT: a page (.html) or Markdown (.md).")  # fmt: skip
 @settings_options("run")
 def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
@@ -40,8 +46,9 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     Example:
       extractor run seeds/ -o results.jsonl --limit 5
     """
-    from ..runs.run import BatchOptions, arun_batch
+    from ..records.files import atomic_write, check_target
     from ..records.output import output_format_for
+    from ..runs.run import BatchOptions, arun_batch
 
     options = BatchOptions(
         input_format=kwargs.pop("input_format"),
@@ -56,21 +63,19 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     digest_path = kwargs.pop("digest_path")
     if digest_path and output_format_for(output, options.output_format) != "jsonl":
         raise click.UsageError("--digest reads the records back: write them as JSONL (-o results.jsonl)")
+    for path, what in ((stats_json, "the stats"), (digest_path, "the digest")):
+        if path is not None:
+            check_target(path, what)  # a bad path is said before any paper is extracted
     settings = settings_from(kwargs)
     batch = partial(arun_batch, list(inputs), output, settings, options, on_input_error=input_error, announce=err)
     stats = run_stoppable(batch, options.stop_grace_s)
     err(stats.summary())
     if stats_json:
-        stats_json.write_text(json.dumps(stats.to_dict(), indent=2))
+        atomic_write(stats_json, json.dumps(stats.to_dict(), indent=2), "the stats")
     if digest_path and output.exists():
         write_digest([output], digest_path)
-    if stats.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    if stats.stopped_by:
-        sys.exit(EXIT_USAGE)
-    if stats.read == 0 and stats.input_errors:
-        sys.exit(EXIT_NO_INPUT)
-    sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+    sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed, interrupted=stats.interrupted,
+                       stopped=stats.stopped_by is not None))  # fmt: skip
 
 
 @main.command("ray")
@@ -108,15 +113,50 @@ def ray_command(inputs: tuple[str, ...], output: str, address: str | None, **kwa
     settings = settings_from(kwargs)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report leaves the machine unless asked
     started = not ray.is_initialized()  # a caller (a notebook, a test) may have joined a cluster already
-    if started:
-        ray.init(address=address, include_dashboard=False)
-    try:
-        stats = run_ray(list(inputs), output, settings, options)
-    finally:
-        if started:
-            ray.shutdown()
+    with _ray_output_kept_off_the_terminal() as ray_output:
+        try:
+            if started:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            stats = run_ray(list(inputs), output, settings, options)
+        except ExtractorError:
+            raise  # said in one line; Ray's tracebacks of it stay off the terminal
+        except BaseException:
+            ray_output.failed = True  # not ours: Ray's own account of it is shown
+            raise
+        finally:
+            if started:
+                ray.shutdown()  # the actors and the local cluster this command started stop with it
     err(stats.summary())
     sys.exit(EXIT_PARTIAL if stats.failed else EXIT_OK)
+
+
+class _RayOutput:
+    failed = False
+
+
+@contextlib.contextmanager
+def _ray_output_kept_off_the_terminal() -> Iterator[_RayOutput]:
+    """What Ray writes to this process's stderr (its start-up and progress logs, the
+    tracebacks of failed tasks, its retry advice, its C++ core's log lines) goes to a
+    temporary file instead of the terminal, so the command speaks in its own lines. When
+    the ``with`` block marks a failure that is not an :class:`ExtractorError`, the end of
+    Ray's output is shown, to say what went wrong. Ray's full logs stay in its session
+    directory (``/tmp/ray/session_latest/logs``)."""
+    state = _RayOutput()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield state
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if state.failed:
+                captured.seek(max(0, captured.seek(0, os.SEEK_END) - 4000))
+                err(captured.read().decode("utf-8", "replace"))
 
 
 
@@ -127,11 +167,11 @@ def ray_command(inputs: tuple[str, ...], output: str, address: str | None, **kwa
 def summarize(text: str, title: str | None, **kwargs: Any) -> None:
     """Extract one abstract (TEXT, or - to read it from stdin) and print its record as JSON."""
     from ..extraction.extractor import open_extractor
-    from ..records.listings import paper_from_text
+    from ..records.listings import is_blank, paper_from_text
 
     if text == "-":
         text = sys.stdin.read()
-    if not text.strip():
+    if is_blank(text):
         raise click.UsageError("the abstract is empty")
     settings = settings_from(kwargs)
 
@@ -139,7 +179,7 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
         async with open_extractor(settings, announce=err) as ex:
             return await ex.aextract(paper_from_text(text, title=title))
 
-    record = asyncio.run(go())
+    record = run_sync(go())
     click.echo(record.model_dump_json(indent=2))
     sys.exit(EXIT_PARTIAL if record.error else EXIT_OK)
 
@@ -147,11 +187,13 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
-@click.option("--title-key", default="title", show_default=True)
-@click.option("--abstract-key", default="abstract", show_default=True)
+@click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
+@click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
 @click.option("--json", "as_json", is_flag=True, help="Print the unique papers as JSONL instead of counts.")
 def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, abstract_key: str, as_json: bool) -> None:
-    """Show what the listing reader finds in INPUTS, without calling any model."""
+    """Show what the listing reader finds in INPUTS, without calling any model (exit 4
+    when some input could not be read, 3 when none could)."""
+    from ..errors import InputWarning
     from ..records.listings import survey
 
     report = survey(
@@ -162,5 +204,5 @@ def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, ab
             click.echo(paper.model_dump_json())
     else:
         click.echo(report.describe())
-    if report.read == 0:
-        sys.exit(EXIT_NO_INPUT)
+    lost = sum(not isinstance(e, InputWarning) for e in report.errors)
+    sys.exit(EXIT_NO_INPUT if report.read == 0 else exit_code(read=report.read, lost=lost))

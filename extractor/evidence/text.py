@@ -16,8 +16,9 @@ the scorer, :mod:`~extractor.eval.score`, keeps its own matching on purpose.)
 * **Numbers** (:func:`numbers_in`, :func:`prose_numbers`, :func:`canon_number`): read as
   canonical decimals (``1,000.50`` -> ``1000.5``, ``72.0`` -> ``72``), never rescaled.
 * **URLs** (:func:`normalise_url`, :func:`url_key`): one form for comparison.
-* **Duplicate keys** (:func:`normalise_title`, :func:`paper_id`, :func:`unique_copies`,
-  :func:`latest_copies`): which papers, and which records, are the same.
+* **Duplicate keys** (:func:`normalise_title`, :func:`paper_id`, :func:`unique_copies`):
+  which papers are the same (which record of a paper counts is
+  :mod:`extractor.records.latest`'s).
 
 Example:
     >>> sentences("We use e.g. BERT. It works. 4.5x faster.")
@@ -47,7 +48,6 @@ __all__ = [
     "canon_number",
     "clauses",
     "is_truncated",
-    "latest_copies",
     "lowered",
     "normalise_title",
     "normalise_url",
@@ -522,23 +522,3 @@ def unique_copies(papers: Iterable[Paper]) -> tuple[list[tuple[int, str]], int]:
             by_id[pid] = (best[0], -best[1], min(first, seen_id[2]))
     kept = sorted((first, position, pid) for pid, (_, position, first) in by_id.items())
     return [(position, pid) for _, position, pid in kept], read
-
-
-def latest_copies(copies: Iterable[tuple[str | None, bool]]) -> dict[str, int]:
-    """The duplicate rule of record files: of the records of one paper, the last that
-    succeeded, else the last. ``copies`` are ``(id, succeeded)`` in file order (an id of
-    None, a CSV header, is passed over); returns ``{id: index of the copy kept}`` (0-based),
-    in the order the ids first appear.
-
-    Example:
-        >>> latest_copies([("a", True), ("b", False), ("a", False), ("b", False)])
-        {'a': 0, 'b': 3}
-    """
-    chosen: dict[str, tuple[int, bool]] = {}
-    for index, (key, ok) in enumerate(copies):
-        if key is None:
-            continue
-        previous = chosen.get(key)
-        if previous is None or ok or not previous[1]:
-            chosen[key] = (index, ok)
-    return {key: index for key, (index, _) in chosen.items()}

@@ -23,14 +23,14 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .answers import Ask
 from ..llm.connect import Connection, connect
 from ..llm.endpoint import Endpoint
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError
-from ..records.listings import too_long_record
+from ..records.listings import as_paper, too_long_record
 from .pipeline import NO_ANSWER, Answered, Job, extract_paper, merge_parts
 from .policy import resolve_policy
 from .pool import imap_unordered
@@ -51,17 +51,25 @@ GONE_LIMIT = 3
 class Extractor:
     """Reusable extractor over one endpoint. Use as ``async with Extractor(settings) as ex``
     or call :meth:`aclose` when done. ``connection`` (see :func:`~extractor.llm.connect.connect`)
-    gives the bundled server; by default the settings' endpoint is used."""
+    gives the bundled server; by default the settings' endpoint is used. ``announce`` is
+    told, in one line, when the answer cache cannot be used (the run goes on without it;
+    without ``announce`` it is a ``RuntimeWarning``)."""
 
     def __init__(
-        self, settings: Settings | None = None, *, prompt: Prompt | None = None, connection: Connection | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        prompt: Prompt | None = None,
+        connection: Connection | None = None,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = connection.settings if connection is not None else settings or Settings()
         self.cache: ResultCache | None = None
         if self.settings.cache:  # the cache module (and diskcache) only when there is a cache
             from ..llm.cache import ResultCache
 
-            self.cache = ResultCache(self.settings.cache_dir)
+            # A cache that cannot be used is said once (to announce, else a warning) and left off.
+            self.cache = ResultCache(self.settings.cache_dir, on_broken=announce)
         self.connection = connection or Connection(self.settings)
         self.connection.cache = self.cache
         self.connection.on_change = self._endpoint_changed
@@ -194,8 +202,11 @@ class Extractor:
         budget = Budget.for_settings(self.settings)
         return await extract_paper(paper, job, lambda ask, optional: self._ask(job.base, ask, optional, budget))
 
-    async def aextract(self, paper: Paper) -> Record:
-        """Extract one paper (see the module docstring for failures)."""
+    async def aextract(self, paper: Paper | Mapping[str, Any]) -> Record:
+        """Extract one paper (see the module docstring for failures): a :class:`Paper`, or a
+        mapping with ``title`` and ``abstract`` (and ``id``), read as ``extractor run``
+        reads a JSONL line (:func:`~extractor.records.listings.as_paper`)."""
+        paper = as_paper(paper)
         if (too_long := too_long_record(paper)) is not None:
             return too_long
         if self._job is None:
@@ -234,5 +245,5 @@ async def open_extractor(
     """An :class:`Extractor` for these settings: the configured endpoint, else the bundled
     llama.cpp server, started on the first cache miss (a run answered from the cache never
     starts it) and stopped on the way out (see :func:`~extractor.llm.connect.connect`)."""
-    async with connect(settings, announce=announce) as connection, Extractor(connection=connection) as ex:
+    async with connect(settings, announce=announce) as connection, Extractor(connection=connection, announce=announce) as ex:
         yield ex

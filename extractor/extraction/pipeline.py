@@ -126,7 +126,7 @@ async def extract_paper(paper: Paper, job: Job, ask: AskFn) -> tuple[Record, End
     record's ``error``."""
     links = find_links(paper.abstract)
     prov = job.base.model_copy()
-    prov.cached = True
+    prov.cached = job.policy != "rules"  # from the cache until an answer costs something; rules ask nothing
     record = Record.for_paper(paper, links=links, code_status=code_status(paper.abstract, links))
     proposals = propose(paper.title, paper.abstract) if job.policy != "model" else Proposals()
     try:

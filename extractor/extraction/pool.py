@@ -28,7 +28,8 @@ async def imap_unordered(items: Iterable[A], fn: Callable[[A], Awaitable[B]], wi
 
     ``items`` is consumed lazily (memory stays flat on long inputs). The first exception
     of ``fn`` stops the pool and is raised here; closing the iterator cancels the work
-    in flight."""
+    in flight, and a cancelled worker ends at once (it never waits for room in the queue
+    of results nobody reads any more)."""
     results: asyncio.Queue[tuple[B | BaseException | None]] = asyncio.Queue(maxsize=width * 2)
     source = iter(items)
 
@@ -36,10 +37,12 @@ async def imap_unordered(items: Iterable[A], fn: Callable[[A], Awaitable[B]], wi
         try:
             for item in source:  # shared iterator: each item goes to one worker
                 await results.put((await fn(item),))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except asyncio.CancelledError:
+            raise  # the pool is closing: nobody reads the queue any more, so nothing is put in it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which stops the pool
             await results.put((exc,))
-        finally:
-            await results.put((None,))
+            return
+        await results.put((None,))
 
     tasks = [asyncio.create_task(worker()) for _ in range(width)]
     running = len(tasks)

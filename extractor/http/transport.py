@@ -13,14 +13,18 @@ the :class:`Budget` below are the same for one replica or many.
 
 Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
 ``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
-bodies that are not JSON are retried with exponential backoff and jitter. What a retry may
+bodies that are not JSON are retried with exponential backoff and jitter. A refused
+connection before anything ever answered (a wrong port, a server not started) is retried
+only :data:`REFUSED_RETRIES` times, quickly: it is known within a second, and the error
+says how many attempts it made. What a retry may
 spend is a :class:`Budget`: one per paper, shared by all of that paper's requests, so the
 worst case is written down once (:class:`Budget`). ``settings.rpm`` spaces the starts of
 all requests of one transport (:class:`RateLimiter`), retries included.
 
 After its retries a failed exchange raises :class:`~extractor.errors.EndpointError` with a
 short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_response``,
-``context_length``, ``bad_request``, ``http``), or :class:`~extractor.errors.FatalEndpointError`
+``context_length``, ``bad_request``, ``http``; a status's kind is
+:func:`~extractor.http.status.status_kind`'s), or :class:`~extractor.errors.FatalEndpointError`
 when retrying cannot help and every paper would fail the same way (``auth``, ``not_found``,
 a host that never accepted a connection, an HTML page where the API should be), or
 :class:`~extractor.errors.ServerGoneError` when a server that answered earlier stops
@@ -55,18 +59,24 @@ from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
 
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
 from .replicas import Outcome, Replica, Replicas
+from .status import error_message, status_kind
 from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Refused, Session, TimedOut
 from ..settings import Settings
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Budget", "HTTPStatusError", "RateLimiter", "Transport"]
+__all__ = ["REFUSED_RETRIES", "REFUSED_WAIT_S", "Budget", "HTTPStatusError", "RateLimiter", "Transport"]
 
 log = logging.getLogger("extractor")
 
 _MAX_BACKOFF_S = 30.0
 _TRANSIENT_STATUS = {408, 409, 429}
+#: Retries of a refused connection while nothing has ever answered (a wrong port, a server
+#: not started), ``REFUSED_WAIT_S`` seconds apart, then twice that: the error comes within
+#: a second, saying how many attempts it made. Timeouts and 5xx keep the full policy.
+REFUSED_RETRIES = 2
+REFUSED_WAIT_S = 0.25
 
 
 @dataclass
@@ -152,7 +162,7 @@ class HTTPStatusError(Exception):
         self.status = status
         self.body = body
         self.headers = headers
-        super().__init__(f"HTTP {status}: {one_line(_error_message(body), 200)}")
+        super().__init__(f"HTTP {status}: {one_line(error_message(body), 200)}")
 
 
 class _Unreadable(Exception):
@@ -162,15 +172,6 @@ class _Unreadable(Exception):
     def __init__(self, detail: str, page: bool) -> None:
         self.page = page
         super().__init__(detail)
-
-
-def _error_message(body: Any) -> str:
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            return str(error.get("message") or error)
-        return str(error)
-    return str(body)
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -324,6 +325,8 @@ class Transport:
             exc = state.outcome.exception() if state.outcome else None
             if exc is None or budget.retries <= 0:
                 return False
+            if self._never_reached(exc) and state.attempt_number > REFUSED_RETRIES:
+                return False  # nothing listens there: known at once, not after minutes of backoff
             # An answer that drops one replica for good is retried on another, if one is left.
             dropped = bool(tried) and tried[-1].state == "dead" and self.replicas.others_up(tried[-1])
             return _is_transient(exc) or dropped
@@ -339,7 +342,7 @@ class Transport:
             before_sleep=before_sleep,
             reraise=True,
         )
-        attempts = 0
+        attempts, started = 0, time.monotonic()
         try:
             async for attempt in retrying:
                 with attempt:
@@ -350,7 +353,8 @@ class Transport:
         except asyncio.CancelledError:
             raise
         except (HTTPStatusError, _Unreadable, NetworkError) as exc:
-            raise self.failure(exc, attempts, tried[-1] if tried else None) from exc
+            error = self.failure(exc, attempts, tried[-1] if tried else None, time.monotonic() - started)
+            raise error from exc
         except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
             host = tried[-1].host if tried else self.host
             raise EndpointError(
@@ -427,8 +431,14 @@ class Transport:
             delay = _MAX_BACKOFF_S
         return min(delay + random.uniform(0, base), _MAX_BACKOFF_S)
 
+    def _never_reached(self, exc: BaseException | None) -> bool:
+        """A refused connection while no replica has ever answered: nothing listens there."""
+        return exc is not None and _refused(exc) and self.responses_seen == 0
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if self._never_reached(exc):
+            return REFUSED_WAIT_S * state.attempt_number
         asked = retry_after(exc.headers) if isinstance(exc, HTTPStatusError) else None
         if asked is not None:
             # Honour the server, plus a little jitter so concurrent callers do not return
@@ -448,28 +458,33 @@ class Transport:
         host = replica.host if replica is not None else self.host
         log.info("%s: %s on attempt %d of %d; retrying in %.2fs", host, what, state.attempt_number, most, sleep)
 
-    def failure(self, exc: BaseException, attempts: int, replica: Replica | None = None) -> EndpointError:
-        """The error an exchange that failed after ``attempts`` requests raises, its last
-        one on ``replica`` (default: the first). An error that would stop the batch is one
-        paper's error while another replica is still in use."""
+    def failure(
+        self, exc: BaseException, attempts: int, replica: Replica | None = None, seconds: float | None = None
+    ) -> EndpointError:
+        """The error an exchange that failed after ``attempts`` requests in ``seconds``
+        raises, its last one on ``replica`` (default: the first). An error that would stop
+        the batch is one paper's error while another replica is still in use."""
         replica = replica or self.replicas.members[0]
-        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0)
+        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0, seconds=seconds)
         if isinstance(error, FatalEndpointError | ServerGoneError) and self.replicas.others_up(replica):
             return EndpointError(error.kind, str(error), attempts)
         return error
 
 
-def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -> EndpointError:
-    """The error an exchange that failed after ``attempts`` requests raises; ``reached``:
-    the host answered earlier in this run."""
+def _failure(
+    exc: BaseException, s: Settings, attempts: int, *, reached: bool, seconds: float | None = None
+) -> EndpointError:
+    """The error an exchange that failed after ``attempts`` requests (in ``seconds``)
+    raises; ``reached``: the host answered earlier in this run."""
     host = s.endpoint_host
     if _refused(exc):
         if not reached:
             # Nothing ever answered: a wrong URL or a server that is not running. Every
             # paper would fail the same way, so stop the batch instead.
+            spent = f" in {seconds:.1f} s" if seconds is not None else ""
             return FatalEndpointError(
                 "connection",
-                f"cannot reach {host} after {attempts} attempts ({one_line(str(exc), 200)}); "
+                f"cannot reach {host}: {attempts} attempts{spent} ({one_line(str(exc), 200)}); "
                 "check --base-url and that the server is running",
                 attempts,
             )
@@ -495,31 +510,25 @@ def _failure(exc: BaseException, s: Settings, attempts: int, *, reached: bool) -
 
 
 def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
-    host, status, text = s.endpoint_host, exc.status, _error_message(exc.body)
-    if status in (401, 403):
+    """The error of an answer with an error status: its kind from
+    :func:`~extractor.http.status.status_kind`, a message saying what to change."""
+    host, status, text = s.endpoint_host, exc.status, error_message(exc.body)
+    kind = status_kind(status, exc.body)
+    if kind == "auth":
         return FatalEndpointError(
-            "auth", f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
+            kind, f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
         )
-    if status == 404:
+    if kind == "not_found":
         return FatalEndpointError(
-            "not_found",
+            kind,
             f"{host} answered 404 for model {s.model!r} (check --model and --base-url; "
             "`extractor doctor` lists the served models)",
             attempts,
         )
-    if status == 400:
-        code = exc.body.get("error", {}).get("code") if isinstance(exc.body, dict) and isinstance(exc.body.get("error"), dict) else None
-        lowered = text.lower()
-        if code == "context_length_exceeded" or ("context" in lowered and ("length" in lowered or "exceed" in lowered)):
-            return EndpointError(
-                "context_length",
-                f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
-                attempts,
-            )
-        return EndpointError("bad_request", f"{host} rejected the request: {one_line(text)}", attempts)
-    if status == 429:
-        return EndpointError("rate_limit", f"{host} kept answering 429 after {attempts} attempts", attempts)
-    if status >= 500:
-        return EndpointError("server", f"{host} answered HTTP {status} after {attempts} attempts", attempts)
-    return EndpointError("http", f"{host} answered HTTP {status}: {one_line(text)}", attempts)
-
+    messages = {
+        "context_length": f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
+        "bad_request": f"{host} rejected the request: {one_line(text)}",
+        "rate_limit": f"{host} kept answering 429 after {attempts} attempts",
+        "server": f"{host} answered HTTP {status} after {attempts} attempts",
+    }
+    return EndpointError(kind, messages.get(kind, f"{host} answered HTTP {status}: {one_line(text)}"), attempts)

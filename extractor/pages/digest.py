@@ -41,9 +41,12 @@ from urllib.parse import quote, urlsplit
 from pydantic import ValidationError, create_model
 
 from ..errors import InputError
+from ..records.files import atomic_write, check_target
+from ..records.formats import format_for
 from ..records.jsonl import first_error, read_jsonl
 from ..schema import ClaimedGain, Contribution, Record
-from ..evidence.text import ARXIV_ID, latest_copies
+from ..evidence.text import ARXIV_ID
+from ..records.latest import latest_copies
 
 __all__ = [
     "DigestFormat",
@@ -121,8 +124,9 @@ def _validate(obj: Any) -> Record:
 
 
 def _latest_records(records: Sequence[Record]) -> list[Record]:
-    """One record per id, at its first position: its last success, else its last failure
-    (:func:`~extractor.evidence.text.latest_copies`, the rule of the output file too)."""
+    """One record per id, at its first position: its latest success, else its latest
+    failure (:func:`~extractor.records.latest.latest_copies`, the rule of the output file
+    and the Ray output too)."""
     return [records[i] for i in latest_copies((rec.id, rec.ok) for rec in records).values()]
 
 
@@ -293,10 +297,9 @@ def script_json(value: Any) -> str:
 
 
 def digest_format_for(path: str | Path, explicit: str | None = None) -> DigestFormat:
-    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else HTML."""
-    if explicit:
-        return "md" if explicit in ("md", "markdown") else "html"
-    return "md" if Path(path).suffix.lower() in (".md", ".markdown") else "html"
+    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else
+    HTML (:mod:`~extractor.records.formats`)."""
+    return "md" if format_for("digest", path, explicit) == "md" else "html"
 
 
 def digest(
@@ -309,6 +312,9 @@ def digest(
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
     when ``path`` ends in ``.md`` (or ``fmt="md"``). Returns the counts shown at its top.
+    The file is written whole (:func:`~extractor.records.files.atomic_write`: a symlink is
+    followed, a device written through, a directory refused in one
+    :class:`~extractor.errors.InputError`).
 
     ``records`` are :class:`Record` objects or their JSON dicts (e.g. from
     :func:`digest_records`); a paper present more than once is shown once. ``date`` is
@@ -323,7 +329,7 @@ def digest(
         text = _render_markdown(unique, context)
     else:
         text = _render_html(unique, context)
-    Path(path).write_text(text, encoding="utf-8")
+    atomic_write(path, text, "the digest")
     return summary
 
 
@@ -338,6 +344,7 @@ def digest_files(
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
     The date shown is the newest file's modification time. Raises :class:`InputError`
     when no record could be read."""
+    check_target(path, "the digest")
     records = digest_records(paths, on_error)
     if not records:
         raise InputError(", ".join(str(p) for p in paths), "no records to digest")

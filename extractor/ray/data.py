@@ -31,8 +31,8 @@ functions, so the rest of ``extractor`` never needs it.
 **Resume** is by output: a re-run reads the ids already in the output directory, skips
 the papers that succeeded there and extracts the rest (failed papers included). After the
 write, :func:`~extractor.ray.recorddir.tidy_output` keeps one record per paper in the
-directory: a success over a failure, the newest file's failure over older ones; only files
-holding a superseded record are rewritten. So a run that was killed leaves finished files,
+directory, by the rule of every record file (:mod:`extractor.records.latest`: the latest
+success, else the latest record); only files holding a superseded record are rewritten. So a run that was killed leaves finished files,
 and the next run completes them. The answer **cache** is a diskcache on each node's disk
 (``--cache-dir``): actors on one node share it, other nodes do not see it. On a cluster,
 resume by output (above) is what saves finished work; for answers cached across nodes, point
@@ -68,10 +68,8 @@ Example (with a server every node reaches)::
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -80,10 +78,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ExtractorError, InputError
 from ..extraction.extractor import Extractor
-from ..records.listings import EXTENSIONS, paper_from_text, read_papers
+from ..records.formats import format_for
+from ..records.listings import is_blank, paper_from_text, read_papers
 from .recorddir import output_ids, plain, record_json, record_table, tidy_output
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..settings import Settings
+from ..sync import SyncLoop
 from ..evidence.text import paper_id, unique_copies
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,8 +96,6 @@ __all__ = [
 ]  # fmt: skip
 
 INSTALL_HINT = "Ray is not installed: pip install 'extractor[ray]'"
-
-_FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
 def require_ray() -> Any:
@@ -142,7 +140,7 @@ def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key:
     source = _source(row)
     values = {key: _text(row.get(key)) for key in (title_key, abstract_key)}
     problems = [f"{key!r} is missing or not text" for key, v in values.items() if v is None]
-    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and not v.strip()]
+    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and is_blank(v)]
     if problems:
         title, abstract = values[title_key] or "", values[abstract_key] or ""
         paper = Paper(id=given or paper_id(title, abstract), title=title, abstract=abstract, source=source)
@@ -190,13 +188,12 @@ class ExtractBatch:
             settings = settings.model_copy(update={"concurrency": concurrency})
         self.settings = settings
         self.title_key, self.abstract_key = title_key, abstract_key
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="extractor-loop", daemon=True)
-        self._thread.start()
+        self._loop = SyncLoop(own_thread=True)
         self.extractor = Extractor(settings)
+        self._closed = False
 
     def _await(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return self._loop.run(coro)
 
     def __call__(self, batch: Any) -> pyarrow.Table:
         papers: list[Paper] = []
@@ -221,14 +218,13 @@ class ExtractBatch:
 
     def close(self) -> None:
         """Close the extractor (its cache and connections) and stop the loop."""
-        if self._loop.is_closed():
+        if self._closed:
             return
+        self._closed = True
         try:
             self._await(self.extractor.aclose())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
-            self._loop.close()
+            self._loop.close(timeout=5)
 
     def __del__(self) -> None:  # an actor's end; never raises
         try:
@@ -261,22 +257,23 @@ def _papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Tabl
 
 
 def _format_of(path: str, explicit: str | None) -> str:
+    """The dataset format of an input (:mod:`~extractor.records.formats`): a folder's by
+    the files in it (a table format first, then text), a local file of no known
+    extension is a text listing."""
     if explicit:
-        return {"jsonl": "json", "json": "json", "parquet": "parquet", "csv": "csv", "text": "text"}[explicit]
+        return format_for("dataset", path, explicit) or "text"
     local = Path(path)
     if "://" not in path and local.is_dir():
-        kinds = {p.suffix.lower() for p in local.iterdir() if p.is_file()}
-        for suffix, fmt in _FORMATS.items():
-            if suffix in kinds:
+        found = {format_for("dataset", p) for p in local.iterdir() if p.is_file()}
+        for fmt in ("jsonl", "parquet", "csv", "text"):
+            if fmt in found:
                 return fmt
-        if kinds & set(EXTENSIONS):
-            return "text"
-    suffix = Path(path.split("?", 1)[0]).suffix.lower()
-    if suffix in _FORMATS:
-        return _FORMATS[suffix]
-    if "://" not in path and (suffix in EXTENSIONS or local.is_file()):
-        return "text"
-    raise InputError(path, "cannot tell the format: give --input-format jsonl, parquet, csv or text")
+    fmt = format_for("dataset", path)
+    if fmt is None and "://" not in path and local.is_file():
+        fmt = "text"
+    if fmt is None or (fmt == "text" and "://" in path):  # text listings are read on this machine
+        raise InputError(path, "cannot tell the format: give --input-format jsonl, parquet, csv or text")
+    return fmt
 
 
 def read_dataset(
@@ -298,7 +295,7 @@ def read_dataset(
     fmt = formats.pop()
     if fmt == "text":
         return ray.data.from_items(_local_papers(paths, title_key, abstract_key))
-    if fmt == "json":
+    if fmt == "jsonl":
         ds = ray.data.read_json(paths, include_paths=True, file_extensions=["jsonl", "ndjson", "json"])
     elif fmt == "parquet":
         ds = ray.data.read_parquet(paths, include_paths=True, file_extensions=["parquet"])

@@ -9,9 +9,9 @@ record back and :func:`record_json` the exact line ``extractor run`` writes for 
 A *record directory* (local, or an object storage URI through pyarrow's filesystems) holds
 ``*.jsonl`` files of those lines or ``*.parquet`` files of those rows, added by each run;
 other files are left alone. :func:`output_ids` says which papers it holds (resume);
-:func:`tidy_output` keeps one record per paper: the first success, else the failure of the
-newest file, rewriting only the files that hold another record (or a torn line left by a
-killed writer). pyarrow (which comes with ``ray[data]``) is imported on first use.
+:func:`tidy_output` keeps one record per paper, by the rule of every record file
+(:mod:`extractor.records.latest`: the latest success, else the latest record), rewriting
+only the files that hold another record (or a torn line left by a killed writer). pyarrow (which comes with ``ray[data]``) is imported on first use.
 
 Example:
     >>> from extractor.records.listings import paper_from_text
@@ -25,12 +25,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..records.files import replacing
+from ..records.latest import latest_copies
 from ..schema import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,20 +159,14 @@ def output_ids(output: str) -> tuple[set[str], set[str]]:
 
 
 def tidy_output(output: str) -> int:
-    """Keep one record per paper in the output directory: the first success, else the
-    failure of the newest file. Rewrites only the files holding another record (or a torn
-    line) and returns how many records it removed."""
+    """Keep one record per paper in the output directory, the one
+    :func:`~extractor.records.latest.latest_copies` picks (the latest success, else the
+    latest record; files oldest first). Rewrites only the files holding another record
+    (or a torn line) and returns how many records it removed."""
     fs, files = _record_files(output)
     ids = [_file_ids(fs, info) for info in files]
-    chosen: dict[str, tuple[int, int, bool]] = {}
-    for f, rows in enumerate(ids):
-        for r, (pid, ok) in enumerate(rows):
-            if pid is None:
-                continue
-            previous = chosen.get(pid)
-            if previous is None or (ok and not previous[2]) or (not ok and not previous[2]):
-                chosen[pid] = (f, r, ok)
-    keep = {(f, r) for f, r, _ in chosen.values()}
+    places = [(f, r) for f, rows in enumerate(ids) for r in range(len(rows))]
+    keep = {places[i] for i in latest_copies(copy for rows in ids for copy in rows).values()}
     removed = 0
     for f, (info, rows) in enumerate(zip(files, ids)):
         mask = [(f, r) in keep for r in range(len(rows))]
@@ -181,7 +178,9 @@ def tidy_output(output: str) -> int:
 
 
 def _rewrite(fs: Any, path: str, mask: list[bool]) -> None:
-    """Write ``path`` anew with only the records ``mask`` keeps (a file left empty goes)."""
+    """Write ``path`` anew with only the records ``mask`` keeps (a file left empty goes).
+    A local file is replaced whole (:func:`~extractor.records.files.replacing`); object
+    storage replaces an object whole by itself."""
     if not any(mask):
         fs.delete_file(path)
         return
@@ -190,12 +189,20 @@ def _rewrite(fs: Any, path: str, mask: list[bool]) -> None:
         import pyarrow.parquet as pq
 
         with fs.open_input_file(path) as fh:
-            table = pq.read_table(fh)
-        with fs.open_output_stream(path) as out:
-            pq.write_table(table.filter(pa.array(mask)), out)
+            table = pq.read_table(fh).filter(pa.array(mask))
+        with _output(fs, path) as out:
+            pq.write_table(table, out)
         return
     with fs.open_input_stream(path) as fh:
         lines = fh.read().decode("utf-8", "replace").splitlines()
     kept = "".join(line + "\n" for line, keep in zip(lines, mask) if keep)
-    with fs.open_output_stream(path) as out:
+    with _output(fs, path) as out:
         out.write(kept.encode("utf-8"))
+
+
+def _output(fs: Any, path: str) -> contextlib.AbstractContextManager[Any]:
+    import pyarrow.fs as pafs
+
+    if isinstance(fs, pafs.LocalFileSystem):
+        return replacing(path, "records")
+    return fs.open_output_stream(path)  # type: ignore[no-any-return]

@@ -1,7 +1,8 @@
 """Reading listings: turn listing files into :class:`~extractor.schema.Paper` records.
 
 Three input formats, chosen by extension (``.txt``/``.md`` text, ``.jsonl``/``.ndjson``
-JSONL, ``.csv`` CSV; anything else is read as text) or forced with ``fmt``:
+JSONL, ``.csv`` CSV; anything else is read as text: the table of
+:mod:`~extractor.records.formats`) or forced with ``fmt``:
 
 * **text** -- a Hugging Face Daily Papers page pasted as text. Page chrome ("Subscribe",
   "Mar 14", ...) is dropped, also when glued to a title. What is left is read as
@@ -11,11 +12,15 @@ JSONL, ``.csv`` CSV; anything else is read as text) or forced with ``fmt``:
 * **jsonl** -- one JSON object a line, with ``title_key``/``abstract_key`` (and ``id``).
 * **csv** -- a header row naming the same columns.
 
-Every file is streamed line by line. A problem (missing file, binary data, bad JSON,
-missing keys...) becomes a one-line :class:`~extractor.errors.InputError` passed to
-``on_error``; reading goes on with the next line or file. A line that is not UTF-8 is
-read as cp1252 (latin-1's superset; a NUL byte in a line becomes U+FFFD), and an
-:class:`~extractor.errors.InputWarning` names the file and line: no paper is lost to it.
+Every file is streamed line by line; a line ends with ``\n``, ``\r\n`` or a lone ``\r``.
+A problem (missing file, binary data, bad JSON, missing keys...) becomes a one-line
+:class:`~extractor.errors.InputError` passed to ``on_error``; reading goes on with the
+next line or file. A line that is not UTF-8 is read as cp1252 (latin-1's superset), a NUL
+byte in a line becomes U+FFFD, and an :class:`~extractor.errors.InputWarning` names the
+file and line: no paper is lost to it (only a file whose first 8 KB hold NUL bytes,
+more than one and over 1% of them, is skipped whole, as binary). A CSV field may be as long as any abstract (the csv
+module's process-wide field limit is raised to 64 Mi characters): one over
+:data:`MAX_ABSTRACT_CHARS` becomes a ``too_long`` record and the rest of the file is read.
 
 One rule says which papers are the same (:func:`~extractor.evidence.text.unique_copies`);
 ``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
@@ -31,13 +36,15 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import InputError, InputWarning
+from .formats import FORMATS, extensions, format_for
 from .jsonl import json_lines
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..evidence.text import is_truncated, paper_id, unique_copies
@@ -46,19 +53,19 @@ __all__ = [
     "EXTENSIONS",
     "ListingReport",
     "MAX_ABSTRACT_CHARS",
+    "as_paper",
     "dedupe",
+    "is_blank",
     "paper_from_text",
     "read_papers",
     "survey",
     "too_long_record",
 ]
 
-EXTENSIONS: dict[str, str] = {
-    ".txt": "text", ".md": "text", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"
-}
-"""File extensions read from a directory, and the format each one implies."""
+EXTENSIONS: dict[str, str] = {ext: FORMATS[ext]["listing"] for ext in extensions("listing")}
+"""File extensions read from a directory, and the format each one implies
+(:data:`~extractor.records.formats.FORMATS`)."""
 
-_FORMATS = {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"}
 MAX_TITLE_CHARS = 300  # the longest seed title has 168 characters, the shortest abstract 498
 MAX_ABSTRACT_CHARS = 200_000
 """The most one paper may hold; a longer abstract becomes an error record (the longest
@@ -77,6 +84,13 @@ _GLUED = re.compile(
     r"(?:new|Subscribe|Daily Papers|byAK and the research community"
     r"|Get trending papers in your email inbox(?: once a day)?!)(?=[A-Z0-9\"'“(\[])"
 )
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the place after a \r that ends a line on its own
+# A CSV field may be as long as the longest abstract (a longer one becomes a ``too_long``
+# record): the csv module's own limit, 131,072 characters, would skip the rest of the file.
+_CSV_FIELD_LIMIT = 2**26
+# A file is binary, not a listing, when it has more than one NUL byte and they are over 1%
+# of its first bytes: a stray NUL in a listing only costs its line a warning.
+_BINARY_NULS = 1
 Report = Callable[[InputError], None]
 Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
 Keys = tuple[str, str]  # (title key, abstract key)
@@ -85,12 +99,25 @@ Keys = tuple[str, str]  # (title key, abstract key)
 # --------------------------------------------------------------------------- records
 
 
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible format characters
+    (zero-width spaces and joiners, a byte order mark...), so there is nothing to extract.
+
+    Example:
+        >>> is_blank(" \u200b\u200d\ufeff "), is_blank("\u200bA")
+        (True, False)
+    """
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
 def _clean(text: str) -> str:
-    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
-    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
+    """Whitespace collapsed to single spaces; a :func:`is_blank` text is empty. A text over
+    :data:`MAX_ABSTRACT_CHARS` is only stripped: it becomes an error record, and collapsing
+    50 MB takes seconds."""
     if len(text) > MAX_ABSTRACT_CHARS:
         return text.strip()
-    return " ".join(text.split())
+    cleaned = " ".join(text.split())
+    return "" if is_blank(cleaned) else cleaned
 
 
 def _snippet(text: str, width: int = 40) -> str:
@@ -111,6 +138,29 @@ def paper_from_text(
         source=Source(path=path, line=line),
         truncated=is_truncated(abstract),
     )
+
+
+def as_paper(item: object, where: str = "paper") -> Paper:
+    """``item`` as a :class:`Paper`: a Paper as it is, or a mapping with ``abstract`` (and
+    ``title``, ``id`` if known) read as :func:`paper_from_text` reads them. Anything else,
+    or a mapping without text, raises :class:`~extractor.errors.InputError` naming
+    ``where`` (``papers[3]``).
+
+    Example:
+        >>> as_paper({"title": "A Title", "abstract": "It works."}).title
+        'A Title'
+    """
+    if isinstance(item, Paper):
+        return item
+    if not isinstance(item, Mapping):
+        raise InputError(where, f"is {type(item).__name__}; give a Paper or a mapping with 'title' and 'abstract'")
+    abstract, title, given = item.get("abstract"), item.get("title"), item.get("id")
+    if not isinstance(abstract, str) or is_blank(abstract):
+        raise InputError(where, "has no 'abstract' text; give a mapping with 'title' and 'abstract'")
+    if title is not None and not isinstance(title, str):
+        raise InputError(where, f"'title' is {type(title).__name__}, expected text")
+    pid = str(given).strip() if isinstance(given, (str, int)) and not isinstance(given, bool) else None
+    return paper_from_text(abstract, title, id=pid or None)
 
 
 def too_long_record(paper: Paper) -> Record | None:
@@ -142,7 +192,7 @@ def _from_record(
         if not isinstance(v, str):
             report(InputError(label, f"{k!r} is {type(v).__name__}, expected text", line))
             return None
-        if not v.strip():
+        if is_blank(v):
             report(InputError(label, f"{k!r} is empty", line))
             return None
         values.append(v)
@@ -176,10 +226,20 @@ def _decode(label: str, n: int, raw: bytes, report: Report) -> str:
         return text
 
 
+def _physical(stream: Iterable[Any]) -> Iterator[Any]:
+    """The lines of ``stream`` (bytes or text) ended by ``\n``, ``\r\n`` or a lone ``\r``
+    (an old Mac editor's or a pasted page's), each with its end."""
+    for raw in stream:
+        if isinstance(raw, bytes):
+            yield from raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,)
+        else:
+            yield from (part for part in _LONE_CR.split(raw) if part) if "\r" in raw[:-2] else (raw,)
+
+
 def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> Lines:
-    """``(line number, text)`` for each line. Bytes are decoded by :func:`_decode`; a
-    leading BOM is dropped."""
-    it, n = iter(stream), 0
+    """``(line number, text)`` for each line (:func:`_physical`). Bytes are decoded by
+    :func:`_decode`; a leading BOM is dropped."""
+    it, n = _physical(stream), 0
     while True:
         try:
             raw = next(it)
@@ -270,6 +330,8 @@ def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator
             yield raw
 
     header: list[str] | None = None
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:  # process-wide: raised, never lowered
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         for row in csv.reader(feed()):
             line, start["new"] = start["line"], True
@@ -298,7 +360,7 @@ def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator
 
 
 def _format_of(path: Path, fmt: str | None) -> str:
-    return fmt or EXTENSIONS.get(path.suffix.lower(), "text")
+    return fmt or format_for("listing", path) or "text"
 
 
 def _expand(inputs: Iterable[str | Path], report: Report) -> Iterator[str | Path]:
@@ -367,7 +429,8 @@ def _read_one(
             if head.startswith((b"\xff\xfe", b"\xfe\xff")):
                 report(InputError(label, "UTF-16 text; save it as UTF-8"))
                 return
-            if b"\x00" in head:
+            nuls = head.count(b"\x00")
+            if nuls > _BINARY_NULS and nuls * 100 > len(head):
                 report(InputError(label, "binary file (NUL bytes), not a listing; skipped"))
                 return
             for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats):
@@ -394,11 +457,9 @@ def read_papers(
     with no ``on_error`` the first problem is raised (an :class:`InputWarning`, a line
     read with a change, is issued as a Python warning instead).
     """
-    if fmt is not None and fmt.lower() not in _FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of: text, jsonl, csv")
+    fmt = format_for("listing", "", fmt) if fmt else None  # ValueError for an unknown one
     if title_key == abstract_key:
         raise ValueError(f"title_key and abstract_key are both {title_key!r}")
-    fmt = _FORMATS[fmt.lower()] if fmt else None
     if isinstance(inputs, (str, Path)):  # one input given bare, not as a list
         inputs = [inputs]
 

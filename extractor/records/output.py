@@ -10,8 +10,9 @@ back is :mod:`extractor.records.resume`):
   inside a quoted field) is cut off — the file is truncated, not rewritten;
 * a paper with several records (a failed record and its retry, left by a run that was
   killed before it closed the file) keeps one: its last success, else its last failure.
-  The others are removed (the file is rewritten to a temporary file and atomically
-  renamed over the old one), so no paper is ever in the file twice;
+  The others are removed (the file is rewritten by
+  :func:`~extractor.records.files.atomic_write`'s rule: a symlinked output is rewritten
+  where it points, the link kept), so no paper is ever in the file twice;
 * the ids of the successful records are returned in ``done`` so the runner skips them;
   those of the failed ones in ``failed``: the runner retries them, and a failed record
   stays in the file until a newer record of the same paper replaces it (also when a
@@ -56,6 +57,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from .files import check_target, resolved
+from .formats import format_for
 from .resume import OutputFormat, OutputScan, cut_tail, latest, rewrite
 from ..schema import Record
 
@@ -85,10 +88,9 @@ _FSYNC_EVERY_S = 5.0
 
 
 def output_format_for(path: Path, explicit: str | None = None) -> OutputFormat:
-    """``explicit`` if given, else by extension (``.csv`` is CSV, anything else JSONL)."""
-    if explicit:
-        return "csv" if explicit == "csv" else "jsonl"
-    return "csv" if path.suffix.lower() == ".csv" else "jsonl"
+    """``explicit`` if given, else by extension (``.csv`` is CSV, anything else JSONL:
+    :mod:`~extractor.records.formats`)."""
+    return "csv" if format_for("records", path, explicit) == "csv" else "jsonl"
 
 
 def _csv_row(record: Record) -> dict[str, Any]:
@@ -131,7 +133,10 @@ class RecordWriter:
         self.failed: set[str] = set()  # failed records in the file: retried, kept until replaced
         self._written_failed: set[str] = set()  # failed records written by this writer
         self._replaced = 0  # failed records of the file that this writer wrote anew
+        self._broken = False  # a write failed: the file is left as it is
         self._existing = OutputScan(self.path, self.format, CSV_COLUMNS)
+        self._created = not resolved(self.path).exists()  # made by this writer: removed if it stays empty
+        self.written = 0  # records written by this writer
         self._fh: IO[bytes] = self._open_checked()
         try:
             if self.path.stat().st_size > 0 and self._resume():
@@ -149,9 +154,10 @@ class RecordWriter:
         return InputError(str(self.path), f"cannot write records here ({why}); give another -o")
 
     def _open_checked(self) -> IO[bytes]:
-        """Open (and lock) the output, or say in one line why records cannot go there."""
-        if self.path.exists() and not self.path.is_file():
-            raise self._cannot_write("a directory" if self.path.is_dir() else "not a regular file")
+        """Open (and lock) the output, or say in one line why records cannot go there (a
+        record file is read back to resume: a device or a FIFO is refused too)."""
+        if resolved(self.path).exists():
+            check_target(self.path, "records", streams=False, hint="give another -o")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fh = self._open_locked()
@@ -207,6 +213,7 @@ class RecordWriter:
         else:
             data = (record.model_dump_json() + "\n").encode("utf-8")
         self._append(data)
+        self.written += 1
         if record.id in self.failed:
             self.failed.discard(record.id)
             self._replaced += 1
@@ -225,16 +232,25 @@ class RecordWriter:
                 os.fsync(self._fh.fileno())
                 self._last_sync = now
         except OSError as exc:
+            self._broken = True  # what is left in the buffer is never written: close() says nothing more
             raise InputError(
                 str(self.path), f"writing a record failed ({exc.strerror or exc}); finished records are kept"
             ) from exc
 
     def close(self) -> None:
         """Flush and close the file; first remove the failed records that this writer's
-        records replaced, so each paper is in the file once."""
+        records replaced, so each paper is in the file once. A file this writer made and
+        wrote no record to is removed: a run that wrote nothing leaves no empty file."""
         if self._fh.closed:
             return
+        if self._broken:  # a write failed (a full disk): its torn line is cut when the file is resumed
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            return
         try:
+            if self._created and not self.written:  # nothing was written (a server that never answered)
+                resolved(self.path).unlink(missing_ok=True)
+                return
             self._fh.flush()
             os.fsync(self._fh.fileno())
             if self._replaced:

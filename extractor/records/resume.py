@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import IO, Literal
 
 from ..errors import InputError
+from .files import replacing
 from .jsonl import json_lines
-from ..evidence.text import latest_copies
+from .latest import latest_copies
 
 __all__ = ["OutputFormat", "OutputScan", "Row", "cut_tail", "latest", "rewrite"]
 
@@ -139,22 +140,19 @@ class OutputScan:
 
 
 def latest(rows: list[Row]) -> list[Row]:
-    """The rows to keep, in file order: per paper its last success, else its last
-    failure (:func:`~extractor.evidence.text.latest_copies`), and the CSV header."""
+    """The rows to keep, in file order: per paper its latest success, else its latest
+    failure (:func:`~extractor.records.latest.latest_copies`), and the CSV header."""
     wanted = set(latest_copies((row.id, not row.failed) for row in rows).values())
     return [row for index, row in enumerate(rows) if row.id is None or index in wanted]
 
 
 def rewrite(path: Path, keep: list[Row]) -> None:
-    """Replace the file by these rows of it: a temporary file, atomically renamed."""
-    tmp = path.with_name(path.name + ".tmp")
-    with path.open("rb") as src, tmp.open("wb") as dst:
+    """Replace the file by these rows of it, whole (:func:`~extractor.records.files.replacing`:
+    a symlink is followed, the link kept)."""
+    with path.open("rb") as src, replacing(path, "records") as dst:
         for row in keep:
             src.seek(row.start)
             dst.write(src.read(row.end - row.start))
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
 
 
 def cut_tail(path: Path, at: int) -> None:

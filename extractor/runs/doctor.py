@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.metadata
 import importlib.util
@@ -24,6 +23,7 @@ from ..llm.endpoint import Endpoint
 from ..errors import ExtractorError
 from ..extraction.policy import resolve_policy
 from ..settings import Settings
+from ..sync import run_sync
 
 __all__ = ["diagnose"]
 
@@ -68,6 +68,24 @@ def _policy_line(settings: Settings) -> str:
     return f"policy: {policy} ({fields}; setting {settings.policy!r} from {settings.origin.get('policy', 'default')})"
 
 
+def _cache_line(settings: Settings) -> tuple[str, bool]:
+    """The cache's entries and last hit rate, or why it cannot be used."""
+    if not settings.cache:
+        return "cache: off", True
+    cache = ResultCache(settings.cache_dir, on_broken=lambda message: None)  # the line says it
+    info = cache.info()
+    cache.close()
+    where = f"(from {settings.origin.get('cache_dir', 'default')})"
+    if "problem" in info:
+        return f"cache: {info['directory']} cannot be used: {info['problem']}; runs go on without it {where}", False
+    rate = info["last_run_hit_rate"]
+    return (
+        f"cache: {info['directory']} ({info['entries']} entries, {info['size_bytes'] / 1e6:.1f} MB, "
+        f"last run hit rate {'-' if rate is None else f'{rate:.0%}'}) {where}",
+        True,
+    )
+
+
 def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     """Run the checks for these settings."""
     origin = settings.origin
@@ -77,11 +95,11 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
         yield f"api key: {'set' if settings.api_key else 'not set'} (from {origin.get('api_key', 'default')})", True
         yield f"model: {settings.model or '(first listed)'} (from {origin.get('model', 'default')})", True
         if len(urls) <= 1:
-            yield from asyncio.run(_check_endpoint(settings))
+            yield from run_sync(_check_endpoint(settings))
         for i, url in enumerate(urls if len(urls) > 1 else ()):
             replica = settings.model_copy(update={"base_url": url})
             yield f"replica {i + 1} of {len(urls)}: {replica.endpoint_display}", True
-            for line, good in asyncio.run(_check_endpoint(replica)):
+            for line, good in run_sync(_check_endpoint(replica)):
                 yield f"  {line}", good
     else:
         if local.local_available():
@@ -92,7 +110,7 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
                     True,
                 )
                 live = settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
-                yield from asyncio.run(_check_endpoint(live))
+                yield from run_sync(_check_endpoint(live))
         else:
             yield (
                 "endpoint: none configured and no bundled model: set --base-url / EXTRACTOR_BASE_URL "
@@ -101,16 +119,5 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
             )
     yield f"mode setting: {settings.mode} (from {origin.get('mode', 'default')})", True
     yield _policy_line(settings), True
-    if settings.cache:
-        cache = ResultCache(settings.cache_dir)
-        info = cache.info()
-        cache.close()
-        rate = info["last_run_hit_rate"]
-        yield (
-            f"cache: {info['directory']} ({info['entries']} entries, {info['size_bytes'] / 1e6:.1f} MB, "
-            f"last run hit rate {'-' if rate is None else f'{rate:.0%}'}) (from {origin.get('cache_dir', 'default')})",
-            True,
-        )
-    else:
-        yield "cache: off", True
+    yield _cache_line(settings)
     yield f"installed extras: {_extras()}", True

@@ -38,13 +38,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FatalEndpointError, InputError
+from ..errors import FatalEndpointError, InputError, InputWarning
 from ..extraction.extractor import Extractor, open_extractor
 from ..records.listings import read_papers
 from ..records.output import RecordWriter
 from .progress import Progress
 from ..schema import Paper, Record
 from ..settings import Settings
+from ..sync import run_sync
 from ..evidence.text import unique_copies
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "open_inputs", "plan", "run_batch"]
@@ -81,11 +82,17 @@ class BatchStats:
     tokens_in: int = 0
     tokens_out: int = 0
     wall_s: float = 0.0
-    input_errors: list[str] = field(default_factory=list)
+    input_errors: list[str] = field(default_factory=list)  # every input problem told, warnings included
+    input_lost: int = 0  # input problems that lost input (a file, line or row skipped), warnings not
     failures: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
     stopped_by: str | None = None
     stopped_kind: str | None = None
+    model: bool = True  # a model was asked (not policy "rules"): its costs are worth a line
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> BatchStats:
+        return cls(model=settings.policy != "rules")
 
     def count(self, record: Record) -> None:
         """Add one written record to the counts."""
@@ -113,19 +120,30 @@ class BatchStats:
         return {**asdict(self), "papers_per_s": round(self.papers_per_s, 3)}
 
     def summary(self) -> str:
+        """The closing summary. Without a model (policy ``rules``) nothing is cached, asked
+        or grounded: those counts are left out."""
+        failures = f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.failures.items()))})" if self.failures else ""
+        speed = f"wall {self.wall_s:.1f}s, {self.papers_per_s:.2f} papers/s"
         lines = [
             f"papers read {self.read}, unique {self.unique} ({self.duplicates} duplicates dropped), "
-            f"already in output {self.already_done}",
-            f"extracted {self.extracted} ({self.from_cache} from cache), failed {self.failed}"
-            + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.failures.items()))})" if self.failures else "")
-            + f", values dropped by grounding {self.dropped_values}",
-            f"summaries: {_counts(self.summaries, ('model', 'extractive'))}; "
-            f"values from {_counts(self.origins, ('rule', 'model'))}",
-            f"tokens in {self.tokens_in}, out {self.tokens_out}; "
-            f"wall {self.wall_s:.1f}s, {self.papers_per_s:.2f} papers/s",
+            f"already in output {self.already_done}"
         ]
+        if not self.model:
+            lines += [
+                f"extracted {self.extracted}, failed {self.failed}{failures}; rules only, no model",
+                f"summaries: extractive {self.summaries.get('extractive', 0)}; values from rules {self.origins.get('rule', 0)}",
+                speed,
+            ]
+        else:
+            lines += [
+                f"extracted {self.extracted} ({self.from_cache} from cache), failed {self.failed}{failures}"
+                f", values dropped by grounding {self.dropped_values}",
+                f"summaries: {_counts(self.summaries, ('model', 'extractive'))}; "
+                f"values from {_counts(self.origins, ('rule', 'model'))}",
+                f"tokens in {self.tokens_in}, out {self.tokens_out}; {speed}",
+            ]
         if self.input_errors:
-            lines.append(f"input errors {len(self.input_errors)} (shown above)")
+            lines.append(f"input errors {len(self.input_errors)} (shown above; input lost: {self.input_lost})")
         if self.interrupted:
             lines.append("interrupted: finished records are saved; run the same command again to resume")
         if self.stopped_by:
@@ -215,6 +233,7 @@ def open_inputs(
         if str(err) not in errors_seen:  # both reading passes meet the same errors
             errors_seen.add(str(err))
             stats.input_errors.append(str(err))
+            stats.input_lost += not isinstance(err, InputWarning)
             if on_input_error is not None:
                 on_input_error(err)
 
@@ -284,7 +303,7 @@ async def arun_batch(
     the output file is valid and ``stats.interrupted`` is set.
     """
     opts = options or BatchOptions()
-    stats = BatchStats()
+    stats = BatchStats.for_settings(settings)
     started = time.perf_counter()
     stop = stop if stop is not None else asyncio.Event()
 
@@ -375,7 +394,7 @@ def run_batch(
     options: BatchOptions | None = None,
     **kwargs: Any,
 ) -> BatchStats:
-    """Synchronous :func:`arun_batch` (same keyword arguments). It installs no signal
-    handlers: Ctrl-C cancels the batch, whose finished records are saved
-    (``stats.interrupted``)."""
-    return asyncio.run(arun_batch(inputs, output, settings, options, **kwargs))
+    """Synchronous :func:`arun_batch` (same keyword arguments; also inside a running event
+    loop: :mod:`extractor.sync`). It installs no signal handlers: Ctrl-C cancels the
+    batch, whose finished records are saved (``stats.interrupted``)."""
+    return run_sync(arun_batch(inputs, output, settings, options, **kwargs))
