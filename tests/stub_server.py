@@ -119,13 +119,13 @@ JUNK_SUMMARY = "[[junk-summary]]"
 
 def summary_of(text: str) -> str:
     """A sentence about ``text`` that the summary gate and the faithfulness check accept:
-    ``"This paper is about "`` and the first 24 words of ``text`` as one sentence (fault
-    markers and the words' final periods left out) and a period, at most
-    :data:`SUMMARY_MAX_CHARS` characters.
-    ``"{{#1}}"`` when ``text`` holds :data:`JUNK_SUMMARY`."""
+    ``"This paper is about "`` and the first 24 words of the abstract (the text after
+    "Abstract:" when the prompt labels it; fault markers and the words' final periods left
+    out) and a period, at most :data:`SUMMARY_MAX_CHARS` characters. ``"{{#1}}"`` when
+    ``text`` holds :data:`JUNK_SUMMARY`."""
     if JUNK_SUMMARY in text:
         return "{{#1}}"
-    text = re.sub(r"\b(?:Title|Abstract|Summary context):", " ", text)  # the prompt's labels
+    text = re.split(r"\b(?:Abstract|Summary context):", text)[-1]  # the abstract, not the title
     words = [w.rstrip(".!?") for w in re.sub(r"\[\[[^\]]*\]\]", " ", text).split()]
     return ("This paper is about " + " ".join(words[:24]))[: SUMMARY_MAX_CHARS - 1].rstrip(".") + "." if words else ""
 
