@@ -86,7 +86,9 @@ class PaperMeta(BaseModel):
     github_stars: int | None = Field(None, description="Its stars, when the listing says.")
     project_page: str | None = Field(None, description="The project page the listing links.")
     thumbnail: str | None = Field(None, description="The listing's thumbnail image URL.")
-    listing_date: str | None = Field(None, description="The day it was listed on, YYYY-MM-DD.")
+    listing_date: str | None = Field(
+        None, description="The day it was listed on, YYYY-MM-DD (Hugging Face: put on Daily Papers; arXiv: submitted)."
+    )
     published: str | None = Field(None, description="When its first arXiv version was submitted (ISO 8601).")
     url: str | None = Field(None, description="Its page on the listing's site.")
     pdf_url: str | None = Field(None, description="Its PDF.")

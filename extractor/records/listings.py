@@ -39,7 +39,7 @@ import itertools
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -57,6 +57,7 @@ __all__ = [
     "MAX_ABSTRACT_CHARS",
     "dedupe",
     "paper_from_text",
+    "read_objects",
     "read_papers",
     "survey",
     "too_long_record",
@@ -413,6 +414,30 @@ def read_papers(
             yield from _read_one(item, fmt, (title_key, abstract_key), report, stdin)
 
     return generate()
+
+
+def read_objects(
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    label: str = "-",
+    title_key: str = "title",
+    abstract_key: str = "abstract",
+    on_error: Callable[[InputError], None] | None = None,
+) -> Iterator[Paper]:
+    """The papers of listing objects already in memory (a fetched listing's items), read
+    as a JSON listing file's are; ``line`` is the object's position. A problem is passed to
+    ``on_error``, else raised."""
+
+    def report(err: InputError) -> None:
+        if on_error is None:
+            raise err
+        on_error(err)
+
+    for n, obj in enumerate(objects, 1):
+        if not isinstance(obj, Mapping):
+            report(InputError(label, f"expected a JSON object, got {type(obj).__name__}", n))
+        elif (paper := _from_record(label, n, dict(obj), (title_key, abstract_key), "item", report)) is not None:
+            yield paper
 
 
 # --------------------------------------------------------------------------- summary
