@@ -27,6 +27,7 @@ _LAZY: dict[str, str] = {
         ".errors",
     ),
     **dict.fromkeys(["FetchOptions", "Listing", "fetch"], ".sources.fetch"),
+    "Library": ".library.store",
     "Extractor": ".extraction.extractor",
     "read_papers": ".records.listings",
     **dict.fromkeys(
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         ClaimedGain, Contribution, ErrorInfo, Extraction, Link, Paper, PaperMeta, PaperSummary, Provenance, Record, Source,
     )  # fmt: skip
     from .sources.fetch import FetchOptions, Listing, fetch
+    from .library.store import Library
     from .settings import Settings, load_settings
 
 __all__ = [
@@ -87,6 +89,7 @@ __all__ = [
     "FetchOptions",
     "InputError",
     "InputWarning",
+    "Library",
     "LibraryError",
     "Link",
     "Listing",

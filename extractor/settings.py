@@ -44,7 +44,7 @@ from .errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV", "DEFAULT_CACHE_DIR", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
-    "default_config_file", "display_url", "env_names", "flag_of", "load_settings",
+    "default_config_file", "default_library", "display_url", "env_names", "flag_of", "load_settings",
 ]  # fmt: skip
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
@@ -55,7 +55,7 @@ DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
 
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
-MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray")
+MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray", "daily")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,12 @@ NOT_A_FLAG = Flag(commands=())
 def default_config_file() -> Path:
     """``<user config dir>/extractor/config.toml`` (read only when it exists)."""
     return Path(platformdirs.user_config_dir("extractor")) / "config.toml"
+
+
+def default_library() -> Path:
+    """``<user data dir>/extractor/library.db``: the library `extractor daily`, `search` and
+    `library` use when the ``library`` setting is not set (``XDG_DATA_HOME`` is honoured)."""
+    return Path(platformdirs.user_data_dir("extractor")) / "library.db"
 
 # Environment names read besides EXTRACTOR_<FIELD>, in order.
 _ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
@@ -134,15 +140,22 @@ class Settings(BaseModel):
     retry_backoff: float = Field(0.5, ge=0, description="First retry wait in seconds; doubles, with jitter.")
 
     # Batch.
-    concurrency: Annotated[int, Flag(("run", "eval", "ray"))] = Field(
+    concurrency: Annotated[int, Flag(("run", "eval", "ray", "daily"))] = Field(
         8, ge=1, le=1024, description="Requests in flight; the bundled server takes 1 unless this is set."
     )
-    rpm: Annotated[float | None, Flag(("run",))] = Field(None, gt=0, description="Requests-per-minute limit.")
+    rpm: Annotated[float | None, Flag(("run", "daily"))] = Field(None, gt=0, description="Requests-per-minute limit.")
 
     # Cache.
     cache: bool = Field(True, description="Read and write the answer cache.")
     cache_dir: Annotated[Path, Flag((*MODEL_COMMANDS, "cache"))] = Field(
         DEFAULT_CACHE_DIR, description="Cache location."
+    )
+
+    # The library across days (extractor.library).
+    library: Annotated[Path | None, Flag(("run", "daily", "search", "library"))] = Field(
+        None,
+        description="The SQLite library of papers across days: `run` adds its records to it when this is set; "
+        "`daily`, `search` and `library` use it, by default <user data dir>/extractor/library.db.",
     )
 
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
@@ -190,6 +203,11 @@ class Settings(BaseModel):
         """The base URL as it may be shown: without credentials, query or fragment (the
         replicas' joined by ", ")."""
         return ", ".join(display_url(url) for url in self.base_urls) if self.base_url else "https://api.openai.com/v1"
+
+    @property
+    def library_path(self) -> Path:
+        """The library to use: ``library`` when set, else :func:`default_library`."""
+        return self.library or default_library()
 
     def api_key_value(self) -> str:
         """The key to send; local servers accept any, so a placeholder when unset."""

@@ -11,7 +11,7 @@ Exit codes:
     130  interrupted (Ctrl-C / SIGTERM); finished records are saved, re-run to resume
 """
 
-from . import batch, daily, evaluate, local, pages, run  # noqa: F401  (each registers its commands)
+from . import batch, daily, evaluate, library, local, pages, run  # noqa: F401  (each registers its commands)
 from .app import main
 
 __all__ = ["main"]
