@@ -248,3 +248,12 @@ def test_kill_9_mid_write_corrupts_nothing_and_a_rerun_completes(tmp_path: Path)
     assert again.returncode == 0, errors
     with Library(library) as opened:
         assert len(opened) == n and opened.stats().sightings == n
+
+
+def test_the_benchmark_prints_its_tables(tmp_path: Path) -> None:
+    """benchmarks/library.py end to end on a few papers; timings are never asserted."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "library.py"), "--papers", "120", "--queries", "5"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| add (Library.add_file, new library) | 120 |" in result.stdout
+    assert "| search answers | < 100 ms |" in result.stdout

@@ -106,20 +106,25 @@ def search(
         where.append("p.kind = :kind")
         params["kind"] = kind
     match = fts_query(query)
+    filters = "".join(" AND " + w for w in where)
     if match:
+        # The best ``limit`` first (rank and filters only), then their columns and snippets.
         weights = ", ".join(f"{w:g}" for w in WEIGHTS)
+        score = f"bm25(papers_fts, {weights})"
+        best = (
+            f"SELECT papers_fts.rowid FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+            f"WHERE papers_fts MATCH :match{filters} ORDER BY {score}, p.upvotes DESC LIMIT :limit"
+        )
         sql = (
-            f"{_SELECT}, snippet(papers_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16) AS snippet, "
-            f"bm25(papers_fts, {weights}) AS score FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
-            f"WHERE papers_fts MATCH :match {''.join(' AND ' + w for w in where)} "
-            "ORDER BY score, p.upvotes DESC LIMIT :limit"
+            f"{_SELECT}, snippet(papers_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16) AS snippet, {score} AS score "
+            f"FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+            f"WHERE papers_fts MATCH :match AND papers_fts.rowid IN ({best}) ORDER BY score, p.upvotes DESC"
         )
         params["match"] = match
     else:
-        sql = (
-            f"{_SELECT}, '' AS snippet, 0.0 AS score FROM papers p {'WHERE ' + ' AND '.join(where) if where else ''} "
-            "ORDER BY p.last_seen DESC, p.upvotes DESC, p.id LIMIT :limit"
-        )
+        order = "ORDER BY p.last_seen DESC, p.upvotes DESC, p.id"
+        best = f"SELECT p.rowid FROM papers p WHERE 1{filters} {order} LIMIT :limit"
+        sql = f"{_SELECT}, '' AS snippet, 0.0 AS score FROM papers p WHERE p.rowid IN ({best}) {order}"
     hits = []
     for row in conn.execute(sql, params):
         values = dict(zip(Hit.__dataclass_fields__, row[:18]))
