@@ -207,3 +207,15 @@ def test_the_python_api_and_run_read_a_fetched_listing(server: FixtureServer, tm
     again = by_id["2410.16251"]["meta"]  # listed again: the day it was put on Daily Papers stays the first
     assert (again["upvotes"], again["comments"], again["listing_date"]) == (50, 3, "2024-10-25")
     assert by_id["2410.18975"]["meta"]["listing_date"] == "2024-10-28"
+
+
+def test_import_extractor_loads_no_source_or_library_client() -> None:
+    """huggingface_hub, arxiv and sqlite_utils are imported only when a listing is fetched
+    or a library made: `import extractor`, the CLI and `extractor.fetch` as a name do not."""
+    import subprocess
+    import sys
+
+    code = ("import sys, extractor, extractor.cli; extractor.fetch; extractor.Library; "
+            "print(sorted(m for m in ('huggingface_hub', 'arxiv', 'sqlite_utils', 'requests', 'lxml') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=DATA.parents[2])
+    assert out.stdout.strip() == "[]"
