@@ -96,7 +96,8 @@ def search(
     limit: int = 20,
 ) -> list[Hit]:
     """The papers matching ``query`` and the filters, best first (see the module docstring)."""
-    where, params = [], {"limit": limit}
+    where: list[str] = []
+    params: dict[str, object] = {"limit": limit}
     if since:
         where.append("p.last_seen >= :since")
         params["since"] = since

@@ -198,7 +198,9 @@ def parse_page(label: str, lines: Lines, report: Report, make: MakePaper | None 
     path=, line=, meta=)`` builds each paper (default:
     :func:`~extractor.records.listings.paper_from_text`)."""
     if make is None:
-        from .listings import paper_from_text as make
+        from .listings import paper_from_text
+
+        make = paper_from_text
     links: dict[int, dict[str, Any]] = {}
     stream = iter(_content(lines, links))
     pending: deque[tuple[int, str, dict[str, Any] | None]] = deque()
