@@ -22,14 +22,17 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         [
             "ConfigError", "EndpointError", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
-            "LocalServerError", "ServerGoneError",
+            "LibraryError", "LocalServerError", "ServerGoneError", "SourceError",
         ],
         ".errors",
     ),
+    **dict.fromkeys(["FetchOptions", "Listing", "fetch"], ".sources.fetch"),
+    "Library": ".library.store",
     "Extractor": ".extraction.extractor",
     "read_papers": ".records.listings",
     **dict.fromkeys(
-        ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperSummary", "Extraction", "Provenance", "Record", "Source"],
+        ["ClaimedGain", "Contribution", "ErrorInfo", "Link", "Paper", "PaperMeta", "PaperSummary", "Extraction", "Provenance",
+         "Record", "Source"],
         ".schema",
     ),
     **dict.fromkeys(["Settings", "load_settings"], ".settings"),
@@ -57,12 +60,18 @@ if TYPE_CHECKING:
         FatalEndpointError,
         InputError,
         InputWarning,
+        LibraryError,
         LocalServerError,
         ServerGoneError,
+        SourceError,
     )
     from .extraction.extractor import Extractor
     from .records.listings import read_papers
-    from .schema import ClaimedGain, Contribution, ErrorInfo, Extraction, Link, Paper, PaperSummary, Provenance, Record, Source
+    from .schema import (
+        ClaimedGain, Contribution, ErrorInfo, Extraction, Link, Paper, PaperMeta, PaperSummary, Provenance, Record, Source,
+    )  # fmt: skip
+    from .sources.fetch import FetchOptions, Listing, fetch
+    from .library.store import Library
     from .settings import Settings, load_settings
 
 __all__ = [
@@ -77,21 +86,28 @@ __all__ = [
     "Extractor",
     "ExtractorError",
     "FatalEndpointError",
+    "FetchOptions",
     "InputError",
     "InputWarning",
+    "Library",
+    "LibraryError",
     "Link",
+    "Listing",
     "LocalServerError",
     "Paper",
+    "PaperMeta",
     "PaperSummary",
     "Provenance",
     "Record",
     "ServerGoneError",
     "Settings",
     "Source",
+    "SourceError",
     "__version__",
     "asummarize",
     "digest",
     "extract_many",
+    "fetch",
     "load_settings",
     "open_extractor",
     "read_papers",

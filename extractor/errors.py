@@ -13,8 +13,10 @@ __all__ = [
     "FatalEndpointError",
     "InputError",
     "InputWarning",
+    "LibraryError",
     "LocalServerError",
     "ServerGoneError",
+    "SourceError",
 ]
 
 
@@ -79,6 +81,24 @@ class ServerGoneError(EndpointError):
 
 class LocalServerError(ExtractorError):
     """The bundled llama.cpp server could not be started or stopped."""
+
+
+class SourceError(ExtractorError):
+    """A listing could not be fetched from its source (Hugging Face, arXiv): unreachable
+    after the retries, an HTTP error, an answer that is not a listing. ``source`` names it."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}")
+
+
+class LibraryError(ExtractorError):
+    """The library file cannot be used: not an SQLite file, another program's database, a
+    newer schema than this release knows, damaged. ``path`` names it; it is never written."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
 
 
 def one_line(text: str, limit: int = 240) -> str:

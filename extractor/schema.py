@@ -2,7 +2,9 @@
 
 Three layers, each a pydantic v2 model:
 
-* :class:`Paper` is one paper read from a listing (title, abstract, where it came from).
+* :class:`Paper` is one paper read from a listing (title, abstract, where it came from,
+  and :class:`PaperMeta`: what the listing said about it besides, such as its arXiv id,
+  authors and upvotes).
 * :class:`Extraction` is what the model fills for a paper. Its field descriptions are
   sent to the model as the instructions for each field, so they are kept short and exact.
 * :class:`Record` is one line of output: the paper, its summary (or ``None``), the
@@ -20,9 +22,9 @@ Example:
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "ClaimedGain",
@@ -37,6 +39,7 @@ __all__ = [
     "Name",
     "Origin",
     "Paper",
+    "PaperMeta",
     "PaperSummary",
     "Provenance",
     "Record",
@@ -58,12 +61,65 @@ class Source(BaseModel):
     line: int
 
 
+class PaperMeta(BaseModel):
+    """What a listing says about a paper besides its title and abstract: the Hugging Face
+    Daily Papers' authors, upvotes and GitHub repo, arXiv's categories and PDF link, the
+    date a pasted page was listed on. Every field is optional (None or empty when the
+    listing does not say); ``extra`` keeps the listing's other fields, by their names in
+    the input (dotted for nested ones, e.g. ``paper.ai_summary``).
+
+    Never sent to the model and not part of the cache key: the same abstract listed again
+    with more upvotes is not extracted again.
+
+    Example:
+        >>> PaperMeta(arxiv_id="2410.16251", authors="Baixiang Huang; Canyu Chen", upvotes="41").authors
+        ['Baixiang Huang', 'Canyu Chen']
+    """
+
+    arxiv_id: str | None = Field(None, description="arXiv id without version, e.g. 2410.16251.")
+    authors: list[str] = Field(default_factory=list, description="Author names, in order.")
+    organization: str | None = Field(None, description="The organisation the listing credits (Hugging Face).")
+    submitted_by: str | None = Field(None, description="Who put it on the listing (a Hugging Face username).")
+    upvotes: int | None = Field(None, description="Upvotes on the listing (Hugging Face).")
+    comments: int | None = Field(None, description="Number of comments on the listing (Hugging Face).")
+    github_repo: str | None = Field(None, description="The code repository the listing links.")
+    github_stars: int | None = Field(None, description="Its stars, when the listing says.")
+    project_page: str | None = Field(None, description="The project page the listing links.")
+    thumbnail: str | None = Field(None, description="The listing's thumbnail image URL.")
+    listing_date: str | None = Field(
+        None, description="The day it was listed on, YYYY-MM-DD (Hugging Face: put on Daily Papers; arXiv: submitted)."
+    )
+    published: str | None = Field(None, description="When its first arXiv version was submitted (ISO 8601).")
+    url: str | None = Field(None, description="Its page on the listing's site.")
+    pdf_url: str | None = Field(None, description="Its PDF.")
+    categories: list[str] = Field(default_factory=list, description="arXiv categories, the primary one first.")
+    arxiv_comment: str | None = Field(None, description="arXiv's comments line (pages, venue...).")
+    extra: dict[str, Any] = Field(default_factory=dict, description="The listing's other fields, as given.")
+
+    @field_validator("authors", "categories", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        """A list as it is; a string (a CSV cell) split on ``;`` (on ``,`` when it has no
+        ``;``); None as empty."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            parts = value.split(";") if ";" in value else value.split(",")
+            return [part.strip() for part in parts if part.strip()]
+        return value
+
+    def is_empty(self) -> bool:
+        """True when the listing said nothing besides title and abstract."""
+        return self == PaperMeta()
+
+
 class Paper(BaseModel):
     """One paper from a listing.
 
-    ``id`` is stable across re-ordering and re-pasting: the arXiv id when the text holds
-    one, otherwise a short hash of the normalised title. ``truncated`` flags an abstract
-    that looks cut off mid-sentence.
+    ``id`` is stable across re-ordering and re-pasting: the arXiv id when the listing or
+    the text holds one, otherwise a short hash of the normalised title. ``truncated``
+    flags an abstract that looks cut off mid-sentence. ``meta`` is what the listing said
+    about the paper besides (None when nothing).
     """
 
     id: str
@@ -71,6 +127,7 @@ class Paper(BaseModel):
     abstract: str
     source: Source
     truncated: bool = False
+    meta: PaperMeta | None = None
 
 
 #: Bounds sent in the schema, so a grammar-enforcing server cannot ramble past them.
@@ -266,6 +323,7 @@ class Record(BaseModel):
     """One line of output: the paper, its extraction and where the extraction came from.
 
     A paper that failed is still a record: ``extraction`` is ``None`` and ``error`` says why.
+    ``meta`` is the paper's :class:`PaperMeta` (None in records of older releases).
     """
 
     id: str
@@ -273,6 +331,7 @@ class Record(BaseModel):
     abstract: str
     source: Source
     truncated: bool = False
+    meta: PaperMeta | None = None
     extraction: Extraction | None = None
     links: list[Link] = Field(default_factory=list)
     code_status: CodeStatus = "none"
@@ -299,5 +358,6 @@ class Record(BaseModel):
             abstract=paper.abstract,
             source=paper.source,
             truncated=paper.truncated,
+            meta=paper.meta,
             **fields,  # type: ignore[arg-type]
         )

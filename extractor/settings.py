@@ -45,7 +45,7 @@ from .errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
-    "default_config_file", "display_url", "env_names", "flag_of", "load_settings",
+    "default_config_file", "default_library", "display_url", "env_names", "flag_of", "load_settings",
 ]  # fmt: skip
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
@@ -60,10 +60,10 @@ _NUMBERS = ("timeout", "temperature", "max_tokens", "max_reasks", "context_budge
             "retry_backoff", "concurrency", "rpm")  # fmt: skip
 
 # The commands that ask a model: each takes every setting's flag unless a field says otherwise.
-MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray")
+MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch", "ray", "daily")
 # Those that extract: the sampling, validation and grounding settings are theirs (doctor
 # checks the endpoint, and extracts nothing).
-EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray")
+EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray", "daily")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,12 @@ NOT_A_FLAG = Flag(commands=())
 def default_config_file() -> Path:
     """``<user config dir>/extractor/config.toml`` (read only when it exists)."""
     return Path(platformdirs.user_config_dir("extractor")) / "config.toml"
+
+
+def default_library() -> Path:
+    """``<user data dir>/extractor/library.db``: the library `extractor daily`, `search` and
+    `library` use when the ``library`` setting is not set (``XDG_DATA_HOME`` is honoured)."""
+    return Path(platformdirs.user_data_dir("extractor")) / "library.db"
 
 # Environment names read besides EXTRACTOR_<FIELD>, in order.
 _ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
@@ -142,19 +148,26 @@ class Settings(BaseModel):
     retry_backoff: float = Field(0.5, ge=0, description="First retry wait in seconds; doubles, with jitter.")
 
     # Batch.
-    concurrency: Annotated[int, Flag(("run", "eval", "ray"))] = Field(
+    concurrency: Annotated[int, Flag(("run", "eval", "ray", "daily"))] = Field(
         8,
         ge=1,
         le=1024,
         description="Requests in flight; unless this is set, the bundled server takes as many as its engine "
         "serves at once (2 for llama-server, 1 for llama-cpp-python).",
     )
-    rpm: Annotated[float | None, Flag(("run",))] = Field(None, gt=0, description="Requests-per-minute limit.")
+    rpm: Annotated[float | None, Flag(("run", "daily"))] = Field(None, gt=0, description="Requests-per-minute limit.")
 
     # Cache.
     cache: bool = Field(True, description="Read and write the answer cache.")
     cache_dir: Annotated[Path, Flag((*MODEL_COMMANDS, "cache"))] = Field(
         DEFAULT_CACHE_DIR, description="Cache location."
+    )
+
+    # The library across days (extractor.library).
+    library: Annotated[Path | None, Flag(("run", "daily", "search", "library"))] = Field(
+        None,
+        description="The SQLite library of papers across days: `run` adds its records to it when this is set; "
+        "`daily`, `search` and `library` use it, by default <user data dir>/extractor/library.db.",
     )
 
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
@@ -221,6 +234,11 @@ class Settings(BaseModel):
         """The base URL as it may be shown: without credentials, query or fragment (the
         replicas' joined by ", ")."""
         return ", ".join(display_url(url) for url in self.base_urls) if self.base_url else "https://api.openai.com/v1"
+
+    @property
+    def library_path(self) -> Path:
+        """The library to use: ``library`` when set, else :func:`default_library`."""
+        return self.library or default_library()
 
     def api_key_value(self) -> str:
         """The key to send; local servers accept any, so a placeholder when unset."""

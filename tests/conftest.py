@@ -137,11 +137,12 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No test reads the developer's keys, endpoint, config file or cache."""
+    """No test reads the developer's keys, endpoint, config file, cache or library."""
     for name in list(os.environ):
         if name.startswith(("EXTRACTOR_", "OPENAI_")) and name != "EXTRACTOR_RECORD_BASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default library
     monkeypatch.setenv("EXTRACTOR_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 

@@ -66,13 +66,14 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def _settings_commands() -> dict[str, list[click.Command]]:
-    """The commands by the names a settings field's ``Flag`` gives (``cache``, ``batch``: all of theirs)."""
-    cache, batch = main.commands["cache"], main.commands["batch"]
-    assert isinstance(cache, click.Group) and isinstance(batch, click.Group)
+    """The commands by the names a settings field's ``Flag`` gives (``cache``, ``batch``, ``library``: all of theirs)."""
+    cache, batch, library = main.commands["cache"], main.commands["batch"], main.commands["library"]
+    assert isinstance(cache, click.Group) and isinstance(batch, click.Group) and isinstance(library, click.Group)
     return {
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
         "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "batch": list(batch.commands.values()),
-        "ray": [main.commands["ray"]],
+        "ray": [main.commands["ray"]], "daily": [main.commands["daily"]], "search": [main.commands["search"]],
+        "library": list(library.commands.values()),
     }  # fmt: skip
 
 

@@ -337,7 +337,7 @@ def test_bad_inputs_are_reported_and_skipped(tmp_path: Path) -> None:
     check_error(next(it), jl, 5, "'abstract' is int, expected text")
     check_error(next(it), cs, 1, "CSV header lacks column 'title' and 'abstract' (has: 'name', 'text')")
     check_error(next(it), missing, 0, "no such file")
-    check_error(next(it), nothing, 0, "directory holds no .txt/.md/.jsonl/.ndjson/.csv files")
+    check_error(next(it), nothing, 0, "directory holds no .txt/.md/.jsonl/.ndjson/.json/.csv files")
     check_error(next(it), chrome_only, 0, "no papers found")  # one error, not one per chrome line
     assert list(it) == []
     assert papers[-1].source.path == str(good)

@@ -15,6 +15,7 @@ def test_public_names() -> None:
             "ErrorInfo", "Extractor", "ExtractorError", "FatalEndpointError", "InputError", "InputWarning",
             "Extraction", "Link", "LocalServerError", "Paper", "PaperSummary", "Provenance", "Record", "ServerGoneError",
             "Settings", "Source",
+            "FetchOptions", "Library", "LibraryError", "Listing", "PaperMeta", "SourceError", "fetch",
             "__version__", "asummarize", "digest", "extract_many", "load_settings", "open_extractor", "read_papers",
             "run_batch", "summarize",
         ]

@@ -12,7 +12,7 @@ Exit codes (when several apply, the first of this list that does):
     0  everything asked for was done
 """
 
-from . import batch, evaluate, local, pages, run  # noqa: F401  (each registers its commands)
+from . import batch, daily, evaluate, library, local, pages, run  # noqa: F401  (each registers its commands)
 from .app import main
 
 __all__ = ["main"]

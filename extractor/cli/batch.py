@@ -32,7 +32,7 @@ def batch_group() -> None:
 
 def _reading_options(func: F) -> F:
     for option in reversed([
-        click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension)."),
+        click.option("--input-format", type=click.Choice(["text", "jsonl", "json", "csv"]), help="Input format (default: by extension)."),
         click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field."),
         click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field."),
         click.option("--limit", type=int, help="Only the first N distinct papers."),

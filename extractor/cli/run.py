@@ -26,9 +26,12 @@ from .pages import write_digest
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Record file (.jsonl or .csv).")
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), help="Output format (default: by -o extension).")
-@click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
-@click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
-@click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
+@click.option("--input-format", type=click.Choice(["text", "jsonl", "json", "csv"]),
+              help="Input format (default: by extension; JSON is also told by its first line).")  # fmt: skip
+@click.option("--title-key", default="title", show_default=True,
+              help="JSON/CSV title field; a dotted path reaches into nested objects (paper.title).")  # fmt: skip
+@click.option("--abstract-key", default="abstract", show_default=True,
+              help="JSON/CSV abstract field, e.g. paper.summary (the Hub's Daily Papers JSON needs none).")  # fmt: skip
 @click.option("--limit", type=int, help="Only the first N distinct papers (try a few first).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each paper's request.")
@@ -186,9 +189,9 @@ def summarize(text: str, title: str | None, **kwargs: Any) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--input-format", type=click.Choice(["text", "jsonl", "csv"]), help="Input format (default: by extension).")
-@click.option("--title-key", default="title", show_default=True, help="JSONL/CSV title field.")
-@click.option("--abstract-key", default="abstract", show_default=True, help="JSONL/CSV abstract field.")
+@click.option("--input-format", type=click.Choice(["text", "jsonl", "json", "csv"]), help="Input format (default: by extension).")
+@click.option("--title-key", default="title", show_default=True, help="JSON/CSV title field (dotted for nested).")
+@click.option("--abstract-key", default="abstract", show_default=True, help="JSON/CSV abstract field (dotted for nested).")
 @click.option("--json", "as_json", is_flag=True, help="Print the unique papers as JSONL instead of counts.")
 def papers(inputs: tuple[str, ...], input_format: str | None, title_key: str, abstract_key: str, as_json: bool) -> None:
     """Show what the listing reader finds in INPUTS, without calling any model (exit 4

@@ -11,6 +11,12 @@ stops anything else from running or loading.
 The Markdown (for email, Slack or a GitHub issue) holds the same content: counts, then
 one compact entry per paper grouped by contribution kind, then the failed papers.
 
+What the listing said about a paper (``Record.meta``: authors, organisation, upvotes,
+comments, GitHub repo and stars, arXiv, PDF and Hugging Face links, the listing day) is
+shown on its card. Given ``first_seen`` (``{paper id: first day seen}``, as the library
+knows it), each card also says whether the paper is new on the digest's day or was seen
+before, and since when (the card data's ``seen``: ``{"first": "2024-10-25", "new": false}``).
+
 Records from older files are read tolerantly: fields added later (``summary_source``,
 ``origin``) may be missing, unknown keys are ignored, and a malformed line is reported and
 skipped.
@@ -33,6 +39,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date as date_
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +63,8 @@ __all__ = [
     "digest_files",
     "digest_format_for",
     "digest_records",
+    "meta_card",
+    "paper_href",
 ]
 
 DigestFormat = Literal["html", "md"]
@@ -149,13 +158,22 @@ class DigestSummary:
     models: Counter[str] = field(default_factory=Counter)
     prompt_versions: Counter[str] = field(default_factory=Counter)
     date: str = ""
+    new: int | None = None  # papers first seen on ``date`` (None: not known)
+    seen_before: int | None = None  # papers first seen before ``date``
 
     @classmethod
-    def of(cls, read: int, records: Sequence[Record], date: str) -> DigestSummary:
-        """Count ``records`` (already one per id) out of ``read`` records read."""
+    def of(
+        cls, read: int, records: Sequence[Record], date: str, first_seen: Mapping[str, str] | None = None
+    ) -> DigestSummary:
+        """Count ``records`` (already one per id) out of ``read`` records read; with
+        ``first_seen``, how many are new on ``date`` and how many were seen before."""
         s = cls(papers=read, unique=len(records), date=date)
         for rec in records:
             s._add(rec)
+        if first_seen is not None:
+            seen = [_seen(rec.id, first_seen, date) for rec in records]
+            s.new = sum(1 for x in seen if x is None or x["new"])
+            s.seen_before = len(seen) - s.new
         return s
 
     def _add(self, rec: Record) -> None:
@@ -240,7 +258,61 @@ def evidence_span(abstract: str, evidence: str) -> list[int] | None:
     return [found.dest_start, found.dest_end] if found else None
 
 
-def _card(index: int, rec: Record) -> dict[str, Any]:
+def _seen(paper_id: str, first_seen: Mapping[str, str], day: str) -> dict[str, Any] | None:
+    """``{"first": day first seen, "new": first seen on the digest's day or later}``; None
+    when the paper's first day is not known."""
+    first = first_seen.get(paper_id)
+    return {"first": first, "new": first >= day} if first else None
+
+
+def paper_href(rec: Record) -> str | None:
+    """The paper's arXiv page: of the arXiv id the listing gave, else of its id."""
+    meta = getattr(rec, "meta", None)
+    return arxiv_href(meta.arxiv_id) if meta is not None and meta.arxiv_id else arxiv_href(rec.id)
+
+
+def meta_card(rec: Record) -> dict[str, Any] | None:
+    """What a card shows of the listing's metadata: a by-line (authors, organisation,
+    submitter, upvotes, comments, listing day) and its links (arXiv, PDF, Hugging Face,
+    GitHub with stars, project page); only http(s) URLs become links. None without any."""
+    meta = getattr(rec, "meta", None)
+    if meta is None:
+        return None
+    arxiv = meta.arxiv_id
+    links = []
+    for kind, url, label in (
+        ("arXiv", f"https://arxiv.org/abs/{arxiv}" if arxiv else None, arxiv),
+        ("PDF", meta.pdf_url, "pdf"),
+        ("Hugging Face", meta.url if meta.url and "huggingface.co/" in meta.url else None, "paper page"),
+        ("GitHub", meta.github_repo, _short_url(meta.github_repo) if meta.github_repo else None),
+        ("project page", meta.project_page, _short_url(meta.project_page) if meta.project_page else None),
+    ):
+        if url and safe_href(url):
+            links.append({"kind": kind, "href": url, "label": label or url})
+    if meta.github_stars is not None:
+        gh = next((link for link in links if link["kind"] == "GitHub"), None)
+        if gh is not None:
+            gh["label"] += f" ★ {meta.github_stars:,}"
+    card = {
+        "authors": meta.authors[:8],
+        "more": max(0, len(meta.authors) - 8),
+        "org": meta.organization,
+        "by": meta.submitted_by,
+        "upvotes": meta.upvotes,
+        "comments": meta.comments,
+        "stars": meta.github_stars,
+        "listed": meta.listing_date,
+        "categories": meta.categories[:4],
+        "links": links,
+    }
+    return card if any(v not in (None, [], 0) for v in card.values()) else None
+
+
+def _short_url(url: str) -> str:
+    return _shorten(re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/"), 60)
+
+
+def _card(index: int, rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
     """What the page's script needs to draw one paper's card."""
     ex = rec.extraction
     assert ex is not None
@@ -248,7 +320,9 @@ def _card(index: int, rec: Record) -> dict[str, Any]:
     return {
         "n": index,
         "title": rec.title,
-        "href": arxiv_href(rec.id),
+        "href": paper_href(rec),
+        "meta": meta_card(rec),
+        "seen": _seen(rec.id, first_seen, day) if first_seen is not None else None,
         "kind": ex.contribution.value,
         "task": ex.task,
         "method": ex.method,
@@ -279,7 +353,7 @@ def _link(url: str, kind: str) -> dict[str, Any]:
 def _failed(rec: Record) -> dict[str, Any]:
     return {
         "title": rec.title,
-        "href": arxiv_href(rec.id),
+        "href": paper_href(rec),
         "kind": rec.error.kind if rec.error else "no extraction",
         "message": rec.error.message if rec.error else "",
     }
@@ -307,8 +381,9 @@ def digest(
     path: str | Path,
     *,
     title: str | None = None,
-    date: datetime | None = None,
+    date: datetime | date_ | str | None = None,
     fmt: str | None = None,
+    first_seen: Mapping[str, str] | None = None,
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
     when ``path`` ends in ``.md`` (or ``fmt="md"``). Returns the counts shown at its top.
@@ -318,17 +393,19 @@ def digest(
 
     ``records`` are :class:`Record` objects or their JSON dicts (e.g. from
     :func:`digest_records`); a paper present more than once is shown once. ``date`` is
-    the run's date shown on the page (default: now).
+    the run's date shown on the page (default: now). ``first_seen`` maps paper ids to the
+    day (``YYYY-MM-DD``) each was first seen (``extractor.Library.first_seen``): each card
+    then says "new" (first seen on ``date``) or "seen before" with that day.
     """
     read = [_validate(r) for r in records]
     unique = _latest_records(read)
-    day = (date or datetime.now()).strftime("%Y-%m-%d")
-    summary = DigestSummary.of(len(read), unique, day)
+    day = date if isinstance(date, str) else (date or datetime.now()).strftime("%Y-%m-%d")
+    summary = DigestSummary.of(len(read), unique, day, first_seen)
     context = {"summary": summary, "title": title or f"Paper digest · {day}"}
     if digest_format_for(path, fmt) == "md":
-        text = _render_markdown(unique, context)
+        text = _render_markdown(unique, context, first_seen)
     else:
-        text = _render_html(unique, context)
+        text = _render_html(unique, context, first_seen)
     atomic_write(path, text, "the digest")
     return summary
 
@@ -352,12 +429,13 @@ def digest_files(
     return digest(records, path, title=title, fmt=fmt, date=datetime.fromtimestamp(newest))
 
 
-def _render_html(records: Sequence[Record], context: dict[str, Any]) -> str:
+def _render_html(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
     from markupsafe import Markup
 
     ok = [rec for rec in records if rec.ok]
+    day = context["summary"].date
     data = {
-        "cards": [_card(i, rec) for i, rec in enumerate(ok)],
+        "cards": [_card(i, rec, first_seen, day) for i, rec in enumerate(ok)],
         "failed": [_failed(rec) for rec in records if not rec.ok],
         "pageSize": PAGE_SIZE,
         "labels": {kind.value: label for kind, label in KIND_LABELS.items()},
@@ -367,8 +445,10 @@ def _render_html(records: Sequence[Record], context: dict[str, Any]) -> str:
     return template.render(**context, **assets, data_json=Markup(script_json(data)), nonce=secrets.token_urlsafe(18))
 
 
-def _render_markdown(records: Sequence[Record], context: dict[str, Any]) -> str:
-    groups = {label: [md_entry(r) for r in records if r.ok and r.extraction and r.extraction.contribution == kind]
+def _render_markdown(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
+    day = context["summary"].date
+    groups = {label: [md_entry(r, first_seen, day) for r in records
+                      if r.ok and r.extraction and r.extraction.contribution == kind]
               for kind, label in KIND_LABELS.items()}  # fmt: skip
     template = _environment("md").get_template("digest.md.j2")
     failed = [_failed(rec) for rec in records if not rec.ok]
@@ -399,9 +479,9 @@ def _environment(kind: DigestFormat) -> Any:
     return env
 
 
-def md_entry(rec: Record) -> dict[str, Any]:
+def md_entry(rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
     """One paper's Markdown entry fields; the template escapes every value."""
-    card = _card(0, rec)
+    card = _card(0, rec, first_seen, day)
     return {**card, "links": [link for link in card["links"] if link["href"]]}
 
 

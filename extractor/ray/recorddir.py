@@ -46,7 +46,7 @@ __all__ = [
 #: The columns of a record row, in the order of :class:`~extractor.schema.Record`'s
 #: fields; the nested ones hold JSON text (null when the field is None).
 RECORD_COLUMNS: tuple[str, ...] = tuple(Record.model_fields)
-_NESTED = frozenset({"source", "extraction", "links", "grounding", "dropped", "origin", "provenance", "error"})
+_NESTED = frozenset({"source", "meta", "extraction", "links", "grounding", "dropped", "origin", "provenance", "error"})
 
 
 def record_row(record: Record) -> dict[str, Any]:

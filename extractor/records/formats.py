@@ -12,7 +12,7 @@ extension      listing (``run``,         dataset (``ray``)        record file  d
 ``.markdown``  --                       --                       --           md
 ``.jsonl``     jsonl                    jsonl                    jsonl        --
 ``.ndjson``    jsonl                    jsonl                    jsonl        --
-``.json``      --                       jsonl                    --           --
+``.json``      json                     jsonl                    --           --
 ``.csv``       csv                      csv                      csv          --
 ``.parquet``   --                       parquet                  --           --
 other          text                     (asked for)              jsonl        html
@@ -43,7 +43,7 @@ FORMATS: dict[str, dict[Role, str]] = {
     ".markdown": {"digest": "md"},
     ".jsonl": {"listing": "jsonl", "dataset": "jsonl", "records": "jsonl"},
     ".ndjson": {"listing": "jsonl", "dataset": "jsonl", "records": "jsonl"},
-    ".json": {"dataset": "jsonl"},
+    ".json": {"listing": "json", "dataset": "jsonl"},
     ".csv": {"listing": "csv", "dataset": "csv", "records": "csv"},
     ".parquet": {"dataset": "parquet"},
 }
@@ -52,7 +52,8 @@ FORMATS: dict[str, dict[Role, str]] = {
 _DEFAULTS: dict[Role, str | None] = {"listing": "text", "dataset": None, "records": "jsonl", "digest": "html"}
 # Names a user may give for a format, per role.
 _NAMES: dict[Role, dict[str, str]] = {
-    "listing": {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv"},
+    "listing": {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "json": "json",
+                "csv": "csv"},
     "dataset": {"text": "text", "jsonl": "jsonl", "json": "jsonl", "parquet": "parquet", "csv": "csv"},
     "records": {"jsonl": "jsonl", "csv": "csv"},
     "digest": {"html": "html", "md": "md", "markdown": "md"},

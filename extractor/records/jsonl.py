@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 
-__all__ = ["first_error", "json_lines", "read_jsonl"]
+__all__ = ["first_error", "json_items", "json_lines", "read_jsonl"]
 
 Report = Callable[[InputError], None]
 
@@ -63,6 +63,72 @@ def json_lines(
             report(InputError(label, f"expected a JSON object, got {type(obj).__name__}", number))
             continue
         yield number, obj
+
+
+def json_items(
+    label: str, text: str, on_error: Report | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each JSON object in ``text``: the items of a JSON
+    array (what an API answers, e.g. the Hugging Face Daily Papers), objects one after
+    another (JSON Lines, or pretty-printed), or both. The line is where the object starts.
+    An item that is not an object is reported and skipped; JSON that does not parse is
+    reported once and ends the reading (nothing after it can be trusted).
+
+    Example:
+        >>> list(json_items("x.json", '[\\n  {"id": "a"},\\n  3,\\n  {"id": "b"}\\n]', print))
+        x.json:3: expected a JSON object, got int
+        [(2, {'id': 'a'}), (4, {'id': 'b'})]
+    """
+    report = on_error or _raise
+    decoder = json.JSONDecoder()
+    pos, line, counted = 0, 1, 0  # newlines are counted up to ``counted``
+
+    def line_at(offset: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, offset)
+        counted = offset
+        return line
+
+    def skip(offset: int) -> int:
+        while offset < len(text) and text[offset] in " \t\r\n\ufeff":
+            offset += 1
+        return offset
+
+    def value(offset: int) -> tuple[Any, int] | None:
+        try:
+            return decoder.raw_decode(text, offset)
+        except json.JSONDecodeError as exc:
+            report(InputError(label, f"not valid JSON ({exc.msg}, column {exc.colno}); rest skipped", exc.lineno))
+            return None
+
+    def checked(offset: int, obj: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+        if isinstance(obj, dict):
+            yield line_at(offset), obj
+        else:
+            report(InputError(label, f"expected a JSON object, got {type(obj).__name__}", line_at(offset)))
+
+    while (pos := skip(pos)) < len(text):
+        if text[pos] != "[":
+            if (found := value(pos)) is None:
+                return
+            yield from checked(pos, found[0])
+            pos = found[1]
+            continue
+        pos = skip(pos + 1)
+        while pos < len(text) and text[pos] != "]":
+            if (found := value(pos)) is None:
+                return
+            yield from checked(pos, found[0])
+            pos = skip(found[1])
+            if pos < len(text) and text[pos] == ",":
+                pos = skip(pos + 1)
+            elif pos < len(text) and text[pos] != "]":
+                report(InputError(label, "not valid JSON (expected ',' or ']' in the array); rest skipped", line_at(pos)))
+                return
+        if pos >= len(text):
+            report(InputError(label, "not valid JSON (the array is not closed); rest skipped", line_at(pos)))
+            return
+        pos += 1
 
 
 def read_jsonl(

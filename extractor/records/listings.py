@@ -1,16 +1,22 @@
 """Reading listings: turn listing files into :class:`~extractor.schema.Paper` records.
 
-Three input formats, chosen by extension (``.txt``/``.md`` text, ``.jsonl``/``.ndjson``
-JSONL, ``.csv`` CSV; anything else is read as text: the table of
+Four input formats, chosen by extension (``.txt``/``.md`` text, ``.jsonl``/``.ndjson``
+JSONL, ``.json`` JSON, ``.csv`` CSV; anything else is read as text: the table of
 :mod:`~extractor.records.formats`) or forced with ``fmt``:
 
-* **text** -- a Hugging Face Daily Papers page pasted as text. Page chrome ("Subscribe",
-  "Mar 14", ...) is dropped, also when glued to a title. What is left is read as
-  *title lines* (short, no final ``.``/``,``/``;``/``:``, no URL) each followed by one or
-  more *abstract lines*; blank lines do not matter, so both the blank-separated and the
-  consecutive-line layouts work.
+* **text** -- a Hugging Face Daily Papers page pasted as text (:mod:`~extractor.records.paste`):
+  title lines each followed by abstract lines; page chrome dropped; the page's date, the
+  cards' upvotes, submitter and arXiv ids kept in each paper's ``meta``.
 * **jsonl** -- one JSON object a line, with ``title_key``/``abstract_key`` (and ``id``).
+* **json** -- a JSON array of such objects, as an API answers (the Hugging Face Daily
+  Papers API's own answer is read as it is), or objects one after another. A text or
+  JSONL input whose first line opens a JSON array or object is read as JSON too, unless
+  ``fmt="text"`` was asked for; an array is read whole, JSON Lines are streamed.
 * **csv** -- a header row naming the same columns.
+
+What a JSON object or CSV row gives is read by :mod:`~extractor.records.objects`: keys may
+be dotted paths (``paper.summary``), the Hub's items need no keys at all, and every field
+besides title and abstract is kept in the paper's :class:`~extractor.schema.PaperMeta`.
 
 Every file is streamed line by line; a line ends with ``\n``, ``\r\n`` or a lone ``\r``.
 A problem (missing file, binary data, bad JSON, missing keys...) becomes a one-line
@@ -18,9 +24,10 @@ A problem (missing file, binary data, bad JSON, missing keys...) becomes a one-l
 next line or file. A line that is not UTF-8 is read as cp1252 (latin-1's superset), a NUL
 byte in a line becomes U+FFFD, and an :class:`~extractor.errors.InputWarning` names the
 file and line: no paper is lost to it (only a file whose first 8 KB hold NUL bytes,
-more than one and over 1% of them, is skipped whole, as binary). A CSV field may be as long as any abstract (the csv
-module's process-wide field limit is raised to 64 Mi characters): one over
-:data:`MAX_ABSTRACT_CHARS` becomes a ``too_long`` record and the rest of the file is read.
+more than one and over 1% of them, is skipped whole, as binary). A CSV field may be as
+long as any abstract (the csv module's process-wide field limit is raised to 64 Mi
+characters): one over :data:`MAX_ABSTRACT_CHARS` becomes a ``too_long`` record and the rest
+of the file is read.
 
 One rule says which papers are the same (:func:`~extractor.evidence.text.unique_copies`);
 ``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
@@ -34,6 +41,8 @@ Example:
 from __future__ import annotations
 
 import csv
+import itertools
+import json
 import re
 import sys
 import unicodedata
@@ -45,8 +54,10 @@ from typing import Any, TextIO
 
 from ..errors import InputError, InputWarning
 from .formats import FORMATS, extensions, format_for
-from .jsonl import json_lines
-from ..schema import ErrorInfo, Paper, Record, Source
+from .jsonl import json_items, json_lines
+from .objects import MissingKeys, arxiv_id_of, object_fields
+from .paste import parse_page
+from ..schema import ErrorInfo, Paper, PaperMeta, Record, Source
 from ..evidence.text import is_truncated, paper_id, unique_copies
 
 __all__ = [
@@ -57,6 +68,7 @@ __all__ = [
     "dedupe",
     "is_blank",
     "paper_from_text",
+    "read_objects",
     "read_papers",
     "survey",
     "too_long_record",
@@ -66,24 +78,11 @@ EXTENSIONS: dict[str, str] = {ext: FORMATS[ext]["listing"] for ext in extensions
 """File extensions read from a directory, and the format each one implies
 (:data:`~extractor.records.formats.FORMATS`)."""
 
-MAX_TITLE_CHARS = 300  # the longest seed title has 168 characters, the shortest abstract 498
 MAX_ABSTRACT_CHARS = 200_000
 """The most one paper may hold; a longer abstract becomes an error record (the longest
 seed abstract has about 2,000 characters; a whole paper's text is some 60,000)."""
 _SNIFF_BYTES = 8192
 
-# Page chrome of huggingface.co/papers, matched against a whole (stripped) line.
-_CHROME = re.compile(
-    r"(?:new|subscribe|daily papers|by\s*ak and the research community|\d+"
-    r"|get trending papers in your email inbox(?: once a day)?!?"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:,? \d{4})?)",
-    re.IGNORECASE,
-)
-# The same chrome glued to the next line's text ("SubscribeLanguage Model Cascades").
-_GLUED = re.compile(
-    r"(?:new|Subscribe|Daily Papers|byAK and the research community"
-    r"|Get trending papers in your email inbox(?: once a day)?!)(?=[A-Z0-9\"'“(\[])"
-)
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the place after a \r that ends a line on its own
 # A CSV field may be as long as the longest abstract (a longer one becomes a ``too_long``
 # record): the csv module's own limit, 131,072 characters, would skip the rest of the file.
@@ -111,13 +110,11 @@ def is_blank(text: str) -> bool:
 
 
 def _clean(text: str) -> str:
-    """Whitespace collapsed to single spaces; a :func:`is_blank` text is empty. A text over
-    :data:`MAX_ABSTRACT_CHARS` is only stripped: it becomes an error record, and collapsing
-    50 MB takes seconds."""
+    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
+    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
     if len(text) > MAX_ABSTRACT_CHARS:
         return text.strip()
-    cleaned = " ".join(text.split())
-    return "" if is_blank(cleaned) else cleaned
+    return " ".join(text.split())
 
 
 def _snippet(text: str, width: int = 40) -> str:
@@ -126,17 +123,32 @@ def _snippet(text: str, width: int = 40) -> str:
 
 
 def paper_from_text(
-    abstract: str, title: str | None = None, *, path: str = "-", line: int = 1, id: str | None = None
+    abstract: str,
+    title: str | None = None,
+    *,
+    path: str = "-",
+    line: int = 1,
+    id: str | None = None,
+    meta: PaperMeta | None = None,
 ) -> Paper:
-    """A :class:`Paper` from one abstract (and optional title) given directly; ``id``
-    defaults to :func:`~extractor.evidence.text.paper_id`."""
+    """A :class:`Paper` from one abstract (and optional title) given directly. ``id``
+    defaults to the arXiv id of ``meta``, else :func:`~extractor.evidence.text.paper_id`
+    of the text; an arXiv id found in the text is also set in ``meta``."""
     title, abstract = _clean(title or ""), _clean(abstract)
+    pid = id or (meta.arxiv_id if meta is not None else None) or paper_id(title, abstract)
+    found = arxiv_id_of(pid)
+    if found and (meta is None or meta.arxiv_id is None):
+        update = {"arxiv_id": found}
+        if meta is None:
+            update |= {"url": f"https://arxiv.org/abs/{found}", "pdf_url": f"https://arxiv.org/pdf/{found}"}
+        meta = (meta or PaperMeta()).model_copy(update=update)
     return Paper(
-        id=id or paper_id(title, abstract),
+        id=pid,
         title=title,
         abstract=abstract,
         source=Source(path=path, line=line),
         truncated=is_truncated(abstract),
+        meta=meta,
     )
 
 
@@ -181,14 +193,14 @@ def too_long_record(paper: Paper) -> Record | None:
 def _from_record(
     label: str, line: int, rec: dict[str, Any], keys: Keys, what: str, report: Report
 ) -> Paper | None:
-    missing = [k for k in keys if k not in rec]
-    if missing:
-        has = ", ".join(repr(k) for k in list(rec)[:6]) or "none"
-        report(InputError(label, f"{what} lacks {' and '.join(map(repr, missing))} (has: {has})", line))
+    try:
+        found = object_fields(rec, keys)
+    except MissingKeys as exc:
+        has = ", ".join(repr(k) for k in exc.has) or "none"
+        report(InputError(label, f"{what} lacks {exc} (has: {has})", line))
         return None
     values = []
-    for k in keys:
-        v = rec[k]
+    for k, v in zip(found.keys, (found.title, found.abstract)):
         if not isinstance(v, str):
             report(InputError(label, f"{k!r} is {type(v).__name__}, expected text", line))
             return None
@@ -196,9 +208,7 @@ def _from_record(
             report(InputError(label, f"{k!r} is empty", line))
             return None
         values.append(v)
-    raw_id = rec.get("id")
-    given = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
-    return paper_from_text(values[1], values[0], path=label, line=line, id=given or None)
+    return paper_from_text(values[1], values[0], path=label, line=line, id=found.id, meta=found.meta)
 
 
 # --------------------------------------------------------------------------- parsers
@@ -258,59 +268,6 @@ def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> 
         yield n, raw
 
 
-def _strip_chrome(line: str) -> str:
-    while True:
-        if not line or _CHROME.fullmatch(line):
-            return ""
-        m = _GLUED.match(line)
-        if m is None:
-            return line
-        line = line[m.end() :].strip()
-
-
-def _is_title(line: str) -> bool:
-    return len(line) <= MAX_TITLE_CHARS and line[-1] not in ".,;:" and "://" not in line
-
-
-def _content(lines: Lines) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with chrome removed."""
-    for n, raw in lines:
-        if line := _strip_chrome(_clean(raw)):
-            yield n, line
-
-
-def _parse_text(label: str, lines: Lines, report: Report) -> Iterator[Paper]:
-    """Pair title lines with the abstract lines after them. One line of look-ahead: a
-    title-like line right after a bare title is that title's (short, unfinished)
-    abstract when no abstract-like line follows it."""
-    title: tuple[int, str] | None = None
-    parts: list[str] = []
-    orphan = False  # text with no title before it was reported: not again for its next lines
-
-    def flush() -> Iterator[Paper]:
-        if title is None:
-            return
-        if parts:
-            yield paper_from_text(" ".join(parts), title[1], path=label, line=title[0])
-        else:
-            report(InputError(label, f"title {_snippet(title[1])} has no abstract; skipped", title[0]))
-
-    items = _content(lines)
-    ahead = next(items, None)
-    while ahead is not None:
-        (n, line), ahead = ahead, next(items, None)
-        bare = title is not None and not parts
-        if _is_title(line) and not (bare and (ahead is None or _is_title(ahead[1]))):
-            yield from flush()
-            title, parts, orphan = (n, line), [], False
-        elif title is not None:
-            parts.append(line)
-        elif not orphan:
-            report(InputError(label, f"text {_snippet(line)} has no title before it; skipped", n))
-            orphan = True
-    yield from flush()
-
-
 def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
     def skipped(err: InputError) -> None:
         report(InputError(label, f"{err.reason}; line skipped", err.line))
@@ -318,6 +275,41 @@ def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterat
     for n, obj in json_lines(label, lines, skipped):
         if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
             yield paper
+
+
+def _parse_json(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
+    """A JSON document read whole: an array of objects, or objects one after another."""
+
+    def skipped(err: InputError) -> None:
+        report(InputError(label, f"{err.reason}; item skipped", err.line) if err.line and "rest skipped" not in err.reason else err)
+
+    text = "".join(raw for _, raw in lines)
+    for n, obj in json_items(label, text, skipped):
+        if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
+            yield paper
+
+
+def _sniffed(lines: Lines, fmt: str) -> tuple[str, Lines]:
+    """The format of a text or JSONL input by its first non-blank line: ``[`` opens a JSON
+    array (read whole), a line that is a JSON object alone is JSON Lines, a ``{`` that is
+    not is a pretty-printed JSON object (read whole). The lines come back whole."""
+    it = iter(lines)
+    head: list[tuple[int, str]] = []
+    for item in it:
+        head.append(item)
+        first = item[1].strip()
+        if not first:
+            continue
+        if first.startswith("["):
+            fmt = "json"
+        elif first.startswith("{"):
+            try:
+                complete = isinstance(json.loads(first), dict)
+            except ValueError:
+                complete = False
+            fmt = "jsonl" if complete else "json"
+        break
+    return fmt, itertools.chain(head, it)
 
 
 def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
@@ -387,14 +379,18 @@ def _expand(inputs: Iterable[str | Path], report: Report) -> Iterator[str | Path
 
 
 def _read_stream(
-    label: str, stream: Iterable[Any], fmt: str, keys: Keys, report: Report, stats: _Stats
+    label: str, stream: Iterable[Any], fmt: str, keys: Keys, report: Report, stats: _Stats, sniff: bool = True
 ) -> Iterator[Paper]:
-    lines = _lines(label, stream, stats, report)
+    lines: Lines = _lines(label, stream, stats, report)
+    if sniff and fmt in ("text", "jsonl"):
+        fmt, lines = _sniffed(lines, fmt)
     if fmt == "jsonl":
         return _parse_jsonl(label, lines, keys, report)
+    if fmt == "json":
+        return _parse_json(label, lines, keys, report)
     if fmt == "csv":
         return _parse_csv(label, lines, keys, report)
-    return _parse_text(label, lines, report)
+    return parse_page(label, lines, report, paper_from_text)
 
 
 def _read_one(
@@ -410,7 +406,7 @@ def _read_one(
     if item == "-":
         label = "-"
         stream: Any = stdin if stdin is not None else getattr(sys.stdin, "buffer", sys.stdin)
-        for paper in _read_stream(label, stream, fmt or "text", keys, counted, stats):
+        for paper in _read_stream(label, stream, fmt or "text", keys, counted, stats, sniff=fmt is None):
             found += 1
             yield paper
     else:
@@ -433,7 +429,7 @@ def _read_one(
             if nuls > _BINARY_NULS and nuls * 100 > len(head):
                 report(InputError(label, "binary file (NUL bytes), not a listing; skipped"))
                 return
-            for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats):
+            for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats, sniff=fmt is None):
                 found += 1
                 yield paper
     if not found and not stats.errors:
@@ -452,7 +448,10 @@ def read_papers(
 ) -> Iterator[Paper]:
     """Stream the papers of ``inputs`` (files, directories, ``-`` for standard input).
 
-    ``fmt`` ("text", "jsonl" or "csv") overrides the format implied by each extension.
+    ``fmt`` ("text", "jsonl", "json" or "csv") overrides the format implied by each
+    extension (and the look at the first line that tells JSON from a pasted page).
+    ``title_key`` and ``abstract_key`` may be dotted paths into nested objects
+    (``paper.summary``); the Hugging Face Daily Papers API's items need neither.
     Each problem is passed to ``on_error`` as an :class:`InputError` and reading goes on;
     with no ``on_error`` the first problem is raised (an :class:`InputWarning`, a line
     read with a change, is issued as a Python warning instead).
@@ -476,6 +475,30 @@ def read_papers(
             yield from _read_one(item, fmt, (title_key, abstract_key), report, stdin)
 
     return generate()
+
+
+def read_objects(
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    label: str = "-",
+    title_key: str = "title",
+    abstract_key: str = "abstract",
+    on_error: Callable[[InputError], None] | None = None,
+) -> Iterator[Paper]:
+    """The papers of listing objects already in memory (a fetched listing's items), read
+    as a JSON listing file's are; ``line`` is the object's position. A problem is passed to
+    ``on_error``, else raised."""
+
+    def report(err: InputError) -> None:
+        if on_error is None:
+            raise err
+        on_error(err)
+
+    for n, obj in enumerate(objects, 1):
+        if not isinstance(obj, Mapping):
+            report(InputError(label, f"expected a JSON object, got {type(obj).__name__}", n))
+        elif (paper := _from_record(label, n, dict(obj), (title_key, abstract_key), "item", report)) is not None:
+            yield paper
 
 
 # --------------------------------------------------------------------------- summary

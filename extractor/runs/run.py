@@ -17,6 +17,10 @@ signal handlers: the command line turns Ctrl-C and SIGTERM into ``stop`` and can
 A :class:`~extractor.errors.FatalEndpointError` (bad key, unknown model, unreachable host)
 stops the batch at once too (``BatchStats.stopped_by``).
 
+With the ``library`` setting, the library is opened (and checked) before anything else,
+and at the end every record of the output file is added to it (:mod:`extractor.library`:
+the latest record of each paper counts), also after a stop: the file holds them all.
+
 Example:
     >>> from extractor.settings import Settings
     >>> stats = run_batch(["seeds/"], "out.jsonl", Settings(base_url=URL))  # doctest: +SKIP
@@ -89,6 +93,7 @@ class BatchStats:
     stopped_by: str | None = None
     stopped_kind: str | None = None
     model: bool = True  # a model was asked (not policy "rules"): its costs are worth a line
+    library: str | None = None  # what adding the output to the library did
 
     @classmethod
     def for_settings(cls, settings: Settings) -> BatchStats:
@@ -142,6 +147,8 @@ class BatchStats:
                 f"values from {_counts(self.origins, ('rule', 'model'))}",
                 f"tokens in {self.tokens_in}, out {self.tokens_out}; {speed}",
             ]
+        if self.library:
+            lines.append(f"library: {self.library}")
         if self.input_errors:
             lines.append(f"input errors {len(self.input_errors)} (shown above; input lost: {self.input_lost})")
         if self.interrupted:
@@ -308,8 +315,12 @@ async def arun_batch(
     stop = stop if stop is not None else asyncio.Event()
 
     with contextlib.ExitStack() as resources:
+        library = resources.enter_context(_open_library(settings, output, opts))
+        opened: list[bool] = []  # the output was opened as a record file: its records go to the library
+        resources.callback(lambda: opened and _add_to_library(library, Path(output), stats, on_input_error))
         read = resources.enter_context(open_inputs(inputs, opts, stats, on_input_error))
         writer = resources.enter_context(RecordWriter(output, opts.output_format))
+        opened.append(True)
         total = 0
         try:
             # The first pass is CPU work: off the event loop, so a stop is handled at once.
@@ -350,6 +361,29 @@ async def arun_batch(
         if stop.is_set() and stats.extracted + stats.failed < total:
             stats.interrupted = True
     return stats
+
+
+@contextlib.contextmanager
+def _open_library(settings: Settings, output: str | Path, opts: BatchOptions) -> Iterator[Any]:
+    """The library of ``settings.library`` (None when unset), opened before the batch so a
+    file that is not a library stops it before any request."""
+    if settings.library is None:
+        yield None
+        return
+    from ..errors import ConfigError
+    from ..library import Library
+    from ..records.output import output_format_for
+
+    if output_format_for(Path(output), opts.output_format) != "jsonl":
+        raise ConfigError("the library reads the records back: write them as JSONL (-o records.jsonl)")
+    with Library(settings.library) as library:
+        yield library
+
+
+def _add_to_library(library: Any, output: Path, stats: BatchStats, on_error: Callable[[InputError], None] | None) -> None:
+    """Every record of the output file into the library, once the writer has closed it."""
+    if library is not None and output.exists():
+        stats.library = f"{library.path}: " + library.add_file(output, on_error=on_error).describe()
 
 
 async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float) -> None:

@@ -13,7 +13,8 @@
   var lastHash = null;
 
   cards.forEach(function (c) {
-    c.hay = [c.title, c.task, c.method, c.name, c.summary].filter(Boolean).join("\n").toLowerCase();
+    var people = c.meta ? [c.meta.authors.join(", "), c.meta.org] : [];
+    c.hay = [c.title, c.task, c.method, c.name, c.summary].concat(people).filter(Boolean).join("\n").toLowerCase();
   });
 
   /* ---- small DOM helpers: text only, never markup ---- */
@@ -64,7 +65,22 @@
     add(box, el("span", "badge kind", labels[c.kind] || c.kind));
     add(box, el("span", "badge status status-" + c.status, STATUS[c.status] || c.status));
     if (c.truncated) add(box, el("span", "badge warn", "abstract cut off")).title = "the abstract looks cut off mid-sentence";
+    if (c.seen) {
+      var seen = add(box, el("span", "badge " + (c.seen.new ? "new" : "seen"), c.seen.new ? "new" : "seen before · " + c.seen.first));
+      seen.title = c.seen.new ? "first seen today" : "first seen on " + c.seen.first;
+    }
     return box;
+  }
+  function byline(m) {  /* what the listing said: authors, organisation, upvotes... */
+    var parts = [];
+    if (m.authors.length) parts.push(m.authors.join(", ") + (m.more ? " and " + m.more + " more" : ""));
+    if (m.org) parts.push(m.org);
+    if (m.upvotes !== null && m.upvotes !== undefined) parts.push("▲ " + m.upvotes);
+    if (m.comments) parts.push(m.comments + (m.comments > 1 ? " comments" : " comment"));
+    if (m.by) parts.push("submitted by " + m.by);
+    if (m.listed) parts.push("listed " + m.listed);
+    if (m.categories && m.categories.length) parts.push(m.categories.join(" "));
+    return el("p", "byline", parts.join(" · "));
   }
   function summary(c) {
     var p = el("p", "summary");
@@ -105,6 +121,7 @@
     if (c.code && c.code.href) add(row, link(c.code.href, "Code ↗", "button code")).title = c.code.text;
     else if (c.code) item("code", null, c.code.text);  /* not an http(s) URL: text only */
     c.links.forEach(function (l) { item(l.kind, l.href, l.label); });
+    if (c.meta) c.meta.links.forEach(function (l) { item(l.kind, l.href, l.label); });
     return row;
   }
   function dropped(c) {
@@ -144,12 +161,13 @@
     card.tabIndex = -1;
     card.setAttribute("data-n", String(c.n));
     add(add(card, el("h3", "title")), link(c.href, c.title));
+    if (c.meta) add(card, byline(c.meta));
     add(card, badges(c));
     field(card, "Task", c.task, c, "task");
     field(card, "Method", c.method, c, "method");
     if (c.summary) add(card, summary(c));
     if (c.gains.length) add(card, gainsTable(c));
-    if (c.code || c.links.length) add(card, linksRow(c));
+    if (c.code || c.links.length || (c.meta && c.meta.links.length)) add(card, linksRow(c));
     if (c.dropped.length) add(card, dropped(c));
     add(card, abstract(c));
     return card;
