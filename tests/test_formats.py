@@ -15,7 +15,8 @@ from extractor.records.output import RecordWriter, output_format_for
 
 
 def test_each_role_reads_the_table() -> None:
-    assert EXTENSIONS == {".txt": "text", ".md": "text", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+    assert EXTENSIONS == {".txt": "text", ".md": "text", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+                          ".csv": "csv"}  # fmt: skip
     assert extensions("dataset") == (".txt", ".md", ".jsonl", ".ndjson", ".json", ".csv", ".parquet")
     for ext, roles in FORMATS.items():
         if "records" in roles:
@@ -36,8 +37,9 @@ def test_an_unknown_format_name_is_refused_not_guessed(role: str) -> None:
 def test_the_listing_reader_and_the_writer_pick_by_the_table(tmp_path: Path) -> None:
     (tmp_path / "a.ndjson").write_text('{"title": "A title", "abstract": "It works."}\n')
     (tmp_path / "b.md").write_text("Another title\nIt works too.\n")
-    (tmp_path / "c.json").write_text("{}")  # a dataset format, not a listing: not read from a folder
-    assert [p.title for p in read_papers([tmp_path])] == ["A title", "Another title"]
+    (tmp_path / "c.json").write_text('[{"title": "A third", "abstract": "It works as well."}]')  # an API's answer
+    (tmp_path / "d.parquet").write_bytes(b"")  # a dataset format, not a listing: not read from a folder
+    assert [p.title for p in read_papers([tmp_path])] == ["A title", "Another title", "A third"]
     with pytest.raises(ValueError, match="unknown format"):
         read_papers([tmp_path], fmt="xml")
     with RecordWriter(tmp_path / "out.CSV") as w:

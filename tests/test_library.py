@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from extractor import Library, LibraryError
 from extractor.cli import main
-from extractor.evidence.text import latest_copies
+from extractor.records.latest import latest_copies
 from extractor.library.schema import APPLICATION_ID, FTS_COLUMNS, PAPER_COLUMNS, SCHEMA_VERSION
 from extractor.library.writes import CHUNK
 from extractor.schema import Contribution, ErrorInfo, Extraction, PaperMeta, Record, Source

@@ -3,7 +3,7 @@
 Tables (documented for people in docs/library.md):
 
 * ``papers``: one row per paper id, from its latest record (the last one that succeeded,
-  else the last one: the rule of :func:`~extractor.evidence.text.latest_copies`), with the
+  else the last one: the rule of :func:`~extractor.records.latest.latest_copies`), with the
   fields people search and sort by in columns, the whole record as JSON in ``record``, and
   ``first_seen`` / ``last_seen``: the first and last day of a listing it appeared in;
 * ``listings``: one row per paper and listing it appeared in (``hf 2024-10-25``, an input

@@ -2,7 +2,7 @@
 
 Each record becomes a ``papers`` row (:func:`paper_row`). A paper already in the library
 takes the new record's columns when the new record succeeded or the stored one had
-failed (the latest-record rule of :func:`~extractor.evidence.text.latest_copies`, applied
+failed (the latest-record rule of :func:`~extractor.records.latest.latest_copies`, applied
 in SQL: records given in file order end as that function picks); its ``first_seen`` and
 ``last_seen`` widen to the new listing's day either way. The listing is recorded in
 ``listings`` once per paper.
