@@ -6,9 +6,13 @@ one, what to do next, in a single line fit for a terminal.
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
+    "ERROR_KINDS",
     "ConfigError",
     "EndpointError",
+    "ErrorKind",
     "ExtractorError",
     "FatalEndpointError",
     "InputError",
@@ -18,6 +22,23 @@ __all__ = [
     "ServerGoneError",
     "SourceError",
 ]
+
+
+#: Why a paper has no extraction, declared once: a record's ``error.kind`` and an
+#: :class:`EndpointError`'s ``kind`` are one of these.
+ErrorKind = Literal[
+    # the endpoint answered an error status (extractor.http.status maps each)
+    "auth", "not_found", "bad_request", "context_length", "rate_limit", "server", "http",
+    # the request never got an answer, or one that was not JSON
+    "timeout", "connection", "bad_response",
+    # the model's answer: it failed the schema, was cut at max_tokens, or declined
+    "validation", "length", "refusal",
+    # the input, or a Batch API output file
+    "too_long", "input", "missing", "batch_error", "mismatch",
+    # a bug of ours, kept to one paper
+    "internal",
+]  # fmt: skip
+ERROR_KINDS: tuple[str, ...] = ErrorKind.__args__  # type: ignore[attr-defined]
 
 
 class ExtractorError(Exception):
@@ -60,8 +81,8 @@ class InputWarning(InputError):
 class EndpointError(ExtractorError):
     """The endpoint failed for one request. ``kind`` is a short machine-readable label."""
 
-    def __init__(self, kind: str, message: str, attempts: int = 0) -> None:
-        self.kind = kind
+    def __init__(self, kind: ErrorKind, message: str, attempts: int = 0) -> None:
+        self.kind: ErrorKind = kind
         self.attempts = attempts
         super().__init__(message)
 

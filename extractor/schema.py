@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .errors import ErrorKind
+
 __all__ = [
     "ClaimedGain",
     "CodeStatus",
@@ -311,10 +313,11 @@ class Provenance(BaseModel):
 
 
 class ErrorInfo(BaseModel):
-    """Why a paper has no extraction: a short ``kind`` (e.g. ``validation``, ``timeout``,
-    ``rate_limit``, ``server``, ``auth``), a one-line message and the attempts made."""
+    """Why a paper has no extraction: its ``kind`` (one of
+    :data:`~extractor.errors.ErrorKind`: ``validation``, ``timeout``, ``rate_limit``,
+    ``server``, ``auth``...), a one-line message and the attempts made."""
 
-    kind: str
+    kind: ErrorKind
     message: str
     attempts: int = 0
 

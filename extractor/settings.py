@@ -44,13 +44,17 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from .errors import ConfigError
 
 __all__ = [
-    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Mode", "Settings",
-    "default_config_file", "default_library", "display_url", "env_names", "flag_of", "load_settings",
+    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Grounding", "Mode", "Settings",
+    "Policy", "PolicySetting", "default_config_file", "default_library", "display_url", "env_names", "flag_of",
+    "load_settings",
 ]  # fmt: skip
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
 Grounding = Literal["check", "span", "off"]
-Policy = Literal["auto", "rules-first", "model-first", "model", "rules"]
+#: Which source each field trusts first (see :mod:`extractor.extraction.policy`).
+Policy = Literal["rules-first", "model-first", "model", "rules"]
+#: The policy setting: one of :data:`Policy`, or ``auto`` (chosen by the endpoint).
+PolicySetting = Literal["auto", Policy]
 
 DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
@@ -136,7 +140,7 @@ class Settings(BaseModel):
         "span: the model chooses among the abstract's own spans (best for small models, the bundled "
         "model's unless this is set); off.",
     )
-    policy: Policy = Field(
+    policy: PolicySetting = Field(
         "auto",
         description="Which source each field trusts first: rules-first (the bundled model's default), "
         "model-first (a configured endpoint's default), model, or rules (no model at all; extractive summaries).",
@@ -239,6 +243,12 @@ class Settings(BaseModel):
     def library_path(self) -> Path:
         """The library to use: ``library`` when set, else :func:`default_library`."""
         return self.library or default_library()
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether this run asks a model at all (not under policy ``rules``): the one answer
+        to "does it need an endpoint, a bundled server, a model name?"."""
+        return self.policy != "rules"
 
     def api_key_value(self) -> str:
         """The key to send; local servers accept any, so a placeholder when unset."""

@@ -79,7 +79,7 @@ CHAT_URL = "/v1/chat/completions"
 def batch_settings(settings: Settings) -> Settings:
     """``settings`` for a batch: the model is required (nothing can be asked which one an
     endpoint serves) and mode ``auto`` becomes ``json_schema`` (no probe offline)."""
-    if not settings.model and settings.policy != "rules":
+    if not settings.model and settings.uses_model:
         raise ConfigError("a batch needs --model: the model the batch endpoint runs (no endpoint is asked offline)")
     if settings.mode != "auto":
         return settings

@@ -37,24 +37,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ..evidence.checks import gain_problem, method_problem, name_problem, task_problem
 from ..evidence.names import is_namey
 from ..evidence.precision import MIN_PRECISION, precision_of
 from ..evidence.rules import Proposals
 from ..schema import Contribution, Extraction, Origin, Unsure
+from ..settings import Policy, PolicySetting
 
-__all__ = ["FIELDS", "POLICIES", "Decision", "Policy", "asks_for_fields", "decide", "resolve_policy"]
+__all__ = ["FIELDS", "Decision", "Policy", "asks_for_fields", "decide", "resolve_policy"]
 
-Policy = Literal["rules-first", "model-first", "model", "rules"]
-POLICIES: tuple[str, ...] = ("auto", "rules-first", "model-first", "model", "rules")
 
 #: The fields a policy decides (code_link and summary have rules of their own).
 FIELDS = ("task", "method", "method_name", "claimed_gains", "contribution")
 
 
-def resolve_policy(setting: str, *, bundled: bool) -> Policy:
+def resolve_policy(setting: PolicySetting, *, bundled: bool) -> Policy:
     """The policy in force: ``auto`` is ``rules-first`` for the bundled model, else
     ``model-first``."""
     if setting == "auto":

@@ -176,7 +176,7 @@ async def connect(
     llama.cpp server (``pip install 'extractor[local]'``), started on first use and stopped
     on the way out. Yields the connection; its ``settings`` are the run's."""
     say = announce or log.info
-    if endpoint_configured(settings) or settings.policy == "rules":  # rules: no model at all
+    if endpoint_configured(settings) or not settings.uses_model:  # rules: no model at all
         connection = Connection(settings, cache=cache)
         try:
             yield connection

@@ -439,7 +439,7 @@ def run_ray(
     from ..llm.connect import endpoint_configured
 
     opts = options or RayOptions()
-    if not endpoint_configured(settings) and settings.policy != "rules":
+    if not endpoint_configured(settings) and settings.uses_model:
         raise ConfigError(
             "the Ray path needs an endpoint every actor reaches: set --base-url (or EXTRACTOR_BASE_URL); "
             "the bundled model is not started per actor"

@@ -57,7 +57,7 @@ async def _check_endpoint(settings: Settings) -> list[tuple[str, bool]]:
 
 def _policy_line(settings: Settings) -> str:
     """Which source each field trusts first, as the extractor will resolve it."""
-    bundled = not endpoint_configured(settings) and settings.policy != "rules"
+    bundled = not endpoint_configured(settings) and settings.uses_model
     policy = resolve_policy(settings.policy, bundled=bundled)
     fields = {
         "rules-first": "task, method, name and gains from the rules; summary and contribution from the model",

@@ -97,7 +97,7 @@ class BatchStats:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> BatchStats:
-        return cls(model=settings.policy != "rules")
+        return cls(model=settings.uses_model)
 
     def count(self, record: Record) -> None:
         """Add one written record to the counts."""
