@@ -80,12 +80,6 @@ def summarize(abstract: str, title: str | None = None, **settings: Any) -> Extra
     return run_sync(asummarize(abstract, title, **settings))
 
 
-def summarize_record(abstract: str, title: str | None = None, **settings: Any) -> Record:
-    """Like :func:`summarize` but return the whole :class:`Record` (provenance, links,
-    grounding)."""
-    return run_sync(_extract_one(abstract, title, settings))
-
-
 def extract_many(papers: Iterable[Paper | Mapping[str, Any]], **settings: Any) -> Iterator[Record]:
     """Extract many papers concurrently, yielding records as they complete (failed papers
     are records with ``error`` set). Keyword arguments are :class:`Settings` fields.

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from extractor.runs.run import BatchOptions, BatchStats, arun_batch, plan, run_batch
 from extractor.cli import main
-from extractor.http.transport import RateLimiter
+from extractor.http.budget import RateLimiter
 from extractor.errors import InputError
 from extractor.records.listings import paper_from_text
 from extractor.records.output import CSV_COLUMNS, RecordWriter

@@ -293,14 +293,14 @@ def test_a_server_that_goes_away_mid_run_stops_the_batch_and_the_rerun_resumes(
     stub = StubServer(delay=0.05).start()
     port = stub.port
     settings = settings_for(stub, tmp_path, concurrency=1, retries=1)
-    real_count = batch._count
+    real_count = batch.BatchStats.count
 
-    def count(record: Any, stats: Any) -> None:
-        real_count(record, stats)
+    def count(stats: Any, record: Any) -> None:
+        real_count(stats, record)
         if stats.extracted == 5:
             stub.stop()  # the server goes away: connections are refused from now on
 
-    monkeypatch.setattr(batch, "_count", count)
+    monkeypatch.setattr(batch.BatchStats, "count", count)
     try:
         stats = run([tmp_path / "in.jsonl"], out, settings)
     finally:
@@ -311,7 +311,7 @@ def test_a_server_that_goes_away_mid_run_stops_the_batch_and_the_rerun_resumes(
     assert len(records) - len(gone) == 5 and len(gone) == GONE_LIMIT - 1  # not 35 error records
     assert all(r["error"]["kind"] == "connection" for r in gone)
 
-    monkeypatch.setattr(batch, "_count", real_count)
+    monkeypatch.setattr(batch.BatchStats, "count", real_count)
     with StubServer(port=port) as back:  # the server is back: the re-run finishes the job
         again = run([tmp_path / "in.jsonl"], out, settings)
         assert again.stopped_by is None and back.requests == 35

@@ -273,7 +273,7 @@ def test_ground_all_ok() -> None:
     g = ground(s, MULTIGRID, find_links(MULTIGRID))
     assert isinstance(g, Grounded)
     assert g.summary == s
-    assert g.dropped == [] and not g.needs_reask
+    assert g.dropped == []
     assert g.grounding == {
         "task": "ok",
         "method": "ok",
@@ -304,7 +304,7 @@ def test_ground_drops_bad_gains() -> None:
     ]
     assert "4.7" in g.dropped[0].reason
     assert all(d.reason and "\n" not in d.reason for d in g.dropped)
-    assert g.needs_reask
+    assert g.dropped
 
 
 def test_ground_drops_every_gain() -> None:
@@ -334,7 +334,7 @@ def test_ground_task_and_method_not_in_the_abstract_are_dropped() -> None:
     g = ground(s, MULTIGRID, [])
     assert (g.summary.task, g.summary.method) == (None, None)
     assert g.grounding["task"] == g.grounding["method"] == "dropped"
-    assert [d.field for d in g.dropped] == ["task", "method"] and g.needs_reask
+    assert [d.field for d in g.dropped] == ["task", "method"]
 
 
 CODE_ABSTRACT = (
@@ -355,7 +355,7 @@ def test_ground_code_link() -> None:
     g = ground(summary(task=None, method=None, code_link="https://github.com/org/other"), CODE_ABSTRACT, links)
     assert (g.summary.code_link, g.grounding["code_link"]) == ("https://github.com/org/repo", "replaced")
     assert [(d.field, d.value) for d in g.dropped] == [("code_link", "https://github.com/org/other")]
-    assert g.needs_reask
+    assert g.dropped
     # none given: filled from the links
     g = ground(summary(task=None, method=None, code_link=None), CODE_ABSTRACT, links)
     assert (g.summary.code_link, g.grounding["code_link"], g.dropped) == ("https://github.com/org/repo", "filled", [])

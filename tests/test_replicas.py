@@ -31,7 +31,8 @@ from extractor.cli.app import settings_from as _settings
 from extractor.errors import FatalEndpointError
 from extractor.http.replicas import FAULTS_TO_DRAIN, Replicas
 from extractor.settings import Settings, load_settings
-from extractor.http.transport import Budget, Transport
+from extractor.http.budget import Budget
+from extractor.http.transport import Transport
 
 from .stub_server import StubProcess, StubServer, always
 from .test_batch import check_records, make_papers, read_records, run, settings_for
@@ -231,16 +232,16 @@ def test_a_replica_that_comes_back_is_used_again(
     steady, leaving = StubServer(delay=0.02).start(), StubServer(delay=0.02).start()
     port = leaving.port
     back: list[StubServer] = []
-    real_count = batch._count
+    real_count = batch.BatchStats.count
 
-    def count(record: Any, stats: Any) -> None:
-        real_count(record, stats)
+    def count(stats: Any, record: Any) -> None:
+        real_count(stats, record)
         if stats.extracted == 20:
             leaving.stop()  # connections to it are refused from now on
         elif stats.extracted == 50:
             back.append(StubServer(port=port, delay=0.02).start())
 
-    monkeypatch.setattr(batch, "_count", count)
+    monkeypatch.setattr(batch.BatchStats, "count", count)
     caplog.set_level(logging.WARNING, logger="extractor")
     try:
         settings = settings_for(steady, tmp_path, base_url=[steady.base_url, leaving.base_url],

@@ -26,7 +26,7 @@ from extractor.extraction.prompts import load_prompt
 from extractor.schema import Extraction, SummaryAnswer
 from extractor.settings import Settings
 from extractor.evidence.spans import candidates, choice_model
-from extractor.http.transport import Budget
+from extractor.http.budget import Budget
 
 from .stub_server import (
     FAULTS,

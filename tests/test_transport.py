@@ -37,7 +37,8 @@ from extractor.extraction.extractor import Extractor
 from extractor.records.listings import paper_from_text
 from extractor.settings import Settings
 from extractor.evidence.summaries import summary_problem
-from extractor.http.transport import Budget, RateLimiter, Transport
+from extractor.http.budget import Budget, RateLimiter
+from extractor.http.transport import Transport
 
 BASE_URL = "http://llm.test/v1"
 

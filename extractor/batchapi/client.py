@@ -34,7 +34,8 @@ from .files import CHAT_URL
 from ..llm.connect import endpoint_configured
 from ..errors import ConfigError, EndpointError, ExtractorError, FatalEndpointError
 from ..settings import Settings
-from ..http.transport import Budget, Transport
+from ..http.budget import Budget
+from ..http.transport import Transport
 from ..records.files import check_target, replacing
 
 if TYPE_CHECKING:

@@ -48,8 +48,8 @@ Example:
     >>> g = ground(s, abstract, [])
     >>> [x.value for x in g.summary.claimed_gains], g.summary.method_name, g.grounding["claimed_gains"]
     (['4.5×'], None, 'partial')
-    >>> [d.field for d in g.dropped], g.needs_reask
-    (['task', 'method', 'method_name', 'claimed_gains[0].metric', 'claimed_gains[1].value', 'claimed_gains[1].magnitude'], True)
+    >>> [d.field for d in g.dropped]
+    ['task', 'method', 'method_name', 'claimed_gains[0].metric', 'claimed_gains[1].value', 'claimed_gains[1].magnitude']
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from .links import best_code_link
-from ..schema import Dropped, Link, Extraction
+from ..schema import ClaimedGain, Dropped, Extraction, Link
 from .text import canon_magnitude, numbers_in, prose_numbers, url_key
 
 __all__ = [
@@ -255,138 +255,127 @@ class Grounded(BaseModel):
     grounding: dict[str, str] = Field(default_factory=dict)
     dropped: list[Dropped] = Field(default_factory=list)
 
-    @property
-    def needs_reask(self) -> bool:
-        """True when any value was dropped or replaced."""
-        return bool(self.dropped)
-
 
 def _clip(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def ground(summary: Extraction, abstract: str, links: Sequence[Link]) -> Grounded:
-    """Check *summary* against *abstract* and the *links* found in it (see the module).
+@dataclass
+class _Checked:
+    """What the checker of one field found: the field's status, the values to change, and
+    what was dropped (with the reasons the model is re-asked with)."""
 
-    Removes a gain whose value or magnitude number is not in the abstract or whose
-    evidence is not a span of it; sets a gain's ``dataset`` and ``method_name`` to None
-    when they do not occur verbatim; replaces a ``code_link`` that is not among *links*
-    by :func:`~extractor.evidence.links.best_code_link` (and fills it in when the model gave
-    none). ``task`` and ``method`` must be (near-)verbatim phrases of the abstract, else
-    they are set to None. ``contribution`` and ``summary`` are ``unchecked``.
-    """
-    text = prepare(abstract)
-    status: dict[str, str] = {}
-    dropped: list[Dropped] = []
-    update: dict[str, object] = {}
+    status: dict[str, str]
+    update: dict[str, object]
+    dropped: list[Dropped]
 
+
+def _check_phrases(summary: Extraction, text: PreparedText) -> _Checked:
+    """``task`` and ``method``: (near-)verbatim phrases of the abstract, else None."""
+    out = _Checked({}, {}, [])
     for name in ("task", "method"):
         value: str | None = getattr(summary, name)
         if value is None or not value.strip():
-            status[name] = "empty"
+            out.status[name] = "empty"
         elif phrase_occurs(value, text) or span_occurs(value, text):
-            status[name] = "ok"
+            out.status[name] = "ok"
         else:
-            status[name] = "dropped"
-            update[name] = None
-            dropped.append(
+            out.status[name], out.update[name] = "dropped", None
+            out.dropped.append(
                 Dropped(field=name, value=_clip(value),
                         reason="this is not a phrase of the abstract; copy a short phrase from it, or null")
-            )
+            )  # fmt: skip
+    return out
 
+
+def _check_name(summary: Extraction, text: PreparedText) -> _Checked:
+    """``method_name``: verbatim in the abstract, else None."""
     name = summary.method_name
     if name is None or not name.strip():
-        status["method_name"] = "empty"
-    elif phrase_occurs(name, text):
-        status["method_name"] = "ok"
-    else:
-        status["method_name"] = "dropped"
-        update["method_name"] = None
-        dropped.append(
-            Dropped(
-                field="method_name",
-                value=name,
-                reason="this name does not occur in the abstract; copy the name exactly as written, or null",
-            )
-        )
+        return _Checked({"method_name": "empty"}, {}, [])
+    if phrase_occurs(name, text):
+        return _Checked({"method_name": "ok"}, {}, [])
+    reason = "this name does not occur in the abstract; copy the name exactly as written, or null"
+    return _Checked({"method_name": "dropped"}, {"method_name": None}, [Dropped(field="method_name", value=name, reason=reason)])
 
-    gains = []
-    changed = False
+
+def _gain_problems(gain: ClaimedGain, field: str, text: PreparedText) -> list[Dropped]:
+    """Why a gain cannot stand at all: its number or magnitude is not the abstract's, or
+    its evidence is not a span of it."""
+    problems: list[Dropped] = []
+    if not numbers_in(gain.value):
+        problems.append(Dropped(field=f"{field}.value", value=gain.value,
+                                reason="the value has no number; give the number exactly as written, or leave the gain out"))  # fmt: skip
+    elif not number_occurs(gain.value, text):
+        missing = [n for n in numbers_in(gain.value) if n not in text.numbers]
+        problems.append(Dropped(field=f"{field}.value", value=gain.value,
+                                reason=f"the number {', '.join(missing)} does not occur in the abstract; copy numbers exactly"))  # fmt: skip
+    if gain.magnitude is not None and not magnitude_occurs(gain.magnitude, text):
+        problems.append(Dropped(field=f"{field}.magnitude", value=repr(gain.magnitude),
+                                reason="this number does not occur in the abstract; give the number of the value as written"))  # fmt: skip
+    if not span_occurs(gain.evidence, text):
+        problems.append(Dropped(field=f"{field}.evidence", value=_clip(gain.evidence),
+                                reason="the evidence is not a span of the abstract; copy the clause verbatim"))  # fmt: skip
+    return problems
+
+
+def _check_gains(summary: Extraction, text: PreparedText) -> _Checked:
+    """Each gain: removed when it cannot stand (:func:`_gain_problems`); its metric and
+    dataset cleared when they are not in the abstract."""
+    out = _Checked({}, {}, [])
+    gains, changed = [], False
     for i, gain in enumerate(summary.claimed_gains):
         field = f"claimed_gains[{i}]"
-        problems: list[Dropped] = []
-        if not numbers_in(gain.value):
-            problems.append(
-                Dropped(field=f"{field}.value", value=gain.value,
-                        reason="the value has no number; give the number exactly as written, or leave the gain out")
-            )
-        elif not number_occurs(gain.value, text):
-            missing = [n for n in numbers_in(gain.value) if n not in text.numbers]
-            problems.append(
-                Dropped(field=f"{field}.value", value=gain.value,
-                        reason=f"the number {', '.join(missing)} does not occur in the abstract; copy numbers exactly")
-            )
-        if gain.magnitude is not None and not magnitude_occurs(gain.magnitude, text):
-            problems.append(
-                Dropped(field=f"{field}.magnitude", value=repr(gain.magnitude),
-                        reason="this number does not occur in the abstract; give the number of the value as written")
-            )
-        if not span_occurs(gain.evidence, text):
-            problems.append(
-                Dropped(field=f"{field}.evidence", value=_clip(gain.evidence),
-                        reason="the evidence is not a span of the abstract; copy the clause verbatim")
-            )
-        if problems:
-            dropped.extend(problems)
+        if problems := _gain_problems(gain, field, text):
+            out.dropped.extend(problems)
             changed = True
             continue
         if gain.metric.strip() and not span_occurs(gain.metric, text):
-            dropped.append(
-                Dropped(field=f"{field}.metric", value=_clip(gain.metric),
-                        reason="this metric is not named in the abstract; copy its name exactly, or leave it empty")
-            )
-            gain = gain.model_copy(update={"metric": ""})
-            changed = True
+            out.dropped.append(Dropped(field=f"{field}.metric", value=_clip(gain.metric),
+                                       reason="this metric is not named in the abstract; copy its name exactly, or leave it empty"))  # fmt: skip
+            gain, changed = gain.model_copy(update={"metric": ""}), True
         if gain.dataset is not None and not phrase_occurs(gain.dataset, text):
-            dropped.append(
-                Dropped(field=f"{field}.dataset", value=gain.dataset,
-                        reason="this dataset does not occur in the abstract; copy its name exactly, or null")
-            )
-            gain = gain.model_copy(update={"dataset": None})
-            changed = True
+            out.dropped.append(Dropped(field=f"{field}.dataset", value=gain.dataset,
+                                       reason="this dataset does not occur in the abstract; copy its name exactly, or null"))  # fmt: skip
+            gain, changed = gain.model_copy(update={"dataset": None}), True
         gains.append(gain)
     if not summary.claimed_gains:
-        status["claimed_gains"] = "empty"
-    elif not gains:
-        status["claimed_gains"] = "dropped"
+        out.status["claimed_gains"] = "empty"
     else:
-        status["claimed_gains"] = "partial" if changed else "ok"
+        out.status["claimed_gains"] = "dropped" if not gains else "partial" if changed else "ok"
     if changed:
-        update["claimed_gains"] = gains
+        out.update["claimed_gains"] = gains
+    return out
 
-    link = summary.code_link
+
+def _check_code_link(summary: Extraction, links: Sequence[Link]) -> _Checked:
+    """``code_link``: one of the links found in the abstract, else the link finder's best
+    code link (filled in when the model gave none)."""
+    link, best = summary.code_link, best_code_link(links)
     found: dict[str, str] = {}
     for found_link in links:
         found.setdefault(url_key(found_link.url), found_link.url)
-    best = best_code_link(links)
     if link is None or not link.strip():
-        status["code_link"] = "filled" if best else "empty"
-        if best or link is not None:
-            update["code_link"] = best
-    elif (match := found.get(url_key(link))) is not None:
-        status["code_link"] = "ok"
-        if match != link:
-            update["code_link"] = match
-    else:
-        status["code_link"] = "replaced" if best else "dropped"
-        update["code_link"] = best
-        choice = f"use {best}" if best else "use null"
-        dropped.append(
-            Dropped(field="code_link", value=link,
-                    reason=f"this URL does not occur in the abstract; {choice} (only the abstract's URLs count)")
-        )
+        update: dict[str, object] = {"code_link": best} if best or link is not None else {}
+        return _Checked({"code_link": "filled" if best else "empty"}, update, [])
+    if (match := found.get(url_key(link))) is not None:
+        return _Checked({"code_link": "ok"}, {"code_link": match} if match != link else {}, [])
+    choice = f"use {best}" if best else "use null"
+    reason = f"this URL does not occur in the abstract; {choice} (only the abstract's URLs count)"
+    status = "replaced" if best else "dropped"
+    return _Checked({"code_link": status}, {"code_link": best}, [Dropped(field="code_link", value=link, reason=reason)])
 
+
+def ground(summary: Extraction, abstract: str, links: Sequence[Link]) -> Grounded:
+    """Check *summary* against *abstract* and the *links* found in it (see the module):
+    one checker per field. ``contribution`` and ``summary`` are ``unchecked`` here (the
+    correctness pass and the summary gate see to them)."""
+    text = prepare(abstract)
+    checked = [_check_phrases(summary, text), _check_name(summary, text), _check_gains(summary, text),
+               _check_code_link(summary, links)]  # fmt: skip
+    status = {k: v for c in checked for k, v in c.status.items()}
+    update = {k: v for c in checked for k, v in c.update.items()}
     status["contribution"] = "unchecked"
     status["summary"] = "unchecked"
     cleaned = summary.model_copy(update=update) if update else summary
-    return Grounded(summary=cleaned, grounding=status, dropped=dropped)
+    return Grounded(summary=cleaned, grounding=status, dropped=[d for c in checked for d in c.dropped])

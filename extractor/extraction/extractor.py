@@ -37,7 +37,7 @@ from .pool import imap_unordered
 from .prompts import Prompt, load_prompt
 from ..schema import Paper, Provenance, Record
 from ..settings import Settings
-from ..http.transport import Budget
+from ..http.budget import Budget
 
 if TYPE_CHECKING:
     from ..llm.cache import ResultCache

@@ -19,7 +19,7 @@ Plain functions over a paper and an ``ask`` function (the model's answer to one
 
 A paper asks at most ``parts + 1`` questions (the ``+ 1`` is the one re-ask, only for a
 one-part abstract); each question's retries and schema re-asks come out of the paper's
-one :class:`~extractor.http.transport.Budget`.
+one :class:`~extractor.http.budget.Budget`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ An endpoint may be several replicas of one deployment (``--base-url`` given more
 once): each request, and each retry of it, goes to the replica that
 :class:`~extractor.http.replicas.Replicas` picks (the fewest in flight, drained ones left out),
 so a retry of a request that failed on one replica may go to another. The retry policy and
-the :class:`Budget` below are the same for one replica or many.
+the :class:`~extractor.http.budget.Budget` are the same for one replica or many.
 
 Every HTTP exchange goes through one retry wrapper (tenacity): 429 (honouring
 ``retry-after-ms`` / ``Retry-After``), 408/409, 5xx, timeouts, dropped connections and
@@ -17,9 +17,9 @@ bodies that are not JSON are retried with exponential backoff and jitter. A refu
 connection before anything ever answered (a wrong port, a server not started) is retried
 only :data:`REFUSED_RETRIES` times, quickly: it is known within a second, and the error
 says how many attempts it made. What a retry may
-spend is a :class:`Budget`: one per paper, shared by all of that paper's requests, so the
-worst case is written down once (:class:`Budget`). ``settings.rpm`` spaces the starts of
-all requests of one transport (:class:`RateLimiter`), retries included.
+spend is a :class:`~extractor.http.budget.Budget`: one per paper, shared by all of that paper's requests, so the
+worst case is written down once. ``settings.rpm`` spaces the starts of
+all requests of one transport (:class:`~extractor.http.budget.RateLimiter`), retries included. What a fault means is :mod:`~extractor.http.failures`.
 
 After its retries a failed exchange raises :class:`~extractor.errors.EndpointError` with a
 short ``kind`` (``rate_limit``, ``server``, ``timeout``, ``connection``, ``bad_response``,
@@ -45,192 +45,35 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
 import random
 import time
-from dataclasses import dataclass
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tenacity import AsyncRetrying, RetryCallState, stop_before_delay
 
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
-from .replicas import Outcome, Replica, Replicas
-from .status import error_message, status_kind
-from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Refused, Session, TimedOut
 from ..settings import Settings
+from .budget import Budget, RateLimiter
+from .failures import HTTPStatusError, Unreadable, describe, endpoint_error, is_transient, outcome, refused, retry_after
+from .replicas import Replica, Replicas
+from .sessions import AiohttpSession, Answer, HttpxSession, NetworkError, Session
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["REFUSED_RETRIES", "REFUSED_WAIT_S", "Budget", "HTTPStatusError", "RateLimiter", "Transport"]
+__all__ = ["REFUSED_RETRIES", "REFUSED_WAIT_S", "Transport"]
 
 log = logging.getLogger("extractor")
 
 _MAX_BACKOFF_S = 30.0
-_TRANSIENT_STATUS = {408, 409, 429}
 #: Retries of a refused connection while nothing has ever answered (a wrong port, a server
 #: not started), ``REFUSED_WAIT_S`` seconds apart, then twice that: the error comes within
 #: a second, saying how many attempts it made. Timeouts and 5xx keep the full policy.
 REFUSED_RETRIES = 2
 REFUSED_WAIT_S = 0.25
-
-
-@dataclass
-class Budget:
-    """What one paper may spend on retries: ``retries`` transport retries and ``reasks``
-    schema re-asks in all, across all of the paper's requests.
-
-    A paper sends at most ``asks + retries + reasks`` HTTP requests, where ``asks`` is the
-    number of questions it asks (its parts, plus at most one re-ask for grounding or the
-    summary): with the defaults (5 retries, 2 re-asks) a one-part paper sends at most
-    ``2 + 5 + 2 = 9`` requests. Retries and re-asks never multiply.
-
-    Example:
-        >>> b = Budget(retries=1, reasks=0)
-        >>> b.take_retry(), b.take_retry(), b.take_reask()
-        (True, False, False)
-    """
-
-    retries: int
-    reasks: int
-    requests: int = 0
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> Budget:
-        return cls(retries=settings.retries, reasks=settings.max_reasks)
-
-    def take_retry(self) -> bool:
-        if self.retries <= 0:
-            return False
-        self.retries -= 1
-        return True
-
-    def take_reask(self) -> bool:
-        if self.reasks <= 0:
-            return False
-        self.reasks -= 1
-        return True
-
-
-class RateLimiter:
-    """Spaces the starts of requests ``60 / rpm`` seconds apart (no bursts).
-
-    One instance is shared by every concurrent request of a :class:`Transport`, on one
-    event loop: each :meth:`acquire` reserves the next free start time and sleeps until
-    then, so waiting callers are served in arrival order. A caller cancelled while waiting
-    gives its slot back when no later one was reserved.
-
-    Example:
-        >>> limiter = RateLimiter(6000)  # one start every 10 ms
-        >>> async def three():
-        ...     return [round(await limiter.acquire(), 2) for _ in range(3)]
-        >>> asyncio.run(three())
-        [0.0, 0.01, 0.01]
-    """
-
-    def __init__(self, rpm: float) -> None:
-        if rpm <= 0:
-            raise ValueError("rpm must be positive")
-        self.rpm = rpm
-        self.interval = 60.0 / rpm
-        self._next = 0.0
-
-    async def acquire(self) -> float:
-        """Wait for this request's start slot; return the seconds waited."""
-        now = time.monotonic()
-        start = max(now, self._next)
-        self._next = start + self.interval
-        wait = start - now
-        if wait > 0:
-            try:
-                await asyncio.sleep(wait)
-            except asyncio.CancelledError:
-                if self._next == start + self.interval:  # nobody queued behind us
-                    self._next = start
-                raise
-        return wait
-
-
-class HTTPStatusError(Exception):
-    """An answer with a status other than 2xx; ``body`` is its JSON (or text)."""
-
-    def __init__(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
-        self.status = status
-        self.body = body
-        self.headers = headers
-        super().__init__(f"HTTP {status}: {one_line(error_message(body), 200)}")
-
-
-class _Unreadable(Exception):
-    """A 2xx answer that cannot be read as JSON. ``page`` is set when it is not even
-    meant as JSON (an HTML page from a proxy, a web server on that port)."""
-
-    def __init__(self, detail: str, page: bool) -> None:
-        self.page = page
-        super().__init__(detail)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, HTTPStatusError):
-        return exc.status in _TRANSIENT_STATUS or exc.status >= 500
-    return isinstance(exc, NetworkError | _Unreadable)
-
-
-def _refused(exc: BaseException) -> bool:
-    """A connection that never opened (refused, unknown host), not one that broke later."""
-    return isinstance(exc, Refused)
-
-
-def _outcome(exc: BaseException | None) -> Outcome:
-    """What an exchange's end says about the replica that served it (see
-    :class:`~extractor.http.replicas.Replicas`)."""
-    if exc is None:
-        return "ok"
-    if _refused(exc):
-        return "down"
-    if isinstance(exc, HTTPStatusError):
-        if exc.status in (401, 403, 404):
-            return "fatal"
-        return "fault" if exc.status >= 500 else "ok"  # 4xx, 429 included: it answers
-    if isinstance(exc, _Unreadable):
-        return "fatal" if exc.page else "fault"
-    if isinstance(exc, NetworkError):
-        return "fault"
-    return "cancelled"  # cancelled, or a bug of ours: nothing learnt about the replica
-
-
-def _what(exc: BaseException) -> str:
-    """A fault in a few words, for a log line."""
-    if isinstance(exc, HTTPStatusError):
-        return f"HTTP {exc.status}"
-    if isinstance(exc, NetworkError):
-        return f"{exc.what} ({one_line(str(exc), 100)})" if str(exc) else exc.what
-    return type(exc).__name__
-
-
-def retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``)."""
-    if not headers:
-        return None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    if (value := headers.get("retry-after")) is not None:
-        try:
-            return float(value)
-        except ValueError:
-            try:
-                parsed = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):  # neither seconds nor a date: not an instruction
-                return None
-            return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-    return None
 
 
 class Transport:
@@ -329,7 +172,7 @@ class Transport:
                 return False  # nothing listens there: known at once, not after minutes of backoff
             # An answer that drops one replica for good is retried on another, if one is left.
             dropped = bool(tried) and tried[-1].state == "dead" and self.replicas.others_up(tried[-1])
-            return _is_transient(exc) or dropped
+            return is_transient(exc) or dropped
 
         def before_sleep(state: RetryCallState) -> None:  # a retry is spent only when it is sent
             budget.take_retry()
@@ -352,7 +195,7 @@ class Transport:
                     return data, tried[-1].host
         except asyncio.CancelledError:
             raise
-        except (HTTPStatusError, _Unreadable, NetworkError) as exc:
+        except (HTTPStatusError, Unreadable, NetworkError) as exc:
             error = self.failure(exc, attempts, tried[-1] if tried else None, time.monotonic() - started)
             raise error from exc
         except Exception as exc:  # anything else the HTTP stack raised: this paper fails, not the batch
@@ -383,7 +226,7 @@ class Transport:
             failure = exc
             raise
         finally:
-            self.replicas.done(replica, _outcome(failure), _what(failure) if failure is not None else "")
+            self.replicas.done(replica, outcome(failure), describe(failure) if failure is not None else "")
 
     async def _request(
         self,
@@ -414,7 +257,7 @@ class Transport:
             if ok:
                 content_type = answer.content_type
                 snippet = one_line(answer.text, 80)
-                raise _Unreadable(f"{content_type or 'no content type'} ({snippet!r})", "json" not in content_type) from None
+                raise Unreadable(f"{content_type or 'no content type'} ({snippet!r})", "json" not in content_type) from None
             data = answer.text
         if not ok:
             raise HTTPStatusError(answer.status, data, answer.headers)
@@ -433,7 +276,7 @@ class Transport:
 
     def _never_reached(self, exc: BaseException | None) -> bool:
         """A refused connection while no replica has ever answered: nothing listens there."""
-        return exc is not None and _refused(exc) and self.responses_seen == 0
+        return exc is not None and refused(exc) and self.responses_seen == 0
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -452,7 +295,7 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if exc is None or not log.isEnabledFor(logging.INFO):
             return
-        what = _what(exc)
+        what = describe(exc)
         sleep = state.next_action.sleep if state.next_action else 0.0
         most = state.attempt_number + budget.retries + 1  # this exchange's last possible attempt
         host = replica.host if replica is not None else self.host
@@ -465,70 +308,7 @@ class Transport:
         raises, its last one on ``replica`` (default: the first). An error that would stop
         the batch is one paper's error while another replica is still in use."""
         replica = replica or self.replicas.members[0]
-        error = _failure(exc, replica.settings, attempts, reached=self.responses_seen > 0, seconds=seconds)
+        error = endpoint_error(exc, replica.settings, attempts, reached=self.responses_seen > 0, seconds=seconds)
         if isinstance(error, FatalEndpointError | ServerGoneError) and self.replicas.others_up(replica):
             return EndpointError(error.kind, str(error), attempts)
         return error
-
-
-def _failure(
-    exc: BaseException, s: Settings, attempts: int, *, reached: bool, seconds: float | None = None
-) -> EndpointError:
-    """The error an exchange that failed after ``attempts`` requests (in ``seconds``)
-    raises; ``reached``: the host answered earlier in this run."""
-    host = s.endpoint_host
-    if _refused(exc):
-        if not reached:
-            # Nothing ever answered: a wrong URL or a server that is not running. Every
-            # paper would fail the same way, so stop the batch instead.
-            spent = f" in {seconds:.1f} s" if seconds is not None else ""
-            return FatalEndpointError(
-                "connection",
-                f"cannot reach {host}: {attempts} attempts{spent} ({one_line(str(exc), 200)}); "
-                "check --base-url and that the server is running",
-                attempts,
-            )
-        return ServerGoneError(f"{host} stopped accepting connections ({attempts} attempts): the server is down", attempts)
-    if isinstance(exc, TimedOut):
-        return EndpointError("timeout", f"no answer within {s.timeout:g}s after {attempts} attempts", attempts)
-    if isinstance(exc, NetworkError):
-        why = f": {one_line(str(exc), 400)}" if str(exc) else f": {type(exc).__name__}"
-        return EndpointError("connection", f"connection to {host} failed after {attempts} attempts{why}", attempts)
-    if isinstance(exc, _Unreadable):
-        if exc.page:
-            return FatalEndpointError(
-                "bad_response",
-                f"{host} answered with {exc}, not JSON ({attempts} attempts); check that --base-url is the "
-                "OpenAI-compatible API (usually ending in /v1), not a web page or a proxy",
-                attempts,
-            )
-        return EndpointError(
-            "bad_response", f"{host} kept sending unreadable responses ({exc}) after {attempts} attempts", attempts
-        )
-    assert isinstance(exc, HTTPStatusError)
-    return _status_error(exc, s, attempts)
-
-
-def _status_error(exc: HTTPStatusError, s: Settings, attempts: int) -> EndpointError:
-    """The error of an answer with an error status: its kind from
-    :func:`~extractor.http.status.status_kind`, a message saying what to change."""
-    host, status, text = s.endpoint_host, exc.status, error_message(exc.body)
-    kind = status_kind(status, exc.body)
-    if kind == "auth":
-        return FatalEndpointError(
-            kind, f"{host} refused the API key (HTTP {status}); set --api-key or EXTRACTOR_API_KEY", attempts
-        )
-    if kind == "not_found":
-        return FatalEndpointError(
-            kind,
-            f"{host} answered 404 for model {s.model!r} (check --model and --base-url; "
-            "`extractor doctor` lists the served models)",
-            attempts,
-        )
-    messages = {
-        "context_length": f"prompt too long for the model's context; lower --context-budget (now {s.context_budget})",
-        "bad_request": f"{host} rejected the request: {one_line(text)}",
-        "rate_limit": f"{host} kept answering 429 after {attempts} attempts",
-        "server": f"{host} answered HTTP {status} after {attempts} attempts",
-    }
-    return EndpointError(kind, messages.get(kind, f"{host} answered HTTP {status}: {one_line(text)}"), attempts)

@@ -4,7 +4,7 @@
 mode (``tools``, ``json_schema``, ``json``, ``md_json``), reads the answer with
 ``instructor``'s parser into the pydantic response model, and when the answer fails the
 schema sends it back with the validation error (``instructor``'s re-ask message), as
-long as the paper's :class:`~extractor.http.transport.Budget` has re-asks left. Every request
+long as the paper's :class:`~extractor.http.budget.Budget` has re-asks left. Every request
 goes through :class:`~extractor.http.transport.Transport`, whose retries draw on the same
 budget: this is the only re-ask loop, and retries and re-asks never multiply.
 :meth:`Completer.read_answer` reads an answer that was asked for elsewhere (a line of a
@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import EndpointError, one_line
 from .handlers import openai_handlers
 from ..settings import Settings
-from ..http.transport import Budget, Transport
+from ..http.budget import Budget
+from ..http.transport import Transport
 
 try:  # where instructor.core.exceptions takes them from, without importing instructor.core
     # (its client, patch and retry modules, tenacity: nothing this module uses)

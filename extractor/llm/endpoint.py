@@ -28,7 +28,8 @@ from .completions import Completer, Completion
 from ..errors import ConfigError
 from .probe import ProbeResult, probe
 from ..settings import Settings
-from ..http.transport import Budget, Transport
+from ..http.budget import Budget
+from ..http.transport import Transport
 
 if TYPE_CHECKING:
     import httpx2

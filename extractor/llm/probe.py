@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import EndpointError, FatalEndpointError, ServerGoneError, one_line
-from ..http.transport import Budget, HTTPStatusError, Transport
+from ..http.budget import Budget
+from ..http.failures import HTTPStatusError
+from ..http.transport import Transport
 
 __all__ = ["ProbeResult", "probe"]
 

@@ -342,7 +342,7 @@ async def arun_batch(
                     async with contextlib.aclosing(ex.aextract_many(feed())) as records:
                         async for record in records:
                             if writer.write(record):
-                                _count(record, stats)
+                                stats.count(record)
                                 progress.advance(record)
                                 if opts.verbose:
                                     progress.log(_describe(record))
@@ -402,10 +402,6 @@ async def _until_done_or_stopped(work: Any, stop: asyncio.Event, grace: float) -
             if not pending.done():
                 pending.cancel()
         await asyncio.gather(task, stopper, return_exceptions=True)
-
-
-def _count(record: Record, stats: BatchStats) -> None:
-    stats.count(record)
 
 
 def _counts(counts: dict[str, int], names: tuple[str, ...]) -> str:
