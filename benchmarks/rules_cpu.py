@@ -137,7 +137,7 @@ def cpu_per_paper(packages: list[str], rounds: int) -> tuple[int, list[dict[str,
     first = packages[0]
     text = importlib.import_module(f"{first}.text")
     seeds = list(importlib.import_module(f"{first}.listings").read_papers([ROOT / "seeds"], on_error=lambda e: None))
-    kept, _read = text.unique_copies(seeds)
+    kept, _read = identity.unique_copies(seeds)
     papers = [(seeds[position - 1].title or "", seeds[position - 1].abstract) for position, _id in kept]
     calls = [cases(package, papers) for package in packages]
     for fn in (fn for c in calls for fn in c.values()):  # warm up: first-use compiles are not per-paper costs

@@ -12,7 +12,8 @@ import pytest
 from extractor.errors import InputError, InputWarning
 from extractor.records.listings import dedupe, paper_from_text, read_papers, survey
 from extractor.schema import Paper
-from extractor.evidence.text import is_truncated, normalise_title, paper_id, split_text
+from extractor.evidence.text import is_truncated, split_text
+from extractor.records.identity import normalise_title, paper_id
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_COUNTS = {"000": 99, "001": 250, "002": 88, "003": 90, "004": 81}

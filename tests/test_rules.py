@@ -7,7 +7,9 @@ the CLI with ``--policy rules``, which needs no endpoint and sends no request.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from extractor import evidence
 from extractor.evidence import links
 from extractor.evidence import rules
 from extractor.evidence import summaries
@@ -122,8 +125,9 @@ def test_every_seed_value_is_a_span_and_kinds_are_spread(seed_papers: list) -> N
 
 
 def _cues() -> dict[str, Cue]:
-    found = {f"{m.__name__}.{k}": v for m in (rules, links, summaries) for k, v in vars(m).items() if isinstance(v, Cue)}
-    return found
+    """Every cue of every evidence module."""
+    modules = [importlib.import_module(f"extractor.evidence.{m.name}") for m in pkgutil.iter_modules(evidence.__path__)]
+    return {f"{m.__name__}.{k}": v for m in modules for k, v in vars(m).items() if isinstance(v, Cue)}
 
 
 def test_cue_words_hold_in_every_match(seed_papers: list) -> None:

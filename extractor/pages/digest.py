@@ -52,7 +52,7 @@ from ..records.files import atomic_write, check_target
 from ..records.formats import format_for
 from ..records.jsonl import first_error, read_jsonl
 from ..schema import ClaimedGain, Contribution, Record
-from ..evidence.text import ARXIV_ID
+from ..records.identity import ARXIV_ID
 from ..records.latest import latest_copies
 
 __all__ = [

@@ -84,7 +84,7 @@ from .recorddir import output_ids, plain, record_json, record_table, tidy_output
 from ..schema import ErrorInfo, Paper, Record, Source
 from ..settings import Settings
 from ..sync import SyncLoop
-from ..evidence.text import paper_id, unique_copies
+from ..records.identity import paper_id, unique_copies
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow

@@ -29,7 +29,7 @@ long as any abstract (the csv module's process-wide field limit is raised to 64 
 characters): one over :data:`MAX_ABSTRACT_CHARS` becomes a ``too_long`` record and the rest
 of the file is read.
 
-One rule says which papers are the same (:func:`~extractor.evidence.text.unique_copies`);
+One rule says which papers are the same (:func:`~extractor.records.identity.unique_copies`);
 ``extractor papers`` and ``extractor run`` both use it, so they count the same unique papers.
 
 Example:
@@ -53,12 +53,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import InputError, InputWarning
+from ..evidence.text import is_truncated
+from ..schema import ErrorInfo, Paper, PaperMeta, Record, Source
 from .formats import FORMATS, extensions, format_for
+from .identity import paper_id, unique_copies
 from .jsonl import json_items, json_lines
 from .objects import MissingKeys, arxiv_id_of, object_fields
 from .paste import parse_page
-from ..schema import ErrorInfo, Paper, PaperMeta, Record, Source
-from ..evidence.text import is_truncated, paper_id, unique_copies
 
 __all__ = [
     "EXTENSIONS",
@@ -132,7 +133,7 @@ def paper_from_text(
     meta: PaperMeta | None = None,
 ) -> Paper:
     """A :class:`Paper` from one abstract (and optional title) given directly. ``id``
-    defaults to the arXiv id of ``meta``, else :func:`~extractor.evidence.text.paper_id`
+    defaults to the arXiv id of ``meta``, else :func:`~extractor.records.identity.paper_id`
     of the text; an arXiv id found in the text is also set in ``meta``."""
     title, abstract = _clean(title or ""), _clean(abstract)
     pid = id or (meta.arxiv_id if meta is not None else None) or paper_id(title, abstract)
@@ -505,7 +506,7 @@ def read_objects(
 
 
 def dedupe(papers: Iterable[Paper]) -> tuple[list[Paper], int]:
-    """The unique papers by :func:`~extractor.evidence.text.unique_copies`, and how many were dropped. Holds
+    """The unique papers by :func:`~extractor.records.identity.unique_copies`, and how many were dropped. Holds
     every paper read, duplicates included, until it returns."""
     everything = list(papers)
     kept, read = unique_copies(everything)

@@ -20,7 +20,7 @@ empty CSV cell) are left out. A value that does not fit its field (``"upvotes": 
 is kept in ``extra`` too, not refused.
 
 The paper's id is the ``id`` field when there is one, else its arXiv id, else
-:func:`~extractor.evidence.text.paper_id` of its text (an arXiv id the text holds, or a
+:func:`~extractor.records.identity.paper_id` of its text (an arXiv id the text holds, or a
 hash of its title).
 
 Example:
@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..evidence.text import ARXIV_ID
+from .identity import ARXIV_ID
 from ..schema import PaperMeta, Record
 from .dates import day_of
 

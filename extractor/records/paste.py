@@ -17,7 +17,7 @@ never taken for a title or glued into an abstract:
 * an arXiv id wherever the paste shows one: a line ``arXiv:2410.16251``, an
   ``arxiv.org/abs/...`` or ``huggingface.co/papers/...`` link on its own line or as a
   Markdown link title ``[Title](https://huggingface.co/papers/2410.16251)`` (an id inside an
-  abstract is found by :func:`~extractor.evidence.text.paper_id`).
+  abstract is found by :func:`~extractor.records.identity.paper_id`).
 
 The submitter and the upvote count sit above a card's title: after a paper's abstract they
 go to the next paper. The other card lines go to the paper whose title came last (an arXiv
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import InputError
-from ..evidence.text import ARXIV_ID
+from .identity import ARXIV_ID
 from ..schema import Paper
 from .dates import page_day
 from .objects import arxiv_id_of, build_meta

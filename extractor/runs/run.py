@@ -2,7 +2,7 @@
 
 ``run_batch`` reads the inputs twice as a stream — once, in a worker thread (so a stop
 request is handled at once, however big the input), to find the copy of every
-paper to keep by the duplicate rule of :func:`~extractor.evidence.text.unique_copies`
+paper to keep by the duplicate rule of :func:`~extractor.records.identity.unique_copies`
 (without holding the papers in memory), once to feed the papers to the extractor — skips
 papers the output file already holds (resume), extracts the rest concurrently
 (``settings.concurrency`` at a time, ``settings.rpm`` requests a minute at most) and
@@ -50,7 +50,7 @@ from .progress import Progress
 from ..schema import Paper, Record
 from ..settings import Settings
 from ..sync import run_sync
-from ..evidence.text import unique_copies
+from ..records.identity import unique_copies
 
 __all__ = ["BatchOptions", "BatchStats", "arun_batch", "open_inputs", "plan", "run_batch"]
 
@@ -167,7 +167,7 @@ def plan(
 ) -> tuple[Iterator[Paper], int]:
     """Decide what to extract without holding the papers in memory.
 
-    The first pass over the inputs applies :func:`~extractor.evidence.text.unique_copies` (the
+    The first pass over the inputs applies :func:`~extractor.records.identity.unique_copies` (the
     rule ``extractor papers`` counts with). ``limit`` keeps the first N distinct papers in
     input order; papers whose id is in ``done`` (already in the output file) are skipped.
     Returns a second, lazy pass yielding the papers to extract, and their count. ``read``
