@@ -272,6 +272,6 @@ FINAL_COMPARATOR = re.compile(r"\b(?:compared\s+(?:to|with|against)|relative\s+t
 def unit_of(value: str) -> str | None:
     m = re.search(r"(%|percentage\s+points?|percent|pp|points?|pts|[x×X]|times|fold)\s*$", value, re.I)
     if m is None:
-        return "/" if "/" in value else None
+        return "fraction" if "/" in value else None
     unit = m.group(1).casefold()
     return {"×": "x", "times": "x", "fold": "x", "percent": "%", "pts": "points", "point": "points"}.get(unit, unit)

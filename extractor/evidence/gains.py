@@ -146,6 +146,16 @@ def _own_clause(clause: str, own_names: tuple[str, ...]) -> bool:
     return subject is None or _own(clause, own_names) or subject.group("name") in own_names
 
 
+
+def _magnitude(value: str) -> float | None:
+    """The size of a gain as written: its last number, or its last fraction's value
+    (``less than 1/38`` -> 0.0263, ``1/3 to 2/3`` -> 0.6667)."""
+    fraction = re.search(r"(\d+)/(\d+)\s*$", value)
+    if fraction is not None and int(fraction.group(2)):
+        return round(int(fraction.group(1)) / int(fraction.group(2)), 4)
+    numbers = re.findall(_NUM, value)
+    return number_value(numbers[-1]) if numbers else None
+
 def gains_of(abstract: str, own_names: tuple[str, ...] = (), *, strict: bool = False) -> Reading:
     """The gains the abstract claims for this paper (see the module docstring).
     ``own_names`` are the names the paper gives its work (``method_name``), which mark a
@@ -271,8 +281,7 @@ def _read_clause(
             after_number = [name for at, name in named if at >= m.start()]
             dataset = after_number[0] if after_number else (named[-1][1] if named else None)
         baseline, sentence_wide = _baseline_in(sentence, clause, m)
-        numbers = re.findall(_NUM, m.group("value"))
-        magnitude = number_value(numbers[-1]) if numbers else None
+        magnitude = _magnitude(m.group("value"))
         reading.gains.append(
             ClaimedGain(
                 metric=metric,
