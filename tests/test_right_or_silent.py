@@ -125,6 +125,16 @@ def test_a_gain_says_what_its_number_measures_and_over_what(text: str, expected:
     assert _gains(f"We propose X. {text}")[0][:3] == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "magnitude", "unit"),
+    [("It needs less than 1/38 of the training data.", 0.0263, "fraction"),
+     ("It is 4.5x faster.", 4.5, "x"), ("It improves accuracy by 0.4%-4.5%.", 4.5, "%")],
+)  # fmt: skip
+def test_a_gains_magnitude_is_the_size_written(text: str, magnitude: float, unit: str) -> None:
+    gain = gains_of(f"We propose X. {text}").gains[0]
+    assert (gain.magnitude, gain.unit) == (magnitude, unit)
+
+
 def test_a_score_is_told_apart_from_an_improvement() -> None:
     gains = _gains("We propose X. X achieves an accuracy of 96.0 on GSM8K, improving over CoT by 11.7%.")
     assert gains[0] == ("96.0", "accuracy", None, "GSM8K", "score")
