@@ -15,12 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from extractor.evidence.checks import gain_problem, method_problem, name_problem, task_problem
+from extractor.evidence.checks import (
+    gain_problem,
+    method_problem,
+    name_problem,
+    task_problem,
+)
+from extractor.evidence.extractive import extractive_summary
 from extractor.evidence.gains import gains_of
 from extractor.evidence.names import own_names
 from extractor.evidence.phrases import noun_phrase
 from extractor.evidence.rules import propose
-from extractor.evidence.summaries import extractive_summary, unfaithful
+from extractor.evidence.summaries import unfaithful
 from extractor.evidence.words import is_field_term
 from extractor.extraction.policy import decide
 from extractor.records.listings import dedupe, read_papers

@@ -18,16 +18,14 @@ import pytest
 from click.testing import CliRunner
 
 from extractor import evidence
-from extractor.evidence import links
-from extractor.evidence import rules
-from extractor.evidence import summaries
 from extractor.cli import main
-from extractor.records.listings import dedupe, read_papers
-from extractor.extraction.policy import decide, resolve_policy
+from extractor.evidence.extractive import extractive_summary
 from extractor.evidence.rules import propose, title_parts
-from extractor.schema import Extraction
-from extractor.evidence.summaries import MAX_WORDS, extractive_summary, summary_problem
+from extractor.evidence.summaries import MAX_WORDS, summary_problem
 from extractor.evidence.text import Cue, lowered, sentences
+from extractor.extraction.policy import decide, resolve_policy
+from extractor.records.listings import dedupe, read_papers
+from extractor.schema import Extraction
 
 from .conftest import SEEDS
 

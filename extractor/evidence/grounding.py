@@ -63,8 +63,8 @@ from functools import lru_cache
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
-from .links import best_code_link
 from ..schema import ClaimedGain, Dropped, Extraction, Link
+from .links import best_code_link
 from .text import canon_magnitude, numbers_in, prose_numbers, url_key
 
 __all__ = [

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from ..schema import MAX_GAINS, ClaimedGain, Contribution, Name, Extraction, Summary
+from ..schema import MAX_GAINS, ClaimedGain, Contribution, Extraction, Name, Summary
 from .text import clauses, number_value
 
 __all__ = ["MAX_CHOICES", "Candidates", "NumberSpan", "candidates", "choice_model", "grammar_safe", "spans_schema_key", "to_summary"]

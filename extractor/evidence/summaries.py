@@ -1,10 +1,12 @@
-"""The one-line summary: a gate for the model's sentence, and an extractive fallback.
+"""The one-line summary: a gate and a faithfulness check for the model's sentence.
 
 A summary is half of what a reader takes from a record, and a small model often writes
-debris ("A123486789", "{{#1}}", "1.0") instead of a sentence. :func:`summary_problem`
-says why a summary is not usable; :func:`extractive_summary` builds one from the
-abstract itself. The extractor asks the model once more with the reason, then falls
-back to the extractive summary, so no record carries a junk summary.
+debris ("A123486789", "{{#1}}", "1.0") instead of a sentence, or a fluent one that says
+what the abstract does not. :func:`summary_problem` says why a summary is not usable;
+:func:`unfaithful` says what in it cannot be traced to the abstract. The extractor asks
+the model once more with the reason, then falls back to the abstract's own sentence
+(:mod:`~extractor.evidence.extractive`), so no record carries a junk or invented summary.
+:func:`summary_context` picks the sentences the model is shown.
 
 A usable summary (:func:`summary_problem` returns None) has
 
@@ -19,8 +21,6 @@ A usable summary (:func:`summary_problem` returns None) has
 Example:
     >>> summary_problem("1.0", "A Title", "We propose a method.")
     'it has 1 words; write one sentence of 8 to 60 words'
-    >>> extractive_summary("Video models are slow. We propose a multigrid method that trains them 4.5x faster.")
-    'We propose a multigrid method that trains them 4.5x faster.'
 """
 
 from __future__ import annotations
@@ -29,24 +29,21 @@ import re
 from functools import lru_cache
 
 from .text import CLOSERS, Cue, sentences
-from .words import ends_whole, word_classes
+from .voice import CONTRIBUTION, OWN_VOICE, is_finding
 
 __all__ = [
     "CONTEXT_WORDS",
-    "unfaithful",
-    "MAX_EXTRACTIVE_WORDS",
     "MAX_WORDS",
     "MIN_WORDS",
-    "extractive_summary",
     "first_sentence",
+    "has_link",
     "summary_context",
     "summary_problem",
+    "unfaithful",
 ]
 
 MIN_WORDS = 8
 MAX_WORDS = 60
-#: An extractive summary is cut at a clause boundary to at most this many words.
-MAX_EXTRACTIVE_WORDS = 40
 #: The words of the abstract the summary request shows the model (see :func:`summary_context`).
 CONTEXT_WORDS = 110
 
@@ -63,25 +60,7 @@ _STOP = frozenset(
     approach model models results show shows also such more most very many some each both have been being
     were will would could should using used based""".split()
 )
-_CONTRIBUTION = Cue(
-    r"\b(?:we|this\s+(?:paper|work|article|study))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design|"
-    r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
-    ("propose", "introduce", "present", "develop", "design", "describe", "release", "build", "study", "investigate",
-     "show", "analy", "survey", "review"),
-    also=("we", "this"),
-    flags=re.I,
-)  # fmt: skip
-_CONNECTIVE = re.compile(
-    r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|"
-    r"to\s+this\s+end|to\s+address\s+(?:this|these)(?:\s+\w+)?|in\s+this\s+(?:paper|work|study)|here|first|then)"
-    r",?\s+(?=[a-z])",
-    re.I,
-)
-# A finding: a number (the cheap test first) or a result word.
-_DIGIT = re.compile(r"\d")
-_RESULT_WORDS = ("outperform", "improve", "achiev", "surpass", "reduc", "faster", "state-of-the-art")
-_RESULT = Cue(rf"\b(?:{'|'.join(_RESULT_WORDS)})", _RESULT_WORDS, flags=re.I)
-_CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
+
 
 
 @lru_cache(maxsize=256)  # an abstract is read once however often its summaries are checked
@@ -141,6 +120,11 @@ MIN_COVER = 0.75
 _URLISH = re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|app|example|edu|gov|co|me|ly)\b", re.I)
 
 
+def has_link(text: str) -> bool:
+    """Whether ``text`` holds a URL or a bare domain: never part of a summary."""
+    return _URLISH.search(text) is not None
+
+
 def _stem(word: str) -> str:
     word = word.casefold()
     return word[:5] if len(word) > 6 else word.rstrip("s")
@@ -188,17 +172,12 @@ def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None)
         best = max(range(len(sents)), key=cover.__getitem__)
         if cover[best] < MIN_COVER:
             return "it blends or rewords what the abstract says; stay close to one sentence of it"
-        if best == 0 and len(sents) > 1 and not _OWN_VOICE.search(sents[0]):
+        if best == 0 and len(sents) > 1 and not OWN_VOICE.search(sents[0]):
             return "it restates the background; say what this paper does"
     negations = {m.casefold() for m in _NEGATION.findall(summary)}
     if negations and not any(re.search(rf"\b{re.escape(n)}", low) for n in negations):
         return "it negates what the abstract says"
     return None
-
-
-def _finding(sentence: str) -> bool:
-    """Whether ``sentence`` reports a finding: a number, "outperforms", "improves" ..."""
-    return _DIGIT.search(sentence) is not None or _RESULT.search(sentence) is not None
 
 
 def first_sentence(summary: str) -> str:
@@ -211,156 +190,6 @@ def first_sentence(summary: str) -> str:
     """
     text = " ".join(summary.split())
     return (sentences(text) or [text])[0]
-
-
-# A leading clause that points back or frames ("To mitigate this issue, we propose ...",
-# "Motivated by these findings, we ...", "In this paper, we ..."): dropped when the paper's
-# own "we" / "our" / "this paper" follows, so the sentence reads alone.
-_LEAD_IN = re.compile(
-    r"^(?:(?:to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|remedy|"
-    r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
-    r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
-    r"here|specifically|therefore|thus|hence|furthermore|moreover|additionally|in\s+addition|besides|finally|"
-    r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming)"
-    r"(?:[^,;:]{0,80},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
-    re.I,
-)
-# A purpose that points back: "... to address this issue", "to mitigate these challenges".
-_BACK_PURPOSE = re.compile(
-    r",?\s+(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|"
-    r"close|remedy|fix)\s+(?:this|these|those|such|the\s+(?:above|aforementioned))(?:\s+[\w-]+){1,2}(?=[,.;]|\s)",
-    re.I,
-)
-# What may close a sentence early and leave it whole: a trailing relative or participial
-# clause ("..., which ...", "..., enabling ...") or a list after a colon.
-_TRAILING = re.compile(
-    r",\s+(?:which|where|while|whereas|enabling|allowing|achieving|thereby|thus|leading|resulting|making|yielding|"
-    r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|\s+\(",
-    re.I,
-)
-_DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
-# Release notes and pointers are not what a paper does.
-_RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}\b(?:available|released?|"
-                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com", re.I)  # fmt: skip
-_OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work|study|report|article))\b", re.I)
-MAX_WHOLE_WORDS = 45
-
-
-# Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
-_ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
-# "We further propose", "We then show": the adverb points back to a sentence not shown.
-_WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
-                        r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
-# A sentence that leans on another: "this challenge", "these findings", "the above".
-_BACK_REFERENCE = re.compile(
-    r"\b(?:this|these|those|such|the\s+above|the\s+aforementioned)\s+(?:\w+\s+)?(?:challenges?|issues?|problems?|"
-    r"questions?|limitations?|gaps?|constraints?|observations?|findings?|insights?|shortcomings?|drawbacks?|"
-    r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?)\b",
-    re.I,
-)
-# Hopes, visions and calls are not what a paper does.
-_HOPE = re.compile(r"\bwe\s+(?:\w+\s+)?(?:hope|believe|envision|anticipate|expect|call\s+for|encourage|invite|"
-                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b", re.I)  # fmt: skip
-
-
-# "We do not propose a new model ...": what the paper does not do.
-_NEGATED = re.compile(r"\b(?:we|this\s+(?:paper|work))\s+(?:do|does|did)\s+not\b|\bwe\s+don't\b", re.I)
-_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|do|does|did)\b", re.I)
-
-
-def _has_verb(sentence: str) -> bool:
-    """Whether ``sentence`` has a finite verb ("Given any pairing of models." has none)."""
-    if _FINITE.search(sentence):
-        return True
-    for word in re.findall(r"[a-z]+(?:s|ed)\b", sentence):
-        if "VERB" in word_classes(word):
-            return True
-    return False
-
-
-def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
-    """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
-    a pointing purpose dropped, a trailing clause or list closed off with a full stop;
-    None when it cannot be made short enough without cutting it mid-clause."""
-    text = _LEAD_IN.sub("", sentence, count=1)
-    text = _ANY_LEAD_IN.sub("", text, count=1)
-    text = _WE_ADVERB.sub(r"\1 ", text, count=1)
-    text = _BACK_PURPOSE.sub("", text)
-    text = text[0].upper() + text[1:] if text else text
-    if len(text.split()) <= limit:
-        return text
-    for m in _TRAILING.finditer(text):
-        head = text[: m.start()].rstrip(" ,;:")
-        complement = head.rsplit(" that ", 1)[-1] if " that " in head else head
-        if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]) and _has_verb(complement):
-            return head + "."  # not "We show that in the infinite width limit.": its clause has no verb
-    return None
-
-
-def _candidates(sents: list[str]) -> list[str]:
-    """The abstract's sentences in the order a summary would take them: what the paper
-    proposes or studies first, then what it says in its own voice, then its findings."""
-    usable = [s for s in sents if not _RELEASE.search(s) and not _HOPE.search(s) and not _NEGATED.search(s)
-              and not s.rstrip(CLOSERS).endswith("?") and _has_verb(s)]  # fmt: skip
-    contribution = [s for s in usable if _CONTRIBUTION.search(s)]
-    own = [s for s in usable if _OWN_VOICE.search(s)]
-    findings = [s for s in usable if _finding(s)]
-    ranked = list(dict.fromkeys(contribution + own + findings))
-
-    def leans(s: str) -> int:  # a sentence that leans on another goes last (stable sort)
-        opening = _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", s, count=1), count=1)
-        return (_DANGLING.match(opening) is not None) + (_BACK_REFERENCE.search(opening) is not None)
-
-    return sorted(ranked, key=leans)
-
-
-def extractive_summary(abstract: str, title: str = "", name: str | None = None) -> str:
-    """A summary taken from the abstract: its contribution sentence ("we propose /
-    introduce / present ...", "this paper studies ..."), else a sentence in the paper's own
-    voice, else a finding; never background, motivation or a release note when one of
-    those is there. With the paper's own ``name``, the contribution sentence that
-    introduces it comes first. The sentence is whole (see :func:`_whole`): no cut, no lead-in that
-    points back. The first candidate that passes :func:`summary_problem` wins; when none
-    does, the first sentence that does, whole or cut at a clause boundary."""
-    sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    candidates = _candidates(sents)
-    if name:  # the sentence that introduces the paper's own name says what the paper is about
-        core = re.sub(r"\s*\([^)]*\)$", "", name)
-        candidates.sort(key=lambda s: not (core in s and _CONTRIBUTION.search(s)))
-    for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
-        for sentence in candidates:
-            whole = _whole(sentence, limit)
-            if whole is not None and summary_problem(whole, title, abstract) is None:
-                return whole
-    plain = [s for s in sents if not _URLISH.search(s)] or sents  # never a link in a summary
-    for sentence in plain:
-        whole = _whole(sentence, MAX_WORDS) or _cut(_without_connective(sentence))
-        if summary_problem(whole, title, abstract) is None:
-            return whole
-    return _cut(" ".join(plain[:2]))
-
-
-def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:
-    """``sentence`` whole when short enough, else cut at the last clause boundary that
-    keeps at most ``limit`` words (at ``limit`` words when there is none): the last resort
-    of :func:`extractive_summary`."""
-    words = sentence.split()
-    if len(words) <= limit:
-        return sentence
-    head = " ".join(words[:limit])
-    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(head) if len(head[: m.start()].split()) >= MIN_WORDS]
-    head = head[: cuts[-1]] if cuts else head
-    return head.rstrip(" ,;:-–—") + " …"
-
-
-def _without_connective(sentence: str) -> str:
-    """``sentence`` without a leading discourse connective ("Furthermore, we ..." ->
-    "We ..."), which reads badly out of its paragraph."""
-    match = _CONNECTIVE.match(sentence)
-    if match is None or len(sentence) == match.end():
-        return sentence
-    rest = sentence[match.end() :]
-    return rest[0].upper() + rest[1:]
 
 
 def summary_context(abstract: str, limit: int = CONTEXT_WORDS) -> str:
@@ -385,9 +214,9 @@ def summary_context(abstract: str, limit: int = CONTEXT_WORDS) -> str:
     if len(sents) < 2:
         return abstract
     order = dict.fromkeys(
-        [i for i, s in enumerate(sents) if _CONTRIBUTION.search(s)]
+        [i for i, s in enumerate(sents) if CONTRIBUTION.search(s)]
         + [0]
-        + [i for i, s in enumerate(sents) if _finding(s)]
+        + [i for i, s in enumerate(sents) if is_finding(s)]
         + list(range(len(sents)))
     )
     chosen: set[int] = set()

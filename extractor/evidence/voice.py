@@ -18,7 +18,7 @@ import re
 
 from .text import Cue, lowered, sentences
 
-__all__ = ["PROPOSE", "proposal_object", "proposing_sentences"]
+__all__ = ["CONTRIBUTION", "OWN_VOICE", "PROPOSE", "is_finding", "proposal_object", "proposing_sentences"]
 
 _VERBS = ("propose", "introduce", "present", "develop", "describe", "design", "devise", "build", "put", "offer",
           "report", "create", "construct", "curate", "unveil")  # fmt: skip
@@ -43,3 +43,26 @@ def proposal_object(sentence: str) -> str | None:
 def proposing_sentences(abstract: str) -> list[str]:
     """The abstract's sentences where the paper proposes something, in order."""
     return [s for s in sentences(abstract) if PROPOSE.search(s, lowered(s)) is not None]
+
+
+#: "we / this paper [...] propose|introduce|present|study|show ...": what the paper does, in its voice.
+CONTRIBUTION = Cue(
+    r"\b(?:we|this\s+(?:paper|work|article|study))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design|"
+    r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
+    ("propose", "introduce", "present", "develop", "design", "describe", "release", "build", "study", "investigate",
+     "show", "analy", "survey", "review"),
+    also=("we", "this"),
+    flags=re.I,
+)  # fmt: skip
+#: The paper speaking of itself: "we", "our", "this paper / work / study".
+OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work|study|report|article))\b", re.I)
+
+# A finding: a number (the cheap test first) or a result word.
+_DIGIT = re.compile(r"\d")
+_RESULT_WORDS = ("outperform", "improve", "achiev", "surpass", "reduc", "faster", "state-of-the-art")
+_RESULT = Cue(rf"\b(?:{'|'.join(_RESULT_WORDS)})", _RESULT_WORDS, flags=re.I)
+
+
+def is_finding(sentence: str) -> bool:
+    """Whether ``sentence`` reports a finding: a number, "outperforms", "improves" ..."""
+    return _DIGIT.search(sentence) is not None or _RESULT.search(sentence) is not None

@@ -28,17 +28,27 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .answers import Ask, ModelAnswer, plan, reask_message
 from ..errors import EndpointError, FatalEndpointError, LocalServerError
+from ..evidence.extractive import extractive_summary
 from ..evidence.links import best_code_link, code_status, find_links
+from ..evidence.precision import precision_of
+from ..evidence.rules import Proposals, propose
+from ..evidence.summaries import summary_problem, unfaithful
+from ..evidence.text import split_text
+from ..schema import (
+    ClaimedGain,
+    Dropped,
+    ErrorInfo,
+    Extraction,
+    Link,
+    Paper,
+    Provenance,
+    Record,
+)
+from ..settings import Settings
+from .answers import Ask, ModelAnswer, plan, reask_message
 from .policy import Decision, asks_for_fields, decide
 from .prompts import Prompt
-from ..evidence.rules import Proposals, propose
-from ..schema import ClaimedGain, Dropped, ErrorInfo, Link, Paper, Extraction, Provenance, Record
-from ..settings import Settings
-from ..evidence.precision import precision_of
-from ..evidence.summaries import extractive_summary, summary_problem, unfaithful
-from ..evidence.text import split_text
 
 if TYPE_CHECKING:
     from ..evidence.grounding import Grounded
@@ -240,6 +250,8 @@ def paper_asks(paper: Paper, job: Job, proposals: Proposals | None = None) -> li
 def _ground(answer: ModelAnswer, s: Settings, abstract: str, links: list[Link]) -> Grounded | None:
     if answer.fields is None or s.grounding == "off":
         return None
-    from ..evidence.grounding import ground  # imported on first use: --grounding off does without it (and rapidfuzz)
+    from ..evidence.grounding import (
+        ground,  # imported on first use: --grounding off does without it (and rapidfuzz)
+    )
 
     return ground(answer.fields, abstract, links)

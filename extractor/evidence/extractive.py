@@ -1,0 +1,198 @@
+"""The extractive summary: the abstract's own sentence that says what the paper does.
+
+When the model's summary fails the gate or the faithfulness check
+(:mod:`~extractor.evidence.summaries`), and always without a model, the record's summary
+is a sentence of the abstract. Which one decides whether it is right: blind readers marked
+background ("The industry is rich in cases ..."), side details ("we also introduce a
+module ...") and sentences that lean on the one before ("... addresses both challenges")
+as wrong or cut. So :func:`extractive_summary` takes, in this order:
+
+1. the sentence that introduces the paper's own name (when it has one);
+2. a contribution sentence ("we propose / introduce / present / study ...");
+3. a sentence where the paper speaks of its own work at the start ("In this work, we
+   consider ...", "Our method ...");
+4. a finding (a number, "outperforms", "improves");
+
+never a release note, a hope, a question, a negated claim or a sentence without a verb;
+a sentence that points back ("this issue", "these two tasks", "both challenges") only
+when nothing else is there. The sentence is made whole: a lead-in that points back is
+dropped, a long one closed at a clause boundary where what is left still has its verb.
+When the name's sentence says no more than the title ("We propose AEF-OCL."), the next
+sentence, when it goes on about the name, is added.
+
+Example:
+    >>> extractive_summary("Video models are slow. We propose a multigrid method that trains them 4.5x faster.")
+    'We propose a multigrid method that trains them 4.5x faster.'
+"""
+
+from __future__ import annotations
+
+import re
+
+from .summaries import MAX_WORDS, MIN_WORDS, has_link, summary_problem
+from .text import CLOSERS, sentences
+from .voice import CONTRIBUTION, OWN_VOICE, is_finding
+from .words import ends_whole, word_classes
+
+__all__ = ["MAX_EXTRACTIVE_WORDS", "extractive_summary"]
+
+#: An extractive summary is cut at a clause boundary to at most this many words.
+MAX_EXTRACTIVE_WORDS = 40
+
+_CONNECTIVE = re.compile(
+    r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|"
+    r"to\s+this\s+end|to\s+address\s+(?:this|these)(?:\s+\w+)?|in\s+this\s+(?:paper|work|study)|here|first|then)"
+    r",?\s+(?=[a-z])",
+    re.I,
+)
+_CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where|whereas|and\s+(?:we|it|show))\b)")
+
+# A leading clause that points back or frames ("To mitigate this issue, we propose ...",
+# "Motivated by these findings, we ...", "In this paper, we ..."): dropped when the paper's
+# own "we" / "our" / "this paper" follows, so the sentence reads alone.
+_LEAD_IN = re.compile(
+    r"^(?:(?:to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|remedy|"
+    r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
+    r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
+    r"here|specifically|therefore|thus|hence|furthermore|moreover|additionally|in\s+addition|besides|finally|"
+    r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming)"
+    r"(?:[^,;:]{0,80},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
+    re.I,
+)
+# A purpose that points back: "... to address this issue", "to mitigate these challenges".
+_BACK_PURPOSE = re.compile(
+    r",?\s+(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|"
+    r"close|remedy|fix)\s+(?:this|these|those|such|the\s+(?:above|aforementioned))(?:\s+[\w-]+){1,2}(?=[,.;]|\s)",
+    re.I,
+)
+# What may close a sentence early and leave it whole: a trailing relative or participial
+# clause ("..., which ...", "..., enabling ...") or a list after a colon.
+_TRAILING = re.compile(
+    r",\s+(?:which|where|while|whereas|enabling|allowing|achieving|thereby|thus|leading|resulting|making|yielding|"
+    r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|\s+\(",
+    re.I,
+)
+_DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
+# Release notes and pointers are not what a paper does.
+_RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}\b(?:available|released?|"
+                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com", re.I)  # fmt: skip
+MAX_WHOLE_WORDS = 45
+
+
+# Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
+_ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
+# "We further propose", "We then show": the adverb points back to a sentence not shown.
+_WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
+                        r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
+# A sentence that leans on another: "this challenge", "these findings", "the above".
+_BACK_REFERENCE = re.compile(
+    r"\b(?:this|these|those|such|the\s+above|the\s+aforementioned)\s+(?:\w+\s+)?(?:challenges?|issues?|problems?|"
+    r"questions?|limitations?|gaps?|constraints?|observations?|findings?|insights?|shortcomings?|drawbacks?|"
+    r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?)\b",
+    re.I,
+)
+# Hopes, visions and calls are not what a paper does.
+_HOPE = re.compile(r"\bwe\s+(?:\w+\s+)?(?:hope|believe|envision|anticipate|expect|call\s+for|encourage|invite|"
+                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b", re.I)  # fmt: skip
+
+
+# "We do not propose a new model ...": what the paper does not do.
+_NEGATED = re.compile(r"\b(?:we|this\s+(?:paper|work))\s+(?:do|does|did)\s+not\b|\bwe\s+don't\b", re.I)
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|do|does|did)\b", re.I)
+
+
+def _has_verb(sentence: str) -> bool:
+    """Whether ``sentence`` has a finite verb ("Given any pairing of models." has none)."""
+    if _FINITE.search(sentence):
+        return True
+    for word in re.findall(r"[a-z]+(?:s|ed)\b", sentence):
+        if "VERB" in word_classes(word):
+            return True
+    return False
+
+
+def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
+    """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
+    a pointing purpose dropped, a trailing clause or list closed off with a full stop;
+    None when it cannot be made short enough without cutting it mid-clause."""
+    text = _LEAD_IN.sub("", sentence, count=1)
+    text = _ANY_LEAD_IN.sub("", text, count=1)
+    text = _WE_ADVERB.sub(r"\1 ", text, count=1)
+    text = _BACK_PURPOSE.sub("", text)
+    text = text[0].upper() + text[1:] if text else text
+    if len(text.split()) <= limit:
+        return text
+    for m in _TRAILING.finditer(text):
+        head = text[: m.start()].rstrip(" ,;:")
+        complement = head.rsplit(" that ", 1)[-1] if " that " in head else head
+        if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]) and _has_verb(complement):
+            return head + "."  # not "We show that in the infinite width limit.": its clause has no verb
+    return None
+
+
+def _candidates(sents: list[str]) -> list[str]:
+    """The abstract's sentences in the order a summary would take them: what the paper
+    proposes or studies first, then what it says in its own voice, then its findings."""
+    usable = [s for s in sents if not _RELEASE.search(s) and not _HOPE.search(s) and not _NEGATED.search(s)
+              and not s.rstrip(CLOSERS).endswith("?") and _has_verb(s)]  # fmt: skip
+    contribution = [s for s in usable if CONTRIBUTION.search(s)]
+    own = [s for s in usable if OWN_VOICE.search(s)]
+    findings = [s for s in usable if is_finding(s)]
+    ranked = list(dict.fromkeys(contribution + own + findings))
+
+    def leans(s: str) -> int:  # a sentence that leans on another goes last (stable sort)
+        opening = _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", s, count=1), count=1)
+        return (_DANGLING.match(opening) is not None) + (_BACK_REFERENCE.search(opening) is not None)
+
+    return sorted(ranked, key=leans)
+
+
+def extractive_summary(abstract: str, title: str = "", name: str | None = None) -> str:
+    """A summary taken from the abstract: its contribution sentence ("we propose /
+    introduce / present ...", "this paper studies ..."), else a sentence in the paper's own
+    voice, else a finding; never background, motivation or a release note when one of
+    those is there. With the paper's own ``name``, the contribution sentence that
+    introduces it comes first. The sentence is whole (see :func:`_whole`): no cut, no lead-in that
+    points back. The first candidate that passes :func:`summary_problem` wins; when none
+    does, the first sentence that does, whole or cut at a clause boundary."""
+    sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
+    candidates = _candidates(sents)
+    if name:  # the sentence that introduces the paper's own name says what the paper is about
+        core = re.sub(r"\s*\([^)]*\)$", "", name)
+        candidates.sort(key=lambda s: not (core in s and CONTRIBUTION.search(s)))
+    for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
+        for sentence in candidates:
+            whole = _whole(sentence, limit)
+            if whole is not None and summary_problem(whole, title, abstract) is None:
+                return whole
+    plain = [s for s in sents if not has_link(s)] or sents  # never a link in a summary
+    for sentence in plain:
+        whole = _whole(sentence, MAX_WORDS) or _cut(_without_connective(sentence))
+        if summary_problem(whole, title, abstract) is None:
+            return whole
+    return _cut(" ".join(plain[:2]))
+
+
+def _cut(sentence: str, limit: int = MAX_EXTRACTIVE_WORDS) -> str:
+    """``sentence`` whole when short enough, else cut at the last clause boundary that
+    keeps at most ``limit`` words (at ``limit`` words when there is none): the last resort
+    of :func:`extractive_summary`."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return sentence
+    head = " ".join(words[:limit])
+    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(head) if len(head[: m.start()].split()) >= MIN_WORDS]
+    head = head[: cuts[-1]] if cuts else head
+    return head.rstrip(" ,;:-–—") + " …"
+
+
+def _without_connective(sentence: str) -> str:
+    """``sentence`` without a leading discourse connective ("Furthermore, we ..." ->
+    "We ..."), which reads badly out of its paragraph."""
+    match = _CONNECTIVE.match(sentence)
+    if match is None or len(sentence) == match.end():
+        return sentence
+    rest = sentence[match.end() :]
+    return rest[0].upper() + rest[1:]
+
+
