@@ -196,6 +196,33 @@ def test_an_extractive_summary_is_the_contribution_sentence_whole(abstract: str,
     assert extractive_summary(abstract) == summary
 
 
+def test_a_sentence_that_leans_on_the_one_before_comes_with_it() -> None:
+    abstract = ("Forecasting has improved a lot. Two challenges remain: volatile predictions and their computational "
+                "cost. We introduce N-HiTS, a model which addresses both challenges by hierarchical interpolation.")
+    assert extractive_summary(abstract, "N-HiTS", "N-HiTS") == (
+        "Two challenges remain: volatile predictions and their computational cost. We introduce N-HiTS, a model "
+        "which addresses both challenges by hierarchical interpolation.")  # fmt: skip
+
+
+def test_a_name_that_says_no_more_than_the_title_comes_with_what_it_does() -> None:
+    abstract = ("Continual learning forgets. We propose an Analytic Online Continual Learning (AOCL). The AOCL employs "
+                "ridge regression as a classifier for features of a large backbone network.")  # fmt: skip
+    summary = extractive_summary(abstract, "Analytic Online Continual Learning", "Analytic Online Continual Learning (AOCL)")
+    assert summary == ("We propose an Analytic Online Continual Learning (AOCL). The AOCL employs ridge regression as a "
+                       "classifier for features of a large backbone network.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "aside",
+    ["In this work, we recognize the potential of foundation models for morphing attack detection.",
+     "However, we might be in a situation where we cannot afford to train a separate model for each series.",
+     "(ii) Notable improvements are seen over vanilla fine-tuning in calibration of predictions."],
+)  # fmt: skip
+def test_what_a_paper_thinks_could_do_or_lists_is_not_its_summary(aside: str) -> None:
+    does = "we adapt CLIP architectures with LoRA weights while training a classification header."
+    assert extractive_summary(f"Attacks are common. {aside} To this end, {does}") == "W" + does[1:]
+
+
 # -- across the seeds ----------------------------------------------------------------------------
 
 

@@ -40,7 +40,8 @@ __all__ = ["MAX_EXTRACTIVE_WORDS", "extractive_summary"]
 MAX_EXTRACTIVE_WORDS = 40
 
 _CONNECTIVE = re.compile(
-    r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|"
+    r"^(?:furthermore|moreover|additionally|in\s+addition|besides|specifically|therefore|thus|hence|finally|however|"
+    r"in\s+fact|yet|still|indeed|likewise|similarly|nevertheless|nonetheless|unfortunately|"
     r"to\s+this\s+end|to\s+address\s+(?:this|these)(?:\s+\w+)?|in\s+this\s+(?:paper|work|study)|here|first|then)"
     r",?\s+(?=[a-z])",
     re.I,
@@ -69,6 +70,7 @@ _BACK_PURPOSE = re.compile(
 # clause ("..., which ...", "..., enabling ...") or a list after a colon.
 _TRAILING = re.compile(
     r",\s+(?:which|where|while|whereas|enabling|allowing|achieving|thereby|thus|leading|resulting|making|yielding|"
+    r"ranging|spanning|from|"
     r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|\s+\(",
     re.I,
 )
@@ -84,11 +86,18 @@ _ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\
 # "We further propose", "We then show": the adverb points back to a sentence not shown.
 _WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
                         r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
-# A sentence that leans on another: "this challenge", "these findings", "the above".
+# A sentence that leans on another: "this challenge", "these two tasks", "both challenges",
+# "the above", "the latter".
 _BACK_REFERENCE = re.compile(
-    r"\b(?:this|these|those|such|the\s+above|the\s+aforementioned)\s+(?:\w+\s+)?(?:challenges?|issues?|problems?|"
+    r"\b(?:this|such|the\s+above|the\s+aforementioned)\s+(?:[\w-]+\s+)?(?:challenges?|issues?|problems?|"
     r"questions?|limitations?|gaps?|constraints?|observations?|findings?|insights?|shortcomings?|drawbacks?|"
-    r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?)\b",
+    r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?|motivation|end|methods?|approach(?:es)?|"
+    r"settings?|scenarios?|tasks?|context|trade-?off|bottleneck|paradigm|direction|regard|vein|purpose|aim|"
+    r"technique|framework|model|strategy|challenge)\b"
+    r"|\b(?:these|those)\s+(?:[\w-]+\s+)?[\w-]+s\b"
+    r"|\bboth\s+(?:of\s+)?(?:the|these|them)?\s*(?:[\w-]+\s+)?(?:challenges|issues|problems|tasks|limitations|"
+    r"aspects|goals|settings|objectives|directions|approaches|methods|types|kinds|cases)\b(?!\s+and\b)"
+    r"|\bthe\s+(?:two|three|four|former|latter)\b",
     re.I,
 )
 # Hopes, visions and calls are not what a paper does.
@@ -101,10 +110,27 @@ _NEGATED = re.compile(r"\b(?:we|this\s+(?:paper|work))\s+(?:do|does|did)\s+not\b
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|do|does|did)\b", re.I)
 
 
+# The verb after the paper's "we": "we introduce", "we further adapt".
+_WE_VERB = re.compile(r"\bwe\s+(?:(?:[a-z]+ly|also|further|then|first|now|have|had|has|been)\s+)*([a-z]+)\b", re.I)
+_COGNITION = frozenset("recognize recognise note notice observe realize realise believe argue posit hypothesize "
+                       "hypothesise think feel know acknowledge are were aim seek want can could may might "
+                       "must should would need".split())  # fmt: skip
+# What a paper says it thinks, notices or could do is not what it does: "we recognize the
+# potential of ...", "we might be in a situation where ...".
+# The paper's own voice at the start of a sentence, once a lead-in is dropped.
+_OPENS_OWN = re.compile(r"^(?:(?:in\s+this\s+(?:paper|work|study|report|article)|here),?\s+)?"
+                        r"(?:we|our|this\s+(?:paper|work|study|report|article))\b", re.I)  # fmt: skip
+# An item of a list, out of its list: "(ii) Notable improvements are seen ...".
+_LIST_ITEM = re.compile(r"^\(?(?:[ivx]+|\d{1,2}|[a-h])\)\s")
+
+
 def _has_verb(sentence: str) -> bool:
     """Whether ``sentence`` has a finite verb ("Given any pairing of models." has none)."""
     if _FINITE.search(sentence):
         return True
+    for m in _WE_VERB.finditer(sentence):
+        if "VERB" in word_classes(m.group(1).casefold()):
+            return True
     for word in re.findall(r"[a-z]+(?:s|ed)\b", sentence):
         if "VERB" in word_classes(word):
             return True
@@ -130,21 +156,72 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     return None
 
 
-def _candidates(sents: list[str]) -> list[str]:
-    """The abstract's sentences in the order a summary would take them: what the paper
-    proposes or studies first, then what it says in its own voice, then its findings."""
-    usable = [s for s in sents if not _RELEASE.search(s) and not _HOPE.search(s) and not _NEGATED.search(s)
-              and not s.rstrip(CLOSERS).endswith("?") and _has_verb(s)]  # fmt: skip
-    contribution = [s for s in usable if CONTRIBUTION.search(s)]
-    own = [s for s in usable if OWN_VOICE.search(s)]
-    findings = [s for s in usable if is_finding(s)]
-    ranked = list(dict.fromkeys(contribution + own + findings))
+def _opening(sentence: str) -> str:
+    """``sentence`` without a lead-in before the paper's own voice."""
+    return _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", sentence, count=1), count=1)
 
-    def leans(s: str) -> int:  # a sentence that leans on another goes last (stable sort)
-        opening = _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", s, count=1), count=1)
-        return (_DANGLING.match(opening) is not None) + (_BACK_REFERENCE.search(opening) is not None)
 
-    return sorted(ranked, key=leans)
+def _leans(sentence: str) -> bool:
+    """Whether ``sentence`` leans on one before it ("it", "this issue", "both challenges")."""
+    opening = _opening(sentence)
+    return _DANGLING.match(opening) is not None or _BACK_REFERENCE.search(opening) is not None
+
+
+def _candidates(sents: list[str]) -> list[int]:
+    """The positions of the abstract's sentences in the order a summary would take them:
+    what the paper proposes or studies, then what it says of its own work at the start
+    of a sentence ("In this work, we consider ...", "Our method ..."), then its findings,
+    then any other sentence in its voice; within each, those that lean on another last.
+    What the paper thinks or could do ("we recognize ...", "we might ...") is not what it
+    does: such a sentence only counts as one in its voice."""
+
+    def tier(s: str) -> int | None:
+        if _RELEASE.search(s) or _HOPE.search(s) or _NEGATED.search(s) or _LIST_ITEM.match(s):
+            return None
+        if s.rstrip(CLOSERS).endswith("?"):
+            return None
+        if not _has_verb(s):
+            return None
+        verb = _WE_VERB.match(_opening(s))
+        thinks = verb is not None and verb.group(1).casefold() in _COGNITION
+        if CONTRIBUTION.search(s) and not thinks:
+            return 0
+        if _OPENS_OWN.match(_opening(s)) and not thinks:
+            return 1
+        if is_finding(s):
+            return 2
+        return 3 if OWN_VOICE.search(s) else None
+
+    tiers = {i: t for i, s in enumerate(sents) if (t := tier(s)) is not None}
+    return sorted(tiers, key=lambda i: (tiers[i], _leans(sents[i])))
+
+
+def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: str, name: str | None) -> str | None:
+    """The summary of sentence ``i`` with the sentence it needs: the one before, when it
+    leans on it ("We introduce N-HiTS, which addresses both challenges ..."), or the one
+    after, when ``i`` only names the paper's work and the next goes on about it ("We
+    propose AEF-OCL." + "The AEF-OCL leverages ..."). None when there is no such sentence,
+    the pair is too long, or it fails the gate."""
+    if _leans(sents[i]):
+        if i == 0 or _leans(sents[i - 1]) or _RELEASE.search(sents[i - 1]):
+            return None
+        pair = f"{_without_connective(sents[i - 1])} {whole}"
+    else:
+        after = sents[i + 1] if i + 1 < len(sents) else ""
+        acronym = re.search(r"\(([^)]*)\)$", name or "")
+        names = [re.escape(n) for n in (name, _core(name), acronym and acronym.group(1)) if n]
+        about = rf"^(?:the\s+)?(?:{'|'.join(names)})\b|^(?:it|our\s+(?:method|model|framework|approach|system))\b"
+        if not names or not re.match(about, after, re.I) or _RELEASE.search(after):
+            return None
+        pair = f"{whole} {after}"
+    if len(pair.split()) > MAX_WORDS or summary_problem(pair, title, abstract) is not None:
+        return None
+    return pair
+
+
+def _core(name: str | None) -> str:
+    """A name without its acronym: "Analytic Exemplar-Free OCL (AEF-OCL)" -> "Analytic Exemplar-Free OCL"."""
+    return re.sub(r"\s*\([^)]*\)$", "", name or "")
 
 
 def extractive_summary(abstract: str, title: str = "", name: str | None = None) -> str:
@@ -156,15 +233,28 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
     points back. The first candidate that passes :func:`summary_problem` wins; when none
     does, the first sentence that does, whole or cut at a clause boundary."""
     sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    candidates = _candidates(sents)
-    if name:  # the sentence that introduces the paper's own name says what the paper is about
-        core = re.sub(r"\s*\([^)]*\)$", "", name)
-        candidates.sort(key=lambda s: not (core in s and CONTRIBUTION.search(s)))
+    order = _candidates(sents)
+    core = _core(name)
+    if core:  # the sentence that introduces the paper's own name says what the paper is about
+        order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])))
     for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
-        for sentence in candidates:
-            whole = _whole(sentence, limit)
-            if whole is not None and summary_problem(whole, title, abstract) is None:
+        for i in order:
+            whole = _whole(sents[i], limit)
+            if whole is None:
+                continue
+            problem = summary_problem(whole, title, abstract)
+            if problem is None and not _leans(sents[i]):
                 return whole
+            # A sentence that leans on the one before, or names the paper's work and no more:
+            # with the sentence it needs, when they fit.
+            if _leans(sents[i]) or (core and core in sents[i]):
+                paired = _with_context(sents, i, whole, title, abstract, name)
+                if paired is not None:
+                    return paired
+    for i in order:  # a sentence that leans, alone, before anything cut
+        whole = _whole(sents[i], MAX_WORDS)
+        if whole is not None and summary_problem(whole, title, abstract) is None:
+            return whole
     plain = [s for s in sents if not has_link(s)] or sents  # never a link in a summary
     for sentence in plain:
         whole = _whole(sentence, MAX_WORDS) or _cut(_without_connective(sentence))
