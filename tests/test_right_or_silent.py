@@ -125,7 +125,10 @@ def test_a_range_stays_a_range_and_no_sign_comes_from_its_dash() -> None:
      ("It reduces memory by as much as 90% compared to full fine-tuning.", ("as much as 90%", "memory", "full fine-tuning")),
      ("We compress models by up to 16x.", ("up to 16x", "compression", None)),
      ("Our model needs ~4x less compute.", ("~4x", "compute", None)),
-     ("We cut the inference cost by 1/3 to 2/3.", ("1/3 to 2/3", "inference cost", None))],
+     ("We cut the inference cost by 1/3 to 2/3.", ("1/3 to 2/3", "inference cost", None)),
+     ("Our model achieves a 4x speedup over the T5-XXL model.", ("4x", "speed", "T5-XXL model")),
+     ("It improves accuracy by 2.7% compared to the E2E baseline on ImageNet-1K.", ("2.7%", "accuracy", "E2E baseline")),
+     ("Our sampler reaches 17.86 FID with four steps, compared to 138.66 with DDIM.", ("17.86", "FID", "DDIM"))],
 )  # fmt: skip
 def test_a_gain_says_what_its_number_measures_and_over_what(text: str, expected: tuple) -> None:
     assert _gains(f"We propose X. {text}")[0][:3] == expected
@@ -152,6 +155,13 @@ def test_other_systems_scores_and_background_numbers_are_not_gains() -> None:
             "GPT-4 reaches 92% accuracy, while Orca-Math achieves 86.81% on GSM8K.")  # fmt: skip
     values = [g.value for g in gains_of(text, ("Orca-Math",)).gains]
     assert values == ["86.81%"]
+
+
+def test_the_baselines_scores_after_a_comparator_are_not_gains() -> None:
+    text = "We propose Tryage. Tryage reaches an accuracy of 50.9%, compared to 23.6% by GPT-3.5 and 10.8% by Gorilla."
+    assert [g.value for g in gains_of(text, ("Tryage",)).gains] == ["50.9%"]
+    text = "We propose X. Our method improves accuracy by 3% compared to CoT and by 5% on GSM8K."
+    assert [g.value for g in gains_of(text).gains] == ["3%", "5%"]
 
 
 def test_a_number_without_its_metric_is_held_back_not_shown() -> None:

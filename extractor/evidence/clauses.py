@@ -85,7 +85,7 @@ SCORE = re.compile(r"\b(?:achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*|set\w*|
 _BASELINE = re.compile(
     r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|outperform\w*|surpass\w*|beat\w*|"
     r"match(?:es|ing)?)\s+"
-    r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|at\b|for\b|using\b)"
+    r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|at\b|for\b|using\b|under\b|despite\b)"
     r"[\w\-.+/@]+){0,4})",
     re.I,
 )
@@ -173,8 +173,15 @@ _OVER_OK = re.compile(r"\b(?:improv\w*|gains?|speed-?ups?|advantages?|margins?|b
 
 
 # "over the previous state of the art", "over strong baselines": a baseline whatever precedes "over".
-_KNOWN_BASELINE = re.compile(r"(?:the\s+)?(?:previous|prior|current|existing|strong|competitive|standard|vanilla)\s+|"
+_KNOWN_BASELINE = re.compile(r"(?:the\s+)?(?:previous|prior|current|existing|recent|strong|competitive|standard|vanilla)\s+|"
                              r"(?:the\s+)?(?:state[- ]of[- ]the[- ]art|SOTA|baselines?)\b", re.I)  # fmt: skip
+
+
+# Where a baseline's phrase stops: its dataset, its conditions ("under the same metric").
+_NOT_THE_BASELINE = re.compile(r"\s+(?:on|in|across|at|under|despite|while|with|using|by|for|among)\b")
+# The other system's score and whose it is: "138.66 with DDIM", "71.2% by GPT-4".
+_WHOSE_SCORE = re.compile(r"\d[\d.,]*\s?(?:%|x|×|points?)?\s+(?:with|of|by|for|from)\s+(?:the\s+)?"
+                          r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.+]*[\w+])")  # fmt: skip
 
 
 def baseline_of(clause: str, start: int, end: int) -> str | None:
@@ -183,7 +190,12 @@ def baseline_of(clause: str, start: int, end: int) -> str | None:
                 and not _KNOWN_BASELINE.match(m.group("what"))):  # fmt: skip
             continue
         what = m.group("what").rstrip(".,;:")
-        if _DIGIT.search(what.split()[0]) or what.casefold() in ("the", "a", "an"):
+        if _DIGIT.match(what):  # "compared to 138.66 with DDIM": the other system's score, and whose it is
+            whose = _WHOSE_SCORE.match(clause, m.start("what"))
+            if whose is not None:
+                return whose.group("name")
+            continue
+        if what.casefold() in ("the", "a", "an"):
             continue
         words = what.split()
         while words and (is_function_word(words[-1]) and words[-1].casefold() not in ("ones", "one")
@@ -193,10 +205,12 @@ def baseline_of(clause: str, start: int, end: int) -> str | None:
             rest = noun_phrase(clause[m.end("what") + 1 :], 8)  # "outperforms complex, state of the art methods"
             if rest is not None:
                 return rest
-            continue
         if words:
             phrase = noun_phrase(clause[m.start("what") :], 8)  # whole: "policies trained on digital twins"
             if phrase is not None and " ".join(words).casefold() in phrase.casefold() and not _DIGIT.search(phrase[:1]):
+                head = " ".join(words)
+                if phrase.startswith(head) and _NOT_THE_BASELINE.match(phrase, len(head)) and not head.endswith("ed"):
+                    return head  # "E2E baseline", not "E2E baseline on ImageNet-1K" (but "policies trained on X")
                 return phrase
             return " ".join(words)
     return None
