@@ -5,16 +5,14 @@ every paper of ``extractor run``; at high concurrency the client is CPU-bound, s
 millisecond here is a millisecond per paper. This script times each public function the
 pipeline calls over the unique seed papers (``read_papers`` + ``unique_copies``, as
 ``extractor run`` reads them) with ``time.process_time``, several rounds, and prints the
-median in ms per paper. Two chains are timed as the pipeline runs them:
-
-* *rules-first*: ``find_links``, ``code_status``, ``propose``, ``summary_context``, the
-  model's ``first_sentence`` and two ``summary_problem`` checks (the re-ask gate and the
-  record's); the model's summary is stood in for by the extractive one;
-* *rules*: ``find_links``, ``code_status``, ``propose``, ``extractive_summary``.
+median in ms per paper, and the chain ``--policy rules`` runs per paper: ``find_links``,
+``code_status``, ``propose``, ``extractive_summary``. A function is looked for where each
+release keeps it (``extractive_summary`` moved from ``evidence.summaries`` to
+``evidence.extractive``); one a checkout lacks is shown as ``-``.
 
 Import time: a fresh interpreter per round imports ``extractor.schema`` (pydantic, shared by
-every module), then times ``import extractor.evidence.text``, ``.rules``, ``.links``, ``.summaries``
-one after the other (each without what the previous ones loaded).
+every module), then times the import of each module of :data:`MODULES` one after the
+other (each without what the previous ones loaded).
 
 Usage::
 
@@ -43,7 +41,10 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("text", "rules", "links", "summaries")
+#: The modules whose import is timed (those a checkout lacks are skipped).
+MODULES = ("evidence.text", "evidence.rules", "evidence.links", "evidence.summaries", "evidence.extractive")
+#: Where the timed functions may live, in the order they are looked for.
+HOMES = ("evidence.text", "evidence.rules", "evidence.links", "evidence.extractive", "evidence.summaries")
 
 _IMPORTS = """
 import sys, time
@@ -52,7 +53,10 @@ import extractor.schema
 out = {{}}
 for name in {modules!r}:
     t = time.perf_counter()
-    __import__("extractor." + name)
+    try:
+        __import__("extractor." + name)
+    except ImportError:
+        continue
     out[name] = (time.perf_counter() - t) * 1000
 print(out)
 """
@@ -70,7 +74,7 @@ def import_times(checkouts: list[Path], rounds: int) -> list[dict[str, float]]:
             command = [sys.executable, "-c", code]
             done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=checkout)
             runs[i].append(eval(done.stdout))  # noqa: S307 - our own child's dict of floats
-    return [{name: statistics.median(r[name] for r in run) for name in MODULES} for run in runs]
+    return [{name: statistics.median(r[name] for r in run) for name in MODULES if name in run[0]} for run in runs]
 
 
 def load(checkout: Path, name: str) -> ModuleType:
@@ -86,41 +90,42 @@ def load(checkout: Path, name: str) -> ModuleType:
     return package
 
 
-def cases(package: str, papers: list[tuple[str, str]]) -> dict[str, Case]:
-    """The timed calls of one checkout's package, by name."""
-    text, rules, links, summaries, spans = (importlib.import_module(f"{package}.{m}") for m in (*MODULES, "spans"))
-    found = {abstract: links.find_links(abstract) for _, abstract in papers}
-    summary = {abstract: summaries.extractive_summary(abstract, title) for title, abstract in papers}
-    proposing = {a: [s for s in text.sentences(a) if rules._WE_PROPOSE.search(s)] for _, a in papers}
+def _find(package: str, name: str) -> Callable[..., object] | None:
+    """``name`` from the first of :data:`HOMES` of ``package`` that has it (modules move
+    between releases: the extractive summary left ``summaries`` for ``extractive``)."""
+    for home in HOMES:
+        try:
+            module = importlib.import_module(f"{package}.{home}")
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)  # type: ignore[no-any-return]
+    return None
 
-    def rules_first(title: str, abstract: str) -> None:
-        found = links.find_links(abstract)
-        links.code_status(abstract, found)
-        rules.propose(title, abstract)
-        summaries.summary_context(abstract)
-        answer = summaries.first_sentence(summary[abstract])
-        summaries.summary_problem(answer, title, abstract)
-        summaries.summary_problem(answer, title, abstract)
 
-    def rules_only(title: str, abstract: str) -> None:
-        found = links.find_links(abstract)
-        links.code_status(abstract, found)
-        rules.propose(title, abstract)
-        summaries.extractive_summary(abstract, title)
+def cases(package: str, papers: list[tuple[str, str]]) -> dict[str, Case | None]:
+    """The timed calls of one checkout's package, by name (None where it lacks one)."""
+    sentences, title_parts, propose = (_find(package, n) for n in ("sentences", "title_parts", "propose"))
+    find_links, code_status = _find(package, "find_links"), _find(package, "code_status")
+    extractive, problem, unfaithful = (_find(package, n) for n in ("extractive_summary", "summary_problem", "unfaithful"))
+    assert sentences and title_parts and propose and find_links and code_status and extractive and problem
+    found = {abstract: find_links(abstract) for _, abstract in papers}
+    summary = {abstract: extractive(abstract, title) for title, abstract in papers}
+
+    def rules_only(title: str, abstract: str) -> None:  # what --policy rules runs per paper
+        code_status(abstract, find_links(abstract))
+        propose(title, abstract)
+        extractive(abstract, title)
 
     return {
-        "text.sentences": lambda t, a: text.sentences(a),
-        "rules.title_parts": lambda t, a: rules.title_parts(t),
-        "rules.gains_of": lambda t, a: rules.gains_of(a),
-        "rules.contribution_of": lambda t, a: rules.contribution_of(t, a, proposing[a]),
-        "rules.propose": rules.propose,
-        "links.find_links": lambda t, a: links.find_links(a),
-        "links.code_status": lambda t, a: links.code_status(a, found[a]),
-        "summaries.summary_context": lambda t, a: summaries.summary_context(a),
-        "summaries.summary_problem": lambda t, a: summaries.summary_problem(summary[a], t, a),
-        "summaries.extractive_summary": lambda t, a: summaries.extractive_summary(a, t),
-        "spans.candidates": spans.candidates,
-        "chain: rules-first": rules_first,
+        "sentences": lambda t, a: sentences(a),
+        "title_parts": lambda t, a: title_parts(t),
+        "propose": propose,
+        "find_links": lambda t, a: find_links(a),
+        "code_status": lambda t, a: code_status(a, found[a]),
+        "extractive_summary": lambda t, a: extractive(a, t),
+        "summary_problem": lambda t, a: problem(summary[a], t, a),
+        "unfaithful": (lambda t, a: unfaithful(summary[a], t, a)) if unfaithful else None,
         "chain: rules": rules_only,
     }
 
@@ -132,23 +137,26 @@ def _ms_per_paper(fn: Case, papers: list[tuple[str, str]]) -> float:
     return (time.process_time() - start) * 1000 / len(papers)
 
 
-def cpu_per_paper(packages: list[str], rounds: int) -> tuple[int, list[dict[str, float]]]:
+def cpu_per_paper(packages: list[str], rounds: int) -> tuple[int, list[dict[str, float | None]]]:
     """Median CPU ms per paper of each call, per package, over the unique seed papers."""
     first = packages[0]
-    text = importlib.import_module(f"{first}.text")
-    seeds = list(importlib.import_module(f"{first}.listings").read_papers([ROOT / "seeds"], on_error=lambda e: None))
-    kept, _read = identity.unique_copies(seeds)
+    read_papers = importlib.import_module(f"{first}.records.listings").read_papers
+    unique_copies = _find(first, "unique_copies") or importlib.import_module(f"{first}.records.identity").unique_copies
+    seeds = list(read_papers([ROOT / "seeds"], on_error=lambda e: None))
+    kept, _read = unique_copies(seeds)
     papers = [(seeds[position - 1].title or "", seeds[position - 1].abstract) for position, _id in kept]
     calls = [cases(package, papers) for package in packages]
-    for fn in (fn for c in calls for fn in c.values()):  # warm up: first-use compiles are not per-paper costs
+    for fn in (fn for c in calls for fn in c.values() if fn is not None):  # warm up: first-use compiles
         _ms_per_paper(fn, papers)
     times: list[dict[str, list[float]]] = [{name: [] for name in c} for c in calls]
     for r in range(rounds):
         for name in calls[0]:
             order = range(len(calls)) if r % 2 == 0 else reversed(range(len(calls)))
             for i in order:
-                times[i][name].append(_ms_per_paper(calls[i][name], papers))
-    return len(papers), [{name: statistics.median(v) for name, v in t.items()} for t in times]
+                fn = calls[i].get(name)
+                if fn is not None:
+                    times[i][name].append(_ms_per_paper(fn, papers))
+    return len(papers), [{name: statistics.median(v) if v else None for name, v in t.items()} for t in times]
 
 
 def main() -> None:
@@ -169,12 +177,12 @@ def main() -> None:
         print("| CPU ms per paper (import: ms) | this checkout |\n| --- | ---: |")
     else:
         print("| CPU ms per paper (import: ms) | before | after | after/before |\n| --- | ---: | ---: | ---: |")
-    rows = [{**c, **{f"import extractor.{m}": i[m] for m in MODULES}} for c, i in zip(cpu, imports)]
+    rows = [{**c, **{f"import extractor.{m}": i.get(m) for m in MODULES}} for c, i in zip(cpu, imports)]
     for name in rows[0]:
-        values = [row[name] for row in rows]
-        cells = [f"{v:.1f}" if name.startswith("import") else f"{v:.3f}" for v in values]
+        values = [row.get(name) for row in rows]
+        cells = ["-" if v is None else f"{v:.1f}" if name.startswith("import") else f"{v:.3f}" for v in values]
         if len(values) == 2:
-            cells.append(f"{values[1] / values[0]:.2f}")
+            cells.append(f"{values[1] / values[0]:.2f}" if values[0] and values[1] else "-")
         print(f"| {name} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps({"checkouts": list(map(str, checkouts)), "papers": n, "rows": rows}, indent=1))
