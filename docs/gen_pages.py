@@ -3,6 +3,9 @@
 * ``configuration.md``: the line ``<!-- settings:generated -->`` becomes the table of every
   setting, read from :class:`extractor.settings.Settings`, the one declaration the command
   line's flags are generated from too, so the table and ``--help`` cannot disagree.
+* ``trust.md``: the line ``<!-- precision:generated -->`` becomes the table of every value
+  source's measured precision, read from ``extractor/evidence/precision.json``, the table
+  the extractor holds values to.
 * ``benchmarks/results.md`` and ``benchmarks/method.md``: ``benchmarks/results.md`` and
   ``benchmarks/README.md`` of the repository, as pages of the site.
 """
@@ -16,6 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- settings:generated -->"
+PRECISION_MARKER = "<!-- precision:generated -->"
 MIRRORED = {"benchmarks/results.md": "benchmarks/results.md", "benchmarks/method.md": "benchmarks/README.md"}
 
 sys.path.insert(0, str(ROOT))
@@ -61,6 +65,28 @@ def settings_table() -> str:
     )
 
 
+def precision_table() -> str:
+    """Each measured source: field, source, precision, how many values it was judged on,
+    and whether its values are shown (at or over the bar)."""
+    from extractor.evidence.precision import MIN_PRECISION, measured
+
+    table = measured()
+    if not table:
+        return "*No source has been measured yet: every value that passes the checks is shown.*\n"
+    rows = ["| field | source | precision | judged | shown | measured on |", "|---|---|---:|---:|---|---|"]
+    for (name, source), m in sorted(table.items()):
+        shown = "yes" if m.precision >= MIN_PRECISION else "no (held back)"
+        rows.append(f"| `{name}` | `{source}` | {m.precision:.2f} | {m.judged} | {shown} | {m.on} |")
+    return "\n".join(rows) + f"\n\nThe bar (`MIN_PRECISION`) is {MIN_PRECISION:.2f}.\n"
+
+
+def trust_page() -> str:
+    text = (ROOT / "docs" / "trust.md").read_text(encoding="utf-8")
+    if PRECISION_MARKER not in text:
+        raise SystemExit(f"docs/trust.md has no line {PRECISION_MARKER!r} to replace")
+    return text.replace(PRECISION_MARKER, precision_table())
+
+
 def configuration_page() -> str:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     if MARKER not in text:
@@ -73,6 +99,8 @@ if __name__ == "<run_path>":  # run by mkdocs-gen-files (runpy.run_path) while t
 
     with mkdocs_gen_files.open("configuration.md", "w") as fh:
         fh.write(configuration_page())
+    with mkdocs_gen_files.open("trust.md", "w") as fh:
+        fh.write(trust_page())
     for page, source in MIRRORED.items():
         with mkdocs_gen_files.open(page, "w") as fh:
             fh.write((ROOT / source).read_text(encoding="utf-8"))
