@@ -27,6 +27,7 @@ from extractor.evidence.names import own_names
 from extractor.evidence.phrases import noun_phrase
 from extractor.evidence.rules import propose
 from extractor.evidence.summaries import unfaithful
+from extractor.evidence.voice import proposing_sentences
 from extractor.evidence.words import is_field_term
 from extractor.extraction.policy import decide
 from extractor.records.listings import dedupe, read_papers
@@ -102,6 +103,24 @@ def test_a_method_is_specific_and_never_a_release_note() -> None:
 def test_an_empirical_study_is_an_analysis_not_a_method() -> None:
     p = propose("An Empirical Study of Routers in Vision MoE", "We present a systematic study of routers. We find X.")
     assert p.contribution is not None and p.contribution.value == "analysis"
+
+
+@pytest.mark.parametrize(
+    ("task", "abstract", "why"),
+    [("Meta Flow Matching", "We propose Meta Flow Matching (MFM), a way to integrate vector fields.", "proposes"),
+     ("Deep Learning", "We study deep learning.", "field"),
+     ("deep learning on tabular data -- highlighting", "We apply it.", "glued")],
+)  # fmt: skip
+def test_a_task_is_the_problem_addressed_not_what_is_proposed_or_a_field(task: str, abstract: str, why: str) -> None:
+    problem = task_problem(task, "A Title", abstract, proposing_sentences(abstract))
+    assert problem is not None and why in problem
+
+
+def test_a_task_a_proposal_serves_or_a_new_problem_is_still_a_task() -> None:
+    for abstract in ("We propose a cold start recommendation model that uses contrastive learning.",
+                     "We introduce federated reconnaissance, a new class of learning problems."):  # fmt: skip
+        task = "cold start recommendation" if "cold" in abstract else "federated reconnaissance"
+        assert task_problem(task, "A Title", abstract, proposing_sentences(abstract)) is None
 
 
 # -- claimed gains ---------------------------------------------------------------------------

@@ -28,10 +28,12 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..schema import ClaimedGain
 from .names import is_namey, title_head
 from .phrases import is_generic
+from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
 
 __all__ = ["gain_problem", "method_problem", "name_problem", "task_like", "task_problem"]
@@ -113,8 +115,18 @@ def _task_like(words: list[str]) -> bool:
 _URL = re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|app|example)\b/?", re.I)
 
 
-def task_problem(task: str, title: str, abstract: str) -> str | None:
-    """Why ``task`` does not name the problem a paper addresses, or None."""
+# A dash between words joins two clauses: "applying deep learning on tabular data -- highlighting".
+_DASHED = re.compile(r"\s(?:--|—|–)\s")
+# A thing proposed that is a problem: "federated reconnaissance, a new class of learning problems".
+_A_PROBLEM = re.compile(r"[^,]*,\s+(?:a|an)\s+(?:[\w-]+\s+){0,4}(?:problems?|tasks?|settings?|challenges?|paradigms?)\b")
+# Where the name of a thing proposed ends: "Meta Flow Matching (MFM), which ...".
+_THING_ENDS = re.compile(r"\s*(?:$|[(,.;:]|(?:which|that|to|as|for|and)\b)")
+
+
+def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] = ()) -> str | None:
+    """Why ``task`` does not name the problem a paper addresses, or None. ``proposing``
+    holds the abstract's proposal sentences: what the paper proposes is its method, not
+    its task ("Meta Flow Matching" in "we propose Meta Flow Matching (MFM)")."""
     words = task.split()
     if not words or len(task.strip()) < 3:
         return "empty"
@@ -124,6 +136,16 @@ def task_problem(task: str, title: str, abstract: str) -> str | None:
         return "a function word, not a task"
     if _is_title(task, title):
         return "the whole title, not the task"
+    if is_field_term(task):
+        return "a whole field, not this paper's problem"
+    if _DASHED.search(task):
+        return "glued: it runs on into another clause"
+    bare = re.sub(r"^(?:an?|the)\s+", "", task, flags=re.I).casefold()
+    for sentence in proposing:
+        thing = re.sub(r"^(?:an?|the|our)\s+", "", proposal_object(sentence) or "", flags=re.I).casefold()
+        # the thing itself, not "a cold start recommendation model" (a model for the task)
+        if thing.startswith(bare) and _THING_ENDS.match(thing, len(bare)) and not _A_PROBLEM.match(thing, len(bare)):
+            return "what the paper proposes, not the problem it addresses"
     if len(words) == 1:
         word = words[0].strip(".,;:")
         if word.casefold() in FILLERS or word.casefold() in _VAGUE:

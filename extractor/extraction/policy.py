@@ -70,7 +70,7 @@ def asks_for_fields(policy: Policy) -> bool:
 #: A checker per scalar field: the reason a value is wrong for it, or None.
 Check = Callable[[str, str, str, list[str]], "str | None"]
 _CHECKS: dict[str, Check] = {
-    "task": lambda v, title, abstract, proposing: task_problem(v, title, abstract),
+    "task": lambda v, title, abstract, proposing: task_problem(v, title, abstract, proposing),
     "method": lambda v, title, abstract, proposing: method_problem(v, title, abstract),
     "method_name": lambda v, title, abstract, proposing: name_problem(v, title, proposing),
 }
