@@ -1,13 +1,22 @@
 """Measure each value source's precision from marked spot-check sheets, and write the table
 the extractor holds values to (extractor/evidence/precision.json).
 
-    python scripts/measure_precision.py SHEET.md [SHEET.md ...] [--keys KEY.json ...] [--on "label"]
+    python scripts/measure_precision.py SHEET.md [SHEET.md ...] [--earlier OLD.md ...] [--on "label"]
+                                        [--model-name NAME]
 
 Each sheet is one written by ``extractor spotcheck`` and marked by a reader; its key file
-(``SHEET.md.key.json``, or ``--keys``) leads every row back to its record, and the record's
-``found_by`` to the rule or model that made the value. A source's precision is the share of
-its shown values marked ``right``. Sources judged fewer than --min-judged times are left out
-(their values are then shown unmeasured, held only by the checks).
+(``SHEET.md.key.json`` beside it, or in ``--key-dir``) leads every row back to its record,
+and the record's ``found_by`` to the rule or model that made the value. A source's
+precision is the share of its shown values marked ``right``.
+
+The SHEETs are the latest round, marked on records of the code as it is. A source they
+judged fewer than ``--min-current`` times is measured on those sheets and the ``--earlier``
+ones together (older code: more values, less current), and the row says so. Every source
+judged at least once is written; the extractor shows a source's values only when it was
+judged at least ``MIN_JUDGED`` times with precision at least ``MIN_PRECISION``
+(extractor/evidence/precision.py). ``--model-name`` renames the model source the records
+name (``model:smollm2`` -> ``model:smollm2-135m``) when they were made with the same model
+file served under another name.
 """
 
 from __future__ import annotations
@@ -21,21 +30,36 @@ from extractor.eval.spotcheck import source_precision
 TABLE = Path(__file__).resolve().parents[1] / "extractor" / "evidence" / "precision.json"
 
 
+def _measure(sheets: list[Path], key_dir: Path | None) -> dict[tuple[str, str], tuple[int, int]]:
+    keys = [key_dir / f"{sheet.name}.key.json" for sheet in sheets] if key_dir else None
+    return source_precision(sheets, keys)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sheets", nargs="+", type=Path)
-    parser.add_argument("--keys", nargs="*", type=Path)
-    parser.add_argument("--on", default="", help="What the sheets were made from (written into the table).")
-    parser.add_argument("--min-judged", type=int, default=8)
+    parser.add_argument("sheets", nargs="+", type=Path, help="The latest round's marked sheets.")
+    parser.add_argument("--earlier", nargs="*", type=Path, default=[], help="Earlier rounds' marked sheets.")
+    parser.add_argument("--key-dir", type=Path, help="Where the key files are (default: beside each sheet).")
+    parser.add_argument("--on", default="", help="What the latest sheets were made from (written into the table).")
+    parser.add_argument("--earlier-on", default="earlier rounds", help="The same, for the earlier sheets.")
+    parser.add_argument("--min-current", type=int, default=8)
+    parser.add_argument("--model-name", default="", help="The name to record the model source under.")
     parser.add_argument("-o", "--output", type=Path, default=TABLE)
     args = parser.parse_args()
-    measured = source_precision(args.sheets, args.keys)
+    current = _measure(args.sheets, args.key_dir)
+    pooled = _measure(args.sheets + args.earlier, args.key_dir) if args.earlier else current
     rows = []
-    for (field, source), (right, judged) in sorted(measured.items()):
-        print(f"{field:14} {source:20} {right:3}/{judged:3}  {right / judged:.2f}")
-        if judged >= args.min_judged:
-            rows.append({"field": field, "source": source, "precision": round(right / judged, 3),
-                         "judged": judged, "on": args.on})  # fmt: skip
+    for field, source in sorted(set(current) | set(pooled)):
+        right, judged = current.get((field, source), (0, 0))
+        on = args.on
+        if judged < args.min_current and (field, source) in pooled and pooled[(field, source)][1] > judged:
+            (right, judged), on = pooled[(field, source)], f"{args.on} + {args.earlier_on}"
+        if source == "?" or not judged:
+            continue
+        if source.startswith("model:") and args.model_name:
+            source = f"model:{args.model_name}"
+        print(f"{field:14} {source:22} {right:3}/{judged:3}  {right / judged:.2f}  ({on})")
+        rows.append({"field": field, "source": source, "precision": round(right / judged, 3), "judged": judged, "on": on})
     table = json.loads(args.output.read_text()) if args.output.is_file() else {}
     table["sources"] = rows
     args.output.write_text(json.dumps(table, indent=1) + "\n")

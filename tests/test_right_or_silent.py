@@ -271,8 +271,9 @@ def test_across_the_seeds_what_is_shown_stands_alone(seed_decisions: list) -> No
         for gain in v["claimed_gains"]:
             assert gain.metric, (paper.id, gain)
             assert gain_problem(gain, paper.abstract) is None, (paper.id, gain)
-    # Silence has a limit: most papers still show a task, a method and (when named) a name.
-    assert shown["task"] > len(seed_decisions) * 0.4 and shown["method"] > len(seed_decisions) * 0.6, shown
+    # Silence has a limit: under the measured bar (precision.json) over a third of the papers still
+    # show a task, and half a method.
+    assert shown["task"] > len(seed_decisions) * 0.35 and shown["method"] > len(seed_decisions) * 0.5, shown
 
 
 def test_held_back_values_are_kept_with_their_reason_but_never_shown(seed_decisions: list) -> None:

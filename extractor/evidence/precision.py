@@ -1,15 +1,19 @@
 """How often each source of a value is right, as measured, and the bar a value must clear.
 
 Every value comes from a source: a rule (``title_task``, ``we_propose``, ``called``...),
-the model, or an extractive pass. :data:`MEASURED` holds each source's precision per
-field, measured on whole files (never tuned to single records) and written by
-``python scripts/measure_precision.py``, with how many values it was measured on and
-where. A value whose source's precision is under :data:`MIN_PRECISION` is not shown: it
-goes to the record's ``unsure`` list with that figure.
+the model, or an extractive pass. :func:`measured` holds each source's precision per
+field: the share of its values that blind readers marked right on random records of the
+seeds (never tuned to single records), written by ``python scripts/measure_precision.py``
+with how many values it was judged on and on what. :func:`held_back` says why a source's
+values are not shown:
 
-A model's values are measured per model, as ``model:NAME``. A source that was not
-measured (a configured model whose quality this project cannot know) has no precision: its values are shown when they pass the checks of
-:mod:`~extractor.evidence.checks`, and the record says the precision is unknown.
+* a source measured under :data:`MIN_PRECISION`;
+* a rule judged fewer than :data:`MIN_JUDGED` times (or never): too rare to vouch for.
+
+A model's values are measured per model, as ``model:NAME``. A model that was not measured
+(a configured model whose quality this project cannot know) has no figure: its values are
+shown when they pass the checks of :mod:`~extractor.evidence.checks`, and a held-back one
+says the precision is unknown.
 
 Example:
     >>> precision_of("task", "no-such-rule") is None
@@ -23,10 +27,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["MIN_PRECISION", "Measured", "measured", "precision_of"]
+__all__ = ["MIN_JUDGED", "MIN_PRECISION", "Measured", "held_back", "measured", "precision_of"]
 
-#: The least measured precision a source needs for its values to be shown.
-MIN_PRECISION = 0.80
+#: The least measured precision a source needs for its values to be shown: a reader should
+#: find at most about three values in ten of a shown source wrong, and the records say which.
+MIN_PRECISION = 0.70
+#: The fewest judged values a rule's precision is taken from: a rule seen less is held back.
+MIN_JUDGED = 5
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,19 @@ def precision_of(field: str, source: str, model: str | None = None) -> float | N
         source = f"model:{model}" if model else source
     found = measured().get((field, source))
     return found.precision if found is not None else None
+
+
+def held_back(field: str, source: str, model: str | None = None) -> str | None:
+    """Why ``source``'s values for ``field`` are not shown, or None when they are (see the
+    module docstring). ``model`` names the model behind the endpoint for a ``model`` source."""
+    key = f"model:{model}" if source == "model" and model else source
+    found = measured().get((field, key))
+    if found is None:
+        if source == "model" or not measured():
+            return None  # an unmeasured model, or no table at all: the checks alone decide
+        return f"its rule ({source}) was never judged: too rare to vouch for"
+    if source != "model" and found.judged < MIN_JUDGED:
+        return f"its rule ({source}) was judged only {found.judged} times: too rare to vouch for"
+    if found.precision < MIN_PRECISION:
+        return f"its source is right {found.precision:.0%} of the time, under the {MIN_PRECISION:.0%} shown"
+    return None

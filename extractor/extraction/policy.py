@@ -41,7 +41,7 @@ from typing import Any
 
 from ..evidence.checks import gain_problem, method_problem, name_problem, task_problem
 from ..evidence.names import is_namey
-from ..evidence.precision import MIN_PRECISION, precision_of
+from ..evidence.precision import held_back, precision_of
 from ..evidence.rules import Proposals
 from ..schema import Contribution, Extraction, Origin, Unsure
 from ..settings import Policy, PolicySetting
@@ -112,13 +112,6 @@ def _order(policy: Policy, name: str) -> tuple[Origin, ...]:
     return ("rule", "model") if name == "contribution" else ("rule",)  # rules-first
 
 
-def _too_imprecise(name: str, source: str, model: str | None = None) -> str | None:
-    precision = precision_of(name, source, model)
-    if precision is not None and precision < MIN_PRECISION:
-        return f"its source is right {precision:.0%} of the time, under the {MIN_PRECISION:.0%} shown"
-    return None
-
-
 def _candidates(source: Origin, name: str, model: Extraction | None, p: Proposals) -> list[tuple[str, str]]:
     if source == "model":
         value = getattr(model, name, None) if model is not None else None
@@ -136,7 +129,7 @@ def _gains(policy: Policy, model: Extraction | None, p: Proposals, abstract: str
                 d.hold("claimed_gains", held.value, "gains", held.reason)
         kept = []
         for gain in gains:
-            reason = gain_problem(gain, abstract) or _too_imprecise("claimed_gains", label, d.model)
+            reason = gain_problem(gain, abstract) or held_back("claimed_gains", label, d.model)
             if reason is None:
                 kept.append(gain)
             else:
@@ -175,7 +168,7 @@ def decide(
         d.values[name] = None
         for source in _order(policy, name):
             for value, label in _candidates(source, name, model, proposals):
-                reason = _CHECKS[name](value, title, abstract, proposing) or _too_imprecise(name, label, d.model)
+                reason = _CHECKS[name](value, title, abstract, proposing) or held_back(name, label, d.model)
                 if reason is None and name == "method" and _only_the_name(value, d.values["method_name"]):
                     reason = "only the name: it does not say what the method is"
                 if reason is not None:
