@@ -27,7 +27,7 @@ import threading
 
 KEY_ENV = "EXTRACTOR_SERVER_API_KEY"
 LISTENING = "extractor-server: listening on "
-STOP_SECONDS = 5.0
+STOP_SECONDS = 2.0  # within LocalServer.stop's grace (3 s), after which it sends SIGKILL
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
