@@ -370,7 +370,8 @@ def test_unknown_engine_is_one_line(no_engine_env: Path, model_file: Path, monke
     assert "xllamacpp" in str(err.value)
 
 
-def test_xllamacpp_command_line(model_file: Path) -> None:
+def test_xllamacpp_command_line(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)  # the command needs no import of it
     server = LocalServer(model_file, engine=XLC, n_ctx=2048, n_threads=2, slots=3, batch=256, ubatch=128)
     server._port, server._api_key = 0, "sekrit-key-of-this-start"
     cmd = server._command()
