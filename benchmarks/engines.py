@@ -1,87 +1,341 @@
-"""The bundled engines side by side: ``extractor run`` on the same seed papers with the
-bundled model behind llama-cpp-python's server (the old engine) and llama.cpp's native
-``llama-server`` (the new one), in turns, fresh cache each time, start-up included.
+"""The bundled engine: the job against its raw limit, and the server's tuning.
 
-    python benchmarks/engines.py                  # 30 papers, 2 rounds -> a table on stdout
-    python benchmarks/engines.py --papers 60 --rounds 1 --append benchmarks/results.md
+    python benchmarks/engines.py limit [--papers 30] [--rounds 2] [--append benchmarks/results.md]
+    python benchmarks/engines.py tune  [--papers 20] [--rounds 2] [--configs 2x1,2x2,...] [--append ...]
 
-Each run is ``extractor run seeds/ --limit N --no-cache`` with ``EXTRACTOR_ENGINE`` set; the
-table gives wall seconds, seconds per paper, the ratio new/old per round, and what the
-records say (summaries written by the model vs taken from the abstract, failures, tokens).
-Needs ``pip install -e '.[local]'`` and ``scripts/build-llama-server``.
+``limit``: the README's main job, ``extractor run seeds/ --limit N`` with no endpoint (the
+bundled server started by the job, a fresh cache, start-up included), next to the engine's
+raw limit on the same work: the exact requests that job sends (captured by a loopback proxy
+from the same command with the bundled defaults spelt out: rules-first, span grounding,
+json_schema, as many requests in flight as the server has slots), replayed straight to a
+fresh bundled server at that concurrency by a bare aiohttp loop — no client logic, no
+retries, no validation. Printed: s/paper of each and their ratio (job / raw, the target is
+at most 1.15), with the server's start-up shown apart (the job pays it; the raw replay
+starts timing once the server is ready).
+
+``tune``: the same captured requests replayed raw against servers started with other
+settings (slots x threads, batch, context per slot, OpenMP's wait policy), in turns, so that
+one row's noise is shared by all: the table behind :class:`extractor.local.server.Tuning`.
+
+Each run prints the load average next to every figure: on 2 shared cores they move with
+whatever else runs. Needs ``pip install -e '.[local]'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
+import http.server
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ("llama-cpp-python", "llama-server")
+sys.path.insert(0, str(ROOT))
+
+from extractor.local.server import LocalServer, Tuning  # noqa: E402
 
 
-def run(engine: str, papers: int, work: Path) -> dict[str, float | str]:
-    out, stats = work / f"{engine}.jsonl", work / f"{engine}.stats.json"
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {load()}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- capture
+
+
+class CaptureProxy:
+    """A loopback proxy in front of ``upstream`` that keeps every chat-completion request
+    body (and adds the upstream's key)."""
+
+    def __init__(self, upstream: str, api_key: str) -> None:
+        self.upstream = upstream.rstrip("/").removesuffix("/v1")
+        self.bodies: list[dict[str, Any]] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _relay(self, body: bytes | None) -> None:
+                request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
+                request.add_header("content-type", "application/json")
+                request.add_header("Authorization", f"Bearer {api_key}")
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+                try:
+                    with opener.open(request, timeout=900) as resp:
+                        status, payload = resp.status, resp.read()
+                except urllib.error.HTTPError as exc:
+                    status, payload = exc.code, exc.read()
+                if body is not None and self.path.endswith("/chat/completions"):
+                    proxy.bodies.append(json.loads(body))
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                self._relay(None)
+
+            def do_POST(self) -> None:
+                self._relay(self.rfile.read(int(self.headers.get("content-length", 0))))
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    env["EXTRACTOR_CACHE_DIR"] = str(work / "cache")
+    env["XDG_CONFIG_HOME"] = str(work / "config")
+    return env
+
+
+def capture(papers: int, work: Path) -> list[dict[str, Any]]:
+    """The request bodies ``extractor run seeds/ --limit N`` sends to the bundled server."""
+    with LocalServer.bundled() as server:
+        proxy = CaptureProxy(server.base_url, server.api_key)
+        try:
+            # The bundled run's settings (extractor.llm.connect._bundled_settings), spelt out
+            # because a --base-url is not the bundled server to it.
+            command = [
+                sys.executable, "-m", "extractor", "run", str(ROOT / "seeds"), "--limit", str(papers),
+                "-o", str(work / "capture.jsonl"), "-q", "--no-cache", "--base-url", proxy.base_url,
+                "--model", server.model_name, "--mode", server.mode, "--concurrency", str(server.slots),
+                "--grounding", "span", "--policy", "rules-first",
+            ]  # fmt: skip
+            subprocess.run(command, env=_env(work), check=True, capture_output=True, timeout=3600)
+        finally:
+            proxy.close()
+    return proxy.bodies
+
+
+# --------------------------------------------------------------------------- raw replay
+
+
+@dataclass
+class Raw:
+    label: str
+    wall: float
+    startup: float
+    ok: int
+    requests: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    loads: list[str] = field(default_factory=list)
+
+
+async def _replay(base_url: str, key: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple[float, list[dict[str, Any]]]:
+    import aiohttp
+
+    queue = list(enumerate(bodies))
+    answers: list[dict[str, Any]] = [{}] * len(bodies)
+    headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
+    timeout = aiohttp.ClientTimeout(total=900)
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+
+        async def worker() -> None:
+            while queue:
+                i, body = queue.pop(0)
+                async with session.post(base_url + "/chat/completions", data=json.dumps(body)) as resp:
+                    answers[i] = await resp.json(content_type=None) if resp.status == 200 else {"status": resp.status}
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, answers
+
+
+def raw(label: str, bodies: list[dict[str, Any]], *, slots: int, threads: int, batch: int = Tuning.batch,
+        ubatch: int = Tuning.ubatch, n_ctx: int = Tuning.n_ctx, concurrency: int | None = None,
+        omp_active: bool = False) -> Raw:  # fmt: skip
+    """Start a bundled server with these settings, replay ``bodies`` at ``concurrency``
+    (default: ``slots``), stop it. ``omp_active``: OpenMP's threads spin while waiting
+    (OMP_WAIT_POLICY=ACTIVE), not the bundled server's passive wait."""
+    saved = os.environ.get("OMP_WAIT_POLICY")
+    if omp_active:
+        os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
+    try:
+        server = LocalServer.bundled(slots=slots, n_threads=threads, batch=batch, ubatch=ubatch, n_ctx=n_ctx)
+        with server:
+            before = load()
+            wall, answers = asyncio.run(_replay(server.base_url, server.api_key, bodies, concurrency or slots))
+            after = load()
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+        else:
+            os.environ["OMP_WAIT_POLICY"] = saved
+    usage = [a.get("usage") or {} for a in answers]
+    timings = [a.get("timings") or {} for a in answers]
+    return Raw(
+        label, wall, server.startup_seconds or 0.0, sum(1 for a in answers if a.get("choices")), len(bodies),
+        sum(u.get("prompt_tokens", 0) for u in usage), sum(u.get("completion_tokens", 0) for u in usage),
+        sum(t.get("cache_n", 0) for t in timings), [before, after],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def job(papers: int, work: Path) -> dict[str, Any]:
+    """The README's main job on the first ``papers`` seed papers: no endpoint configured, a
+    fresh cache, start-up included."""
+    out = work / "job.jsonl"
     out.unlink(missing_ok=True)
-    env = {**os.environ, "EXTRACTOR_ENGINE": engine, "EXTRACTOR_CACHE_DIR": str(work / f"cache-{engine}")}
-    command = [sys.executable, "-m", "extractor", "run", str(ROOT / "seeds"), "--limit", str(papers),
-               "-o", str(out), "-q", "--no-cache", "--stats-json", str(stats)]  # fmt: skip
+    env = _env(work)
+    env["EXTRACTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="job-cache-", dir=work)
+    before = load()
     started = time.perf_counter()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60 * 60)
+    proc = subprocess.run([sys.executable, "-m", "extractor", "run", str(ROOT / "seeds"), "--limit", str(papers),
+                           "-o", str(out)], env=env, capture_output=True, text=True, timeout=3600)  # fmt: skip
     wall = time.perf_counter() - started
     records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    sources = [r.get("summary_source") for r in records if not r.get("error")]
-    prov = [r["provenance"] for r in records if r.get("provenance")]
+    ready = next((line for line in proc.stderr.splitlines() if "bundled server ready" in line), "")
+    startup = float(ready.rsplit("(", 1)[1].split(" s)")[0]) if "(" in ready else 0.0
     return {
-        "engine": engine,
-        "rc": proc.returncode,
-        "wall": wall,
-        "per_paper": wall / max(1, papers),
-        "records": len(records),
+        "wall": wall, "startup": startup, "rc": proc.returncode, "records": len(records),
         "failed": sum(1 for r in records if r.get("error")),
-        "model_summaries": sources.count("model"),
-        "extractive": sources.count("extractive"),
-        "tokens_in": sum(p.get("tokens_in", 0) for p in prov) / max(1, len(prov)),
-        "tokens_out": sum(p.get("tokens_out", 0) for p in prov) / max(1, len(prov)),
-    }
+        "model_summaries": sum(1 for r in records if r.get("summary_source") == "model"),
+        "loads": [before, load()],
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_limit(args: argparse.Namespace) -> str:
+    with tempfile.TemporaryDirectory(prefix="extractor-engines-") as tmp:
+        work = Path(tmp)
+        log(f"capturing the requests of `extractor run seeds/ --limit {args.papers}`")
+        bodies = capture(args.papers, work)
+        log(f"{len(bodies)} requests for {args.papers} papers")
+        rows = []
+        for round_ in range(1, args.rounds + 1):
+            order = ("job", "raw") if round_ % 2 else ("raw", "job")
+            pair: dict[str, Any] = {}
+            for what in order:
+                log(f"round {round_}: {what}")
+                if what == "job":
+                    pair["job"] = job(args.papers, work)
+                else:
+                    pair["raw"] = raw("raw", bodies, slots=Tuning.slots, threads=Tuning.threads)
+            rows.append((round_, pair))
+    n = args.papers
+    lines = [
+        f"## The job against the engine's raw limit ({n} seed papers; {dt.date.today()}, {os.cpu_count()} cores, "
+        f"SmolLM2-135M-Instruct Q4_1, xllamacpp, {Tuning.slots} slots x {Tuning.threads} thread)",
+        "",
+        f"Job: `extractor run seeds/ --limit {n} -o out.jsonl` (no endpoint: the bundled server, fresh cache, "
+        f"start-up included). Raw: its {len(bodies)} captured requests replayed straight to a fresh bundled server "
+        f"at concurrency {Tuning.slots} (bare aiohttp; timed from ready).",
+        "",
+        "| round | job s/paper | raw s/paper | job / raw | job wall s (server start-up) | raw wall s | "
+        "job: records, failed, model summaries | load avg before → after (job; raw) |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    ratios = []
+    for round_, pair in rows:
+        j, r = pair["job"], pair["raw"]
+        ratio = j["wall"] / r.wall
+        ratios.append(ratio)
+        lines.append(
+            f"| {round_} | {j['wall'] / n:.2f} | {r.wall / n:.2f} | {ratio:.2f} | {j['wall']:.1f} ({j['startup']:.1f}) | "
+            f"{r.wall:.1f} | {j['records']}, {j['failed']}, {j['model_summaries']} | "
+            f"{' → '.join(j['loads'])}; {' → '.join(r.loads)} |"
+        )
+    lines += ["", f"job / raw, median of {len(ratios)}: {statistics.median(ratios):.2f}", ""]
+    return "\n".join(lines)
+
+
+CONFIGS = {
+    # label: (slots, threads, batch, ubatch, n_ctx per slot, OpenMP threads spin while waiting)
+    "2x1": (2, 1, 512, 512, 4096, False),
+    "2x2": (2, 2, 512, 512, 4096, False),
+    "2x2-spin": (2, 2, 512, 512, 4096, True),
+    "1x2": (1, 2, 512, 512, 4096, False),
+    "1x1": (1, 1, 512, 512, 4096, False),
+    "3x2": (3, 2, 512, 512, 4096, False),
+    "4x2": (4, 2, 512, 512, 4096, False),
+    "4x1": (4, 1, 512, 512, 4096, False),
+    "2x2-b1024": (2, 2, 1024, 1024, 4096, False),
+    "2x2-ub256": (2, 2, 512, 256, 4096, False),
+    "2x2-ub128": (2, 2, 512, 128, 4096, False),
+    "2x2-ctx2048": (2, 2, 512, 512, 2048, False),
+}
+
+
+def cmd_tune(args: argparse.Namespace) -> str:
+    labels = args.configs.split(",")
+    with tempfile.TemporaryDirectory(prefix="extractor-engines-") as tmp:
+        log(f"capturing the requests of `extractor run seeds/ --limit {args.papers}`")
+        bodies = capture(args.papers, Path(tmp))
+    log(f"{len(bodies)} requests for {args.papers} papers")
+    results: dict[str, list[Raw]] = {label: [] for label in labels}
+    for round_ in range(1, args.rounds + 1):
+        for label in labels if round_ % 2 else reversed(labels):
+            slots, threads, batch, ubatch, n_ctx, spin = CONFIGS[label]
+            log(f"round {round_}: {label}")
+            results[label].append(raw(label, bodies, slots=slots, threads=threads, batch=batch, ubatch=ubatch,
+                                      n_ctx=n_ctx, omp_active=spin))  # fmt: skip
+            r = results[label][-1]
+            log(f"  {r.wall / args.papers:.2f} s/paper, {r.ok}/{r.requests} ok")
+    n = args.papers
+    lines = [
+        f"## Tuning the bundled server ({n} seed papers, {len(bodies)} captured requests replayed raw at concurrency "
+        f"= slots; {dt.date.today()}, {os.cpu_count()} cores, SmolLM2-135M-Instruct Q4_1, xllamacpp)",
+        "",
+        "| config (slots x threads, ...) | s/paper per round | median s/paper | start-up s | prompt / cached / "
+        "completion tokens per request | ok | load avg before → after, per round |",
+        "|---|---|---:|---:|---|---:|---|",
+    ]
+    for label in labels:
+        rs = results[label]
+        per = [r.wall / n for r in rs]
+        req = max(1, rs[-1].requests)
+        lines.append(
+            f"| {label} | {', '.join(f'{x:.2f}' for x in per)} | {statistics.median(per):.2f} | "
+            f"{statistics.median(r.startup for r in rs):.1f} | {rs[-1].prompt_tokens / req:.0f} / "
+            f"{rs[-1].cached_tokens / req:.0f} / {rs[-1].completion_tokens / req:.0f} | "
+            f"{min(r.ok for r in rs)}/{req} | {'; '.join(' → '.join(r.loads) for r in rs)} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--papers", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--append", type=Path, help="Also append the table to this Markdown file.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, papers in (("limit", 30), ("tune", 20)):
+        p = sub.add_parser(name)
+        p.add_argument("--papers", type=int, default=papers)
+        p.add_argument("--rounds", type=int, default=2)
+        p.add_argument("--append", type=Path, help="Also append the table to this Markdown file.")
+        if name == "tune":
+            p.add_argument("--configs", default="2x1,2x2,1x2,4x2")
     args = parser.parse_args()
-    rows, ratios = [], []
-    with tempfile.TemporaryDirectory(prefix="extractor-engines-") as tmp:
-        for round_ in range(1, args.rounds + 1):
-            pair = {}
-            for engine in ENGINES if round_ % 2 else reversed(ENGINES):  # alternate who goes first
-                print(f"round {round_}: {engine} on {args.papers} papers", file=sys.stderr, flush=True)
-                pair[engine] = result = run(engine, args.papers, Path(tmp))
-                rows.append((round_, result))
-            ratios.append(pair["llama-server"]["wall"] / pair["llama-cpp-python"]["wall"])
-    lines = [
-        f"## Bundled engines side by side ({args.papers} seed papers, default policy, start-up included; "
-        f"{dt.date.today()}, {os.cpu_count()} cores)",
-        "",
-        "| round | engine | wall s | s/paper | records | failed | model summaries | extractive | tokens in/out per paper |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for round_, r in rows:
-        lines.append(
-            f"| {round_} | {r['engine']} | {r['wall']:.1f} | {r['per_paper']:.2f} | {r['records']} | {r['failed']} | "
-            f"{r['model_summaries']} | {r['extractive']} | {r['tokens_in']:.0f} / {r['tokens_out']:.0f} |"
-        )
-    lines += ["", "new/old wall per round: " + ", ".join(f"{x:.2f}" for x in ratios), ""]
-    text = "\n".join(lines)
+    text = cmd_limit(args) if args.command == "limit" else cmd_tune(args)
     print(text)
     if args.append:
         with args.append.open("a") as fh:

@@ -157,7 +157,7 @@ class Settings(BaseModel):
         ge=1,
         le=1024,
         description="Requests in flight; unless this is set, the bundled server takes as many as its engine "
-        "serves at once (2 for llama-server, 1 for llama-cpp-python).",
+        "serves at once (its slots: 2).",
     )
     rpm: Annotated[float | None, Flag(("run", "daily"))] = Field(None, gt=0, description="Requests-per-minute limit.")
 

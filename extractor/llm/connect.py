@@ -26,6 +26,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from .endpoint import Endpoint
 from ..errors import ConfigError
 from ..settings import Settings
@@ -71,6 +73,7 @@ class Connection:
         self._lock = asyncio.Lock()
         self._verify = False  # model/mode came from an earlier run: check on first use
         self.generation = 0  # restarts so far
+        self.api_key: Callable[[], str] | None = None  # the key of the server started, if any
         self.on_change: Callable[[str, str], None] | None = None  # told when a check finds new model/mode
 
     @property
@@ -86,7 +89,10 @@ class Connection:
 
     def _use(self, base_url: str) -> None:
         origin = self.settings.origin
-        self.settings = self.settings.model_copy(update={"base_url": base_url})
+        update: dict[str, Any] = {"base_url": base_url}
+        if self.api_key is not None:  # the bundled server's key for this start
+            update["api_key"] = SecretStr(self.api_key())
+        self.settings = self.settings.model_copy(update=update)
         self.settings.origin = origin
 
     async def get(self) -> Endpoint:
@@ -173,8 +179,9 @@ async def connect(
     settings: Settings, *, cache: ResultCache | None = None, announce: Announce | None = None
 ) -> AsyncIterator[Connection]:
     """The connection for these settings: the configured endpoint, else the bundled
-    llama.cpp server (``pip install 'extractor[local]'``), started on first use and stopped
-    on the way out. Yields the connection; its ``settings`` are the run's."""
+    llama.cpp server (``pip install 'extractor[local]'``), started on first use (the model
+    fetched first, on the very first run) and stopped on the way out. Yields the
+    connection; its ``settings`` are the run's."""
     say = announce or log.info
     if endpoint_configured(settings) or not settings.uses_model:  # rules: no model at all
         connection = Connection(settings, cache=cache)
@@ -184,6 +191,7 @@ async def connect(
             await connection.aclose()
         return
     from ..local import server as local  # only for the bundled server: a configured endpoint does without it
+    from ..local.models import fetch_notice
 
     if not local.local_available():
         raise ConfigError(
@@ -196,7 +204,11 @@ async def connect(
 
     async def start() -> str:
         # Started on the first cache miss, in this thread: its parent-death signal belongs
-        # to the main thread. Start-up takes a second or two.
+        # to the main thread. Start-up takes a second or two; the very first one fetches
+        # the model first (about 93 MB), and says so.
+        fetching = fetch_notice(server.model_alias)
+        if fetching:
+            say(fetching)
         server.start()
         say(f"extractor: bundled server ready at {server.base_url} ({server.startup_seconds or 0:.1f} s)")
         return server.base_url
@@ -218,6 +230,7 @@ async def connect(
         _bundled_settings(settings, server), cache=cache, start=start, restart=restart,
         endpoint_id=f"bundled:{server.model}",
     )  # fmt: skip
+    connection.api_key = lambda: server.api_key  # a new one at every (re)start
     try:
         yield connection
     finally:

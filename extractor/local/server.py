@@ -4,20 +4,23 @@
 process, talk to it like any OpenAI-compatible endpoint and stop it on every exit path;
 ``extractor serve`` runs one in the foreground.
 
-Two engines can serve the model (``engine``, or ``EXTRACTOR_ENGINE``):
+Two engines can serve the model (``engine``, or ``EXTRACTOR_ENGINE``), both llama.cpp's own
+HTTP server, which enforces ``response_format: json_schema``, serves :attr:`LocalServer.slots`
+requests at once (continuous batching) and caches prompts:
 
-- ``llama-server``, llama.cpp's native server, when its binary is found: the file named by
-  ``EXTRACTOR_LLAMA_SERVER``, else the one ``scripts/build-llama-server`` builds into the
-  cache (:func:`llama_server_cache_path`), else ``llama-server`` on ``PATH``. It enforces
-  ``response_format: json_schema`` and serves :attr:`LocalServer.slots` requests at once
-  (continuous batching), with a prompt cache.
-- ``llama-cpp-python``: ``python -m llama_cpp.server`` (``llama-cpp-python[server]``),
-  otherwise. It enforces schemas only in tool calls and answers one request at a time.
+- ``xllamacpp`` (the default, ``pip install -e '.[local]'``): the server inside the prebuilt
+  ``xllamacpp`` wheel (nothing compiled), run by :mod:`extractor.local.xlc_child`.
+- ``llama-server``: your own build of llama.cpp's ``llama-server`` binary, the file named by
+  ``EXTRACTOR_LLAMA_SERVER``, else ``llama-server`` on ``PATH``.
 
-``engine="auto"`` (the default) takes ``EXTRACTOR_ENGINE`` if set, else the native server
-when its binary is found, else llama-cpp-python. :attr:`LocalServer.mode` and
-:attr:`LocalServer.slots` say what the chosen engine enforces and how many requests to keep
-in flight.
+``engine="auto"`` (the default) takes ``EXTRACTOR_ENGINE`` if set, else ``llama-server`` when
+``EXTRACTOR_LLAMA_SERVER`` names one, else xllamacpp when installed, else a ``llama-server``
+on ``PATH``.
+
+Every start is locked to its run: the server listens on 127.0.0.1 only, requires a random API
+key made for that start (:attr:`LocalServer.api_key`: given to the client, never printed nor
+logged; a request without it gets HTTP 401), and allows no cross-origin request (xllamacpp;
+with your own ``llama-server``, the key alone keeps web pages out).
 
 The child runs in its own session (a Ctrl-C on the terminal reaches only us), with its
 output captured to a log file. It is stopped (SIGTERM, then SIGKILL of its whole process
@@ -29,34 +32,31 @@ installs none.
 
 Example:
     >>> with LocalServer.bundled() as server:                          # doctest: +SKIP
-    ...     client = openai.OpenAI(base_url=server.base_url, api_key="x")
+    ...     client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
     ...     client.models.list().data[0].id == server.model_name, server.mode, server.slots
     (True, 'json_schema', 2)
 
-Nothing here imports ``llama_cpp`` itself: the server runs in the child process, and
-:func:`local_available` only looks the modules and the binary up.
+Nothing here imports ``xllamacpp`` itself: the server runs in the child process, and
+:func:`local_available` only looks the module and the binary up.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import json
 import os
+import re
+import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-
-import platformdirs
 
 from .models import (
     BUNDLED_MODELS,
@@ -70,6 +70,7 @@ from .models import (
 )
 from ..errors import LocalServerError
 from .process import _LOG_TAIL_LINES, _STOP_GRACE, ChildProcess, _sweep_stale_log_dirs  # noqa: F401 - re-exported for tests
+from .xlc_child import KEY_ENV, LISTENING
 
 T = TypeVar("T")
 
@@ -82,11 +83,11 @@ __all__ = [
     "MODELS_DIR",
     "BundledModel",
     "LocalServer",
+    "Tuning",
     "client_snippet",
     "find_llama_server",
     "find_model",
     "free_port",
-    "llama_server_cache_path",
     "local_available",
     "notice",
     "resolve_engine",
@@ -94,49 +95,40 @@ __all__ = [
     "stop_all",
 ]
 
-DEFAULT_N_CTX = 4096  # per request: an abstract, the schema and the instructions fit with room to spare
+DEFAULT_N_CTX = 4096  # per slot: an abstract, the schema and the instructions fit with room to spare
 DEFAULT_STARTUP_TIMEOUT = 120.0
 
+XLLAMACPP = "xllamacpp"
 LLAMA_SERVER = "llama-server"
-LLAMA_CPP_PYTHON = "llama-cpp-python"
-ENGINES = (LLAMA_SERVER, LLAMA_CPP_PYTHON)
+ENGINES = (XLLAMACPP, LLAMA_SERVER)
 ENGINE_ENV = "EXTRACTOR_ENGINE"
 LLAMA_SERVER_ENV = "EXTRACTOR_LLAMA_SERVER"
-# The structured-output mode each engine enforces: llama-cpp-python's server answers HTTP
-# 500 to response_format json_schema and constrains only tool calls.
-ENGINE_MODES = {LLAMA_SERVER: "json_schema", LLAMA_CPP_PYTHON: "tools"}
-# Requests each engine serves well at once. llama-server, SmolLM2-135M on 2 shared cores,
-# the bundled run's summary request for 10 seed abstracts, 3 rounds: 4.17 / 4.20 / 3.99 s
-# per paper (medians) with 1 / 2 / 4 slots, the same within noise. 2 keeps the server busy
-# while the client reads an answer, with half the wait per request of 4 (4 long answers
-# at once outlasted the 120 s timeout on a busy machine) and half its KV cache.
-ENGINE_SLOTS = {LLAMA_SERVER: 2, LLAMA_CPP_PYTHON: 1}
-# The llama-cpp-python release whose vendored llama.cpp scripts/build-llama-server builds
-# when llama-cpp-python itself is not installed (keep in step with the script).
-LLAMA_SERVER_BUILD_DEFAULT = "0.3.36"
+# The structured-output mode each engine enforces (llama.cpp's server, either way).
+ENGINE_MODES = {XLLAMACPP: "json_schema", LLAMA_SERVER: "json_schema"}
 
-# Modules `python -m llama_cpp.server` needs (llama-cpp-python[server]).
-_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
-# What each engine logs when its port is taken (uvicorn; llama-server).
+
+class Tuning:
+    """How the bundled server uses 2 shared cores (measured: benchmarks/results.md, "Tuning
+    the bundled server"). ``slots``: requests served at once; ``threads``: threads for
+    generation and prompts; ``batch`` / ``ubatch``: llama.cpp's n_batch / n_ubatch;
+    ``n_ctx``: the context of each slot, in tokens."""
+
+    slots = 2
+    threads = 2
+    batch = 512
+    ubatch = 512
+    n_ctx = DEFAULT_N_CTX
+
+
+ENGINE_SLOTS = {XLLAMACPP: Tuning.slots, LLAMA_SERVER: Tuning.slots}
+
+# The child's line once it listens: the address the OS gave it (port 0).
+_LISTENING = re.compile(re.escape(LISTENING) + r"(https?://\S+)")
+# What llama-server logs when its port is taken.
 _PORT_IN_USE = ("address already in use", "couldn't bind http server socket")
 
 
 # --------------------------------------------------------------------------- engines
-
-
-def _llama_cpp_python_version() -> str | None:
-    try:
-        return importlib.metadata.version("llama-cpp-python")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def llama_server_cache_path(version: str | None = None) -> Path:
-    """Where ``scripts/build-llama-server`` puts ``llama-server`` for llama-cpp-python
-    ``version`` (default: the installed one, else :data:`LLAMA_SERVER_BUILD_DEFAULT`)."""
-    version = version or _llama_cpp_python_version() or LLAMA_SERVER_BUILD_DEFAULT
-    name = "llama-server.exe" if os.name == "nt" else "llama-server"
-    return Path(platformdirs.user_cache_dir("extractor")) / "llama-server" / version / "bin" / name
 
 
 def _executable(path: Path) -> bool:
@@ -144,50 +136,47 @@ def _executable(path: Path) -> bool:
 
 
 def find_llama_server() -> Path | None:
-    """The native ``llama-server`` binary: ``$EXTRACTOR_LLAMA_SERVER`` (returned even when
-    it is not there: :meth:`LocalServer.start` then says so), else the cached build, else
-    ``llama-server`` on ``PATH``; ``None`` when there is none."""
+    """Your own ``llama-server`` binary: ``$EXTRACTOR_LLAMA_SERVER`` (returned even when it
+    is not there: :meth:`LocalServer.start` then says so), else ``llama-server`` on
+    ``PATH``; ``None`` when there is none."""
     named = os.environ.get(LLAMA_SERVER_ENV, "").strip()
     if named:
         return Path(named).expanduser()
-    cached = llama_server_cache_path()
-    if _executable(cached):
-        return cached
     found = shutil.which("llama-server")
     return Path(found) if found else None
 
 
+def _xllamacpp_installed() -> bool:
+    try:
+        return importlib.util.find_spec("xllamacpp") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def resolve_engine(engine: str = "auto") -> str:
-    """``llama-server`` or ``llama-cpp-python``. ``auto``: ``$EXTRACTOR_ENGINE`` if set,
-    else the native server when its binary is found, else llama-cpp-python."""
+    """``xllamacpp`` or ``llama-server``. ``auto``: ``$EXTRACTOR_ENGINE`` if set, else
+    llama-server when ``$EXTRACTOR_LLAMA_SERVER`` names one, else xllamacpp when installed,
+    else llama-server when one is on ``PATH``, else xllamacpp (starting it says what to install)."""
     choice = engine
     if choice == "auto":
         choice = os.environ.get(ENGINE_ENV, "").strip() or "auto"
     if choice == "auto":
-        return LLAMA_SERVER if find_llama_server() is not None else LLAMA_CPP_PYTHON
+        if os.environ.get(LLAMA_SERVER_ENV, "").strip():
+            return LLAMA_SERVER
+        if _xllamacpp_installed():
+            return XLLAMACPP
+        return LLAMA_SERVER if find_llama_server() is not None else XLLAMACPP
     if choice not in ENGINES:
         source = f"{ENGINE_ENV}={choice}" if engine == "auto" else repr(choice)
         raise LocalServerError(f"unknown server engine {source}: use auto, {' or '.join(ENGINES)}")
     return choice
 
 
-def _missing_server_modules() -> list[str]:
-    missing = []
-    for module in _SERVER_MODULES:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(module)
-    return missing
-
-
 def local_available(name: str | None = None) -> bool:
-    """Whether a bundled server can start: the model is installed, and so is the engine
-    (llama-server's binary, or llama-cpp-python[server]). Imports nothing heavy and writes
-    nothing. An unknown ``EXTRACTOR_ENGINE`` counts as available, so that starting the
-    server reports it."""
+    """Whether a bundled server can start: the model is there or can be fetched, and the
+    engine is installed (xllamacpp, or llama-server's binary). Imports nothing heavy and
+    writes nothing. An unknown ``EXTRACTOR_ENGINE`` counts as available, so that starting
+    the server reports it."""
     if not model_installed(name):
         return False
     try:
@@ -197,7 +186,7 @@ def local_available(name: str | None = None) -> bool:
     if engine == LLAMA_SERVER:
         binary = find_llama_server()
         return binary is not None and _executable(binary)
-    return not _missing_server_modules()
+    return _xllamacpp_installed()
 
 
 def notice(model_name: str) -> str:
@@ -208,11 +197,11 @@ def notice(model_name: str) -> str:
     )
 
 
-def client_snippet(base_url: str, model_name: str) -> str:
+def client_snippet(base_url: str, model_name: str, api_key: str = "not-needed") -> str:
     """Python code that talks to a server at ``base_url`` with the ``openai`` client."""
     return (
         "from openai import OpenAI\n"
-        f'client = OpenAI(base_url="{base_url}", api_key="not-needed")\n'
+        f'client = OpenAI(base_url="{base_url}", api_key="{api_key}")\n'
         "reply = client.chat.completions.create(\n"
         f'    model="{model_name}", messages=[{{"role": "user", "content": "Hello!"}}]\n'
         ")\n"
@@ -281,12 +270,14 @@ class LocalServer:
     """A llama.cpp server for ``model`` as a child process (:class:`~extractor.local.process.ChildProcess`),
     ready when started. Use it as a context manager, or call :meth:`start` and :meth:`stop`.
 
-    ``engine``: ``auto`` (:func:`resolve_engine`), ``llama-server`` or ``llama-cpp-python``;
-    :attr:`mode` is what it enforces and :attr:`slots` how many requests it serves at once
-    (``slots=None``: what suits the engine). ``port=None``: a free port. ``n_ctx``: the
-    context of each request. ``model_alias``: the model id it lists (default: the bundled
-    model's name). ``extra_args`` follow the bundled model's own arguments. The output goes
-    to ``log_file`` (kept), else to a temporary file. ``startup_seconds``: spawn to ready.
+    ``engine``: ``auto`` (:func:`resolve_engine`), ``xllamacpp`` or ``llama-server``;
+    :attr:`mode` is what it enforces and :attr:`slots` how many requests it serves at once.
+    ``port=None``: a free port. ``n_ctx``: the context of each slot. ``n_threads``,
+    ``batch``, ``ubatch``: see :class:`Tuning` (its values by default). ``api_key``: the key
+    the server requires (default: a new random one at every start; ``""``: none).
+    ``model_alias``: the model id it lists (default: the bundled model's name).
+    ``extra_args`` follow the bundled model's own arguments. The output goes to ``log_file``
+    (kept), else to a temporary file. ``startup_seconds``: spawn to ready.
     """
 
     def __init__(
@@ -297,23 +288,32 @@ class LocalServer:
         host: str = "127.0.0.1",
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
+        batch: int | None = None,
+        ubatch: int | None = None,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         extra_args: Sequence[str] = (),
         model_alias: str | None = None,
         log_file: str | os.PathLike[str] | None = None,
         engine: str = "auto",
         slots: int | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.model = Path(model)
         self.host = host
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or Tuning.threads
+        self.batch = batch or Tuning.batch
+        self.ubatch = ubatch or Tuning.ubatch
         self.startup_timeout = startup_timeout
         self.engine = resolve_engine(engine)
-        self.slots = _slots(self.engine, slots)
+        if slots is not None and slots < 1:
+            raise LocalServerError(f"local server: slots must be at least 1, not {slots}")
+        self.slots = slots or ENGINE_SLOTS[self.engine]
         bundled = bundled_for(self.model)
-        self.extra_args = _with_model_args(bundled, self.engine, extra_args)
+        self.extra_args = _with_model_args(bundled, extra_args)
         self.model_alias = model_alias or (bundled.name if bundled else self.model.name.removesuffix(".gguf"))
+        self._fixed_key = api_key
+        self._api_key = ""
         self._requested_port = port
         self._port: int | None = port
         self._child = ChildProcess(log_file)
@@ -323,13 +323,24 @@ class LocalServer:
     @classmethod
     def bundled(cls, name: str | None = None, *, engine: str = "auto", **kwargs: Any) -> LocalServer:
         """A server for bundled model ``name`` (default :data:`DEFAULT_MODEL`), listed under
-        that name (e.g. ``smollm2-135m``), on ``engine`` (``auto``: ``$EXTRACTOR_ENGINE``,
-        else llama-server when found, else llama-cpp-python)."""
-        return cls(find_model(name), engine=engine, **kwargs)
+        that name (e.g. ``smollm2-135m``), on ``engine`` (``auto``: see :func:`resolve_engine`).
+        A model fetched on first use is fetched by :meth:`start`, not here."""
+        model = BUNDLED_MODELS.get(name or DEFAULT_MODEL)
+        if model is None:
+            return cls(find_model(name), engine=engine, **kwargs)
+        path = model.locate(MODELS_DIR, False)
+        if path is None:
+            find_model(name)  # raises, naming the package to install
+        assert path is not None
+        server = cls(path, engine=engine, **kwargs)
+        server._bundled_name = model.name
+        return server
+
+    _bundled_name: str | None = None
 
     @property
     def mode(self) -> str:
-        """The structured-output mode the engine enforces: ``json_schema`` or ``tools``."""
+        """The structured-output mode the engine enforces: ``json_schema``."""
         return ENGINE_MODES[self.engine]
 
     @property
@@ -350,6 +361,11 @@ class LocalServer:
         return f"http://{_url_host(_connect_host(self.host))}:{self.port}/v1"
 
     @property
+    def api_key(self) -> str:
+        """The key this start of the server requires (``""``: none). Never printed by extractor."""
+        return self._api_key
+
+    @property
     def model_name(self) -> str:
         """The model id the server lists in ``GET /v1/models``."""
         return _started(self._model_name)
@@ -359,8 +375,9 @@ class LocalServer:
         return self._child.log_path
 
     def describe(self) -> str:
-        """E.g. ``llama-server, json_schema, 2 slots``."""
-        return f"{self.engine}, {self.mode}, {self.slots} slot{'s' if self.slots != 1 else ''}"
+        """E.g. ``xllamacpp, json_schema, 2 slots x 4096 tokens, 1 thread``."""
+        slots = f"{self.slots} slot{'s' if self.slots != 1 else ''} x {self.n_ctx} tokens"
+        return f"{self.engine}, {self.mode}, {slots}, {self.n_threads} thread{'s' if self.n_threads != 1 else ''}"
 
     def __enter__(self) -> LocalServer:
         return self.start()
@@ -369,17 +386,27 @@ class LocalServer:
         self.stop()
 
     def _command(self) -> list[str]:
-        build = _native_command if self.engine == LLAMA_SERVER else _llama_cpp_python_command
+        build = _native_command if self.engine == LLAMA_SERVER else _xllamacpp_command
         return build(self)
+
+    def _env(self) -> dict[str, str]:
+        """What the child gets in its environment beyond ours: the API key (not on the
+        command line, which ``ps`` shows)."""
+        if not self._api_key:
+            return {}
+        return {KEY_ENV if self.engine == XLLAMACPP else "LLAMA_API_KEY": self._api_key}
 
     def start(self) -> LocalServer:
         """Spawn the server and wait until ``GET /v1/models`` answers; raise
-        :class:`LocalServerError` with the end of its log if it dies or times out."""
+        :class:`LocalServerError` with the end of its log if it dies or times out. A bundled
+        model fetched on first use is fetched first (see :mod:`extractor.local.models`)."""
         if self.running:
             return self
+        if not self.model.is_file() and self._bundled_name is not None:
+            self.model = find_model(self._bundled_name)
         if not self.model.is_file():
             raise LocalServerError(f"local server: model file {self.model} not found")
-        attempts = 1 if self._requested_port is not None else 3
+        attempts = 1 if self._requested_port is not None or self.engine == XLLAMACPP else 3
         for attempt in range(attempts):
             try:
                 self._spawn()
@@ -397,10 +424,12 @@ class LocalServer:
 
     def _spawn(self) -> None:
         if self._requested_port is None:
-            self._port = free_port(_connect_host(self.host))
+            # xllamacpp: port 0, the OS picks and the child says which (no race).
+            self._port = 0 if self.engine == XLLAMACPP else free_port(_connect_host(self.host))
+        self._api_key = secrets.token_urlsafe(24) if self._fixed_key is None else self._fixed_key
         command = self._command()
         _track(self)
-        self._child.spawn(command)
+        self._child.spawn(command, env=self._env())
 
     def _wait_ready(self) -> None:
         self._model_name = _wait_ready(self)
@@ -426,42 +455,43 @@ class LocalServer:
         return f"LocalServer({self.model.name!r}, {self.engine}, {state})"
 
 
-def _llama_cpp_python_command(server: LocalServer) -> list[str]:
-    """``python -m llama_cpp.server`` for this server."""
-    missing = _missing_server_modules()
-    if missing:
+def _xllamacpp_command(server: LocalServer) -> list[str]:
+    """:mod:`extractor.local.xlc_child` for this server."""
+    if not _xllamacpp_installed():
         raise LocalServerError(
-            f"local server: llama-cpp-python[server] is not installed (no {', '.join(missing)}): "
-            f"install it with {INSTALL_HINT}"
+            f"local server: xllamacpp is not installed: install it with {INSTALL_HINT}, "
+            f"or name your own llama-server with {LLAMA_SERVER_ENV}=/path/to/llama-server"
         )
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", "extractor.local.xlc_child",
         "--model", str(server.model),
         "--host", server.host,
         "--port", str(server._port),
-        "--n_ctx", str(server.n_ctx),
-        "--n_threads", str(server.n_threads),
-        # By default a new request interrupts the one being answered: several clients at
-        # once (concurrency > 1) would then cancel each other until they time out.
-        "--interrupt_requests", "False",
+        "--slots", str(server.slots),
+        "--ctx-per-slot", str(server.n_ctx),
+        "--threads", str(server.n_threads),
+        "--batch", str(server.batch),
+        "--ubatch", str(server.ubatch),
     ]  # fmt: skip
-    if "--model_alias" not in server.extra_args:
-        cmd += ["--model_alias", server.model_alias]
+    if server.host not in ("127.0.0.1", "::1", "localhost"):
+        cmd.append("--allow-remote")  # asked for by name (extractor serve --host); never by a run
+    if "--alias" not in server.extra_args:
+        cmd += ["--alias", server.model_alias]
     return cmd + server.extra_args
 
 
 def _native_command(server: LocalServer) -> list[str]:
-    """llama.cpp's ``llama-server`` for this server."""
+    """Your own llama.cpp ``llama-server`` for this server."""
     binary = find_llama_server()
     if binary is None or not _executable(binary):
         where = (
             f"{LLAMA_SERVER_ENV}={binary} is not an executable file"
             if os.environ.get(LLAMA_SERVER_ENV, "").strip()
-            else f"no llama-server binary ({llama_server_cache_path()} or on PATH)"
+            else "no llama-server binary on PATH"
         )
         raise LocalServerError(
-            f"local server: {where}: build it with scripts/build-llama-server, "
-            f"or use EXTRACTOR_ENGINE={LLAMA_CPP_PYTHON}"
+            f"local server: {where}: set {LLAMA_SERVER_ENV} to your llama.cpp build's llama-server, "
+            f"or use EXTRACTOR_ENGINE={XLLAMACPP} ({INSTALL_HINT})"
         )
     cmd = [
         str(binary),
@@ -470,6 +500,9 @@ def _native_command(server: LocalServer) -> list[str]:
         "--port", str(server._port),
         "-c", str(server.n_ctx * server.slots),  # split evenly: n_ctx per slot
         "-t", str(server.n_threads),
+        "-tb", str(server.n_threads),
+        "-b", str(server.batch),
+        "-ub", str(min(server.ubatch, server.batch)),
         "--parallel", str(server.slots),
         "--no-webui",
     ]  # fmt: skip
@@ -478,14 +511,23 @@ def _native_command(server: LocalServer) -> list[str]:
     return cmd + server.extra_args
 
 
+def _listening_port(server: LocalServer) -> int | None:
+    """The port the xllamacpp child says it listens on (its log since this start)."""
+    for line in reversed(server._child.log_since_start()):
+        found = _LISTENING.search(line)
+        if found:
+            return int(found.group(1).rsplit(":", 1)[1].strip("/"))
+    return None
+
+
 def _wait_ready(server: LocalServer) -> str:
     """Wait until the server answers ``GET /v1/models``; the model id it lists."""
     # Both engines answer GET /v1/models once the model is loaded (llama-server: 503
-    # while loading).
-    url = server.base_url + "/models"
+    # while loading); with the key only.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
     deadline = server._child.started_at + server.startup_timeout
     delay = 0.05
+    url = ""
     while True:
         code = server._child.poll()
         if code is not None:
@@ -493,34 +535,35 @@ def _wait_ready(server: LocalServer) -> str:
                 f"local server ({server.engine}) for {server.model.name} exited with code {code} before it "
                 f"was ready; last log lines:\n{_indented(server.log_tail())}"
             )
-        try:
-            with opener.open(url, timeout=2.0) as resp:
-                if resp.status == 200:
-                    data = json.loads(resp.read().decode("utf-8"))
-                    ids = [m.get("id") for m in data.get("data", []) if isinstance(m, dict)]
-                    return next((i for i in ids if i), server.model_alias)
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
+        if server._port == 0:
+            server._port = _listening_port(server) or 0
+        if server._port:
+            url = server.base_url + "/models"
+            request = urllib.request.Request(url)
+            if server.api_key:
+                request.add_header("Authorization", f"Bearer {server.api_key}")
+            try:
+                with opener.open(request, timeout=2.0) as resp:
+                    if resp.status == 200:
+                        data = json.loads(resp.read().decode("utf-8"))
+                        ids = [m.get("id") for m in data.get("data", []) if isinstance(m, dict)]
+                        return next((i for i in ids if i), server.model_alias)
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
         if time.monotonic() >= deadline:
+            what = f"answer GET {url}" if url else "say where it listens"
             raise LocalServerError(
-                f"local server ({server.engine}) for {server.model.name} did not answer GET {url} within "
+                f"local server ({server.engine}) for {server.model.name} did not {what} within "
                 f"{server.startup_timeout:g} s; last log lines:\n{_indented(server.log_tail())}"
             )
         time.sleep(delay)
         delay = min(delay * 1.5, 0.25)
 
 
-def _slots(engine: str, slots: int | None) -> int:
-    if slots is not None and slots < 1:
-        raise LocalServerError(f"local server: slots must be at least 1, not {slots}")
-    return 1 if engine == LLAMA_CPP_PYTHON else slots or ENGINE_SLOTS[engine]
-
-
-def _with_model_args(bundled: BundledModel | None, engine: str, extra_args: Sequence[str]) -> list[str]:
-    """The bundled model's own arguments for ``engine``, unless the caller gave some of
-    them, then ``extra_args``."""
+def _with_model_args(bundled: BundledModel | None, extra_args: Sequence[str]) -> list[str]:
+    """The bundled model's own arguments, unless the caller gave some of them, then ``extra_args``."""
     args = list(extra_args)
-    own = bundled.args_for(engine) if bundled is not None else ()
+    own = bundled.server_args if bundled is not None else ()
     if own and not {a for a in own if a.startswith("-")} & set(args):
         args[:0] = own
     return args

