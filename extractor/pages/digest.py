@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as date_
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -371,9 +371,16 @@ def script_json(value: Any) -> str:
 
 
 def digest_format_for(path: str | Path, explicit: str | None = None) -> DigestFormat:
-    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else
-    HTML (:mod:`~extractor.records.formats`)."""
-    return "md" if format_for("digest", path, explicit) == "md" else "html"
+    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown,
+    ``.html`` / ``.htm`` (or no extension, as ``/dev/stdout``) a page
+    (:mod:`~extractor.records.formats`). Any other extension is refused with an
+    :class:`InputError`: nobody gets HTML in ``x.txt`` by surprise."""
+    found = format_for("digest", path, explicit)
+    if found is None:
+        suffix = PurePath(str(path)).suffix
+        raise InputError(str(path), f"a digest is a page (.html) or Markdown (.md), not {suffix}: "
+                                    "name the file so, or say which with --format html or --format md")  # fmt: skip
+    return "md" if found == "md" else "html"
 
 
 def digest(
@@ -386,7 +393,8 @@ def digest(
     first_seen: Mapping[str, str] | None = None,
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
-    when ``path`` ends in ``.md`` (or ``fmt="md"``). Returns the counts shown at its top.
+    when ``path`` ends in ``.md`` (or ``fmt="md"``; another extension than ``.html``,
+    ``.htm`` or ``.md`` needs ``fmt``). Returns the counts shown at its top.
     The file is written whole (:func:`~extractor.records.files.atomic_write`: a symlink is
     followed, a device written through, a directory refused in one
     :class:`~extractor.errors.InputError`).
@@ -397,12 +405,13 @@ def digest(
     day (``YYYY-MM-DD``) each was first seen (``extractor.Library.first_seen``): each card
     then says "new" (first seen on ``date``) or "seen before" with that day.
     """
+    kind = digest_format_for(path, fmt)
     read = [_validate(r) for r in records]
     unique = _latest_records(read)
     day = date if isinstance(date, str) else (date or datetime.now()).strftime("%Y-%m-%d")
     summary = DigestSummary.of(len(read), unique, day, first_seen)
     context = {"summary": summary, "title": title or f"Paper digest · {day}"}
-    if digest_format_for(path, fmt) == "md":
+    if kind == "md":
         text = _render_markdown(unique, context, first_seen)
     else:
         text = _render_html(unique, context, first_seen)
@@ -421,6 +430,7 @@ def digest_files(
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
     The date shown is the newest file's modification time. Raises :class:`InputError`
     when no record could be read."""
+    digest_format_for(path, fmt)
     check_target(path, "the digest")
     records = digest_records(paths, on_error)
     if not records:
