@@ -19,7 +19,7 @@ before, and since when (the card data's ``seen``: ``{"first": "2024-10-25", "new
 
 Records from older files are read tolerantly: fields added later (``summary_source``,
 ``origin``) may be missing, unknown keys are ignored, and a malformed line is reported and
-skipped.
+skipped; a file of which no line is a record (a CSV file, a listing) is reported in one line.
 
 The module is ``digests`` so that ``extractor.digest`` is always the function (importing a
 submodule named ``digest`` would replace it on the package).
@@ -90,6 +90,7 @@ KIND_LABELS = {
     Contribution.other: "Other",
 }
 CODE_LABELS = {"linked": "code linked", "promised": "code promised", "none": "no code"}
+NOT_RECORDS = "not a record file: the digest reads the JSONL records of `extractor run` (-o results.jsonl)"
 _ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
 
 
@@ -103,7 +104,8 @@ def digest_records(
 
     An unreadable file, or a line that is not JSON or not a record (a torn last line,
     say), is passed to ``on_error`` as an :class:`InputError` naming the file and line, and
-    skipped; without ``on_error`` it is raised.
+    skipped; without ``on_error`` it is raised. A file that is no record file at all (a CSV
+    file; a file none of whose lines is a record) is one error, not one per line.
     """
 
     def report(err: InputError) -> None:
@@ -111,17 +113,40 @@ def digest_records(
             raise err
         on_error(err)
 
-    def bad_line(err: InputError) -> None:
-        report(InputError(err.path, f"not a record: {err.reason}", err.line) if err.line else err)
-
     records: list[Record] = []
     for path in paths:
+        if format_for("records", path) == "csv":
+            report(InputError(str(path), f"a CSV file is {NOT_RECORDS}"))
+            continue
+        found, problems = _read_one(path)
+        if not found and len(problems) > 1:
+            first = problems[0]
+            report(InputError(str(path), f"{NOT_RECORDS}; none of its {len(problems)} lines is one "
+                                         f"(line {first.line}: {first.reason.removeprefix('not a record: ')})"))  # fmt: skip
+            continue
+        for problem in problems:
+            report(problem)
+        records += found
+    return records
+
+
+def _read_one(path: str | Path) -> tuple[list[Record], list[InputError]]:
+    """The records of one file, and its problems (an unreadable file: one, without a line)."""
+    records: list[Record] = []
+    problems: list[InputError] = []
+
+    def bad_line(err: InputError) -> None:
+        problems.append(InputError(err.path, f"not a record: {err.reason}", err.line) if err.line else err)
+
+    try:
         for lineno, obj in read_jsonl(path, "record", bad_line):
             try:
                 records.append(_validate(obj))
             except ValidationError as exc:
-                report(InputError(str(path), f"not a record: {first_error(exc)}", lineno))
-    return records
+                problems.append(InputError(str(path), f"not a record: {first_error(exc)}", lineno))
+    except InputError as exc:
+        problems.append(exc)
+    return records, problems
 
 
 def _validate(obj: Any) -> Record:
@@ -429,10 +454,18 @@ def digest_files(
 ) -> DigestSummary:
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
     The date shown is the newest file's modification time. Raises :class:`InputError`
-    when no record could be read."""
+    when no record could be read (when the one file given is no record file, that is the
+    error, in one line)."""
     digest_format_for(path, fmt)
     check_target(path, "the digest")
-    records = digest_records(paths, on_error)
+    told: list[InputError] = []
+    records = digest_records(paths, told.append)
+    if not records and len(paths) == 1 and len(told) == 1 and not told[0].line:
+        raise told[0]
+    for problem in told:
+        if on_error is None:
+            raise problem
+        on_error(problem)
     if not records:
         raise InputError(", ".join(str(p) for p in paths), "no records to digest")
     newest = max(Path(p).stat().st_mtime for p in paths)
