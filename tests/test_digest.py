@@ -1,17 +1,12 @@
-"""The digest: HTML and Markdown from records, escaped, self-contained, tested in Chromium.
-
-The browser tests drive the system Chromium (Debian's ``chromium`` package) with
-Playwright's Python package; they never download a browser. Without Chromium they skip
-(saying how to install it) unless ``EXTRACTOR_REQUIRE_BROWSER=1``, as in ``.ci/run``, where
-they fail instead. Screenshots land in ``tests/artifacts/`` for a human to look at.
+"""The digest: HTML and Markdown from records, escaped, self-contained, tested in Chromium
+(the system's, as tests/browser.py says; skipped without it unless EXTRACTOR_REQUIRE_BROWSER=1).
+Screenshots land in ``tests/artifacts/`` for a human to look at.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +18,10 @@ from extractor.pages import digest as dg
 from extractor.cli import main
 from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, Extraction, Provenance, Record, Source
 
+from .browser import Opener, artifacts, launch
 from .stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-REQUIRE_BROWSER = os.environ.get("EXTRACTOR_REQUIRE_BROWSER") == "1"  # read before conftest clears EXTRACTOR_*
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_ABSTRACT = 'We break things "><img src=x onerror=alert(2)> on purpose. See javascript:alert(3) for code.'
 
@@ -272,72 +265,14 @@ def test_run_digest_needs_jsonl_output(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless system Chromium through Playwright (never a downloaded browser)."""
-    why = None if CHROMIUM else "Chromium is not installed (apt-get install -y chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        why = why or "Playwright is not installed (pip install -e '.[test]')"
-    if why:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"{why}; EXTRACTOR_REQUIRE_BROWSER=1 requires the browser tests to run")
-        pytest.skip(f"{why}: browser tests skipped")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-class Page:
-    """A digest open in a fresh browser page, recording dialogs, console errors and every
-    request that is not the page's own file (those are aborted)."""
-
-    def __init__(self, browser: Any, path: Path, fragment: str = "", **context: Any) -> None:
-        self.context = browser.new_context(**context)
-        self.page = self.context.new_page()
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", self._request)
-        self.context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
-        self.url = path.resolve().as_uri()
-        self.page.goto(self.url + fragment)
-        self.page.wait_for_selector("html[data-ready]")
-
-    def _request(self, request: Any) -> None:
-        if request.url.split("#")[0] != self.url:
-            self.requests.append(request.url)
-
-    def wait_cards(self, count: int) -> None:
-        """Wait until ``count`` cards are shown (Playwright's own polling: the page's CSP forbids eval)."""
-        from playwright.sync_api import expect
-
-        expect(self.page.locator("#cards article")).to_have_count(count)
-
-    def titles(self) -> list[str]:
-        return self.page.locator("#cards article h3").all_inner_texts()
-
-    def fragment(self) -> str:
-        return str(self.page.evaluate("location.hash"))
-
-    def close(self) -> None:
-        self.context.close()
+    yield from launch()
 
 
 @pytest.fixture
 def open_page(browser: Any, page_file: Path) -> Iterator[Any]:
-    pages: list[Page] = []
-
-    def opener(fragment: str = "", path: Path | None = None, **context: Any) -> Page:
-        pages.append(Page(browser, path or page_file, fragment, **context))
-        return pages[-1]
-
+    opener = Opener(browser, page_file)
     yield opener
-    for p in pages:
-        p.close()
+    opener.close()
 
 
 def test_one_card_per_record_failed_apart(open_page: Any) -> None:
@@ -479,8 +414,7 @@ def test_pages_of_fifty_and_the_page_in_the_fragment(tmp_path: Path, open_page: 
 
 
 def test_phone_width_dark_theme_and_screenshots(open_page: Any) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / ".gitignore").write_text("*\n")  # for a human to look at, never committed
+    ARTIFACTS = artifacts()  # for a human to look at, never committed
     wide = open_page(viewport={"width": 1200, "height": 1400})
     wide.page.screenshot(path=str(ARTIFACTS / "digest.png"))
     phone = open_page(viewport={"width": 390, "height": 844}, color_scheme="dark", device_scale_factor=2)

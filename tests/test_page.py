@@ -5,13 +5,66 @@ Each bug of the issue has a test here that failed on the page as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from extractor.cli import main
+from extractor.pages import digest as dg
+from extractor.schema import PaperMeta
 
+from .browser import Opener, launch
 from .test_digest import make_record, write_jsonl
+
+
+def listed(i: int, **overrides: Any) -> Any:
+    """A record with what a Hugging Face listing says: authors, organisation, upvotes..."""
+    meta = PaperMeta(
+        arxiv_id=f"2401.{i:05d}", authors=[f"Author {i}.{k}" for k in range(5)], organization=f"Lab {i % 3}",
+        upvotes=(i * 7) % 50, comments=i % 4, listing_date="2024-10-28",
+        github_repo="https://github.com/example/multigrid" if i % 3 == 0 else None,
+        url=f"https://huggingface.co/papers/2401.{i:05d}", pdf_url=f"https://arxiv.org/pdf/2401.{i:05d}",
+    )  # fmt: skip
+    return make_record(i, meta=meta, **overrides)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Opener]:
+    opener = Opener(browser)
+    yield opener
+    opener.close()
+
+
+def page_of(tmp_path: Path, records: list[Any], name: str = "digest.html", **kwargs: Any) -> Path:
+    path = tmp_path / name
+    dg.digest(records, path, **kwargs)
+    return path
+
+
+# ---------------------------------------------------------------------------- the bugs
+
+
+def test_next_keeps_the_reader_at_the_top_of_the_new_page(tmp_path: Path, open_page: Opener) -> None:
+    p = open_page(path=page_of(tmp_path, [listed(i) for i in range(120)]), viewport={"width": 1200, "height": 900})
+    p.page.locator("#next").scroll_into_view_if_needed()
+    first_before = p.titles()[0]
+    p.page.click("#next")
+    p.page.wait_for_function(f"document.querySelector('#cards article h3').innerText !== {first_before!r}")
+    box = p.page.locator("#cards article").first.bounding_box()
+    controls = p.page.locator("#controls").bounding_box()
+    assert box is not None and controls is not None
+    assert controls["y"] + controls["height"] - 1 <= box["y"] < 900, (box, controls)  # below the sticky bar, on screen
+    p.page.click("#prev")
+    box = p.page.locator("#cards article").first.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900
 
 
 # ---------------------------------------------------------------------------- the command line

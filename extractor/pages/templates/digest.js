@@ -267,11 +267,18 @@
     render();
     writeHash();
   }
+  function toTop() {  /* the new page's first card just below the (sticky) search bar */
+    var bar = $("controls"), sticky = getComputedStyle(bar).position === "sticky";
+    var top = $("status").getBoundingClientRect().top + window.scrollY - (sticky ? bar.offsetHeight : 0);
+    window.scrollTo(0, Math.max(0, top - 4));
+    var first = $("cards").querySelector("article");
+    if (first) first.focus({ preventScroll: true });
+  }
   function turn(delta) {
     state.page += delta;
     render();
     writeHash();
-    $("controls").scrollIntoView({ block: "start" });
+    toTop();
   }
 
   /* ---- events ---- */
