@@ -94,3 +94,13 @@ def test_digest_of_a_csv_file_says_so_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["digest", str(listing), "-o", str(tmp_path / "d.html")])
     assert result.exit_code == 3 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "none of its 4 lines is one (line 1: not valid JSON" in result.stderr
+
+
+def test_escape_clears_every_filter(tmp_path: Path, open_page: Opener) -> None:
+    p = open_page("#q=paper&kind=method&code=linked&nums=1", path=page_of(tmp_path, [listed(i) for i in range(12)]))
+    assert len(p.titles()) < 12
+    p.page.locator("#kind").focus()
+    p.page.keyboard.press("Escape")
+    p.wait_cards(12)
+    assert p.page.input_value("#q") == "" and p.page.input_value("#kind") == "" and p.page.input_value("#code") == ""
+    assert not p.page.is_checked("#nums") and p.fragment() in ("", "#")

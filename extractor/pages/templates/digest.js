@@ -274,6 +274,16 @@
     var first = $("cards").querySelector("article");
     if (first) first.focus({ preventScroll: true });
   }
+  function filtered() { return !!(state.q || state.kind || state.code || state.nums); }
+  function clearAll() {  /* the search and every filter; the sort stays */
+    state = { q: "", kind: "", code: "", nums: false, sort: state.sort, page: 1 };
+    controls.q.value = "";
+    controls.kind.value = "";
+    controls.code.value = "";
+    controls.nums.checked = false;
+    render();
+    writeHash();
+  }
   function turn(delta) {
     state.page += delta;
     render();
@@ -302,9 +312,9 @@
   });
   document.addEventListener("keydown", function (e) {
     var inField = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
-    if (e.key === "Escape" && e.target === controls.q && controls.q.value) {
-      controls.q.value = "";
-      fromControls();
+    if (e.key === "Escape" && (filtered() || e.target === controls.q)) {
+      e.preventDefault();
+      clearAll();
     } else if (!inField && !e.ctrlKey && !e.metaKey && !e.altKey) {
       if (e.key === "/") { e.preventDefault(); controls.q.focus(); }
       else if (e.key === "j" || e.key === "k") moveFocus(e.key === "j" ? 1 : -1);
