@@ -104,3 +104,14 @@ def test_escape_clears_every_filter(tmp_path: Path, open_page: Opener) -> None:
     p.wait_cards(12)
     assert p.page.input_value("#q") == "" and p.page.input_value("#kind") == "" and p.page.input_value("#code") == ""
     assert not p.page.is_checked("#nums") and p.fragment() in ("", "#")
+
+
+def test_no_empty_baseline_or_dataset_column(tmp_path: Path, open_page: Opener) -> None:
+    rec = listed(0)
+    gains = [g.model_copy(update={"baseline": None}) for g in rec.extraction.claimed_gains]
+    rec = rec.model_copy(update={"extraction": rec.extraction.model_copy(update={"claimed_gains": gains})})
+    p = open_page(path=page_of(tmp_path, [rec, listed(2)]))
+    headers = [p.page.locator("#cards article").filter(has_text=f"Paper {i}:").locator(".gains th").all_inner_texts()
+               for i in (0, 2)]
+    assert [h.lower() for h in headers[0] if h] == ["value", "metric", "dataset"]
+    assert "baseline" in [h.lower() for h in headers[1]]

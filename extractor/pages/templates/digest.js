@@ -96,15 +96,17 @@
     var wrap = el("div", "gains");
     var table = add(wrap, el("table"));
     add(table, el("caption", null, "Claimed gains"));
+    var cols = ["value", "metric"];  /* a baseline or dataset column only when some gain has one */
+    if (c.gains.some(function (g) { return g.baseline; })) cols.push("baseline");
+    if (c.gains.some(function (g) { return g.dataset; })) cols.push("dataset");
     var head = add(add(table, el("thead")), el("tr"));
-    ["value", "metric", "baseline", "dataset", ""].forEach(function (h) { add(head, el("th", null, h)).scope = "col"; });
+    cols.concat([""]).forEach(function (h) { add(head, el("th", null, h)).scope = "col"; });
     var body = add(table, el("tbody"));
     c.gains.forEach(function (g, i) {
       var tr = add(body, el("tr"));
       add(tr, el("td", "value", g.value));
       add(tr, el("td", null, g.metric));
-      add(tr, el("td", null, g.baseline || "–"));
-      add(tr, el("td", null, g.dataset || "–"));
+      cols.slice(2).forEach(function (name) { add(tr, el("td", null, g[name] || "–")); });
       var button = add(add(tr, el("td")), el("button", "evidence", "evidence"));
       button.type = "button";
       button.title = g.evidence;
