@@ -177,7 +177,7 @@ def test_counts_and_charts_are_drawn_up_front(page_file: Path) -> None:
     assert stats["papers"] == "12" and stats["unique"] == "12" and stats["failed"] == "1"
     assert stats["summaries: model / extractive"] == "0 / 2"  # the sample's extractive and the hostile one
     assert len(re.findall(r"<svg [^>]*role=\"img\"", html)) == 3  # kinds, code, metrics
-    assert "model smollm2-135m · prompt v1" in html
+    assert "model <bdi>smollm2-135m</bdi> · prompt v<bdi>1</bdi>" in html
 
 
 def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Path) -> None:

@@ -14,10 +14,13 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.pages import digest as dg
-from extractor.schema import PaperMeta
+from extractor.schema import ClaimedGain, PaperMeta
 
 from .browser import Opener, launch
 from .test_digest import make_record, write_jsonl
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 
 
 def listed(i: int, **overrides: Any) -> Any:
@@ -115,3 +118,50 @@ def test_no_empty_baseline_or_dataset_column(tmp_path: Path, open_page: Opener) 
                for i in (0, 2)]
     assert [h.lower() for h in headers[0] if h] == ["value", "metric", "dataset"]
     assert "baseline" in [h.lower() for h in headers[1]]
+
+
+def spoofed() -> Any:
+    """A record whose every free-text value carries a RIGHT-TO-LEFT OVERRIDE (U+202E)."""
+    rec = listed(3, title=f"Evil {RLO}title here", origin={"task": "rule", "method_name": "rule"},
+                 found_by={"task": "for_x", "method_name": "title_name"}, summary_source="extractive")  # fmt: skip
+    rec = rec.model_copy(update={
+        "extraction": rec.extraction.model_copy(update={
+            "task": f"video {RLO}model training", "method": f"a {RLO}schedule", "method_name": f"Multi{RLO}grid",
+            "summary": f"This paper {RLO}trains video models.",
+            "claimed_gains": [ClaimedGain(metric=f"speed{RLO}", value="4.5x", baseline=f"the {RLO}baseline",
+                                          dataset=f"Kinetics{RLO}", evidence="trains a ResNet-50 SlowFast network 4.5x faster")],
+        }),
+        "meta": rec.meta.model_copy(update={"authors": [f"Eve {RLO}Mallory", "Bob"], "organization": f"Evil{RLO}Corp"}),
+    })  # fmt: skip
+    return rec
+
+
+def reversed_labels(page: Any) -> list[str]:
+    """The text nodes of the page that hold no U+202E themselves but are laid out right to
+    left (a character further along the text drawn further left on the same line)."""
+    return list(page.evaluate("""() => {
+        document.querySelectorAll('details').forEach(d => d.open = true);
+        const out = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const text = node.data;
+            if (text.includes('\\u202e') || !/[A-Za-z].*[A-Za-z]/.test(text)) continue;
+            const range = document.createRange();
+            let last = null;
+            for (let i = 0; i < text.length; i++) {
+                if (!/[A-Za-z]/.test(text[i])) continue;
+                range.setStart(node, i); range.setEnd(node, i + 1);
+                const r = range.getBoundingClientRect();
+                if (!r.width) continue;
+                if (last && Math.abs(r.top - last.top) < 2 && r.left < last.left - 0.5) { out.push(text.trim()); break; }
+                last = r;
+            }
+        }
+        return out;
+    }"""))
+
+
+def test_a_right_to_left_override_in_a_value_leaves_the_labels_intact(tmp_path: Path, open_page: Opener) -> None:
+    records = [listed(1), spoofed(), listed(5)]
+    p = open_page(path=page_of(tmp_path, records), viewport={"width": 1200, "height": 900})
+    assert p.page.locator("#cards article").count() == 3
+    assert reversed_labels(p.page) == []

@@ -1,5 +1,7 @@
 /* The digest's cards: drawn from the JSON in #digest-data, a page at a time.
-   Every value goes through textContent; only http(s) URLs become links. */
+   Every value goes through textContent inside its own <bdi>, so its direction stays its
+   own (a U+202E in a title cannot reverse the labels beside it); only http(s) URLs
+   become links. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("digest-data").textContent);
@@ -25,6 +27,7 @@
     return e;
   }
   function add(parent, child) { parent.appendChild(child); return child; }
+  function val(text, cls) { return el("bdi", cls, text); }  /* a value of a record, direction-isolated */
   function addAll(parent, children) {  /* separated by spaces, so copied text reads well */
     children.forEach(function (child, i) {
       if (i) parent.appendChild(document.createTextNode(" "));
@@ -34,11 +37,10 @@
   }
   function isHttp(url) { return typeof url === "string" && /^https?:\/\/[^\s"<>]+$/i.test(url); }
   function link(href, text, cls) {
-    if (!isHttp(href)) return el("span", (cls ? cls + " " : "") + "nolink", text);
-    var a = el("a", cls, text);
-    a.href = href;
-    a.rel = "noopener noreferrer";
-    return a;
+    var e = isHttp(href) ? el("a", cls) : el("span", (cls ? cls + " " : "") + "nolink");
+    if (isHttp(href)) { e.href = href; e.rel = "noopener noreferrer"; }
+    e.appendChild(val(text));
+    return e;
   }
 
   /* ---- one card ---- */
@@ -52,12 +54,13 @@
   function field(parent, label, value, card, key) {
     if (!value) return;
     var tag = originTag(card, key);
-    addAll(add(parent, el("p", "field")), [el("span", "label", label), el("span", "value", value)].concat(tag ? [tag] : []));
+    addAll(add(parent, el("p", "field")), [el("span", "label", label), val(value, "value")].concat(tag ? [tag] : []));
   }
   function badges(c) {
     var box = el("div", "badges");
     if (c.name) {
-      var name = add(box, el("span", "badge name", c.name));
+      var name = add(box, el("span", "badge name"));
+      name.appendChild(val(c.name));
       name.title = "method name";
       var tag = originTag(c, "method_name");
       if (tag) add(box, tag);
@@ -71,16 +74,23 @@
     }
     return box;
   }
-  function byline(m) {  /* what the listing said: authors, organisation, upvotes... */
+  function byline(m) {  /* what the listing said: authors, organisation, upvotes... each value isolated */
     var parts = [];
-    if (m.authors.length) parts.push(m.authors.join(", ") + (m.more ? " and " + m.more + " more" : ""));
-    if (m.org) parts.push(m.org);
-    if (m.upvotes !== null && m.upvotes !== undefined) parts.push("▲ " + m.upvotes);
-    if (m.comments) parts.push(m.comments + (m.comments > 1 ? " comments" : " comment"));
-    if (m.by) parts.push("submitted by " + m.by);
-    if (m.listed) parts.push("listed " + m.listed);
-    if (m.categories && m.categories.length) parts.push(m.categories.join(" "));
-    return el("p", "byline", parts.join(" · "));
+    if (m.authors.length) {
+      var who = el("span", "authors");
+      m.authors.forEach(function (a, i) { if (i) who.appendChild(document.createTextNode(", ")); who.appendChild(val(a)); });
+      if (m.more) who.appendChild(document.createTextNode(" and " + m.more + " more"));
+      parts.push(who);
+    }
+    if (m.org) parts.push(val(m.org));
+    if (m.upvotes !== null && m.upvotes !== undefined) parts.push(el("span", null, "▲ " + m.upvotes));
+    if (m.comments) parts.push(el("span", null, m.comments + (m.comments > 1 ? " comments" : " comment")));
+    if (m.by) { var by = el("span", null, "submitted by "); by.appendChild(val(m.by)); parts.push(by); }
+    if (m.listed) { var day = el("span", null, "listed "); day.appendChild(val(m.listed)); parts.push(day); }
+    if (m.categories && m.categories.length) parts.push(val(m.categories.join(" ")));
+    var p = el("p", "byline");
+    parts.forEach(function (part, i) { if (i) p.appendChild(document.createTextNode(" · ")); p.appendChild(part); });
+    return p;
   }
   function summary(c) {
     var p = el("p", "summary");
@@ -90,7 +100,7 @@
       tag = el("span", "origin", "extractive");
       tag.title = "a sentence of the abstract: the model's summary did not pass the check";
     }
-    return addAll(p, [document.createTextNode(c.summary)].concat(tag ? [tag] : []));
+    return addAll(p, [val(c.summary)].concat(tag ? [tag] : []));
   }
   function gainsTable(c) {
     var wrap = el("div", "gains");
@@ -104,9 +114,9 @@
     var body = add(table, el("tbody"));
     c.gains.forEach(function (g, i) {
       var tr = add(body, el("tr"));
-      add(tr, el("td", "value", g.value));
-      add(tr, el("td", null, g.metric));
-      cols.slice(2).forEach(function (name) { add(tr, el("td", null, g[name] || "–")); });
+      add(tr, el("td", "value")).appendChild(val(g.value));
+      add(tr, el("td")).appendChild(val(g.metric));
+      cols.slice(2).forEach(function (name) { add(tr, el("td")).appendChild(val(g[name] || "–")); });
       var button = add(add(tr, el("td")), el("button", "evidence", "evidence"));
       button.type = "button";
       button.title = g.evidence;
@@ -132,14 +142,14 @@
     add(details, el("summary", null, n + (n > 1 ? " values" : " value") + " dropped by grounding"));
     var list = add(details, el("ul"));
     c.dropped.forEach(function (d) {
-      addAll(add(list, el("li")), [el("span", "label", d.field), el("span", "value", d.value), el("span", "reason", "— " + d.reason)]);
+      addAll(add(list, el("li")), [el("span", "label", d.field), val(d.value, "value"), el("span", "reason", "— " + d.reason)]);
     });
     return details;
   }
   function abstract(c) {
     var details = el("details", "abstract");
     add(details, el("summary", null, c.gains.length ? "Abstract (evidence highlighted)" : "Abstract"));
-    var p = add(details, el("p"));
+    var p = add(add(details, el("p")), el("bdi"));
     var spans = [];
     c.gains.forEach(function (g, i) { if (g.span) spans.push({ s: g.span[0], e: g.span[1], gains: [i] }); });
     spans.sort(function (a, b) { return a.s - b.s || b.e - a.e; });
@@ -186,7 +196,7 @@
       mark.scrollIntoView({ block: "nearest" });
     } else {
       var c = cards[Number(card.getAttribute("data-n"))];
-      add(details, el("p", "note", "Not found verbatim in the abstract: “" + c.gains[gain].evidence + "”"));
+      addAll(add(details, el("p", "note")), [document.createTextNode("Not found verbatim in the abstract:"), val(c.gains[gain].evidence)]);
     }
   }
 
@@ -335,7 +345,7 @@
     var fragment = document.createDocumentFragment();
     failed.forEach(function (f) {
       var parts = [el("span", "badge error", f.kind), link(f.href, f.title)];
-      if (f.message) parts.push(el("span", "reason", "— " + f.message));
+      if (f.message) { var why = el("span", "reason", "— "); why.appendChild(val(f.message)); parts.push(why); }
       addAll(add(fragment, el("li")), parts);
     });
     list.appendChild(fragment);
