@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.pages import digest as dg
-from extractor.schema import ClaimedGain, PaperMeta
+from extractor.schema import ClaimedGain, PaperMeta, Provenance
 
 from .browser import Opener, launch
 from .test_digest import make_record, write_jsonl
@@ -118,6 +118,46 @@ def test_no_empty_baseline_or_dataset_column(tmp_path: Path, open_page: Opener) 
                for i in (0, 2)]
     assert [h.lower() for h in headers[0] if h] == ["value", "metric", "dataset"]
     assert "baseline" in [h.lower() for h in headers[1]]
+
+
+def wider_than_viewport(page: Any) -> list[str]:
+    """Every element (details opened) that reaches past the viewport's right edge."""
+    return list(page.evaluate("""() => {
+        document.querySelectorAll('details').forEach(d => d.open = true);
+        const width = document.documentElement.clientWidth, out = [];
+        if (document.documentElement.scrollWidth > width) out.push('page scrollWidth ' + document.documentElement.scrollWidth);
+        for (const e of document.querySelectorAll('body *')) {
+            const r = e.getBoundingClientRect();
+            if (r.width && r.right > width + 0.5) out.push(e.tagName + '.' + e.className + ' right=' + Math.round(r.right));
+        }
+        return out.slice(0, 20);
+    }"""))
+
+
+def test_the_gains_table_fits_its_card_with_evidence_visible(tmp_path: Path, open_page: Opener) -> None:
+    long = ClaimedGain(metric="zero-shot top-1 accuracy on the held-out split", value="up to 12.5 points",
+                       baseline="the strongest previously published retrieval-augmented baseline",
+                       dataset="ImageNet-1k validation with the ReaL labels", evidence="improving accuracy by 0.8%")  # fmt: skip
+    rec = listed(0)
+    rec = rec.model_copy(update={"extraction": rec.extraction.model_copy(update={"claimed_gains": [long]})})
+    for width in (390, 412, 1200):
+        p = open_page(path=page_of(tmp_path, [rec]), viewport={"width": width, "height": 900})
+        card = p.page.locator("#cards article").first.bounding_box()
+        table = p.page.locator("#cards article .gains table").first.bounding_box()
+        button = p.page.locator("#cards article button.evidence").first.bounding_box()
+        assert card and table and button
+        assert table["x"] + table["width"] <= card["x"] + card["width"], (width, table, card)
+        assert button["x"] >= card["x"] and button["x"] + button["width"] <= card["x"] + card["width"], (width, button)
+
+
+def test_a_long_model_name_never_widens_the_page(tmp_path: Path, open_page: Opener) -> None:
+    prov = Provenance(model="Meta_Llama_3.1_70B_Instruct_abliterated_GGUF_" * 4 + "Q4_K_M",  # no break opportunity
+                      endpoint="127.0.0.1", mode="tools", prompt_version="1", prompt_hash="abc")  # fmt: skip
+    name = "SuperLongMethodNameWithoutAnySpaces" * 3
+    records = [listed(i, provenance=prov) for i in range(3)]
+    records[1] = records[1].model_copy(update={"extraction": records[1].extraction.model_copy(update={"method_name": name[:60]})})
+    p = open_page(path=page_of(tmp_path, records), viewport={"width": 412, "height": 900})
+    assert wider_than_viewport(p.page) == []
 
 
 def spoofed() -> Any:

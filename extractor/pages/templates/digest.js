@@ -110,18 +110,19 @@
     if (c.gains.some(function (g) { return g.baseline; })) cols.push("baseline");
     if (c.gains.some(function (g) { return g.dataset; })) cols.push("dataset");
     var head = add(add(table, el("thead")), el("tr"));
-    cols.concat([""]).forEach(function (h) { add(head, el("th", null, h)).scope = "col"; });
+    cols.forEach(function (h) { add(head, el("th", null, h)).scope = "col"; });
     var body = add(table, el("tbody"));
     c.gains.forEach(function (g, i) {
       var tr = add(body, el("tr"));
-      add(tr, el("td", "value")).appendChild(val(g.value));
-      add(tr, el("td")).appendChild(val(g.metric));
-      cols.slice(2).forEach(function (name) { add(tr, el("td")).appendChild(val(g[name] || "–")); });
-      var button = add(add(tr, el("td")), el("button", "evidence", "evidence"));
+      var first = add(tr, el("td", "value"));  /* the evidence button beside the value: always in view */
+      add(first, val(g.value));
+      var button = add(first, el("button", "evidence", "evidence"));
       button.type = "button";
       button.title = g.evidence;
       button.setAttribute("data-gain", String(i));
       button.setAttribute("aria-label", "show the evidence of " + g.value + " in the abstract");
+      add(tr, el("td")).appendChild(val(g.metric));
+      cols.slice(2).forEach(function (name) { add(tr, el("td")).appendChild(val(g[name] || "–")); });
     });
     return wrap;
   }
