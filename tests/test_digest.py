@@ -157,7 +157,7 @@ def test_html_is_self_contained_and_escaped(page_file: Path) -> None:
     css = html.split("<style", 1)[1].split("</style>", 1)[0]
     assert "<script src" not in html and "<link" not in html and "@import" not in css and "url(" not in css
     assert re.findall(r"<script\b[^>]*>", html) == [
-        '<script type="application/json" id="digest-data">', f'<script nonce="{nonce(html)}">'
+        f'<script nonce="{nonce(html)}">', '<script type="application/json" id="digest-data">', f'<script nonce="{nonce(html)}">'
     ]
     data = html.split('id="digest-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data and ">" not in data  # the blob cannot end its element or open a tag

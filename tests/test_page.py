@@ -120,6 +120,16 @@ def test_no_empty_baseline_or_dataset_column(tmp_path: Path, open_page: Opener) 
     assert "baseline" in [h.lower() for h in headers[1]]
 
 
+@pytest.mark.parametrize("width", [390, 412])
+def test_phone_first_card_on_the_first_screen_and_nothing_wider(tmp_path: Path, open_page: Opener, width: int) -> None:
+    records = [listed(i) for i in range(30)]
+    p = open_page(path=page_of(tmp_path, records, first_seen={r.id: "2024-10-25" for r in records[::2]}, date="2024-10-28"),
+                  viewport={"width": width, "height": 844}, device_scale_factor=2)  # fmt: skip
+    title = p.page.locator("#cards article h3").first.bounding_box()
+    assert title is not None and title["y"] + title["height"] <= 844, title
+    assert wider_than_viewport(p.page) == []
+
+
 def wider_than_viewport(page: Any) -> list[str]:
     """Every element (details opened) that reaches past the viewport's right edge."""
     return list(page.evaluate("""() => {
