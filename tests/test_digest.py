@@ -171,13 +171,14 @@ def nonce(html: str) -> str:
     return found.group(1)
 
 
-def test_counts_and_charts_are_drawn_up_front(page_file: Path) -> None:
+def test_the_day_is_summed_up_front(page_file: Path) -> None:
     html = page_file.read_text()
-    stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
-    assert stats["papers"] == "12" and stats["unique"] == "12" and stats["failed"] == "1"
-    assert stats["summaries: model / extractive"] == "0 / 2"  # the sample's extractive and the hostile one
-    assert len(re.findall(r"<svg [^>]*role=\"img\"", html)) == 3  # kinds, code, metrics
-    assert "model <bdi>smollm2-135m</bdi> · prompt v<bdi>1</bdi>" in html
+    meta = re.sub(r"<[^>]+>", "", html.split('<p class="meta">', 1)[1].split("</p>", 1)[0])
+    assert re.match(r"\w+day \d+ \w+ \d{4} · 12 papers · 1 failed · model smollm2-135m · prompt v1$", meta), meta
+    facts = re.sub(r"<[^>]+>", "", html.split('<section class="facts"', 1)[1].split("</section>", 1)[0])
+    assert "11 papers on " in facts and "1 could not be read" in facts
+    assert "4 of 11 link their code: Paper 0: Video Model Training Made Fast, Paper 3" in " ".join(facts.split())
+    assert "Largest claimed gains: 4.5x training speed (Paper 0" in " ".join(facts.split())
 
 
 def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Path) -> None:
@@ -186,7 +187,7 @@ def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Pat
         old.pop(newer, None)
     dg.digest([old], tmp_path / "old.html")
     html = (tmp_path / "old.html").read_text()
-    assert "<dt>papers</dt><dd>1</dd>" in html and "summaries: model" not in html
+    assert " · 1 paper · model " in html and '"ssrc":null' in html
 
 
 # ---------------------------------------------------------------------------- Markdown
@@ -204,7 +205,8 @@ def test_markdown_groups_papers_by_kind_with_counts_gains_and_code(tmp_path: Pat
     assert "  - Links: project page [example.github.io/multigrid](https://example.github.io/multigrid)" in md
     assert "(https://arxiv.org/abs/2401.00008)** · `Multigrid8` · no code\n" in md
     assert "  - Gains: **4.5x** training speed vs the baseline on Kinetics-400; **0.8%** accuracy" in md
-    assert "  - Summary: Paper 4 trains video models faster with a multigrid schedule. *(extractive)*" in md
+    assert "  - Summary: Paper 4 trains video models faster with a multigrid schedule. *(a sentence of the abstract)*" in md
+    assert "- 11 papers on " in md and "; 1 could not be read." in md
     assert "- Failed paper 0 — timeout: no answer in 120 s" in md
     assert "| Methods | 3 |" in md and "Code: 4 linked · 4 promised · 3 none." in md
 
@@ -294,7 +296,7 @@ def test_search_narrows_the_cards_and_is_kept_in_the_fragment(open_page: Any) ->
     p.wait_cards(3)
     assert all("Segmentation" in t for t in p.titles())
     assert p.fragment() == "#q=segmentation" and p.page.inner_text("#status") == "3 of 11 papers match"
-    p.page.fill("#q", "segmentation paper 5")
+    p.page.fill("#q", "segmentation paper 5:")
     p.wait_cards(1)
     p.page.fill("#q", "no such words")
     p.wait_cards(0)
@@ -353,7 +355,7 @@ def test_hostile_record_renders_as_text(open_page: Any) -> None:
     assert card.locator(".nolink", has_text="javascript:alert(5)").count() == 1
     assert card.locator(".nolink", has_text="javascript:alert(3)").count() == 1
     hrefs = p.page.eval_on_selector_all("[href], [src]", "els => els.map(e => e.href || e.src)")
-    assert all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
+    assert all(h.startswith(("https://", "http://", p.url + "#")) for h in hrefs), hrefs  # out, or within the page
     assert p.page.locator("img, iframe, object, embed, b, i").count() == 0
     assert p.dialogs == [] and p.errors == [] and p.requests == []
 
@@ -369,15 +371,19 @@ def test_evidence_is_highlighted_in_the_abstract_on_demand(open_page: Any) -> No
     assert active.inner_text() == "improving accuracy by 0.8%"
 
 
-def test_dropped_values_origin_and_extractive_summary_are_shown(open_page: Any) -> None:
-    p = open_page("#q=paper 4")
+def test_where_each_value_came_from_is_behind_details(open_page: Any) -> None:
+    p = open_page("#q=paper 4:")
     card = p.page.locator("#cards article").first
-    assert card.locator(".summary.extractive .origin").inner_text() == "extractive"
-    assert card.locator(".field .origin").first.inner_text() == "rule"
+    prov = card.locator("details.prov")
+    assert prov.is_visible() and not prov.locator("li").first.is_visible()
+    assert card.locator(".origin").count() == prov.locator(".origin").count() > 0, "no provenance chip outside details"
+    prov.locator("summary").click()
+    lines = [" ".join(t.split()) for t in prov.locator("li").all_text_contents()]
+    assert lines[:2] == ["task rule", "method name rule"]
+    assert lines[2].startswith("summary extractive — a sentence of the abstract")
     evil = open_page("#q=script").page.locator("#cards article").first
-    assert evil.locator("details.dropped").is_visible() and not evil.locator("details.dropped li").is_visible()
-    evil.locator("details.dropped summary").click()
-    assert evil.locator("details.dropped li").text_content() == "task <svg onload=alert(7)> — not in abstract"
+    evil.locator("details.prov summary").click()
+    assert evil.locator("details.prov li.dropped li").text_content() == "task <svg onload=alert(7)> — not in abstract"
 
 
 def test_keyboard_only(open_page: Any) -> None:
@@ -388,16 +394,19 @@ def test_keyboard_only(open_page: Any) -> None:
     p.wait_cards(2)
     p.page.keyboard.press("Escape")
     p.wait_cards(11)
-    p.page.keyboard.press("Tab")  # to the kind filter
-    assert p.page.evaluate("document.activeElement.id") == "kind"
-    p.page.keyboard.press("Tab")
-    p.page.keyboard.press("Tab")
+    focused = []
+    while len(focused) < 8 and (not focused or focused[-1] != "nums"):
+        p.page.keyboard.press("Tab")  # sort, kind, code, theme..., with numbers
+        focused.append(p.page.evaluate("document.activeElement.id"))
+    assert focused[:3] == ["sort", "kind", "code"] and focused[-1] == "nums", focused
     p.page.keyboard.press("Space")  # with numbers
     p.wait_cards(6)
     p.page.evaluate("document.activeElement.blur()")
     p.page.keyboard.press("j")
     p.page.keyboard.press("j")
     assert p.page.evaluate("document.activeElement.querySelector('h3').innerText").startswith("Paper 2")
+    p.page.keyboard.press("s")  # stars it
+    assert p.page.locator("#cards article").nth(1).locator("button.star").get_attribute("aria-pressed") == "true"
 
 
 def test_pages_of_fifty_and_the_page_in_the_fragment(tmp_path: Path, open_page: Any) -> None:

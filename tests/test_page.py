@@ -19,7 +19,6 @@ from extractor.schema import ClaimedGain, PaperMeta, Provenance
 from .browser import Opener, launch
 from .test_digest import make_record, write_jsonl
 
-
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 
 
@@ -215,3 +214,227 @@ def test_a_right_to_left_override_in_a_value_leaves_the_labels_intact(tmp_path: 
     p = open_page(path=page_of(tmp_path, records), viewport={"width": 1200, "height": 900})
     assert p.page.locator("#cards article").count() == 3
     assert reversed_labels(p.page) == []
+
+
+# ---------------------------------------------------------------------------- what the issue asked for
+
+
+def test_search_finds_a_word_only_the_abstract_has(tmp_path: Path, open_page: Opener) -> None:
+    odd = listed(4, abstract="We study glaciers. " + "Nothing else is said here. " * 3)
+    p = open_page(path=page_of(tmp_path, [listed(i) for i in range(4)] + [odd]))
+    p.page.fill("#q", "glaciers")
+    p.wait_cards(1)
+    assert p.titles()[0].startswith("Paper 4")
+    assert p.page.locator("#cards article mark").first.inner_text().lower() == "glaciers"
+
+
+
+
+def day_records() -> tuple[list[Any], dict[str, str]]:
+    """Twelve listed papers of 2024-10-28, a third first seen on 2024-10-25."""
+    records = [listed(i) for i in range(12)]
+    return records, {r.id: ("2024-10-25" if i % 3 == 1 else "2024-10-28") for i, r in enumerate(records)}
+
+
+def test_cards_link_the_paper_and_name_its_people(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen, date="2024-10-28"))
+    card = p.page.locator("#cards article").filter(has_text="Paper 7:")
+    assert card.locator("h3 a").get_attribute("href") == "https://arxiv.org/abs/2401.00007"
+    links = {a.inner_text(): a.get_attribute("href") for a in card.locator(".links a").all()}
+    assert links["PDF"] == "https://arxiv.org/pdf/2401.00007" and links["HF page"] == "https://huggingface.co/papers/2401.00007"
+    byline = card.locator(".byline").inner_text()
+    assert byline.startswith("Author 7.0, Author 7.1, Author 7.2 and 2 more · Lab 1 · ▲ 49 · 3 comments"), byline
+    six = p.page.locator("#cards article").filter(has_text="Paper 6:")
+    assert six.locator(".links a", has_text="github.com/example/multigrid").count() == 1
+
+
+def test_new_today_first_then_still_listed_with_the_day_first_seen(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen, date="2024-10-28"))
+    order = p.page.eval_on_selector_all("#cards > *", "els => els.map(e => e.tagName === 'H2' ? e.innerText : 'card')")
+    assert order[0].startswith("New today (8)") and order[9].startswith("Still listed (4)") and order.count("card") == 12
+    still = p.page.locator("#cards article").nth(8)
+    assert still.locator(".badge.seen").inner_text() == "first seen 2024-10-25"
+    ups = [int(t.split("▲ ")[1].split()[0]) for t in p.page.locator("#cards article .byline").all_inner_texts()]
+    assert ups[:8] == sorted(ups[:8], reverse=True) and ups[8:] == sorted(ups[8:], reverse=True)  # upvotes first
+    p.page.select_option("#sort", "code")
+    assert p.page.locator("#cards article").first.locator(".button.code, .links a", has_text="github").count() >= 1
+
+
+def test_counts_and_charts_follow_the_filters(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen, date="2024-10-28"), viewport={"width": 1200, "height": 900})
+
+    def tiles() -> dict[str, str]:
+        return dict(zip(p.page.locator("#stats dt").all_inner_texts(), p.page.locator("#stats dd").all_inner_texts(), strict=True))
+
+    assert tiles()["papers"] == "12" and tiles()["new today"] == "8" and tiles()["still listed"] == "4"
+    p.page.select_option("#kind", "survey")
+    p.wait_cards(3)
+    assert tiles()["papers"] == "3 of 12" and tiles()["new today"] == "2"
+    kinds = p.page.locator("figure.chart", has_text="Contribution kinds").locator("tr").all_inner_texts()
+    assert [" ".join(k.split()) for k in kinds] == ["Surveys 3"]
+    assert "of the papers that match" in p.page.inner_text("#counts-scope")
+
+
+def test_search_covers_authors_and_highlights_the_match(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen))
+    p.page.fill("#q", "author 5.4")  # the fifth author: not among the three shown
+    p.wait_cards(1)
+    card = p.page.locator("#cards article").first
+    assert "5.4" in card.locator(".byline mark").all_inner_texts()  # in the named, not shown, fifth author
+    assert card.locator(".byline").inner_text().endswith("(Author 5.4) · Lab 2 · ▲ 35 · 1 comment")
+    p.page.fill("#q", "multigrid")
+    p.wait_cards(12)
+    assert p.page.locator("#cards article").first.locator(".summary mark").inner_text() == "multigrid"
+
+
+def test_the_watchlist_marks_and_ranks_first(tmp_path: Path, open_page: Opener) -> None:
+    from extractor.pages.watch import Watchlist
+
+    records, seen = day_records()
+    watch = Watchlist(keywords=("protein folding",), authors=("Author 4.2",), organizations=("lab 2",))
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen, date="2024-10-28", watch=watch))
+    new = p.page.locator("#cards article").all()[:8]
+    marked = [a.locator(".badge.watch").count() for a in new]
+    assert marked == sorted(marked, reverse=True) and sum(marked) > 0, "watched first among the new"
+    four = p.page.locator("#cards article").filter(has_text="Paper 4:")
+    assert "author: Author 4.2" in (four.locator(".badge.watch").get_attribute("title") or "")
+    p.page.check("#watched")
+    assert all(a.locator(".badge.watch").count() for a in p.page.locator("#cards article").all())
+
+
+def test_stars_stay_in_the_browser_and_export_as_markdown_and_bibtex(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    path = page_of(tmp_path, records, first_seen=seen)
+    p = open_page(path=path)
+    for title in ("Paper 3:", "Paper 10:"):
+        p.page.locator("#cards article").filter(has_text=title).locator("button.star").click()
+    assert "2 papers starred" in p.page.inner_text("#stars")
+    p.page.reload()
+    p.page.wait_for_selector("html[data-ready]")
+    p.page.check("#starred")
+    p.wait_cards(2)
+    p.page.click("#export-md")
+    md = p.page.input_value("#export-text")
+    assert md.splitlines()[1] == ("- [Paper 10: Speech Recognition Made Fast](https://arxiv.org/abs/2401.00010)"
+                                  " — Author 10.0, Author 10.1, Author 10.2 et al. (2024)")  # fmt: skip
+    p.page.keyboard.press("Escape")
+    assert p.page.is_checked("#starred"), "Esc closes the dialog, nothing else"
+    p.page.click("#export-bib")
+    bib = p.page.input_value("#export-text")
+    assert bib.startswith("@misc{author2024paper,\n  title = {Paper 3: Protein Folding Made Fast},\n"
+                          "  author = {Author 3.0 and Author 3.1 and Author 3.2 and Author 3.3 and Author 3.4},")
+    assert "@misc{author2024paperb,\n  title = {Paper 10: Speech Recognition Made Fast}," in bib and bib.count("@misc{") == 2
+    assert "  eprint = {2401.00003},\n  archivePrefix = {arXiv}," in bib
+
+
+def test_values_held_back_are_never_shown(tmp_path: Path, open_page: Opener) -> None:
+    from extractor.schema import Unsure
+
+    rec = listed(0, unsure=[Unsure(field="task", value="their", source="for_x", reason="a function word, not a task"),
+                            Unsure(field="method", value="a schedule of mini-batch shapes", source="model",
+                                   reason="its source is right 40% of the time")])  # fmt: skip
+    p = open_page(path=page_of(tmp_path, [rec]))
+    card = p.page.locator("#cards article").first
+    card.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
+    card.locator("details.abstract").evaluate("d => d.remove()")  # the abstract holds every phrase, of course
+    shown = card.inner_text()
+    assert "a schedule of mini-batch shapes" not in shown and "their" not in shown.split()
+    assert "2 values found but held back" in shown and "a function word, not a task" in shown
+
+
+def test_the_themes_of_the_day_filter_the_cards(tmp_path: Path, open_page: Opener) -> None:
+    records, seen = day_records()
+    p = open_page(path=page_of(tmp_path, records, first_seen=seen), viewport={"width": 1200, "height": 900})
+    themes = p.page.locator("button.theme")
+    assert themes.count() >= 1
+    name = themes.first.locator("bdi").inner_text()
+    themes.first.click()
+    shown = p.page.locator("#cards article")
+    assert 2 <= shown.count() < 12
+    assert all(name.lower() in t.lower() for t in p.page.locator("#cards article .badge.theme").all_inner_texts())
+    assert themes.first.get_attribute("aria-pressed") == "true" and p.fragment() == "#theme=0"
+
+
+# ---------------------------------------------------------------------------- accessibility (axe-core)
+
+
+def axe_source() -> str:
+    """axe-core's script: $AXE_CORE_JS, node_modules/ of the repository, or installed with
+    npm into tests/artifacts/axe/ (once); skips with the reason when it cannot be had."""
+    import os
+    import shutil
+    import subprocess
+
+    from .browser import ROOT, artifacts
+
+    prefix = artifacts() / "axe"
+    candidates = [os.environ.get("AXE_CORE_JS"), ROOT / "node_modules" / "axe-core" / "axe.min.js",
+                  prefix / "node_modules" / "axe-core" / "axe.min.js"]  # fmt: skip
+    found = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    if found is None:
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("axe-core is not installed and npm is missing: `npm install axe-core`, or set AXE_CORE_JS")
+        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "axe-core@4"], check=False,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        found = candidates[-1]  # type: ignore[assignment]
+        if done.returncode or not Path(found).is_file():
+            pytest.skip(f"axe-core could not be installed with npm ({done.stderr.strip()[-200:]}): accessibility not checked")
+    return Path(found).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+def serious_violations(browser: Any, path: Path, axe: str, **context: Any) -> list[str]:
+    """axe-core's serious and critical violations of the page at ``path`` (every details
+    open), run in Chromium; the page's CSP is bypassed only to inject axe itself."""
+    ctx = browser.new_context(bypass_csp=True, **context)
+    try:
+        page = ctx.new_page()
+        ctx.route("http*://**", lambda route: route.abort())
+        page.goto(path.resolve().as_uri())
+        page.wait_for_load_state()
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page.add_script_tag(content=axe)
+        result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                               ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")  # fmt: skip
+        return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in result if v["impact"] in ("serious", "critical")]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(("scheme", "width"), [("light", 1200), ("dark", 390)])
+def test_no_serious_accessibility_violation(tmp_path: Path, browser: Any, axe: str, scheme: str, width: int) -> None:
+    from extractor.pages.watch import Watchlist
+
+    records, seen = day_records()
+    records.append(spoofed())
+    path = page_of(tmp_path, records, first_seen=seen, date="2024-10-28", watch=Watchlist(keywords=("speech",)))
+    assert serious_violations(browser, path, axe, color_scheme=scheme, viewport={"width": width, "height": 900}) == []
+
+
+def test_the_watchlist_comes_from_the_config_file_the_environment_or_flags(tmp_path: Path) -> None:
+    from extractor.pages.watch import Watchlist
+    from extractor.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('watch_keywords = ["diffusion model", "RLHF"]\nwatch_authors = ["LeCun"]\n')
+    settings = load_settings(config=config, env={"EXTRACTOR_WATCH_ORGANIZATIONS": "Meta, DeepMind"})
+    watch = Watchlist.of(settings)
+    assert watch == Watchlist(("diffusion model", "RLHF"), ("LeCun",), ("Meta", "DeepMind"))
+    rec = make_record(0, title="Faster Diffusion Models", meta=PaperMeta(authors=["Yann Le\u0301Cun"], organization="Meta AI"))
+    assert watch.match(rec) == ["keyword: diffusion model", "author: Yann Le\u0301Cun", "organisation: Meta AI"]
+    assert Watchlist(organizations=("Meta",)).match(make_record(0, meta=PaperMeta(organization="Metaphor Labs"))) == []
+    records = write_jsonl(tmp_path / "r.jsonl", [listed(i) for i in range(4)])
+    result = CliRunner().invoke(main, ["digest", str(records), "-o", str(tmp_path / "d.md"), "--config", str(config),
+                                       "--watch-authors", "Author 2.4"])  # fmt: skip
+    assert result.exit_code == 0 and "1 on the watchlist" in result.stderr, result.output
+    md = (tmp_path / "d.md").read_text()
+    assert "· watched (author: Author 2.4)" in md and "- On your watchlist \\(1\\): [Paper 2: Speech Recognition Made Fast]" in md

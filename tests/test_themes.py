@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from extractor.pages.themes import ThemeDoc, _phrases, count_background, min_size, themes
+from extractor.pages.themes import (
+    ThemeDoc,
+    _phrases,
+    count_background,
+    min_size,
+    themes,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "daily"
 

@@ -80,7 +80,9 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     if stats_json:
         atomic_write(stats_json, json.dumps(stats.to_dict(), indent=2), "the stats")
     if digest_path and output.exists():
-        write_digest([output], digest_path)
+        from ..pages.watch import Watchlist
+
+        write_digest([output], digest_path, watch=Watchlist.of(settings))
     sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed, interrupted=stats.interrupted,
                        stopped=stats.stopped_by is not None))  # fmt: skip
 

@@ -1,21 +1,27 @@
 """A digest people read: one self-contained HTML page, or Markdown, from record files.
 
 The HTML page needs no network: its CSS and JS are inline, and the records travel inside
-it as a JSON blob that the page's script renders as cards, 50 to a page, with a search
-box, filters and sorting whose state lives in the URL fragment (so a filtered view can be
-shared). Counts and inline SVG charts are drawn up front by the template. Every value is
-escaped: Jinja2 autoescaping for the template, ``textContent`` in the script, and only
-``http(s)`` URLs ever become links; a Content-Security-Policy with a per-page nonce
-stops anything else from running or loading.
+it as a JSON blob that the page's script renders as cards, 50 to a page. At its top is the
+day (:mod:`~extractor.pages.day`): a short summary built from facts, the themes of the day
+(:mod:`~extractor.pages.themes`) with their papers, and counts and charts that follow the
+active filters. Then the cards (:mod:`~extractor.pages.cards`): "new today" first, then
+"still listed" with the day each was first seen, the reader's watchlist
+(:mod:`~extractor.pages.watch`) ranked first in each; search (abstracts and authors too,
+matches highlighted), filters and sorting whose state lives in the URL fragment (so a
+filtered view can be shared); stars kept in the browser and exported as Markdown or BibTeX.
 
-The Markdown (for email, Slack or a GitHub issue) holds the same content: counts, then
-one compact entry per paper grouped by contribution kind, then the failed papers.
+Every value is escaped: Jinja2 autoescaping for the template, ``textContent`` in the
+script, and only ``http(s)`` URLs ever become links; every value sits in its own
+direction-isolated element (``<bdi>``), so a right-to-left override in one cannot reverse
+the labels around it; a Content-Security-Policy with a per-page nonce stops anything else
+from running or loading.
 
-What the listing said about a paper (``Record.meta``: authors, organisation, upvotes,
-comments, GitHub repo and stars, arXiv, PDF and Hugging Face links, the listing day) is
-shown on its card. Given ``first_seen`` (``{paper id: first day seen}``, as the library
-knows it), each card also says whether the paper is new on the digest's day or was seen
-before, and since when (the card data's ``seen``: ``{"first": "2024-10-25", "new": false}``).
+The Markdown (for email, Slack or a GitHub issue) holds the same content: the summary of
+the day and its themes, then one compact entry per paper grouped by contribution kind,
+then the failed papers.
+
+The heading's day is the listing's: the ``date`` given (``extractor daily`` gives the day it
+fetched), else the latest listing day the records carry, else today.
 
 Records from older files are read tolerantly: fields added later (``summary_source``,
 ``origin``) may be missing, unknown keys are ignored, and a malformed line is reported and
@@ -43,7 +49,7 @@ from datetime import date as date_
 from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import ValidationError, create_model
 
@@ -51,20 +57,36 @@ from ..errors import InputError
 from ..records.files import atomic_write, check_target
 from ..records.formats import format_for
 from ..records.jsonl import first_error, read_jsonl
-from ..schema import ClaimedGain, Contribution, Record
-from ..records.identity import ARXIV_ID
 from ..records.latest import latest_copies
+from ..schema import Contribution, Record
+from .cards import (
+    arxiv_href,
+    card,
+    evidence_span,
+    failed_card,
+    meta_card,
+    paper_href,
+    safe_href,
+    seen_of,
+)
+from .day import day_facts, day_label, day_themes
+from .themes import Theme
+from .watch import Watchlist
 
 __all__ = [
     "DigestFormat",
     "DigestRecord",
     "DigestSummary",
+    "Page",
+    "arxiv_href",
     "digest",
     "digest_files",
     "digest_format_for",
     "digest_records",
+    "evidence_span",
     "meta_card",
     "paper_href",
+    "safe_href",
 ]
 
 DigestFormat = Literal["html", "md"]
@@ -91,7 +113,6 @@ KIND_LABELS = {
 }
 CODE_LABELS = {"linked": "code linked", "promised": "code promised", "none": "no code"}
 NOT_RECORDS = "not a record file: the digest reads the JSONL records of `extractor run` (-o results.jsonl)"
-_ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------- reading
@@ -164,6 +185,15 @@ def _latest_records(records: Sequence[Record]) -> list[Record]:
     return [records[i] for i in latest_copies((rec.id, rec.ok) for rec in records).values()]
 
 
+def listing_day(records: Iterable[Record]) -> str | None:
+    """The latest listing day (``YYYY-MM-DD``) the records' listings give, if any."""
+    from ..records.dates import day_of
+
+    days = [day_of(rec.meta.listing_date) for rec in records if rec.meta is not None and rec.meta.listing_date]
+    found = [d for d in days if d is not None]
+    return max(found).isoformat() if found else None
+
+
 # ------------------------------------------------------------------------- counting
 
 
@@ -185,6 +215,8 @@ class DigestSummary:
     date: str = ""
     new: int | None = None  # papers first seen on ``date`` (None: not known)
     seen_before: int | None = None  # papers first seen before ``date``
+    watched: int = 0  # papers on the reader's watchlist
+    themes: int = 0
 
     @classmethod
     def of(
@@ -196,7 +228,7 @@ class DigestSummary:
         for rec in records:
             s._add(rec)
         if first_seen is not None:
-            seen = [_seen(rec.id, first_seen, date) for rec in records]
+            seen = [seen_of(rec.id, first_seen, date) for rec in records]
             s.new = sum(1 for x in seen if x is None or x["new"])
             s.seen_before = len(seen) - s.new
         return s
@@ -216,172 +248,59 @@ class DigestSummary:
         self.with_gains += bool(gains)
         self.metrics.update({g.metric.strip().lower() for g in gains if g.metric.strip()})
 
-    def charts(self) -> list[Chart]:
-        """The charts drawn at the top of the HTML page."""
-        kinds = [(KIND_LABELS[k], self.kinds[k.value]) for k in Contribution if self.kinds[k.value]]
-        code = [(CODE_LABELS[c], self.code[c]) for c in CODE_LABELS]
-        charts = [Chart("Contribution kinds", kinds), Chart("Code", code)]
-        if self.metrics:
-            charts.append(Chart("Most claimed metrics", self.metrics.most_common(8)))
-        return charts
+
+# ------------------------------------------------------------------------- a page
 
 
 @dataclass
-class Chart:
-    """A horizontal bar chart: labelled counts, drawn as inline SVG by the template."""
+class Page:
+    """Everything one page shows, before it is rendered: the counts, the cards, the
+    failed papers, the themes and the summary of the day."""
 
-    title: str
-    rows: list[tuple[str, int]]
+    summary: DigestSummary
+    cards: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    themes: list[Theme]
+    facts: list[list[dict[str, Any]]]
+    records: list[Record]
 
-    @property
-    def bars(self) -> list[dict[str, Any]]:
-        """Each row with its bar's share of the largest count (0..1)."""
-        top = max((n for _, n in self.rows), default=0) or 1
-        return [{"label": label, "short": _shorten(label, 24), "count": n, "share": n / top} for label, n in self.rows]
+    @classmethod
+    def of(
+        cls,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        day: str | None = None,
+        first_seen: Mapping[str, str] | None = None,
+        watch: Watchlist | None = None,
+    ) -> Page:
+        """The page of ``records`` (a paper present more than once is shown once) on ``day``
+        (default: the latest listing day of the records, else today)."""
+        read = [_validate(r) for r in records]
+        unique = _latest_records(read)
+        day = day or listing_day(unique) or datetime.now().strftime("%Y-%m-%d")
+        summary = DigestSummary.of(len(read), unique, day, first_seen)
+        ok = [rec for rec in unique if rec.ok]
+        cards = [card(i, rec, first_seen, day) for i, rec in enumerate(ok)]
+        found = day_themes(ok)
+        theme_of = {pid: i for i, theme in enumerate(found) for pid in theme.ids}
+        for c, rec in zip(cards, ok, strict=True):
+            c["theme"] = theme_of.get(c["id"])
+            c["watch"] = watch.match(rec) if watch else []
+        summary.watched = sum(1 for c in cards if c["watch"])
+        summary.themes = len(found)
+        failed = [failed_card(rec) for rec in unique if not rec.ok]
+        facts = day_facts(cards, {rec.id: rec for rec in ok}, found, day=day, failed=summary.failed)
+        return cls(summary, cards, failed, found, facts, unique)
 
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-# ------------------------------------------------------------------------- cards
-
-
-def safe_href(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL fit for an ``href``, else None
-    (``javascript:``, ``data:``, relative or malformed URLs are shown as text only)."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url) or '"' in url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def arxiv_href(paper_id: str) -> str | None:
-    """The arXiv abstract page of an arXiv id (``2401.01234``, ``cs/0112017``), else None."""
-    return f"https://arxiv.org/abs/{paper_id}" if _ARXIV_ID.match(paper_id) else None
-
-
-def evidence_span(abstract: str, evidence: str) -> list[int] | None:
-    """Where ``evidence`` sits in ``abstract`` as ``[start, end]``: verbatim, ignoring case,
-    or as a near-verbatim match (rapidfuzz partial ratio >= 90); None when it is not there."""
-    evidence = evidence.strip()
-    if not evidence:
-        return None
-    start = abstract.find(evidence)
-    if start < 0 and len(abstract.lower()) == len(abstract):
-        start = abstract.lower().find(evidence.lower())
-    if start >= 0:
-        return [start, start + len(evidence)]
-    if len(evidence) > len(abstract):
-        return None
-    from rapidfuzz import fuzz
-
-    found = fuzz.partial_ratio_alignment(evidence, abstract, score_cutoff=90)
-    return [found.dest_start, found.dest_end] if found else None
+    def theme_list(self) -> list[dict[str, Any]]:
+        """Each theme with its papers' titles and ids, for the template."""
+        by_id = {c["id"]: c for c in self.cards}
+        return [{"name": t.name, "n": len(t.ids), "papers": [{"id": pid, "title": " ".join(by_id[pid]["title"].split())}
+                                                              for pid in t.ids]}
+                for t in self.themes]  # fmt: skip
 
 
-def _seen(paper_id: str, first_seen: Mapping[str, str], day: str) -> dict[str, Any] | None:
-    """``{"first": day first seen, "new": first seen on the digest's day or later}``; None
-    when the paper's first day is not known."""
-    first = first_seen.get(paper_id)
-    return {"first": first, "new": first >= day} if first else None
-
-
-def paper_href(rec: Record) -> str | None:
-    """The paper's arXiv page: of the arXiv id the listing gave, else of its id."""
-    meta = getattr(rec, "meta", None)
-    return arxiv_href(meta.arxiv_id) if meta is not None and meta.arxiv_id else arxiv_href(rec.id)
-
-
-def meta_card(rec: Record) -> dict[str, Any] | None:
-    """What a card shows of the listing's metadata: a by-line (authors, organisation,
-    submitter, upvotes, comments, listing day) and its links (arXiv, PDF, Hugging Face,
-    GitHub with stars, project page); only http(s) URLs become links. None without any."""
-    meta = getattr(rec, "meta", None)
-    if meta is None:
-        return None
-    arxiv = meta.arxiv_id
-    links = []
-    for kind, url, label in (
-        ("arXiv", f"https://arxiv.org/abs/{arxiv}" if arxiv else None, arxiv),
-        ("PDF", meta.pdf_url, "pdf"),
-        ("Hugging Face", meta.url if meta.url and "huggingface.co/" in meta.url else None, "paper page"),
-        ("GitHub", meta.github_repo, _short_url(meta.github_repo) if meta.github_repo else None),
-        ("project page", meta.project_page, _short_url(meta.project_page) if meta.project_page else None),
-    ):
-        if url and safe_href(url):
-            links.append({"kind": kind, "href": url, "label": label or url})
-    if meta.github_stars is not None:
-        gh = next((link for link in links if link["kind"] == "GitHub"), None)
-        if gh is not None:
-            gh["label"] += f" ★ {meta.github_stars:,}"
-    card = {
-        "authors": meta.authors[:8],
-        "more": max(0, len(meta.authors) - 8),
-        "org": meta.organization,
-        "by": meta.submitted_by,
-        "upvotes": meta.upvotes,
-        "comments": meta.comments,
-        "stars": meta.github_stars,
-        "listed": meta.listing_date,
-        "categories": meta.categories[:4],
-        "links": links,
-    }
-    return card if any(v not in (None, [], 0) for v in card.values()) else None
-
-
-def _short_url(url: str) -> str:
-    return _shorten(re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/"), 60)
-
-
-def _card(index: int, rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
-    """What the page's script needs to draw one paper's card."""
-    ex = rec.extraction
-    assert ex is not None
-    code = ex.code_link
-    return {
-        "n": index,
-        "title": rec.title,
-        "href": paper_href(rec),
-        "meta": meta_card(rec),
-        "seen": _seen(rec.id, first_seen, day) if first_seen is not None else None,
-        "kind": ex.contribution.value,
-        "task": ex.task,
-        "method": ex.method,
-        "name": ex.method_name,
-        "summary": ex.summary,
-        "ssrc": getattr(rec, "summary_source", None),
-        "origin": getattr(rec, "origin", None) or {},
-        "gains": [_gain(rec.abstract, g) for g in ex.claimed_gains],
-        "code": {"text": code, "href": safe_href(code)} if code else None,
-        "status": rec.code_status,
-        "links": [_link(link.url, link.kind.value) for link in rec.links if link.url != code],
-        "dropped": [d.model_dump() for d in rec.dropped],
-        "truncated": rec.truncated,
-        "abstract": rec.abstract,
-    }
-
-
-def _gain(abstract: str, gain: ClaimedGain) -> dict[str, Any]:
-    fields = gain.model_dump(include={"value", "metric", "baseline", "dataset", "evidence"})
-    return {**fields, "span": evidence_span(abstract, gain.evidence)}
-
-
-def _link(url: str, kind: str) -> dict[str, Any]:
-    short = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).rstrip("/")
-    return {"text": url, "label": _shorten(short, 60), "href": safe_href(url), "kind": kind.replace("_", " ")}
-
-
-def _failed(rec: Record) -> dict[str, Any]:
-    return {
-        "title": rec.title,
-        "href": paper_href(rec),
-        "kind": rec.error.kind if rec.error else "no extraction",
-        "message": rec.error.message if rec.error else "",
-    }
+# ------------------------------------------------------------------------- writing
 
 
 def script_json(value: Any) -> str:
@@ -390,9 +309,6 @@ def script_json(value: Any) -> str:
     or ``<!--``)."""
     text = json.dumps(value, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-# ------------------------------------------------------------------------- writing
 
 
 def digest_format_for(path: str | Path, explicit: str | None = None) -> DigestFormat:
@@ -416,6 +332,7 @@ def digest(
     date: datetime | date_ | str | None = None,
     fmt: str | None = None,
     first_seen: Mapping[str, str] | None = None,
+    watch: Watchlist | None = None,
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
     when ``path`` ends in ``.md`` (or ``fmt="md"``; another extension than ``.html``,
@@ -426,22 +343,19 @@ def digest(
 
     ``records`` are :class:`Record` objects or their JSON dicts (e.g. from
     :func:`digest_records`); a paper present more than once is shown once. ``date`` is
-    the run's date shown on the page (default: now). ``first_seen`` maps paper ids to the
-    day (``YYYY-MM-DD``) each was first seen (``extractor.Library.first_seen``): each card
-    then says "new" (first seen on ``date``) or "seen before" with that day.
+    the listing's day shown on the page (default: the latest listing day of the records,
+    else today). ``first_seen`` maps paper ids to the day (``YYYY-MM-DD``) each was first
+    seen (``extractor.Library.first_seen``): the page then shows "new today" first, then
+    "still listed" with that day. ``watch`` marks and ranks first the papers of the
+    reader's watchlist.
     """
     kind = digest_format_for(path, fmt)
-    read = [_validate(r) for r in records]
-    unique = _latest_records(read)
-    day = date if isinstance(date, str) else (date or datetime.now()).strftime("%Y-%m-%d")
-    summary = DigestSummary.of(len(read), unique, day, first_seen)
-    context = {"summary": summary, "title": title or f"Paper digest · {day}"}
-    if kind == "md":
-        text = _render_markdown(unique, context, first_seen)
-    else:
-        text = _render_html(unique, context, first_seen)
+    day = date if isinstance(date, str) or date is None else date.strftime("%Y-%m-%d")
+    page = Page.of(records, day=day, first_seen=first_seen, watch=watch)
+    title = title or f"Paper digest · {page.summary.date}"
+    text = render_markdown(page, title) if kind == "md" else render_html(page, title)
     atomic_write(path, text, "the digest")
-    return summary
+    return page.summary
 
 
 def digest_files(
@@ -451,11 +365,12 @@ def digest_files(
     title: str | None = None,
     fmt: str | None = None,
     on_error: Callable[[InputError], None] | None = None,
+    watch: Watchlist | None = None,
 ) -> DigestSummary:
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
-    The date shown is the newest file's modification time. Raises :class:`InputError`
-    when no record could be read (when the one file given is no record file, that is the
-    error, in one line)."""
+    The day shown is the records' latest listing day, else the newest file's modification
+    time. Raises :class:`InputError` when no record could be read (when the one file given
+    is no record file, that is the error, in one line)."""
     digest_format_for(path, fmt)
     check_target(path, "the digest")
     told: list[InputError] = []
@@ -468,34 +383,44 @@ def digest_files(
         on_error(problem)
     if not records:
         raise InputError(", ".join(str(p) for p in paths), "no records to digest")
-    newest = max(Path(p).stat().st_mtime for p in paths)
-    return digest(records, path, title=title, fmt=fmt, date=datetime.fromtimestamp(newest))
+    day = listing_day(records)
+    if day is None:
+        day = datetime.fromtimestamp(max(Path(p).stat().st_mtime for p in paths)).strftime("%Y-%m-%d")
+    return digest(records, path, title=title, fmt=fmt, date=day, watch=watch)
 
 
-def _render_html(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
+def render_html(page: Page, title: str, nav: Mapping[str, Any] | None = None) -> str:
+    """The page as one self-contained HTML document; ``nav`` adds the links of a site
+    (``{"prev", "next", "index", "feed"}``: relative hrefs and their labels)."""
     from markupsafe import Markup
 
-    ok = [rec for rec in records if rec.ok]
-    day = context["summary"].date
     data = {
-        "cards": [_card(i, rec, first_seen, day) for i, rec in enumerate(ok)],
-        "failed": [_failed(rec) for rec in records if not rec.ok],
+        "cards": page.cards,
+        "failed": page.failed,
+        "themes": [t.name for t in page.themes],
         "pageSize": PAGE_SIZE,
         "labels": {kind.value: label for kind, label in KIND_LABELS.items()},
+        "day": page.summary.date,
+        "seen": page.summary.new is not None,
+        "watch": page.summary.watched > 0,
+        "pages": (nav or {}).get("pages", {}),
     }
     assets = {name: Markup(_asset(f"digest.{name}")) for name in ("css", "js")}
     template = _environment("html").get_template("digest.html.j2")
+    context = {"summary": page.summary, "title": title, "facts": page.facts, "themes": page.theme_list(),
+               "day": day_label(page.summary.date), "nav": nav}  # fmt: skip
     return template.render(**context, **assets, data_json=Markup(script_json(data)), nonce=secrets.token_urlsafe(18))
 
 
-def _render_markdown(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
-    day = context["summary"].date
-    groups = {label: [md_entry(r, first_seen, day) for r in records
+def render_markdown(page: Page, title: str) -> str:
+    """The page as Markdown (every value escaped)."""
+    by_id = {c["id"]: c for c in page.cards}
+    groups = {label: [_md_entry(by_id[r.id]) for r in page.records
                       if r.ok and r.extraction and r.extraction.contribution == kind]
               for kind, label in KIND_LABELS.items()}  # fmt: skip
     template = _environment("md").get_template("digest.md.j2")
-    failed = [_failed(rec) for rec in records if not rec.ok]
-    return template.render(**context, groups={k: v for k, v in groups.items() if v}, failed=failed)
+    return template.render(summary=page.summary, title=title, facts=page.facts, themes=page.theme_list(),
+                           groups={k: v for k, v in groups.items() if v}, failed=page.failed)  # fmt: skip
 
 
 def _asset(name: str) -> str:
@@ -518,14 +443,18 @@ def _environment(kind: DigestFormat) -> Any:
         keep_trailing_newline=True,
     )
     env.filters.update(md=md_escape, mdcode=md_code, mdurl=md_url, code_label=CODE_LABELS.get,
-                       kind_label=lambda k: KIND_LABELS[Contribution(k)])
+                       kind_label=lambda k: KIND_LABELS[Contribution(k)])  # fmt: skip
     return env
+
+
+def _md_entry(c: dict[str, Any]) -> dict[str, Any]:
+    """One paper's Markdown entry fields; the template escapes every value."""
+    return {**c, "links": [link for link in c["links"] if link["href"]]}
 
 
 def md_entry(rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
     """One paper's Markdown entry fields; the template escapes every value."""
-    card = _card(0, rec, first_seen, day)
-    return {**card, "links": [link for link in card["links"] if link["href"]]}
+    return _md_entry(card(0, rec, first_seen, day))
 
 
 def md_escape(text: object) -> str:
@@ -544,3 +473,5 @@ def md_code(text: str) -> str:
 def md_url(url: str) -> str:
     """An http(s) URL as a Markdown link destination (spaces, brackets and quotes encoded)."""
     return quote(url, safe=":/?#@!$&'*+,;=%-._~")
+
+
