@@ -63,3 +63,9 @@ def test_the_background_table_is_the_seed_papers() -> None:
     table = count_background(p.title + ". " + p.abstract for p in survey([str(seeds)]).papers)
     shipped = json.loads((Path(__file__).resolve().parent.parent / "extractor" / "pages" / "background.json").read_text())
     assert table == shipped, "regenerate extractor/pages/background.json (see count_background)"
+
+
+def test_a_title_case_verb_ends_no_phrase() -> None:
+    docs = [ThemeDoc(str(i), f"Paper {i}: {topic} Made Fast", "") for i, topic in
+            enumerate(["Image Segmentation", "Image Segmentation", "Protein Folding", "Protein Folding"])]  # fmt: skip
+    assert [t.name for t in themes(docs)] == ["Image Segmentation", "Protein Folding"]

@@ -118,8 +118,10 @@ def _word(word: str) -> tuple[str, bool, bool, bool, bool, bool]:
     key, low = _key(word), word.lower()
     stop = low in _STOP or key in _STOP or len(key) < 2
     weak = low in _EDGE_STOP or len(key) < 2
-    ends = low not in FILLERS and is_nounish(word)
-    return key, stop, weak, not stop and not _verb_only(word), not stop and _alone(word), ends
+    # A title's capital is no name: "Made" in "Image Segmentation Made Fast" is a verb.
+    plain = low if word.istitle() and word_classes(low) else word
+    ends = low not in FILLERS and is_nounish(plain)
+    return key, stop, weak, not stop and not _verb_only(plain), not stop and _alone(word), ends
 
 
 def _phrases(text: str) -> Iterable[tuple[str, str]]:
