@@ -69,7 +69,7 @@ MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch"
 # checks the endpoint, and extracts nothing).
 EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray", "daily")
 # Those that write pages people read.
-PAGE_COMMANDS: tuple[str, ...] = ("digest", "daily")
+PAGE_COMMANDS: tuple[str, ...] = ("digest", "daily", "site")
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class Settings(BaseModel):
         "`daily`, `search` and `library` use it, by default <user data dir>/extractor/library.db.",
     )
 
-    # The pages people read (extractor.pages): the watchlist.
+    # The pages people read (extractor.pages): the watchlist, and the site `daily` refreshes.
     watch_keywords: Annotated[list[str], Flag(PAGE_COMMANDS, multiple=True)] = Field(
         default_factory=list,
         description="Words whose papers the pages mark and rank first (title, abstract, task, method or name, "
@@ -189,6 +189,11 @@ class Settings(BaseModel):
     watch_organizations: Annotated[list[str], Flag(PAGE_COMMANDS, multiple=True)] = Field(
         default_factory=list,
         description="Organisations (as the listing names them) whose papers the pages mark and rank first.",
+    )
+    site: Annotated[Path | None, Flag(("daily",))] = Field(
+        None,
+        description="A static site (what `extractor site` writes) that `daily` refreshes after each day: "
+        "the day's page, its neighbours, the index and the feed.",
     )
 
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".

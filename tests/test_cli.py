@@ -73,7 +73,7 @@ def _settings_commands() -> dict[str, list[click.Command]]:
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
         "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "batch": list(batch.commands.values()),
         "ray": [main.commands["ray"]], "daily": [main.commands["daily"]], "search": [main.commands["search"]],
-        "library": list(library.commands.values()), "digest": [main.commands["digest"]],
+        "library": list(library.commands.values()), "digest": [main.commands["digest"]], "site": [main.commands["site"]],
     }  # fmt: skip
 
 

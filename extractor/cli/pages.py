@@ -1,4 +1,5 @@
-"""``extractor digest`` and ``extractor explain``: pages people read, made from record files."""
+"""``extractor digest``, ``extractor site`` and ``extractor explain``: pages people read,
+made from record files or from the library."""
 
 from __future__ import annotations
 
@@ -71,6 +72,43 @@ def digest_command(records: tuple[Path, ...], output: Path, digest_format: str |
         input_error(exc)
         sys.exit(EXIT_USAGE if exc.path == str(output) else EXIT_NO_INPUT)  # cannot write there, or nothing to read
     sys.exit(EXIT_INPUT_LOST if lost else EXIT_OK)
+
+
+@main.command("site")
+@click.argument("library_file", metavar="LIBRARY", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The site's folder (made if missing).")
+@click.option("--day", "days", multiple=True, help="Only this day's page (and its neighbours'), YYYY-MM-DD; repeatable.")
+@click.option("--site-url", help="Where the site is published (https://you.github.io/papers/): absolute links in the feed.")
+@click.option("--feed-days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="The feed holds the papers first seen in this many last days.")  # fmt: skip
+@settings_options("site")
+def site_command(library_file: Path | None, output: Path, days: tuple[str, ...], site_url: str | None, feed_days: int,
+                 **kwargs: Any) -> None:  # fmt: skip
+    """Write a static site of LIBRARY (default: the library setting) to OUTPUT: one page
+    per day (new papers first, then those still listed, with the day each was first seen),
+    an index of the days, and an Atom feed of new papers. Every link is relative: open
+    OUTPUT/index.html from disk, or publish OUTPUT as it is (GitHub Pages). Files that did
+    not change are not rewritten. `extractor daily --site OUTPUT` refreshes it each day.
+
+    \b
+    Example:
+      extractor site ~/.local/share/extractor/library.db -o site/ && xdg-open site/index.html
+    """
+    from ..library import Library
+    from ..pages.site import write_site
+    from ..pages.watch import Watchlist
+
+    settings = settings_from(kwargs)
+    with Library(library_file or settings.library_path, create=False) as lib:
+        try:
+            report = write_site(lib, output, only=days or None, watch=Watchlist.of(settings), base_url=site_url,
+                                feed_days=feed_days)  # fmt: skip
+        except InputError as exc:
+            input_error(exc)
+            sys.exit(EXIT_USAGE)
+    err(f"site {report.describe()}")
+    click.echo(str(output / "index.html"))
+    sys.exit(EXIT_OK)
 
 
 @main.command("explain")

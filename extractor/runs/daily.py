@@ -13,7 +13,10 @@ arXiv category), in a folder of its own (``<folder>/<day>-hf/``):
    in this listing on this day, with what the listing says of them today (upvotes grow);
 4. **digest**: ``digest.html`` (or ``.md``) of the day's papers, new today first, then
    those still listed with the day each was first seen, the reader's watchlist marked
-   (:func:`extractor.pages.digest.digest`).
+   (:func:`extractor.pages.digest.digest`);
+5. **site**, when the ``site`` setting names a folder: the static site of the library
+   refreshed there (:func:`extractor.pages.site.write_site`: the day's page and its
+   neighbours', the index and the feed).
 
 The library is opened first, so a file that is not a library stops the loop before any
 request. Nothing here prints: the command line reports what :class:`DailyReport` says.
@@ -78,6 +81,7 @@ class DailyReport:
     seen_before: int = 0
     batch: BatchStats = field(default_factory=BatchStats)
     library: AddStats = field(default_factory=AddStats)
+    site: Any = None  # the SiteReport of the refreshed site, when the site setting is set
 
     def summary(self) -> str:
         got = "fetched" if self.fetched else "read from the saved listing"
@@ -85,6 +89,8 @@ class DailyReport:
         if self.papers:
             lines.append(self.batch.summary())
             lines.append(f"library: {self.library.describe()}")
+        if self.site is not None:
+            lines.append(f"site {self.site.describe()}")
         return "\n".join(lines)
 
 
@@ -162,6 +168,11 @@ async def arun_daily(
             title = f"{SOURCES[options.source]}{' ' + options.category if options.category else ''} · {report.day}"
             digest(records, report.digest, title=title, date=report.day, first_seen=first_seen,
                    watch=Watchlist.of(settings))  # fmt: skip
+        if settings.site is not None:
+            from ..pages.site import write_site
+
+            report.site = await asyncio.to_thread(write_site, library, settings.site, only=[report.day],
+                                                  watch=Watchlist.of(settings))  # fmt: skip
     return report
 
 
