@@ -450,5 +450,11 @@ def test_benchmark_prints_its_table(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "digest.py"), "--sizes", "40"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("| records | `extractor digest` (CLI, from JSONL) |")
+    assert result.stdout.startswith("load average ") and "\n| records | `extractor digest` (CLI, from JSONL) |" in result.stdout
     assert re.search(r"^\| 40 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ MB \| [\d.]+ MB \| ", result.stdout, re.MULTILINE)
+    site = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "digest.py"), "--site", "--days", "3", "--per-day", "20"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert site.returncode == 0, site.stderr[-2000:]
+    assert "library: 3 days x 20 papers a day, 52 distinct papers" in site.stdout
+    assert re.search(r"^\| `write_site` \(in process, empty folder\) \| [\d.]+ s \| [\d.]+ s \| 3 \| ", site.stdout, re.M)
+    assert "| `extractor site` again (nothing changed: 0 files written) |" in site.stdout

@@ -35,6 +35,7 @@ __all__ = [
 ]  # fmt: skip
 
 _ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
+_NOT_IN_HREF = re.compile(r'[\s\x00-\x1f\x7f"]')  # white space (Unicode's too), control characters, quotes
 #: How the "details" toggle names where a value came from.
 SUMMARY_SOURCES = {
     "extractive": "a sentence of the abstract (the model's summary did not pass the check, or no model was asked)",
@@ -49,7 +50,7 @@ def shorten(text: str, limit: int) -> str:
 def safe_href(url: str | None) -> str | None:
     """``url`` when it is an absolute http(s) URL fit for an ``href``, else None
     (``javascript:``, ``data:``, relative or malformed URLs are shown as text only)."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url) or '"' in url:
+    if not url or _NOT_IN_HREF.search(url):
         return None
     try:
         parts = urlsplit(url)
