@@ -288,7 +288,7 @@ def daily_screenshots(out: Path) -> None:
             if result.exit_code:
                 raise SystemExit(f"extractor daily --date {day} failed: {result.output}")
         page = folder / "site" / "2024-10-28.html"
-        with chromium_page({"width": 1280, "height": 1500}) as browser:
+        with chromium_page({"width": 1280, "height": 1900}) as browser:
             if browser is None:
                 raise SystemExit("needs Chromium (apt-get install -y chromium) and Playwright (pip install -e '.[test]')")
             browser.goto(page.resolve().as_uri())

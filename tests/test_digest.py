@@ -396,9 +396,9 @@ def test_keyboard_only(open_page: Any) -> None:
     p.wait_cards(11)
     focused = []
     while len(focused) < 8 and (not focused or focused[-1] != "nums"):
-        p.page.keyboard.press("Tab")  # sort, kind, code, theme..., with numbers
+        p.page.keyboard.press("Tab")  # clear, sort, kind, code, theme..., with numbers
         focused.append(p.page.evaluate("document.activeElement.id"))
-    assert focused[:3] == ["sort", "kind", "code"] and focused[-1] == "nums", focused
+    assert focused[:4] == ["clear", "sort", "kind", "code"] and focused[-1] == "nums", focused
     p.page.keyboard.press("Space")  # with numbers
     p.wait_cards(6)
     p.page.evaluate("document.activeElement.blur()")

@@ -113,7 +113,7 @@
   function showStars() {
     var n = Object.keys(stars).length;
     $("starcount").textContent = n ? n + (n > 1 ? " papers" : " paper") + " starred" + (storage ? "" : " (this visit only: this browser keeps no storage for this page)")
-      : "☆ star papers to keep them here and export them";
+      : "☆ star papers to export them";
     $("stars").classList.toggle("none", !n);
   }
   function bibEscape(s) {
