@@ -58,7 +58,8 @@ def settings_table() -> str:
         commands = "all that use a model" if flag.commands == MODEL_COMMANDS else ", ".join(flag.commands)
         env = "<br>".join(f"`{e}`" for e in env_names(name))
         description = (info.description or "").replace("|", "\\|")
-        default = "—" if info.default is None else f"`{_shown(info.default)}`"
+        value = info.get_default(call_default_factory=True)
+        default = "—" if value in (None, []) else f"`{_shown(value)}`"
         rows.append(f"| `{name}` | `{option}` | {env} | {default} | {commands} | {description} |")
     return "\n".join(rows) + (
         "\n\n*All that use a model*: " + ", ".join(f"`{c}`" for c in MODEL_COMMANDS) + ".\n"

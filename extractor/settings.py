@@ -44,9 +44,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from .errors import ConfigError
 
 __all__ = [
-    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "Flag", "Grounding", "Mode", "Settings",
-    "Policy", "PolicySetting", "default_config_file", "default_library", "display_url", "env_names", "flag_of",
-    "load_settings",
+    "CONFIG_ENV", "DEFAULT_CACHE_DIR", "EXTRACTING", "MODEL_COMMANDS", "NOT_A_FLAG", "PAGE_COMMANDS", "Flag", "Grounding",
+    "Mode", "Settings", "Policy", "PolicySetting", "default_config_file", "default_library", "display_url", "env_names",
+    "flag_of", "load_settings",
 ]  # fmt: skip
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
@@ -68,6 +68,8 @@ MODEL_COMMANDS: tuple[str, ...] = ("run", "summarize", "eval", "doctor", "batch"
 # Those that extract: the sampling, validation and grounding settings are theirs (doctor
 # checks the endpoint, and extracts nothing).
 EXTRACTING: tuple[str, ...] = ("run", "summarize", "eval", "batch", "ray", "daily")
+# Those that write pages people read.
+PAGE_COMMANDS: tuple[str, ...] = ("digest", "daily", "site")
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,26 @@ class Settings(BaseModel):
         "`daily`, `search` and `library` use it, by default <user data dir>/extractor/library.db.",
     )
 
+    # The pages people read (extractor.pages): the watchlist, and the site `daily` refreshes.
+    watch_keywords: Annotated[list[str], Flag(PAGE_COMMANDS, multiple=True)] = Field(
+        default_factory=list,
+        description="Words whose papers the pages mark and rank first (title, abstract, task, method or name, "
+        "as whole words, ignoring case); a list in the config file, commas in the environment.",
+    )
+    watch_authors: Annotated[list[str], Flag(PAGE_COMMANDS, multiple=True)] = Field(
+        default_factory=list,
+        description="Authors whose papers the pages mark and rank first (a full name, or its end: LeCun).",
+    )
+    watch_organizations: Annotated[list[str], Flag(PAGE_COMMANDS, multiple=True)] = Field(
+        default_factory=list,
+        description="Organisations (as the listing names them) whose papers the pages mark and rank first.",
+    )
+    site: Annotated[Path | None, Flag(("daily",))] = Field(
+        None,
+        description="A static site (what `extractor site` writes) that `daily` refreshes after each day: "
+        "the day's page, its neighbours, the index and the feed.",
+    )
+
     # Set by load_settings: field -> "flag", "env NAME", "file PATH" or "default".
     origin: Annotated[dict[str, str], NOT_A_FLAG] = Field(default_factory=dict, exclude=True, repr=False)
 
@@ -195,6 +217,16 @@ class Settings(BaseModel):
                 if url not in urls:
                     urls.append(url)
         return ",".join(urls) if urls else None
+
+    @field_validator("watch_keywords", "watch_authors", "watch_organizations", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        """A list as it is; a string (the environment) split on commas; None as empty."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator(*_NUMBERS, mode="before")
     @classmethod

@@ -73,7 +73,7 @@ def _settings_commands() -> dict[str, list[click.Command]]:
         "run": [main.commands["run"]], "summarize": [main.commands["summarize"]], "eval": [main.commands["eval"]],
         "doctor": [main.commands["doctor"]], "cache": list(cache.commands.values()), "batch": list(batch.commands.values()),
         "ray": [main.commands["ray"]], "daily": [main.commands["daily"]], "search": [main.commands["search"]],
-        "library": list(library.commands.values()),
+        "library": list(library.commands.values()), "digest": [main.commands["digest"]], "site": [main.commands["site"]],
     }  # fmt: skip
 
 
@@ -91,8 +91,9 @@ def test_every_setting_is_a_flag_whose_help_shows_its_default() -> None:
                 assert f"--{name.replace('_', '-')}" in option.opts
                 assert info.description and option.help and option.help.startswith(info.description.rstrip("."))
                 assert f"env {env_names(name)[0]}" in option.help
-                if info.default is not None:
-                    assert f"default: {_shown(info.default)}" in option.help
+                default = info.get_default(call_default_factory=True)
+                if default not in (None, []):
+                    assert f"default: {_shown(default)}" in option.help
                 if get_origin(info.annotation) is Literal:
                     assert isinstance(option.type, click.Choice)
                     assert tuple(option.type.choices) == get_args(info.annotation)

@@ -57,8 +57,8 @@ def test_two_days_mark_the_recurring_papers_as_seen_before(listings: FixtureServ
     page2 = tmp_path / "days" / f"{DAY2}-hf" / "digest.md"
     assert second.stdout.strip() == str(page2)
     text = page2.read_text()
-    assert "5 papers (5 unique, 0 failed) · 3 new, 2 seen before" in text
-    assert text.count("Seen before: first seen 2024-10-25") == 2 and text.count("**New**") == 3
+    assert "5 papers (5 unique, 0 failed) · 3 new today, 2 still listed" in text
+    assert text.count("Still listed: first seen 2024-10-25") == 2 and text.count("**New** today") == 3
     html = daily(listings, tmp_path, "--date", DAY2)  # the page too: the same marks in its data
     marks = {c["href"].rsplit("/", 1)[-1]: c["seen"] for c in cards(Path(html.stdout.strip()))}
     assert {pid for pid, seen in marks.items() if not seen["new"]} == RECURRING

@@ -1,17 +1,12 @@
-"""The digest: HTML and Markdown from records, escaped, self-contained, tested in Chromium.
-
-The browser tests drive the system Chromium (Debian's ``chromium`` package) with
-Playwright's Python package; they never download a browser. Without Chromium they skip
-(saying how to install it) unless ``EXTRACTOR_REQUIRE_BROWSER=1``, as in ``.ci/run``, where
-they fail instead. Screenshots land in ``tests/artifacts/`` for a human to look at.
+"""The digest: HTML and Markdown from records, escaped, self-contained, tested in Chromium
+(the system's, as tests/browser.py says; skipped without it unless EXTRACTOR_REQUIRE_BROWSER=1).
+Screenshots land in ``tests/artifacts/`` for a human to look at.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +18,10 @@ from extractor.pages import digest as dg
 from extractor.cli import main
 from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, Extraction, Provenance, Record, Source
 
+from .browser import Opener, artifacts, launch
 from .stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-REQUIRE_BROWSER = os.environ.get("EXTRACTOR_REQUIRE_BROWSER") == "1"  # read before conftest clears EXTRACTOR_*
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_ABSTRACT = 'We break things "><img src=x onerror=alert(2)> on purpose. See javascript:alert(3) for code.'
 
@@ -164,7 +157,7 @@ def test_html_is_self_contained_and_escaped(page_file: Path) -> None:
     css = html.split("<style", 1)[1].split("</style>", 1)[0]
     assert "<script src" not in html and "<link" not in html and "@import" not in css and "url(" not in css
     assert re.findall(r"<script\b[^>]*>", html) == [
-        '<script type="application/json" id="digest-data">', f'<script nonce="{nonce(html)}">'
+        f'<script nonce="{nonce(html)}">', '<script type="application/json" id="digest-data">', f'<script nonce="{nonce(html)}">'
     ]
     data = html.split('id="digest-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data and ">" not in data  # the blob cannot end its element or open a tag
@@ -178,13 +171,14 @@ def nonce(html: str) -> str:
     return found.group(1)
 
 
-def test_counts_and_charts_are_drawn_up_front(page_file: Path) -> None:
+def test_the_day_is_summed_up_front(page_file: Path) -> None:
     html = page_file.read_text()
-    stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
-    assert stats["papers"] == "12" and stats["unique"] == "12" and stats["failed"] == "1"
-    assert stats["summaries: model / extractive"] == "0 / 2"  # the sample's extractive and the hostile one
-    assert len(re.findall(r"<svg [^>]*role=\"img\"", html)) == 3  # kinds, code, metrics
-    assert "model smollm2-135m · prompt v1" in html
+    meta = re.sub(r"<[^>]+>", "", html.split('<p class="meta">', 1)[1].split("</p>", 1)[0])
+    assert re.match(r"\w+day \d+ \w+ \d{4} · 12 papers · 1 failed · model smollm2-135m · prompt v1$", meta), meta
+    facts = re.sub(r"<[^>]+>", "", html.split('<section class="facts"', 1)[1].split("</section>", 1)[0])
+    assert "11 papers on " in facts and "1 could not be read" in facts
+    assert "4 of 11 link their code: Paper 0: Video Model Training Made Fast, Paper 3" in " ".join(facts.split())
+    assert "Largest claimed gains: 4.5x training speed (Paper 0" in " ".join(facts.split())
 
 
 def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Path) -> None:
@@ -193,7 +187,7 @@ def test_records_of_older_versions_render_without_the_newer_counts(tmp_path: Pat
         old.pop(newer, None)
     dg.digest([old], tmp_path / "old.html")
     html = (tmp_path / "old.html").read_text()
-    assert "<dt>papers</dt><dd>1</dd>" in html and "summaries: model" not in html
+    assert " · 1 paper · model " in html and '"ssrc":null' in html
 
 
 # ---------------------------------------------------------------------------- Markdown
@@ -211,7 +205,8 @@ def test_markdown_groups_papers_by_kind_with_counts_gains_and_code(tmp_path: Pat
     assert "  - Links: project page [example.github.io/multigrid](https://example.github.io/multigrid)" in md
     assert "(https://arxiv.org/abs/2401.00008)** · `Multigrid8` · no code\n" in md
     assert "  - Gains: **4.5x** training speed vs the baseline on Kinetics-400; **0.8%** accuracy" in md
-    assert "  - Summary: Paper 4 trains video models faster with a multigrid schedule. *(extractive)*" in md
+    assert "  - Summary: Paper 4 trains video models faster with a multigrid schedule. *(a sentence of the abstract)*" in md
+    assert "- 11 papers on " in md and "; 1 could not be read." in md
     assert "- Failed paper 0 — timeout: no answer in 120 s" in md
     assert "| Methods | 3 |" in md and "Code: 4 linked · 4 promised · 3 none." in md
 
@@ -272,72 +267,14 @@ def test_run_digest_needs_jsonl_output(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless system Chromium through Playwright (never a downloaded browser)."""
-    why = None if CHROMIUM else "Chromium is not installed (apt-get install -y chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        why = why or "Playwright is not installed (pip install -e '.[test]')"
-    if why:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"{why}; EXTRACTOR_REQUIRE_BROWSER=1 requires the browser tests to run")
-        pytest.skip(f"{why}: browser tests skipped")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-class Page:
-    """A digest open in a fresh browser page, recording dialogs, console errors and every
-    request that is not the page's own file (those are aborted)."""
-
-    def __init__(self, browser: Any, path: Path, fragment: str = "", **context: Any) -> None:
-        self.context = browser.new_context(**context)
-        self.page = self.context.new_page()
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", self._request)
-        self.context.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
-        self.url = path.resolve().as_uri()
-        self.page.goto(self.url + fragment)
-        self.page.wait_for_selector("html[data-ready]")
-
-    def _request(self, request: Any) -> None:
-        if request.url.split("#")[0] != self.url:
-            self.requests.append(request.url)
-
-    def wait_cards(self, count: int) -> None:
-        """Wait until ``count`` cards are shown (Playwright's own polling: the page's CSP forbids eval)."""
-        from playwright.sync_api import expect
-
-        expect(self.page.locator("#cards article")).to_have_count(count)
-
-    def titles(self) -> list[str]:
-        return self.page.locator("#cards article h3").all_inner_texts()
-
-    def fragment(self) -> str:
-        return str(self.page.evaluate("location.hash"))
-
-    def close(self) -> None:
-        self.context.close()
+    yield from launch()
 
 
 @pytest.fixture
 def open_page(browser: Any, page_file: Path) -> Iterator[Any]:
-    pages: list[Page] = []
-
-    def opener(fragment: str = "", path: Path | None = None, **context: Any) -> Page:
-        pages.append(Page(browser, path or page_file, fragment, **context))
-        return pages[-1]
-
+    opener = Opener(browser, page_file)
     yield opener
-    for p in pages:
-        p.close()
+    opener.close()
 
 
 def test_one_card_per_record_failed_apart(open_page: Any) -> None:
@@ -359,7 +296,7 @@ def test_search_narrows_the_cards_and_is_kept_in_the_fragment(open_page: Any) ->
     p.wait_cards(3)
     assert all("Segmentation" in t for t in p.titles())
     assert p.fragment() == "#q=segmentation" and p.page.inner_text("#status") == "3 of 11 papers match"
-    p.page.fill("#q", "segmentation paper 5")
+    p.page.fill("#q", "segmentation paper 5:")
     p.wait_cards(1)
     p.page.fill("#q", "no such words")
     p.wait_cards(0)
@@ -418,7 +355,7 @@ def test_hostile_record_renders_as_text(open_page: Any) -> None:
     assert card.locator(".nolink", has_text="javascript:alert(5)").count() == 1
     assert card.locator(".nolink", has_text="javascript:alert(3)").count() == 1
     hrefs = p.page.eval_on_selector_all("[href], [src]", "els => els.map(e => e.href || e.src)")
-    assert all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
+    assert all(h.startswith(("https://", "http://", p.url + "#")) for h in hrefs), hrefs  # out, or within the page
     assert p.page.locator("img, iframe, object, embed, b, i").count() == 0
     assert p.dialogs == [] and p.errors == [] and p.requests == []
 
@@ -434,15 +371,19 @@ def test_evidence_is_highlighted_in_the_abstract_on_demand(open_page: Any) -> No
     assert active.inner_text() == "improving accuracy by 0.8%"
 
 
-def test_dropped_values_origin_and_extractive_summary_are_shown(open_page: Any) -> None:
-    p = open_page("#q=paper 4")
+def test_where_each_value_came_from_is_behind_details(open_page: Any) -> None:
+    p = open_page("#q=paper 4:")
     card = p.page.locator("#cards article").first
-    assert card.locator(".summary.extractive .origin").inner_text() == "extractive"
-    assert card.locator(".field .origin").first.inner_text() == "rule"
+    prov = card.locator("details.prov")
+    assert prov.is_visible() and not prov.locator("li").first.is_visible()
+    assert card.locator(".origin").count() == prov.locator(".origin").count() > 0, "no provenance chip outside details"
+    prov.locator("summary").click()
+    lines = [" ".join(t.split()) for t in prov.locator("li").all_text_contents()]
+    assert lines[:2] == ["task rule", "method name rule"]
+    assert lines[2].startswith("summary extractive — a sentence of the abstract")
     evil = open_page("#q=script").page.locator("#cards article").first
-    assert evil.locator("details.dropped").is_visible() and not evil.locator("details.dropped li").is_visible()
-    evil.locator("details.dropped summary").click()
-    assert evil.locator("details.dropped li").text_content() == "task <svg onload=alert(7)> — not in abstract"
+    evil.locator("details.prov summary").click()
+    assert evil.locator("details.prov li.dropped li").text_content() == "task <svg onload=alert(7)> — not in abstract"
 
 
 def test_keyboard_only(open_page: Any) -> None:
@@ -453,16 +394,19 @@ def test_keyboard_only(open_page: Any) -> None:
     p.wait_cards(2)
     p.page.keyboard.press("Escape")
     p.wait_cards(11)
-    p.page.keyboard.press("Tab")  # to the kind filter
-    assert p.page.evaluate("document.activeElement.id") == "kind"
-    p.page.keyboard.press("Tab")
-    p.page.keyboard.press("Tab")
+    focused = []
+    while len(focused) < 8 and (not focused or focused[-1] != "nums"):
+        p.page.keyboard.press("Tab")  # clear, sort, kind, code, theme..., with numbers
+        focused.append(p.page.evaluate("document.activeElement.id"))
+    assert focused[:4] == ["clear", "sort", "kind", "code"] and focused[-1] == "nums", focused
     p.page.keyboard.press("Space")  # with numbers
     p.wait_cards(6)
     p.page.evaluate("document.activeElement.blur()")
     p.page.keyboard.press("j")
     p.page.keyboard.press("j")
     assert p.page.evaluate("document.activeElement.querySelector('h3').innerText").startswith("Paper 2")
+    p.page.keyboard.press("s")  # stars it
+    assert p.page.locator("#cards article").nth(1).locator("button.star").get_attribute("aria-pressed") == "true"
 
 
 def test_pages_of_fifty_and_the_page_in_the_fragment(tmp_path: Path, open_page: Any) -> None:
@@ -479,8 +423,7 @@ def test_pages_of_fifty_and_the_page_in_the_fragment(tmp_path: Path, open_page: 
 
 
 def test_phone_width_dark_theme_and_screenshots(open_page: Any) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / ".gitignore").write_text("*\n")  # for a human to look at, never committed
+    ARTIFACTS = artifacts()  # for a human to look at, never committed
     wide = open_page(viewport={"width": 1200, "height": 1400})
     wide.page.screenshot(path=str(ARTIFACTS / "digest.png"))
     phone = open_page(viewport={"width": 390, "height": 844}, color_scheme="dark", device_scale_factor=2)
@@ -507,5 +450,11 @@ def test_benchmark_prints_its_table(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "digest.py"), "--sizes", "40"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("| records | `extractor digest` (CLI, from JSONL) |")
+    assert result.stdout.startswith("load average ") and "\n| records | `extractor digest` (CLI, from JSONL) |" in result.stdout
     assert re.search(r"^\| 40 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ MB \| [\d.]+ MB \| ", result.stdout, re.MULTILINE)
+    site = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "digest.py"), "--site", "--days", "3", "--per-day", "20"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert site.returncode == 0, site.stderr[-2000:]
+    assert "library: 3 days x 20 papers a day, 52 distinct papers" in site.stdout
+    assert re.search(r"^\| `write_site` \(in process, empty folder\) \| [\d.]+ s \| [\d.]+ s \| 3 \| ", site.stdout, re.M)
+    assert "| `extractor site` again (nothing changed: 0 files written) |" in site.stdout

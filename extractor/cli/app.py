@@ -135,7 +135,8 @@ def _shown(value: Any) -> str:
 
 def _flag_help(name: str, info: FieldInfo) -> str:
     """The field's description, then its default (when it has one) and environment variables."""
-    notes = [] if info.default is None else [f"default: {_shown(info.default)}"]
+    default = info.get_default(call_default_factory=True)
+    notes = [] if default in (None, []) else [f"default: {_shown(default)}"]
     notes.append("env " + ", ".join(env_names(name)))
     return f"{(info.description or '').rstrip('.')} [{'; '.join(notes)}]"
 

@@ -66,6 +66,10 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     digest_path = kwargs.pop("digest_path")
     if digest_path and output_format_for(output, options.output_format) != "jsonl":
         raise click.UsageError("--digest reads the records back: write them as JSONL (-o results.jsonl)")
+    if digest_path is not None:
+        from ..pages.digest import digest_format_for
+
+        digest_format_for(digest_path)  # digest -o x.txt: said before any paper is extracted
     for path, what in ((stats_json, "the stats"), (digest_path, "the digest")):
         if path is not None:
             check_target(path, what)  # a bad path is said before any paper is extracted
@@ -76,7 +80,9 @@ def run(inputs: tuple[str, ...], output: Path, **kwargs: Any) -> None:
     if stats_json:
         atomic_write(stats_json, json.dumps(stats.to_dict(), indent=2), "the stats")
     if digest_path and output.exists():
-        write_digest([output], digest_path)
+        from ..pages.watch import Watchlist
+
+        write_digest([output], digest_path, watch=Watchlist.of(settings))
     sys.exit(exit_code(read=stats.read, lost=stats.input_lost, failed=stats.failed, interrupted=stats.interrupted,
                        stopped=stats.stopped_by is not None))  # fmt: skip
 

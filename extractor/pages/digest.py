@@ -1,25 +1,31 @@
 """A digest people read: one self-contained HTML page, or Markdown, from record files.
 
 The HTML page needs no network: its CSS and JS are inline, and the records travel inside
-it as a JSON blob that the page's script renders as cards, 50 to a page, with a search
-box, filters and sorting whose state lives in the URL fragment (so a filtered view can be
-shared). Counts and inline SVG charts are drawn up front by the template. Every value is
-escaped: Jinja2 autoescaping for the template, ``textContent`` in the script, and only
-``http(s)`` URLs ever become links; a Content-Security-Policy with a per-page nonce
-stops anything else from running or loading.
+it as a JSON blob that the page's script renders as cards, 50 to a page. At its top is the
+day (:mod:`~extractor.pages.day`): a short summary built from facts, the themes of the day
+(:mod:`~extractor.pages.themes`) with their papers, and counts and charts that follow the
+active filters. Then the cards (:mod:`~extractor.pages.cards`): "new today" first, then
+"still listed" with the day each was first seen, the reader's watchlist
+(:mod:`~extractor.pages.watch`) ranked first in each; search (abstracts and authors too,
+matches highlighted), filters and sorting whose state lives in the URL fragment (so a
+filtered view can be shared); stars kept in the browser and exported as Markdown or BibTeX.
 
-The Markdown (for email, Slack or a GitHub issue) holds the same content: counts, then
-one compact entry per paper grouped by contribution kind, then the failed papers.
+Every value is escaped: Jinja2 autoescaping for the template, ``textContent`` in the
+script, and only ``http(s)`` URLs ever become links; every value sits in its own
+direction-isolated element (``<bdi>``), so a right-to-left override in one cannot reverse
+the labels around it; a Content-Security-Policy with a per-page nonce stops anything else
+from running or loading.
 
-What the listing said about a paper (``Record.meta``: authors, organisation, upvotes,
-comments, GitHub repo and stars, arXiv, PDF and Hugging Face links, the listing day) is
-shown on its card. Given ``first_seen`` (``{paper id: first day seen}``, as the library
-knows it), each card also says whether the paper is new on the digest's day or was seen
-before, and since when (the card data's ``seen``: ``{"first": "2024-10-25", "new": false}``).
+The Markdown (for email, Slack or a GitHub issue) holds the same content: the summary of
+the day and its themes, then one compact entry per paper grouped by contribution kind,
+then the failed papers.
+
+The heading's day is the listing's: the ``date`` given (``extractor daily`` gives the day it
+fetched), else the latest listing day the records carry, else today.
 
 Records from older files are read tolerantly: fields added later (``summary_source``,
 ``origin``) may be missing, unknown keys are ignored, and a malformed line is reported and
-skipped.
+skipped; a file of which no line is a record (a CSV file, a listing) is reported in one line.
 
 The module is ``digests`` so that ``extractor.digest`` is always the function (importing a
 submodule named ``digest`` would replace it on the package).
@@ -41,9 +47,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as date_
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import ValidationError, create_model
 
@@ -51,20 +57,36 @@ from ..errors import InputError
 from ..records.files import atomic_write, check_target
 from ..records.formats import format_for
 from ..records.jsonl import first_error, read_jsonl
-from ..schema import ClaimedGain, Contribution, Record
-from ..records.identity import ARXIV_ID
 from ..records.latest import latest_copies
+from ..schema import Contribution, Record
+from .cards import (
+    arxiv_href,
+    card,
+    evidence_span,
+    failed_card,
+    meta_card,
+    paper_href,
+    safe_href,
+    seen_of,
+)
+from .day import day_facts, day_label, day_themes
+from .themes import Theme
+from .watch import Watchlist
 
 __all__ = [
     "DigestFormat",
     "DigestRecord",
     "DigestSummary",
+    "Page",
+    "arxiv_href",
     "digest",
     "digest_files",
     "digest_format_for",
     "digest_records",
+    "evidence_span",
     "meta_card",
     "paper_href",
+    "safe_href",
 ]
 
 DigestFormat = Literal["html", "md"]
@@ -90,7 +112,7 @@ KIND_LABELS = {
     Contribution.other: "Other",
 }
 CODE_LABELS = {"linked": "code linked", "promised": "code promised", "none": "no code"}
-_ARXIV_ID = re.compile(rf"^{ARXIV_ID}(?:v\d+)?$", re.IGNORECASE)
+NOT_RECORDS = "not a record file: the digest reads the JSONL records of `extractor run` (-o results.jsonl)"
 
 
 # ------------------------------------------------------------------------- reading
@@ -103,7 +125,8 @@ def digest_records(
 
     An unreadable file, or a line that is not JSON or not a record (a torn last line,
     say), is passed to ``on_error`` as an :class:`InputError` naming the file and line, and
-    skipped; without ``on_error`` it is raised.
+    skipped; without ``on_error`` it is raised. A file that is no record file at all (a CSV
+    file; a file none of whose lines is a record) is one error, not one per line.
     """
 
     def report(err: InputError) -> None:
@@ -111,17 +134,40 @@ def digest_records(
             raise err
         on_error(err)
 
-    def bad_line(err: InputError) -> None:
-        report(InputError(err.path, f"not a record: {err.reason}", err.line) if err.line else err)
-
     records: list[Record] = []
     for path in paths:
+        if format_for("records", path) == "csv":
+            report(InputError(str(path), f"a CSV file is {NOT_RECORDS}"))
+            continue
+        found, problems = _read_one(path)
+        if not found and len(problems) > 1:
+            first = problems[0]
+            report(InputError(str(path), f"{NOT_RECORDS}; none of its {len(problems)} lines is one "
+                                         f"(line {first.line}: {first.reason.removeprefix('not a record: ')})"))  # fmt: skip
+            continue
+        for problem in problems:
+            report(problem)
+        records += found
+    return records
+
+
+def _read_one(path: str | Path) -> tuple[list[Record], list[InputError]]:
+    """The records of one file, and its problems (an unreadable file: one, without a line)."""
+    records: list[Record] = []
+    problems: list[InputError] = []
+
+    def bad_line(err: InputError) -> None:
+        problems.append(InputError(err.path, f"not a record: {err.reason}", err.line) if err.line else err)
+
+    try:
         for lineno, obj in read_jsonl(path, "record", bad_line):
             try:
                 records.append(_validate(obj))
             except ValidationError as exc:
-                report(InputError(str(path), f"not a record: {first_error(exc)}", lineno))
-    return records
+                problems.append(InputError(str(path), f"not a record: {first_error(exc)}", lineno))
+    except InputError as exc:
+        problems.append(exc)
+    return records, problems
 
 
 def _validate(obj: Any) -> Record:
@@ -137,6 +183,15 @@ def _latest_records(records: Sequence[Record]) -> list[Record]:
     failure (:func:`~extractor.records.latest.latest_copies`, the rule of the output file
     and the Ray output too)."""
     return [records[i] for i in latest_copies((rec.id, rec.ok) for rec in records).values()]
+
+
+def listing_day(records: Iterable[Record]) -> str | None:
+    """The latest listing day (``YYYY-MM-DD``) the records' listings give, if any."""
+    from ..records.dates import day_of
+
+    days = [day_of(rec.meta.listing_date) for rec in records if rec.meta is not None and rec.meta.listing_date]
+    found = [d for d in days if d is not None]
+    return max(found).isoformat() if found else None
 
 
 # ------------------------------------------------------------------------- counting
@@ -160,6 +215,8 @@ class DigestSummary:
     date: str = ""
     new: int | None = None  # papers first seen on ``date`` (None: not known)
     seen_before: int | None = None  # papers first seen before ``date``
+    watched: int = 0  # papers on the reader's watchlist
+    themes: int = 0
 
     @classmethod
     def of(
@@ -171,7 +228,7 @@ class DigestSummary:
         for rec in records:
             s._add(rec)
         if first_seen is not None:
-            seen = [_seen(rec.id, first_seen, date) for rec in records]
+            seen = [seen_of(rec.id, first_seen, date) for rec in records]
             s.new = sum(1 for x in seen if x is None or x["new"])
             s.seen_before = len(seen) - s.new
         return s
@@ -191,172 +248,59 @@ class DigestSummary:
         self.with_gains += bool(gains)
         self.metrics.update({g.metric.strip().lower() for g in gains if g.metric.strip()})
 
-    def charts(self) -> list[Chart]:
-        """The charts drawn at the top of the HTML page."""
-        kinds = [(KIND_LABELS[k], self.kinds[k.value]) for k in Contribution if self.kinds[k.value]]
-        code = [(CODE_LABELS[c], self.code[c]) for c in CODE_LABELS]
-        charts = [Chart("Contribution kinds", kinds), Chart("Code", code)]
-        if self.metrics:
-            charts.append(Chart("Most claimed metrics", self.metrics.most_common(8)))
-        return charts
+
+# ------------------------------------------------------------------------- a page
 
 
 @dataclass
-class Chart:
-    """A horizontal bar chart: labelled counts, drawn as inline SVG by the template."""
+class Page:
+    """Everything one page shows, before it is rendered: the counts, the cards, the
+    failed papers, the themes and the summary of the day."""
 
-    title: str
-    rows: list[tuple[str, int]]
+    summary: DigestSummary
+    cards: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    themes: list[Theme]
+    facts: list[list[dict[str, Any]]]
+    records: list[Record]
 
-    @property
-    def bars(self) -> list[dict[str, Any]]:
-        """Each row with its bar's share of the largest count (0..1)."""
-        top = max((n for _, n in self.rows), default=0) or 1
-        return [{"label": label, "short": _shorten(label, 24), "count": n, "share": n / top} for label, n in self.rows]
+    @classmethod
+    def of(
+        cls,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        day: str | None = None,
+        first_seen: Mapping[str, str] | None = None,
+        watch: Watchlist | None = None,
+    ) -> Page:
+        """The page of ``records`` (a paper present more than once is shown once) on ``day``
+        (default: the latest listing day of the records, else today)."""
+        read = [_validate(r) for r in records]
+        unique = _latest_records(read)
+        day = day or listing_day(unique) or datetime.now().strftime("%Y-%m-%d")
+        summary = DigestSummary.of(len(read), unique, day, first_seen)
+        ok = [rec for rec in unique if rec.ok]
+        cards = [card(i, rec, first_seen, day) for i, rec in enumerate(ok)]
+        found = day_themes(ok)
+        theme_of = {pid: i for i, theme in enumerate(found) for pid in theme.ids}
+        for c, rec in zip(cards, ok, strict=True):
+            c["theme"] = theme_of.get(c["id"])
+            c["watch"] = watch.match(rec) if watch else []
+        summary.watched = sum(1 for c in cards if c["watch"])
+        summary.themes = len(found)
+        failed = [failed_card(rec) for rec in unique if not rec.ok]
+        facts = day_facts(cards, {rec.id: rec for rec in ok}, found, day=day, failed=summary.failed)
+        return cls(summary, cards, failed, found, facts, unique)
 
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-# ------------------------------------------------------------------------- cards
-
-
-def safe_href(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL fit for an ``href``, else None
-    (``javascript:``, ``data:``, relative or malformed URLs are shown as text only)."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url) or '"' in url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def arxiv_href(paper_id: str) -> str | None:
-    """The arXiv abstract page of an arXiv id (``2401.01234``, ``cs/0112017``), else None."""
-    return f"https://arxiv.org/abs/{paper_id}" if _ARXIV_ID.match(paper_id) else None
-
-
-def evidence_span(abstract: str, evidence: str) -> list[int] | None:
-    """Where ``evidence`` sits in ``abstract`` as ``[start, end]``: verbatim, ignoring case,
-    or as a near-verbatim match (rapidfuzz partial ratio >= 90); None when it is not there."""
-    evidence = evidence.strip()
-    if not evidence:
-        return None
-    start = abstract.find(evidence)
-    if start < 0 and len(abstract.lower()) == len(abstract):
-        start = abstract.lower().find(evidence.lower())
-    if start >= 0:
-        return [start, start + len(evidence)]
-    if len(evidence) > len(abstract):
-        return None
-    from rapidfuzz import fuzz
-
-    found = fuzz.partial_ratio_alignment(evidence, abstract, score_cutoff=90)
-    return [found.dest_start, found.dest_end] if found else None
+    def theme_list(self) -> list[dict[str, Any]]:
+        """Each theme with its papers' titles and ids, for the template."""
+        by_id = {c["id"]: c for c in self.cards}
+        return [{"name": t.name, "n": len(t.ids), "papers": [{"id": pid, "title": " ".join(by_id[pid]["title"].split())}
+                                                              for pid in t.ids]}
+                for t in self.themes]  # fmt: skip
 
 
-def _seen(paper_id: str, first_seen: Mapping[str, str], day: str) -> dict[str, Any] | None:
-    """``{"first": day first seen, "new": first seen on the digest's day or later}``; None
-    when the paper's first day is not known."""
-    first = first_seen.get(paper_id)
-    return {"first": first, "new": first >= day} if first else None
-
-
-def paper_href(rec: Record) -> str | None:
-    """The paper's arXiv page: of the arXiv id the listing gave, else of its id."""
-    meta = getattr(rec, "meta", None)
-    return arxiv_href(meta.arxiv_id) if meta is not None and meta.arxiv_id else arxiv_href(rec.id)
-
-
-def meta_card(rec: Record) -> dict[str, Any] | None:
-    """What a card shows of the listing's metadata: a by-line (authors, organisation,
-    submitter, upvotes, comments, listing day) and its links (arXiv, PDF, Hugging Face,
-    GitHub with stars, project page); only http(s) URLs become links. None without any."""
-    meta = getattr(rec, "meta", None)
-    if meta is None:
-        return None
-    arxiv = meta.arxiv_id
-    links = []
-    for kind, url, label in (
-        ("arXiv", f"https://arxiv.org/abs/{arxiv}" if arxiv else None, arxiv),
-        ("PDF", meta.pdf_url, "pdf"),
-        ("Hugging Face", meta.url if meta.url and "huggingface.co/" in meta.url else None, "paper page"),
-        ("GitHub", meta.github_repo, _short_url(meta.github_repo) if meta.github_repo else None),
-        ("project page", meta.project_page, _short_url(meta.project_page) if meta.project_page else None),
-    ):
-        if url and safe_href(url):
-            links.append({"kind": kind, "href": url, "label": label or url})
-    if meta.github_stars is not None:
-        gh = next((link for link in links if link["kind"] == "GitHub"), None)
-        if gh is not None:
-            gh["label"] += f" ★ {meta.github_stars:,}"
-    card = {
-        "authors": meta.authors[:8],
-        "more": max(0, len(meta.authors) - 8),
-        "org": meta.organization,
-        "by": meta.submitted_by,
-        "upvotes": meta.upvotes,
-        "comments": meta.comments,
-        "stars": meta.github_stars,
-        "listed": meta.listing_date,
-        "categories": meta.categories[:4],
-        "links": links,
-    }
-    return card if any(v not in (None, [], 0) for v in card.values()) else None
-
-
-def _short_url(url: str) -> str:
-    return _shorten(re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/"), 60)
-
-
-def _card(index: int, rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
-    """What the page's script needs to draw one paper's card."""
-    ex = rec.extraction
-    assert ex is not None
-    code = ex.code_link
-    return {
-        "n": index,
-        "title": rec.title,
-        "href": paper_href(rec),
-        "meta": meta_card(rec),
-        "seen": _seen(rec.id, first_seen, day) if first_seen is not None else None,
-        "kind": ex.contribution.value,
-        "task": ex.task,
-        "method": ex.method,
-        "name": ex.method_name,
-        "summary": ex.summary,
-        "ssrc": getattr(rec, "summary_source", None),
-        "origin": getattr(rec, "origin", None) or {},
-        "gains": [_gain(rec.abstract, g) for g in ex.claimed_gains],
-        "code": {"text": code, "href": safe_href(code)} if code else None,
-        "status": rec.code_status,
-        "links": [_link(link.url, link.kind.value) for link in rec.links if link.url != code],
-        "dropped": [d.model_dump() for d in rec.dropped],
-        "truncated": rec.truncated,
-        "abstract": rec.abstract,
-    }
-
-
-def _gain(abstract: str, gain: ClaimedGain) -> dict[str, Any]:
-    fields = gain.model_dump(include={"value", "metric", "baseline", "dataset", "evidence"})
-    return {**fields, "span": evidence_span(abstract, gain.evidence)}
-
-
-def _link(url: str, kind: str) -> dict[str, Any]:
-    short = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).rstrip("/")
-    return {"text": url, "label": _shorten(short, 60), "href": safe_href(url), "kind": kind.replace("_", " ")}
-
-
-def _failed(rec: Record) -> dict[str, Any]:
-    return {
-        "title": rec.title,
-        "href": paper_href(rec),
-        "kind": rec.error.kind if rec.error else "no extraction",
-        "message": rec.error.message if rec.error else "",
-    }
+# ------------------------------------------------------------------------- writing
 
 
 def script_json(value: Any) -> str:
@@ -367,13 +311,17 @@ def script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-# ------------------------------------------------------------------------- writing
-
-
 def digest_format_for(path: str | Path, explicit: str | None = None) -> DigestFormat:
-    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown, else
-    HTML (:mod:`~extractor.records.formats`)."""
-    return "md" if format_for("digest", path, explicit) == "md" else "html"
+    """``explicit`` if given, else by extension: ``.md`` / ``.markdown`` is Markdown,
+    ``.html`` / ``.htm`` (or no extension, as ``/dev/stdout``) a page
+    (:mod:`~extractor.records.formats`). Any other extension is refused with an
+    :class:`InputError`: nobody gets HTML in ``x.txt`` by surprise."""
+    found = format_for("digest", path, explicit)
+    if found is None:
+        suffix = PurePath(str(path)).suffix
+        raise InputError(str(path), f"a digest is a page (.html) or Markdown (.md), not {suffix}: "
+                                    "name the file so, or say which with --format html or --format md")  # fmt: skip
+    return "md" if found == "md" else "html"
 
 
 def digest(
@@ -384,30 +332,30 @@ def digest(
     date: datetime | date_ | str | None = None,
     fmt: str | None = None,
     first_seen: Mapping[str, str] | None = None,
+    watch: Watchlist | None = None,
 ) -> DigestSummary:
     """Write a digest of ``records`` to ``path``: a self-contained HTML page, or Markdown
-    when ``path`` ends in ``.md`` (or ``fmt="md"``). Returns the counts shown at its top.
+    when ``path`` ends in ``.md`` (or ``fmt="md"``; another extension than ``.html``,
+    ``.htm`` or ``.md`` needs ``fmt``). Returns the counts shown at its top.
     The file is written whole (:func:`~extractor.records.files.atomic_write`: a symlink is
     followed, a device written through, a directory refused in one
     :class:`~extractor.errors.InputError`).
 
     ``records`` are :class:`Record` objects or their JSON dicts (e.g. from
     :func:`digest_records`); a paper present more than once is shown once. ``date`` is
-    the run's date shown on the page (default: now). ``first_seen`` maps paper ids to the
-    day (``YYYY-MM-DD``) each was first seen (``extractor.Library.first_seen``): each card
-    then says "new" (first seen on ``date``) or "seen before" with that day.
+    the listing's day shown on the page (default: the latest listing day of the records,
+    else today). ``first_seen`` maps paper ids to the day (``YYYY-MM-DD``) each was first
+    seen (``extractor.Library.first_seen``): the page then shows "new today" first, then
+    "still listed" with that day. ``watch`` marks and ranks first the papers of the
+    reader's watchlist.
     """
-    read = [_validate(r) for r in records]
-    unique = _latest_records(read)
-    day = date if isinstance(date, str) else (date or datetime.now()).strftime("%Y-%m-%d")
-    summary = DigestSummary.of(len(read), unique, day, first_seen)
-    context = {"summary": summary, "title": title or f"Paper digest · {day}"}
-    if digest_format_for(path, fmt) == "md":
-        text = _render_markdown(unique, context, first_seen)
-    else:
-        text = _render_html(unique, context, first_seen)
+    kind = digest_format_for(path, fmt)
+    day = date if isinstance(date, str) or date is None else date.strftime("%Y-%m-%d")
+    page = Page.of(records, day=day, first_seen=first_seen, watch=watch)
+    title = title or f"Paper digest · {page.summary.date}"
+    text = render_markdown(page, title) if kind == "md" else render_html(page, title)
     atomic_write(path, text, "the digest")
-    return summary
+    return page.summary
 
 
 def digest_files(
@@ -417,42 +365,62 @@ def digest_files(
     title: str | None = None,
     fmt: str | None = None,
     on_error: Callable[[InputError], None] | None = None,
+    watch: Watchlist | None = None,
 ) -> DigestSummary:
     """Write a digest of the JSONL record files ``paths`` to ``path`` (see :func:`digest`).
-    The date shown is the newest file's modification time. Raises :class:`InputError`
-    when no record could be read."""
+    The day shown is the records' latest listing day, else the newest file's modification
+    time. Raises :class:`InputError` when no record could be read (when the one file given
+    is no record file, that is the error, in one line)."""
+    digest_format_for(path, fmt)
     check_target(path, "the digest")
-    records = digest_records(paths, on_error)
+    told: list[InputError] = []
+    records = digest_records(paths, told.append)
+    if not records and len(paths) == 1 and len(told) == 1 and not told[0].line:
+        raise told[0]
+    for problem in told:
+        if on_error is None:
+            raise problem
+        on_error(problem)
     if not records:
         raise InputError(", ".join(str(p) for p in paths), "no records to digest")
-    newest = max(Path(p).stat().st_mtime for p in paths)
-    return digest(records, path, title=title, fmt=fmt, date=datetime.fromtimestamp(newest))
+    day = listing_day(records)
+    if day is None:
+        day = datetime.fromtimestamp(max(Path(p).stat().st_mtime for p in paths)).strftime("%Y-%m-%d")
+    return digest(records, path, title=title, fmt=fmt, date=day, watch=watch)
 
 
-def _render_html(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
+def render_html(page: Page, title: str, nav: Mapping[str, Any] | None = None) -> str:
+    """The page as one self-contained HTML document; ``nav`` adds the links of a site
+    (``{"prev", "next", "index", "feed"}``: relative hrefs and their labels)."""
     from markupsafe import Markup
 
-    ok = [rec for rec in records if rec.ok]
-    day = context["summary"].date
     data = {
-        "cards": [_card(i, rec, first_seen, day) for i, rec in enumerate(ok)],
-        "failed": [_failed(rec) for rec in records if not rec.ok],
+        "cards": page.cards,
+        "failed": page.failed,
+        "themes": [t.name for t in page.themes],
         "pageSize": PAGE_SIZE,
         "labels": {kind.value: label for kind, label in KIND_LABELS.items()},
+        "day": page.summary.date,
+        "seen": page.summary.new is not None,
+        "watch": page.summary.watched > 0,
+        "pages": (nav or {}).get("pages", {}),
     }
     assets = {name: Markup(_asset(f"digest.{name}")) for name in ("css", "js")}
     template = _environment("html").get_template("digest.html.j2")
+    context = {"summary": page.summary, "title": title, "facts": page.facts, "themes": page.theme_list(),
+               "day": day_label(page.summary.date), "nav": nav}  # fmt: skip
     return template.render(**context, **assets, data_json=Markup(script_json(data)), nonce=secrets.token_urlsafe(18))
 
 
-def _render_markdown(records: Sequence[Record], context: dict[str, Any], first_seen: Mapping[str, str] | None = None) -> str:
-    day = context["summary"].date
-    groups = {label: [md_entry(r, first_seen, day) for r in records
+def render_markdown(page: Page, title: str) -> str:
+    """The page as Markdown (every value escaped)."""
+    by_id = {c["id"]: c for c in page.cards}
+    groups = {label: [_md_entry(by_id[r.id]) for r in page.records
                       if r.ok and r.extraction and r.extraction.contribution == kind]
               for kind, label in KIND_LABELS.items()}  # fmt: skip
     template = _environment("md").get_template("digest.md.j2")
-    failed = [_failed(rec) for rec in records if not rec.ok]
-    return template.render(**context, groups={k: v for k, v in groups.items() if v}, failed=failed)
+    return template.render(summary=page.summary, title=title, facts=page.facts, themes=page.theme_list(),
+                           groups={k: v for k, v in groups.items() if v}, failed=page.failed)  # fmt: skip
 
 
 def _asset(name: str) -> str:
@@ -475,14 +443,18 @@ def _environment(kind: DigestFormat) -> Any:
         keep_trailing_newline=True,
     )
     env.filters.update(md=md_escape, mdcode=md_code, mdurl=md_url, code_label=CODE_LABELS.get,
-                       kind_label=lambda k: KIND_LABELS[Contribution(k)])
+                       kind_label=lambda k: KIND_LABELS[Contribution(k)])  # fmt: skip
     return env
+
+
+def _md_entry(c: dict[str, Any]) -> dict[str, Any]:
+    """One paper's Markdown entry fields; the template escapes every value."""
+    return {**c, "links": [link for link in c["links"] if link["href"]]}
 
 
 def md_entry(rec: Record, first_seen: Mapping[str, str] | None = None, day: str = "") -> dict[str, Any]:
     """One paper's Markdown entry fields; the template escapes every value."""
-    card = _card(0, rec, first_seen, day)
-    return {**card, "links": [link for link in card["links"] if link["href"]]}
+    return _md_entry(card(0, rec, first_seen, day))
 
 
 def md_escape(text: object) -> str:
@@ -501,3 +473,5 @@ def md_code(text: str) -> str:
 def md_url(url: str) -> str:
     """An http(s) URL as a Markdown link destination (spaces, brackets and quotes encoded)."""
     return quote(url, safe=":/?#@!$&'*+,;=%-._~")
+
+

@@ -15,8 +15,13 @@ extension      listing (``run``,         dataset (``ray``)        record file  d
 ``.json``      json                     jsonl                    --           --
 ``.csv``       csv                      csv                      csv          --
 ``.parquet``   --                       parquet                  --           --
-other          text                     (asked for)              jsonl        html
+``.html``      --                       --                       --           html
+``.htm``       --                       --                       --           html
+other          text                     (asked for)              jsonl        (asked for)
 ============== ======================== ======================== ============ ==========
+
+A digest named without an extension (``/dev/stdout``) is a page; with another extension
+(``x.txt``) its format must be said, so that no one gets HTML in a ``.txt`` by surprise.
 
 A folder given as a listing is read for the files whose extension has a listing format.
 
@@ -46,10 +51,12 @@ FORMATS: dict[str, dict[Role, str]] = {
     ".json": {"listing": "json", "dataset": "jsonl"},
     ".csv": {"listing": "csv", "dataset": "csv", "records": "csv"},
     ".parquet": {"dataset": "parquet"},
+    ".html": {"digest": "html"},
+    ".htm": {"digest": "html"},
 }
 
 # The format of a file whose extension the table does not hold (None: the user must say).
-_DEFAULTS: dict[Role, str | None] = {"listing": "text", "dataset": None, "records": "jsonl", "digest": "html"}
+_DEFAULTS: dict[Role, str | None] = {"listing": "text", "dataset": None, "records": "jsonl", "digest": None}
 # Names a user may give for a format, per role.
 _NAMES: dict[Role, dict[str, str]] = {
     "listing": {"text": "text", "txt": "text", "md": "text", "jsonl": "jsonl", "ndjson": "jsonl", "json": "json",
@@ -68,7 +75,8 @@ def extensions(role: Role) -> tuple[str, ...]:
 def format_for(role: Role, path: str | PurePath, explicit: str | None = None) -> str | None:
     """The format of the file ``path`` in ``role``: ``explicit`` when given (a name of
     :data:`_NAMES`, else ValueError), else by its extension, else the role's default
-    (None for a dataset: its format must be given)."""
+    (None for a dataset, or a digest with an extension of another kind: its format must be
+    given). A digest without an extension is a page."""
     if explicit:
         try:
             return _NAMES[role][explicit.lower()]
@@ -76,4 +84,6 @@ def format_for(role: Role, path: str | PurePath, explicit: str | None = None) ->
             names = ", ".join(sorted(set(_NAMES[role].values())))
             raise ValueError(f"unknown format {explicit!r}; use one of: {names}") from None
     suffix = PurePath(str(path).split("?", 1)[0]).suffix.lower()
+    if role == "digest" and not suffix:
+        return "html"
     return FORMATS.get(suffix, {}).get(role, _DEFAULTS[role])

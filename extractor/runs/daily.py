@@ -11,8 +11,12 @@ arXiv category), in a folder of its own (``<folder>/<day>-hf/``):
    can be, so running again the same day sends no request to the model;
 3. **library**: the day's records go into the library (:mod:`extractor.library`) as seen
    in this listing on this day, with what the listing says of them today (upvotes grow);
-4. **digest**: ``digest.html`` (or ``.md``) of the day's papers, each marked new today or
-   seen before, with the day it was first seen (:func:`extractor.pages.digest.digest`).
+4. **digest**: ``digest.html`` (or ``.md``) of the day's papers, new today first, then
+   those still listed with the day each was first seen, the reader's watchlist marked
+   (:func:`extractor.pages.digest.digest`);
+5. **site**, when the ``site`` setting names a folder: the static site of the library
+   refreshed there (:func:`extractor.pages.site.write_site`: the day's page and its
+   neighbours', the index and the feed).
 
 The library is opened first, so a file that is not a library stops the loop before any
 request. Nothing here prints: the command line reports what :class:`DailyReport` says.
@@ -77,6 +81,7 @@ class DailyReport:
     seen_before: int = 0
     batch: BatchStats = field(default_factory=BatchStats)
     library: AddStats = field(default_factory=AddStats)
+    site: Any = None  # the SiteReport of the refreshed site, when the site setting is set
 
     def summary(self) -> str:
         got = "fetched" if self.fetched else "read from the saved listing"
@@ -84,6 +89,8 @@ class DailyReport:
         if self.papers:
             lines.append(self.batch.summary())
             lines.append(f"library: {self.library.describe()}")
+        if self.site is not None:
+            lines.append(f"site {self.site.describe()}")
         return "\n".join(lines)
 
 
@@ -126,6 +133,7 @@ async def arun_daily(
     request ends the extraction early (``report.batch.interrupted``), and what was done is
     still put in the library and the digest."""
     from ..pages.digest import digest
+    from ..pages.watch import Watchlist
     from ..records.listings import read_papers
 
     day = parse_day(options.date)
@@ -158,7 +166,13 @@ async def arun_daily(
         if records:
             report.digest = folder / f"digest.{options.digest_format}"
             title = f"{SOURCES[options.source]}{' ' + options.category if options.category else ''} · {report.day}"
-            digest(records, report.digest, title=title, date=report.day, first_seen=first_seen)
+            digest(records, report.digest, title=title, date=report.day, first_seen=first_seen,
+                   watch=Watchlist.of(settings))  # fmt: skip
+        if settings.site is not None:
+            from ..pages.site import write_site
+
+            report.site = await asyncio.to_thread(write_site, library, settings.site, only=[report.day],
+                                                  watch=Watchlist.of(settings))  # fmt: skip
     return report
 
 
