@@ -352,6 +352,17 @@ class Record(BaseModel):
         """True when the paper was extracted without error."""
         return self.error is None and self.extraction is not None
 
+    @property
+    def kind(self) -> Contribution | None:
+        """The kind of contribution as a reader may see it: None when no source gave one it
+        could trust (the extraction then holds ``other``, with no origin). Records of
+        releases before origins were kept show their kind as written."""
+        if self.extraction is None:
+            return None
+        if "contribution" not in self.origin and (self.origin or self.unsure):
+            return None
+        return self.extraction.contribution
+
     @classmethod
     def for_paper(cls, paper: Paper, **fields: object) -> Record:
         """Start a record from a paper's own fields."""

@@ -136,9 +136,9 @@ def test_cache_clear_that_cannot_repair_says_why_in_one_line(tmp_path: Path, kin
 
 
 def test_a_disk_that_fills_up_turns_the_cache_off_and_the_run_goes_on(tmp_path: Path) -> None:
-    make_papers(tmp_path / "in.jsonl", 20)
+    make_papers(tmp_path / "in.jsonl", 15)
 
-    def full_disk() -> None:  # no file may grow past 36 kB: the cache (32 kB empty) fills it, 20 records do not
+    def full_disk() -> None:  # no file may grow past 36 kB: the cache (32 kB empty) fills it, 15 records (28 kB) do not
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (36_000, 36_000))
 
@@ -150,4 +150,4 @@ def test_a_disk_that_fills_up_turns_the_cache_off_and_the_run_goes_on(tmp_path: 
     assert result.returncode == 0, result.stderr
     said = [line for line in result.stderr.splitlines() if "cannot be used" in line]
     assert len(said) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert len(read_records(tmp_path / "out.jsonl")) == 20
+    assert len(read_records(tmp_path / "out.jsonl")) == 15

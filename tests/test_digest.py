@@ -87,7 +87,7 @@ def sample_records() -> list[Any]:
     summary with origins; one failed; one hostile."""
     records: list[Any] = [make_record(i) for i in range(10)]
     records[4] = {**records[4].model_dump(mode="json"), "summary_source": "extractive",
-                  "origin": {"task": "rule", "method_name": "rule", "summary": "model"}}  # fmt: skip
+                  "origin": {"task": "rule", "method_name": "rule", "contribution": "rule", "summary": "model"}}  # fmt: skip
     return [*records, failed_record(0), hostile_record()]
 
 
@@ -379,8 +379,8 @@ def test_where_each_value_came_from_is_behind_details(open_page: Any) -> None:
     assert card.locator(".origin").count() == prov.locator(".origin").count() > 0, "no provenance chip outside details"
     prov.locator("summary").click()
     lines = [" ".join(t.split()) for t in prov.locator("li").all_text_contents()]
-    assert lines[:2] == ["task rule", "method name rule"]
-    assert lines[2].startswith("summary extractive — a sentence of the abstract")
+    assert lines[:3] == ["task rule", "method name rule", "contribution rule"]
+    assert lines[3].startswith("summary extractive — a sentence of the abstract")
     evil = open_page("#q=script").page.locator("#cards article").first
     evil.locator("details.prov summary").click()
     assert evil.locator("details.prov li.dropped li").text_content() == "task <svg onload=alert(7)> — not in abstract"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.eval.spotcheck import sheet_rows
 from extractor.evidence.checks import (
     gain_problem,
     method_problem,
@@ -31,7 +32,7 @@ from extractor.evidence.voice import proposing_sentences
 from extractor.evidence.words import is_field_term
 from extractor.extraction.policy import decide
 from extractor.records.listings import dedupe, read_papers
-from extractor.schema import ClaimedGain, Extraction
+from extractor.schema import ClaimedGain, Extraction, Record, Source
 
 from .conftest import SEEDS
 
@@ -308,3 +309,20 @@ def test_configured_model_values_meet_the_same_checks() -> None:
     held = {(u.field, u.source) for u in d.unsure}
     assert {("task", "model"), ("method", "model"), ("method_name", "model"), ("claimed_gains", "model")} <= held
     assert d.values["method_name"] == "DeepWalk" and d.origin["method_name"] == "rule"
+
+
+def test_a_kind_under_the_bar_is_held_back_and_not_shown() -> None:
+    title, abstract = "Probing Attention Heads", "We analyze how attention heads in transformers store facts."
+    p = propose(title, abstract)
+    assert p.contribution is not None and p.contribution.rule == "study_cue"  # measured at 62%: under the bar
+    d = decide("rules", None, p, title, abstract)
+    assert d.values["contribution"] == "other" and "contribution" not in d.origin
+    assert [(u.field, u.value, u.source) for u in d.unsure if u.field == "contribution"] == [
+        ("contribution", "analysis", "study_cue")]
+    record = Record(id="x", title=title, abstract=abstract, source=Source(path="-", line=1),
+                    extraction=Extraction(task=None, method=None, contribution=d.values["contribution"], summary="S."),
+                    origin=d.origin, unsure=d.unsure)  # fmt: skip
+    assert record.kind is None
+    assert [r.value for r in sheet_rows(record) if r.field == "contribution"] == [""]
+    shown = record.model_copy(update={"origin": {"contribution": "rule"}})
+    assert shown.kind is not None and shown.kind.value == "other"

@@ -79,7 +79,7 @@ def sheet_rows(record: Record) -> list[Row]:
     if ex is None:
         return []
     rows = [Row("task", ex.task or ""), Row("method", ex.method or ""), Row("method_name", ex.method_name or ""),
-            Row("contribution", ex.contribution.value)]  # fmt: skip
+            Row("contribution", record.kind.value if record.kind else "")]  # fmt: skip
     if ex.claimed_gains:
         rows += [Row(f"gain {i}", _gain(g)) for i, g in enumerate(ex.claimed_gains, 1)]
     else:

@@ -157,7 +157,8 @@ def decide(
     summary; ``proposing`` the abstract's sentences where the paper proposes something
     (found here when not given); ``model_name`` the model behind the endpoint, whose
     measured precision (if any) holds its values. A field nobody filled is None (an empty
-    list for gains; ``other`` for the contribution) and has no origin.
+    list for gains; ``other`` for the contribution) and has no origin: :attr:`Record.kind
+    <extractor.schema.Record.kind>` is then None.
     """
     if proposing is None:
         from ..evidence.voice import proposing_sentences
@@ -184,9 +185,14 @@ def decide(
         kind, label = (proposals.contribution.value, proposals.contribution.rule) if (
             source == "rule" and proposals.contribution is not None) else (theirs, "model") if source == "model" else (
             None, "")  # fmt: skip
-        if kind:
-            d.values["contribution"], d.origin["contribution"], d.found_by["contribution"] = kind, source, label
-            break
+        if not kind:
+            continue
+        reason = held_back("contribution", label, d.model)
+        if reason is not None:
+            d.hold("contribution", kind, label, reason)
+            continue
+        d.values["contribution"], d.origin["contribution"], d.found_by["contribution"] = kind, source, label
+        break
     else:
-        d.values["contribution"] = Contribution.other.value
+        d.values["contribution"] = Contribution.other.value  # no origin: the kind is not shown (Record.kind)
     return d

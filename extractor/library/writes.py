@@ -72,7 +72,7 @@ def paper_row(record: Record, seen: str, now: str) -> dict[str, Any]:
         "abstract": record.abstract,
         "authors": _json(meta.authors) if meta else None,
         "organization": meta.organization if meta else None,
-        "kind": ex.contribution.value if ex else None,
+        "kind": record.kind.value if record.kind else None,
         "task": ex.task if ex else None,
         "method": ex.method if ex else None,
         "method_name": ex.method_name if ex else None,

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..records.identity import ARXIV_ID
-from ..schema import ClaimedGain, PaperMeta, Record
+from ..schema import ClaimedGain, Contribution, PaperMeta, Record
 
 __all__ = [
     "arxiv_href", "card", "evidence_span", "failed_card", "held_back", "meta_card", "paper_href", "safe_href", "seen_of",
@@ -218,7 +218,7 @@ def card(index: int, rec: Record, first_seen: Mapping[str, str] | None = None, d
         "href": paper_href(rec),
         "meta": meta_card(rec),
         "seen": seen_of(rec.id, first_seen, day) if first_seen is not None else None,
-        "kind": ex.contribution.value,
+        "kind": (rec.kind or Contribution.other).value,
         "task": shown["task"],
         "method": shown["method"],
         "name": shown["method_name"],

@@ -109,7 +109,7 @@ KIND_LABELS = {
     Contribution.analysis: "Analyses",
     Contribution.system_or_tool: "Systems and tools",
     Contribution.theory: "Theory",
-    Contribution.other: "Other",
+    Contribution.other: "Other, or kind not sure",
 }
 CODE_LABELS = {"linked": "code linked", "promised": "code promised", "none": "no code"}
 NOT_RECORDS = "not a record file: the digest reads the JSONL records of `extractor run` (-o results.jsonl)"
@@ -241,7 +241,7 @@ class DigestSummary:
             self.failed += 1
             self.errors[rec.error.kind if rec.error else "no extraction"] += 1
             return
-        self.kinds[rec.extraction.contribution.value] += 1
+        self.kinds[(rec.kind or Contribution.other).value] += 1
         self.code[rec.code_status] += 1
         self.summary_sources[getattr(rec, "summary_source", None) or "unknown"] += 1
         gains = rec.extraction.claimed_gains
@@ -416,7 +416,7 @@ def render_markdown(page: Page, title: str) -> str:
     """The page as Markdown (every value escaped)."""
     by_id = {c["id"]: c for c in page.cards}
     groups = {label: [_md_entry(by_id[r.id]) for r in page.records
-                      if r.ok and r.extraction and r.extraction.contribution == kind]
+                      if r.ok and r.extraction and (r.kind or Contribution.other) == kind]
               for kind, label in KIND_LABELS.items()}  # fmt: skip
     template = _environment("md").get_template("digest.md.j2")
     return template.render(summary=page.summary, title=title, facts=page.facts, themes=page.theme_list(),

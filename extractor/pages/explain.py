@@ -46,7 +46,7 @@ def explain(record: Record) -> str:
     for name in _FIELDS:
         value = getattr(ex, name)
         if name == "contribution":
-            value = value.value
+            value = record.kind.value if record.kind else None
         if name == "code_link" and not value:
             continue
         source = record.found_by.get(name)

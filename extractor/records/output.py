@@ -101,7 +101,7 @@ def _csv_row(record: Record) -> dict[str, Any]:
         "task": (ex.task or "") if ex else "",
         "method": (ex.method or "") if ex else "",
         "method_name": (ex.method_name or "") if ex else "",
-        "contribution": ex.contribution.value if ex else "",
+        "contribution": record.kind.value if record.kind else "",
         "code_link": (ex.code_link or "") if ex else "",
         "code_status": record.code_status,
         "claimed_gains": json.dumps([g.model_dump(mode="json") for g in ex.claimed_gains], ensure_ascii=False)
