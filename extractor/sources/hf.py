@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import SourceError
-from .fetch import FetchOptions, Pacer, network_reason, retried
+from .asking import FetchOptions, Pacer, network_reason, retried
 
 __all__ = ["PAGE_SIZE", "fetch_hf"]
 
