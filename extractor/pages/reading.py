@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError, create_model
+from pydantic import ValidationError
 
 from ..errors import InputError
 from ..records.formats import format_for
@@ -21,15 +21,9 @@ from ..schema import Record
 
 __all__ = ["DigestRecord", "digest_records", "listing_day"]
 
-# Fields newer than some record files: absent ones read as None / {}. Declared here too so
-# their values survive reading even where Record does not declare them (yet).
-_NEWER_FIELDS: dict[str, Any] = {"summary_source": (str | None, None), "origin": (dict[str, str], {})}
-DigestRecord: type[Record] = create_model(  # type: ignore[call-overload]
-    "DigestRecord",
-    __base__=Record,
-    __doc__="A record as the digest reads it: tolerant of fields older files lack.",
-    **{name: spec for name, spec in _NEWER_FIELDS.items() if name not in Record.model_fields},
-)
+#: Kept for one release, as a plain alias of :class:`~extractor.schema.Record`: the fields
+#: older record files lack (``summary_source``, ``origin``) have defaults on Record itself.
+DigestRecord = Record
 
 NOT_RECORDS = "not a record file: the digest reads the JSONL records of `extractor run` (-o results.jsonl)"
 
@@ -87,11 +81,7 @@ def _read_one(path: str | Path) -> tuple[list[Record], list[InputError]]:
 
 
 def _validate(obj: Any) -> Record:
-    if isinstance(obj, DigestRecord):
-        return obj
-    if isinstance(obj, Record):
-        return DigestRecord.model_validate(obj, from_attributes=True)
-    return DigestRecord.model_validate(obj)
+    return obj if isinstance(obj, Record) else Record.model_validate(obj)
 
 
 def _latest_records(records: Sequence[Record]) -> list[Record]:
