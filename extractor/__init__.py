@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from typing import TYPE_CHECKING, Any
 

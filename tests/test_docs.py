@@ -61,7 +61,7 @@ def test_every_module_states_its_purpose() -> None:
 def test_architecture_imports_are_read_from_the_code() -> None:
     modules = _generator().read_modules(ROOT)
     assert "extractor.cli.app" in modules["extractor.cli.run"].imports  # from .app import ...
-    assert "extractor.evidence.text" in modules["extractor.records.listings"].imports  # from ..evidence.text
+    assert "extractor.evidence.text" in modules["extractor.records.papers"].imports  # from ..evidence.text
     assert "extractor.local.server" in modules["extractor.llm.connect"].imports  # a lazy import counts
     assert modules["extractor.errors"].imports == set()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.local import engines
 from extractor.local import models as bundled
 from extractor.local import server as local
 from extractor.errors import LocalServerError
@@ -247,7 +248,7 @@ def test_find_model_unknown_name_and_gguf_path(model_file: Path) -> None:
 
 def test_local_available_needs_xllamacpp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXTRACTOR_ENGINE", XLC)
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: False)
     assert not local_available()
 
 
@@ -328,15 +329,15 @@ def _fake_binary(path: Path) -> Path:
 def test_engine_auto_is_xllamacpp_unless_a_llama_server_is_named(
     no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: True)
     assert local.resolve_engine() == XLC and local.find_llama_server() is None
     # A llama-server on PATH does not replace the bundled engine...
     on_path = _fake_binary(tmp_path / "bin" / "llama-server")
     assert local.find_llama_server() == on_path and local.resolve_engine() == XLC
     # ...unless xllamacpp is not installed.
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: False)
     assert local.resolve_engine() == local.LLAMA_SERVER
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: True)
     # EXTRACTOR_LLAMA_SERVER names your own: it is chosen, and wins over PATH.
     named = _fake_binary(tmp_path / "elsewhere" / "llama-server-b1234")
     monkeypatch.setenv("EXTRACTOR_LLAMA_SERVER", str(named))
@@ -371,7 +372,7 @@ def test_unknown_engine_is_one_line(no_engine_env: Path, model_file: Path, monke
 
 
 def test_xllamacpp_command_line(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)  # the command needs no import of it
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: True)  # the command needs no import of it
     server = LocalServer(model_file, engine=XLC, n_ctx=2048, n_threads=2, slots=3, batch=256, ubatch=128)
     server._port, server._api_key = 0, "sekrit-key-of-this-start"
     cmd = server._command()
@@ -447,21 +448,21 @@ def test_native_engine_without_binary_says_what_to_do(
 
 
 def test_xllamacpp_missing_says_what_to_install(model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: False)
     with pytest.raises(LocalServerError, match=r"xllamacpp is not installed.*pip install -e '\.\[local\]'"):
         LocalServer(model_file, engine=XLC).start()
     assert not local.running_servers()
 
 
 def test_local_available_needs_the_chosen_engine(no_engine_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "model_installed", lambda name=None: True)
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: False)
+    monkeypatch.setattr(engines, "model_installed", lambda name=None: True)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: False)
     assert not local_available()  # neither engine
     _fake_binary(tmp_path / "bin" / "llama-server")
     assert local_available()  # your own llama-server alone is enough
     monkeypatch.setenv("EXTRACTOR_ENGINE", XLC)
     assert not local_available()
-    monkeypatch.setattr(local, "_xllamacpp_installed", lambda: True)
+    monkeypatch.setattr(engines, "_xllamacpp_installed", lambda: True)
     assert local_available()
     monkeypatch.setenv("EXTRACTOR_ENGINE", "nonsense")
     assert local_available()  # starting it says what is wrong

@@ -72,3 +72,25 @@ def test_credentials_and_query_are_never_shown_or_recorded() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"base_url": "ftp://user:SECRET@host/v1"})
     assert "SECRET" not in str(caught.value) and "ftp://host/v1" in str(caught.value)
+
+
+def test_the_bundled_defaults_apply_only_to_settings_not_given() -> None:
+    """A Settings built in code keeps what it was given, equal to the default or not; the
+    bundled server's own values (its slots, span grounding, its mode) fill the rest."""
+    from types import SimpleNamespace
+
+    from extractor.llm.connect import _bundled_settings
+
+    server = SimpleNamespace(model_alias="smollm2-135m", slots=2, mode="json_schema")
+    defaults = Settings.model_fields
+    bundled = _bundled_settings(Settings(), server)  # type: ignore[arg-type]
+    assert (bundled.concurrency, bundled.grounding, bundled.mode) == (2, "span", "json_schema")
+    same = Settings(
+        concurrency=defaults["concurrency"].default, grounding=defaults["grounding"].default, mode="auto"
+    )
+    kept = _bundled_settings(same, server)  # type: ignore[arg-type]
+    assert (kept.concurrency, kept.grounding, kept.mode) == (8, "check", "auto")
+    other = _bundled_settings(Settings(concurrency=5, grounding="off", mode="tools"), server)  # type: ignore[arg-type]
+    assert (other.concurrency, other.grounding, other.mode) == (5, "off", "tools")
+    loaded = _bundled_settings(load_settings({"concurrency": 8}, env={}, config=None), server)  # type: ignore[arg-type]
+    assert (loaded.concurrency, loaded.grounding) == (8, "span")

@@ -29,7 +29,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 import click
 from pydantic.fields import FieldInfo
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ExtractorError, InputError, InputWarning
 from ..sync import SyncLoop
 from ..settings import CONFIG_ENV, Settings, default_config_file, env_names, flag_of, load_settings

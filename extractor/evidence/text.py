@@ -13,9 +13,12 @@ the scorer, :mod:`~extractor.eval.score`, keeps its own matching on purpose.)
   for the last few hundred texts, so it is made once per paper.
 * **Cues** (:class:`Cue`, :func:`lowered`): a case-insensitive pattern with the words its
   every match holds, so that a sentence without any of them is not searched.
-* **Numbers** (:func:`numbers_in`, :func:`prose_numbers`, :func:`canon_number`): read as
-  canonical decimals (``1,000.50`` -> ``1000.5``, ``72.0`` -> ``72``), never rescaled.
-* **URLs** (:func:`normalise_url`, :func:`url_key`): one form for comparison.
+* **Numbers** (:func:`~extractor.evidence.numbers.numbers_in`,
+  :func:`~extractor.evidence.numbers.prose_numbers`, :func:`~extractor.evidence.numbers.canon_number`):
+  read as canonical decimals (``1,000.50`` -> ``1000.5``, ``72.0`` -> ``72``), never
+  rescaled; in :mod:`~extractor.evidence.numbers`, importable from here too.
+* **URLs** (:func:`~extractor.evidence.urls.normalise_url`, :func:`~extractor.evidence.urls.url_key`):
+  one form for comparison; in :mod:`~extractor.evidence.urls`, importable from here too.
 
 Example:
     >>> sentences("We use e.g. BERT. It works. 4.5x faster.")
@@ -26,14 +29,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache
-from urllib.parse import urlsplit, urlunsplit
+
+from .numbers import canon_magnitude, canon_number, number_value, numbers_in, prose_numbers
+from .urls import normalise_url, url_key
 
 __all__ = [
     "CLOSERS",
@@ -308,140 +310,3 @@ def _holds_any(low: str, words: tuple[str, ...]) -> bool:
         if word in low:
             return True
     return False
-
-
-# --------------------------------------------------------------------------- numbers
-
-# Numbers in prose: not glued to a preceding letter or digit ("A100", "I3D"), except a
-# lone multiplication "x" ("x3"); thousands separators kept for now.
-_PROSE_NUMBER = re.compile(r"(?:(?<![\w.])|(?<=\bx))(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)")
-# Numbers in a value: every run of digits counts, wherever it stands.
-_VALUE_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
-# Tokenised numbers: "0. 447", "5, 000".
-_JOIN_DECIMAL = re.compile(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.\s*(?=\d)")
-_JOIN_THOUSANDS = re.compile(r"(?<=\d)\s*,\s+(?=\d{3}(?!\d))")
-
-
-def canon_number(number: str) -> str:
-    """A written decimal as a canonical string: thousands separators dropped, trailing
-    zeros and a bare leading point settled.
-
-    Example:
-        >>> canon_number("1,000.50"), canon_number("72.0"), canon_number(".5")
-        ('1000.5', '72', '0.5')
-    """
-    try:
-        value = Decimal(number.replace(",", "")).normalize()
-    except InvalidOperation:
-        return number
-    return format(value, "f")
-
-
-def canon_magnitude(magnitude: float) -> str | None:
-    """The absolute value of a number as :func:`canon_number` writes it; None for a
-    non-number, NaN or infinity.
-
-    Example:
-        >>> canon_magnitude(-4.50), canon_magnitude(72.0), canon_magnitude(float("nan"))
-        ('4.5', '72', None)
-    """
-    if not isinstance(magnitude, (int, float)) or isinstance(magnitude, bool):
-        return None
-    if math.isnan(magnitude) or math.isinf(magnitude):
-        return None
-    return canon_number(repr(abs(float(magnitude))))
-
-
-def numbers_in(value: str) -> tuple[str, ...]:
-    """The numbers of a value (a claimed gain) as canonical decimals, in order: every
-    run of digits counts; signs, units and words are ignored.
-
-    Example:
-        >>> numbers_in("+0.8% absolute"), numbers_in("4.5 times"), numbers_in("1,000 images")
-        (('0.8',), ('4.5',), ('1000',))
-    """
-    value = unicodedata.normalize("NFKC", value)
-    return tuple(canon_number(n) for n in _VALUE_NUMBER.findall(value))
-
-
-def prose_numbers(text: str, *, tokenised: bool = True) -> frozenset[str]:
-    """The numbers standing on their own in prose, as canonical decimals: digits glued to
-    a letter (``A100``, ``I3D``) are a name, not a number. With ``tokenised``, numbers a
-    tokeniser split (``0. 447``, ``5, 000``) are read joined as well as written.
-
-    Example:
-        >>> sorted(prose_numbers("Kinetics-400 at 1,000 fps on A100 GPUs, 0. 5x faster"))
-        ['0', '0.5', '1000', '400', '5']
-    """
-    text = unicodedata.normalize("NFKC", text)
-    found = {canon_number(n) for n in _PROSE_NUMBER.findall(text)}
-    if tokenised:
-        joined = _JOIN_THOUSANDS.sub(",", _JOIN_DECIMAL.sub(".", text))
-        if joined != text:
-            found.update(canon_number(n) for n in _PROSE_NUMBER.findall(joined))
-    return frozenset(found)
-
-
-def number_value(written: str) -> float | None:
-    """The signed value of a number as written with its unit, or None.
-
-    Example:
-        >>> number_value("+0.8%"), number_value("−4.5x"), number_value("1,000"), number_value("x")
-        (0.8, -4.5, 1000.0, None)
-    """
-    digits = re.sub(r"[^\d.\-]", "", written.replace(",", "").replace("−", "-"))
-    try:
-        return float(digits)
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def normalise_url(url: str) -> str:
-    """A form of *url* for exact comparison.
-
-    Removes all whitespace (tokenised text: ``github.com/ org / repo``), adds
-    ``https://`` when there is no scheme, lowercases scheme and host, drops
-    ``www.``, default ports, a trailing ``/`` and a trailing ``.git``; keeps the path's
-    case, the query and the fragment.
-
-    Example:
-        >>> normalise_url("HTTPS://WWW.GitHub.com/Org/Repo.git/")
-        'https://github.com/Org/Repo'
-    """
-    url = re.sub(r"\s+", "", url)
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
-        url = "https://" + url
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
-        host = f"{host}:{port}"
-    path = parts.path
-    while True:
-        before = path
-        path = path.rstrip("/")
-        if path.lower().endswith(".git"):
-            path = path[:-4]
-        if path == before:
-            break
-    return urlunsplit((scheme, host, path, parts.query, parts.fragment))
-
-
-def url_key(url: str) -> str:
-    """:func:`normalise_url` without the scheme, case-folded: two URLs with the same key
-    name the same resource in an abstract (``http``/``https``, ``Repo``/``repo``).
-
-    Example:
-        >>> url_key("http://github.com/Org/Repo/") == url_key("https://www.github.com/org/repo.git")
-        True
-    """
-    return normalise_url(url).split("://", 1)[-1].casefold()

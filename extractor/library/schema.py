@@ -64,7 +64,7 @@ def _create(conn: sqlite3.Connection) -> None:
     """The tables, indexes, FTS5 index and triggers of a new library (in the caller's transaction)."""
     import sqlite_utils
 
-    from .. import __version__
+    from ..version import __version__
 
     db = sqlite_utils.Database(conn, execute_plugins=False)
     papers = db["papers"].create(PAPER_COLUMNS, pk="id", not_null={"title", "abstract", "first_seen", "last_seen", "ok", "record"})  # type: ignore[union-attr]

@@ -161,13 +161,16 @@ class Connection:
 
 def _bundled_settings(settings: Settings, server: local.LocalServer) -> Settings:
     """The settings of a run on the bundled server: what the server is known to do, where
-    the user did not say otherwise."""
+    the user did not say otherwise. What the user said is what was set
+    (``model_fields_set``: a flag, the environment, the config file, or a value passed to
+    ``Settings(...)`` in code), even when it equals the default."""
+    given = settings.model_fields_set
     update: dict[str, Any] = {"base_url": "http://127.0.0.1/v1", "model": server.model_alias}  # the port comes at start
-    if settings.origin.get("concurrency", "default") == "default":
+    if "concurrency" not in given:
         update["concurrency"] = server.slots
-    if settings.origin.get("grounding", "default") == "default":
+    if "grounding" not in given:
         update["grounding"] = "span"  # a 135M model does better choosing spans than writing
-    if settings.origin.get("mode", "default") == "default" and settings.mode == "auto":
+    if "mode" not in given and settings.mode == "auto":
         update["mode"] = server.mode  # known for the engine: no probe needed
     bundled = settings.model_copy(update=update)
     bundled.origin = {**settings.origin, "base_url": "bundled local server"}

@@ -6,6 +6,9 @@ ours leaves a server behind; :meth:`ChildProcess.stop` sends SIGTERM, then SIGKI
 whole group after a grace period. Without a log file of the caller's, the output goes to a
 temporary directory, removed on stop (and swept when a dead process left one).
 
+Beside it: a free port for a server to listen on (:func:`free_port`), and the servers this
+process started and has not stopped yet (:func:`running_servers`, :func:`stop_all`).
+
 Example:
     >>> child = ChildProcess()
     >>> child.spawn(["sh", "-c", "echo hello"])
@@ -21,17 +24,19 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import LocalServerError
 
-__all__ = ["ChildProcess"]
+__all__ = ["ChildProcess", "Stoppable", "free_port", "running_servers", "stop_all"]
 
 _LOG_TAIL_LINES = 15
 _STOP_GRACE = 3.0  # SIGTERM -> SIGKILL; a busy server finishes its reply first
@@ -195,3 +200,66 @@ class ChildProcess:
         except OSError:
             return []
         return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+
+
+class Stoppable(Protocol):
+    """A server that this process started: stopped by :func:`stop_all`."""
+
+    def stop(self) -> int | None: ...
+
+
+# --------------------------------------------------------------------------- where a server listens, and which run
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (the OS picks it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _connect_host(host: str) -> str:
+    """Where to reach a server bound to ``host``; wildcard addresses mean loopback."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+# Servers started and not yet stopped, for stop_all().
+_RUNNING: list[Stoppable] = []
+_RUNNING_LOCK = threading.Lock()
+
+
+def running_servers() -> list[Stoppable]:
+    """The servers started in this process and not stopped yet."""
+    with _RUNNING_LOCK:
+        return list(_RUNNING)
+
+
+def stop_all() -> None:
+    """Stop every server started in this process (for an ``atexit`` hook or a signal
+    handler); never raises."""
+    for server in running_servers():
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001 - best effort, at exit
+            pass
+
+
+def _track(server: Stoppable) -> None:
+    with _RUNNING_LOCK:
+        if server not in _RUNNING:
+            _RUNNING.append(server)
+
+
+def _untrack(server: Stoppable) -> None:
+    with _RUNNING_LOCK:
+        if server in _RUNNING:
+            _RUNNING.remove(server)

@@ -2,20 +2,8 @@
 
 ``extractor run`` / ``extractor summarize`` without ``--base-url`` start one as a child
 process, talk to it like any OpenAI-compatible endpoint and stop it on every exit path;
-``extractor serve`` runs one in the foreground.
-
-Two engines can serve the model (``engine``, or ``EXTRACTOR_ENGINE``), both llama.cpp's own
-HTTP server, which enforces ``response_format: json_schema``, serves :attr:`LocalServer.slots`
-requests at once (continuous batching) and caches prompts:
-
-- ``xllamacpp`` (the default, ``pip install -e '.[local]'``): the server inside the prebuilt
-  ``xllamacpp`` wheel (nothing compiled), run by :mod:`extractor.local.xlc_child`.
-- ``llama-server``: your own build of llama.cpp's ``llama-server`` binary, the file named by
-  ``EXTRACTOR_LLAMA_SERVER``, else ``llama-server`` on ``PATH``.
-
-``engine="auto"`` (the default) takes ``EXTRACTOR_ENGINE`` if set, else ``llama-server`` when
-``EXTRACTOR_LLAMA_SERVER`` names one, else xllamacpp when installed, else a ``llama-server``
-on ``PATH``.
+``extractor serve`` runs one in the foreground. Which engine serves it (xllamacpp or your
+own ``llama-server``) and the command line that starts it: :mod:`extractor.local.engines`.
 
 Every start is locked to its run: the server listens on 127.0.0.1 only, requires a random API
 key made for that start (:attr:`LocalServer.api_key`: given to the client, never printed nor
@@ -36,21 +24,15 @@ Example:
     ...     client.models.list().data[0].id == server.model_name, server.mode, server.slots
     (True, 'json_schema', 2)
 
-Nothing here imports ``xllamacpp`` itself: the server runs in the child process, and
-:func:`local_available` only looks the module and the binary up.
+Nothing here imports ``xllamacpp`` itself: the server runs in the child process.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import secrets
-import shutil
-import socket
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +40,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..errors import LocalServerError
+from .engines import (  # noqa: F401 - the engines' names are re-exported from here as before
+    DEFAULT_N_CTX,
+    ENGINE_ENV,
+    ENGINE_MODES,
+    ENGINE_SLOTS,
+    ENGINES,
+    LLAMA_SERVER,
+    LLAMA_SERVER_ENV,
+    XLLAMACPP,
+    Launch,
+    Tuning,
+    _xllamacpp_installed,
+    engine_command,
+    find_llama_server,
+    local_available,
+    resolve_engine,
+)
 from .models import (
     BUNDLED_MODELS,
     DEFAULT_MODEL,
@@ -66,10 +66,20 @@ from .models import (
     BundledModel,
     bundled_for,
     find_model,
-    model_installed,
 )
-from ..errors import LocalServerError
-from .process import _LOG_TAIL_LINES, _STOP_GRACE, ChildProcess, _sweep_stale_log_dirs  # noqa: F401 - re-exported for tests
+from .process import (  # noqa: F401 - _sweep_stale_log_dirs: re-exported for tests
+    _LOG_TAIL_LINES,
+    _STOP_GRACE,
+    ChildProcess,
+    _connect_host,
+    _sweep_stale_log_dirs,
+    _track,
+    _untrack,
+    _url_host,
+    free_port,
+    running_servers,
+    stop_all,
+)
 from .xlc_child import KEY_ENV, LISTENING
 
 T = TypeVar("T")
@@ -95,98 +105,12 @@ __all__ = [
     "stop_all",
 ]
 
-DEFAULT_N_CTX = 4096  # per slot: an abstract, the schema and the instructions fit with room to spare
 DEFAULT_STARTUP_TIMEOUT = 120.0
-
-XLLAMACPP = "xllamacpp"
-LLAMA_SERVER = "llama-server"
-ENGINES = (XLLAMACPP, LLAMA_SERVER)
-ENGINE_ENV = "EXTRACTOR_ENGINE"
-LLAMA_SERVER_ENV = "EXTRACTOR_LLAMA_SERVER"
-# The structured-output mode each engine enforces (llama.cpp's server, either way).
-ENGINE_MODES = {XLLAMACPP: "json_schema", LLAMA_SERVER: "json_schema"}
-
-
-class Tuning:
-    """How the bundled server uses 2 shared cores (measured: benchmarks/results.md, "Tuning
-    the bundled server"). ``slots``: requests served at once; ``threads``: threads for
-    generation and prompts; ``batch`` / ``ubatch``: llama.cpp's n_batch / n_ubatch;
-    ``n_ctx``: the context of each slot, in tokens."""
-
-    slots = 2
-    threads = 2
-    batch = 512
-    ubatch = 512
-    n_ctx = DEFAULT_N_CTX
-
-
-ENGINE_SLOTS = {XLLAMACPP: Tuning.slots, LLAMA_SERVER: Tuning.slots}
 
 # The child's line once it listens: the address the OS gave it (port 0).
 _LISTENING = re.compile(re.escape(LISTENING) + r"(https?://\S+)")
 # What llama-server logs when its port is taken.
 _PORT_IN_USE = ("address already in use", "couldn't bind http server socket")
-
-
-# --------------------------------------------------------------------------- engines
-
-
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def find_llama_server() -> Path | None:
-    """Your own ``llama-server`` binary: ``$EXTRACTOR_LLAMA_SERVER`` (returned even when it
-    is not there: :meth:`LocalServer.start` then says so), else ``llama-server`` on
-    ``PATH``; ``None`` when there is none."""
-    named = os.environ.get(LLAMA_SERVER_ENV, "").strip()
-    if named:
-        return Path(named).expanduser()
-    found = shutil.which("llama-server")
-    return Path(found) if found else None
-
-
-def _xllamacpp_installed() -> bool:
-    try:
-        return importlib.util.find_spec("xllamacpp") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def resolve_engine(engine: str = "auto") -> str:
-    """``xllamacpp`` or ``llama-server``. ``auto``: ``$EXTRACTOR_ENGINE`` if set, else
-    llama-server when ``$EXTRACTOR_LLAMA_SERVER`` names one, else xllamacpp when installed,
-    else llama-server when one is on ``PATH``, else xllamacpp (starting it says what to install)."""
-    choice = engine
-    if choice == "auto":
-        choice = os.environ.get(ENGINE_ENV, "").strip() or "auto"
-    if choice == "auto":
-        if os.environ.get(LLAMA_SERVER_ENV, "").strip():
-            return LLAMA_SERVER
-        if _xllamacpp_installed():
-            return XLLAMACPP
-        return LLAMA_SERVER if find_llama_server() is not None else XLLAMACPP
-    if choice not in ENGINES:
-        source = f"{ENGINE_ENV}={choice}" if engine == "auto" else repr(choice)
-        raise LocalServerError(f"unknown server engine {source}: use auto, {' or '.join(ENGINES)}")
-    return choice
-
-
-def local_available(name: str | None = None) -> bool:
-    """Whether a bundled server can start: the model is there or can be fetched, and the
-    engine is installed (xllamacpp, or llama-server's binary). Imports nothing heavy and
-    writes nothing. An unknown ``EXTRACTOR_ENGINE`` counts as available, so that starting
-    the server reports it."""
-    if not model_installed(name):
-        return False
-    try:
-        engine = resolve_engine()
-    except LocalServerError:
-        return True
-    if engine == LLAMA_SERVER:
-        binary = find_llama_server()
-        return binary is not None and _executable(binary)
-    return _xllamacpp_installed()
 
 
 def notice(model_name: str) -> str:
@@ -207,63 +131,6 @@ def client_snippet(base_url: str, model_name: str, api_key: str = "not-needed") 
         ")\n"
         "print(reply.choices[0].message.content)"
     )
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free on ``host`` right now (the OS picks it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def _connect_host(host: str) -> str:
-    """Where to reach a server bound to ``host``; wildcard addresses mean loopback."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "::1"
-    return host
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-# Servers started and not yet stopped, for stop_all().
-_RUNNING: list[LocalServer] = []
-_RUNNING_LOCK = threading.Lock()
-
-
-def running_servers() -> list[LocalServer]:
-    """The servers started in this process and not stopped yet."""
-    with _RUNNING_LOCK:
-        return list(_RUNNING)
-
-
-def stop_all() -> None:
-    """Stop every server started in this process (for an ``atexit`` hook or a signal
-    handler); never raises."""
-    for server in running_servers():
-        try:
-            server.stop()
-        except Exception:  # noqa: BLE001 - best effort, at exit
-            pass
-
-
-def _track(server: LocalServer) -> None:
-    with _RUNNING_LOCK:
-        if server not in _RUNNING:
-            _RUNNING.append(server)
-
-
-def _untrack(server: LocalServer) -> None:
-    with _RUNNING_LOCK:
-        if server in _RUNNING:
-            _RUNNING.remove(server)
 
 
 class LocalServer:
@@ -386,8 +253,11 @@ class LocalServer:
         self.stop()
 
     def _command(self) -> list[str]:
-        build = _native_command if self.engine == LLAMA_SERVER else _xllamacpp_command
-        return build(self)
+        launch = Launch(
+            self.model, self.host, self._port, self.slots, self.n_ctx, self.n_threads,
+            self.batch, self.ubatch, self.model_alias, self.extra_args,
+        )  # fmt: skip
+        return engine_command(self.engine, launch)
 
     def _env(self) -> dict[str, str]:
         """What the child gets in its environment beyond ours: the API key (not on the
@@ -453,62 +323,6 @@ class LocalServer:
     def __repr__(self) -> str:
         state = f"pid={self.pid}, {self.base_url}" if self.running else "stopped"
         return f"LocalServer({self.model.name!r}, {self.engine}, {state})"
-
-
-def _xllamacpp_command(server: LocalServer) -> list[str]:
-    """:mod:`extractor.local.xlc_child` for this server."""
-    if not _xllamacpp_installed():
-        raise LocalServerError(
-            f"local server: xllamacpp is not installed: install it with {INSTALL_HINT}, "
-            f"or name your own llama-server with {LLAMA_SERVER_ENV}=/path/to/llama-server"
-        )
-    cmd = [
-        sys.executable, "-m", "extractor.local.xlc_child",
-        "--model", str(server.model),
-        "--host", server.host,
-        "--port", str(server._port),
-        "--slots", str(server.slots),
-        "--ctx-per-slot", str(server.n_ctx),
-        "--threads", str(server.n_threads),
-        "--batch", str(server.batch),
-        "--ubatch", str(server.ubatch),
-    ]  # fmt: skip
-    if server.host not in ("127.0.0.1", "::1", "localhost"):
-        cmd.append("--allow-remote")  # asked for by name (extractor serve --host); never by a run
-    if "--alias" not in server.extra_args:
-        cmd += ["--alias", server.model_alias]
-    return cmd + server.extra_args
-
-
-def _native_command(server: LocalServer) -> list[str]:
-    """Your own llama.cpp ``llama-server`` for this server."""
-    binary = find_llama_server()
-    if binary is None or not _executable(binary):
-        where = (
-            f"{LLAMA_SERVER_ENV}={binary} is not an executable file"
-            if os.environ.get(LLAMA_SERVER_ENV, "").strip()
-            else "no llama-server binary on PATH"
-        )
-        raise LocalServerError(
-            f"local server: {where}: set {LLAMA_SERVER_ENV} to your llama.cpp build's llama-server, "
-            f"or use EXTRACTOR_ENGINE={XLLAMACPP} ({INSTALL_HINT})"
-        )
-    cmd = [
-        str(binary),
-        "-m", str(server.model),
-        "--host", server.host,
-        "--port", str(server._port),
-        "-c", str(server.n_ctx * server.slots),  # split evenly: n_ctx per slot
-        "-t", str(server.n_threads),
-        "-tb", str(server.n_threads),
-        "-b", str(server.batch),
-        "-ub", str(min(server.ubatch, server.batch)),
-        "--parallel", str(server.slots),
-        "--no-webui",
-    ]  # fmt: skip
-    if not {"-a", "--alias"} & set(server.extra_args):
-        cmd += ["--alias", server.model_alias]
-    return cmd + server.extra_args
 
 
 def _listening_port(server: LocalServer) -> int | None:

@@ -43,7 +43,8 @@ from ..records.files import atomic_write
 from ..schema import Record
 from .cards import paper_href, safe_href, visible
 from .day import day_label
-from .digest import Page, _asset, _environment, render_html
+from .page import Page
+from .render import _asset, _environment, render_html
 from .watch import Watchlist
 
 __all__ = ["FEED_LIMIT", "SiteReport", "write_site"]

@@ -4,23 +4,10 @@ For archives that outgrow one process (millions of abstracts, several GPU replic
 server): ``pip install 'extractor[ray]'``. Ray is imported only inside this module's
 functions, so the rest of ``extractor`` never needs it.
 
-* :class:`ExtractBatch` is a callable class for ``Dataset.map_batches`` with an actor pool
-  (``concurrency=N`` actors). Each actor holds one :class:`~extractor.extraction.extractor.Extractor`
-  and an event loop of its own (a thread), on which a batch's papers are extracted
-  ``settings.concurrency`` at a time by :meth:`~extractor.extraction.extractor.Extractor.aextract_many`,
-  exactly as ``extractor run`` does. A batch has ``title`` and ``abstract`` columns (other
-  names: ``title_key`` / ``abstract_key``) and may have ``id`` and ``source`` (the
-  ``{"path", "line"}`` of ``extractor papers --json``; else ``path``, as
-  ``include_paths=True`` gives it). It returns one row per input row: the
-  :class:`~extractor.schema.Record` with its nested fields (``source``, ``extraction``,
-  ``links``, ``grounding``, ``dropped``, ``origin``, ``provenance``, ``error``) as JSON
-  strings (:data:`~extractor.ray.recorddir.RECORD_COLUMNS`; :func:`~extractor.ray.recorddir.row_record`
-  turns a row back into the record).
-  A paper that fails is an error record, and a row that is not a paper (no title, an empty
-  abstract) an error record of kind ``input``: no row is ever lost. Only what stops
-  ``extractor run`` too (a bad key, an unknown model, a server gone for
-  :data:`~extractor.extraction.extractor.GONE_LIMIT` papers in a row) fails the task; Ray retries it,
-  then stops the job, and a re-run resumes.
+* :class:`~extractor.ray.batch.ExtractBatch` (:mod:`extractor.ray.batch`) is the stage for
+  ``Dataset.map_batches``: each actor extracts its batch's papers exactly as ``extractor run``
+  does, one row per input row (:mod:`extractor.ray.rows` reads the rows as papers); it is
+  importable from here too.
 * :func:`read_dataset` reads what Ray reads (JSONL, Parquet, CSV; local paths or object
   storage URIs such as ``s3://bucket/papers/``), and ``extractor``'s own listings (pasted
   Daily Papers text) from local paths; :func:`extract_dataset` adds the extraction stage;
@@ -41,16 +28,6 @@ with working locks), or keep to one node. Input rows are extracted as given: giv
 papers (``extractor papers INPUTS --json`` writes them); a paper given twice is kept once
 in the output by :func:`~extractor.ray.recorddir.tidy_output`.
 
-**Why our class and not ``ray.data.llm``.** Ray 2.60's ``build_processor`` with an
-``HttpRequestProcessorConfig`` only sends HTTP: it would need our request bodies built in a
-pre-step, and it has no typed schema, no re-ask, no grounding, no rules, no cache and no
-error records (a request that fails after its retries fails the whole task). Within a
-batch it awaits its requests one after another, so its concurrency is the number of actors
-times Ray's async batches per actor (4 by default), where ours is actors times
-``settings.concurrency``. The extraction is the point of ``extractor``, so the stage is this
-class; the processor stays an option for plain prompts. ``benchmarks/ray_data.py`` times
-both against ``extractor run`` at the same total concurrency on the loopback stub.
-
 Example (with a server every node reaches)::
 
     import ray
@@ -68,23 +45,21 @@ Example (with a server every node reaches)::
 
 from __future__ import annotations
 
-import json
-import math
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ExtractorError, InputError
-from ..extraction.extractor import Extractor
 from ..records.formats import format_for
-from ..records.listings import is_blank, paper_from_text, read_papers
-from .recorddir import output_ids, plain, record_json, record_table, tidy_output
-from ..schema import ErrorInfo, Paper, Record, Source
+from ..records.identity import unique_copies
+from ..records.listings import read_papers
+from ..schema import Paper
 from ..settings import Settings
-from ..sync import SyncLoop
-from ..records.identity import paper_id, unique_copies
+from .batch import ExtractBatch
+from .recorddir import output_ids, record_json, tidy_output
+from .rows import paper_of_row, papers_batch
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow
@@ -108,152 +83,7 @@ def require_ray() -> Any:
     return ray
 
 
-# -- rows -> papers ------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    value = plain(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _source(row: Mapping[str, Any]) -> Source:
-    source = plain(row.get("source"))
-    if isinstance(source, str):
-        try:
-            source = json.loads(source)
-        except ValueError:
-            source = None
-    if isinstance(source, Mapping) and isinstance(source.get("path"), str):
-        return Source(path=source["path"], line=int(plain(source.get("line")) or 0))
-    return Source(path=_text(row.get("path")) or "ray", line=0)
-
-
-def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key: str = "abstract") -> Paper | Record:
-    """The paper a dataset row holds, as ``extractor run`` reads a JSONL line (the same id,
-    text clean-up and truncation flag); a row that is not a paper becomes an error record
-    of kind ``input`` (so it is not lost). ``source`` is the row's ``source`` (``path`` and
-    ``line``), else its ``path`` at line 0."""
-    raw_id = plain(row.get("id"))
-    given = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
-    source = _source(row)
-    values = {key: _text(row.get(key)) for key in (title_key, abstract_key)}
-    problems = [f"{key!r} is missing or not text" for key, v in values.items() if v is None]
-    problems += [f"{key!r} is empty" for key, v in values.items() if v is not None and is_blank(v)]
-    if problems:
-        title, abstract = values[title_key] or "", values[abstract_key] or ""
-        paper = Paper(id=given or paper_id(title, abstract), title=title, abstract=abstract, source=source)
-        message = f"{source.path}:{source.line}: row {paper.id} skipped: {'; '.join(problems)}"
-        return Record.for_paper(paper, error=ErrorInfo(kind="input", message=message))
-    return paper_from_text(
-        values[abstract_key] or "", values[title_key], path=source.path, line=source.line, id=given or None
-    )
-
-
-def _rows(batch: Any) -> Iterator[dict[str, Any]]:
-    """The rows of a batch: a pandas DataFrame, a pyarrow Table or a dict of columns."""
-    if hasattr(batch, "to_pylist"):  # pyarrow
-        yield from batch.to_pylist()
-    elif hasattr(batch, "to_dict") and hasattr(batch, "columns"):  # pandas
-        yield from batch.to_dict("records")
-    else:
-        columns = {name: list(values) for name, values in batch.items()}
-        for i in range(len(next(iter(columns.values()), []))):
-            yield {name: values[i] for name, values in columns.items()}
-
-
-# -- the map_batches stage -----------------------------------------------------------------
-
-
-class ExtractBatch:
-    """A callable class for ``Dataset.map_batches`` (see the module docstring): one
-    :class:`~extractor.extraction.extractor.Extractor` per actor, ``settings.concurrency`` papers in
-    flight on the actor's own event loop. ``settings`` may be a :class:`Settings` or its
-    keyword dict; ``concurrency`` overrides ``settings.concurrency``. Returns a pyarrow
-    table of :data:`~extractor.ray.recorddir.RECORD_COLUMNS`, one row per input row.
-
-    Also usable without Ray: ``ExtractBatch(settings)(pandas_frame)``; :meth:`close` when done."""
-
-    def __init__(
-        self,
-        settings: Settings | Mapping[str, Any] | None = None,
-        *,
-        concurrency: int | None = None,
-        title_key: str = "title",
-        abstract_key: str = "abstract",
-    ) -> None:
-        settings = settings if isinstance(settings, Settings) else Settings(**(settings or {}))
-        if concurrency is not None:
-            settings = settings.model_copy(update={"concurrency": concurrency})
-        self.settings = settings
-        self.title_key, self.abstract_key = title_key, abstract_key
-        self._loop = SyncLoop(own_thread=True)
-        self.extractor = Extractor(settings)
-        self._closed = False
-
-    def _await(self, coro: Any) -> Any:
-        return self._loop.run(coro)
-
-    def __call__(self, batch: Any) -> pyarrow.Table:
-        papers: list[Paper] = []
-        records: dict[int, Record] = {}
-        for i, row in enumerate(_rows(batch)):
-            read = paper_of_row(row, self.title_key, self.abstract_key)
-            if isinstance(read, Record):
-                records[i] = read
-            else:
-                papers.append(read)
-        order = [i for i in range(len(papers) + len(records)) if i not in records]
-        done = self._await(self._extract(papers)) if papers else []
-        by_id: dict[str, list[Record]] = {}
-        for record in done:
-            by_id.setdefault(record.id, []).append(record)
-        for i, paper in zip(order, papers):  # input order, so a paper given twice keeps its row
-            records[i] = by_id[paper.id].pop()
-        return record_table([records[i] for i in sorted(records)])
-
-    async def _extract(self, papers: list[Paper]) -> list[Record]:
-        return [record async for record in self.extractor.aextract_many(papers)]
-
-    def close(self) -> None:
-        """Close the extractor (its cache and connections) and stop the loop."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._await(self.extractor.aclose())
-        finally:
-            self._loop.close(timeout=5)
-
-    def __del__(self) -> None:  # an actor's end; never raises
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001
-            pass
-
-
 # -- reading, extracting, writing ----------------------------------------------------------
-
-
-def _papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Table:
-    """Rows as paper columns (``id``, ``title``, ``abstract``, ``source``), ids computed as
-    ``extractor run`` computes them; a row that is not a paper keeps its text (the
-    extraction stage turns it into an error record)."""
-    import pyarrow as pa
-
-    out: dict[str, list[Any]] = {"id": [], "title": [], "abstract": [], "source": []}
-    for row in _rows(batch):
-        read = paper_of_row(row, title_key, abstract_key)
-        if isinstance(read, Record):
-            title, abstract = _text(row.get(title_key)), _text(row.get(abstract_key))
-        else:
-            title, abstract = read.title, read.abstract
-        out["id"].append(read.id)
-        out["title"].append(title)
-        out["abstract"].append(abstract)
-        out["source"].append(read.source.model_dump_json())
-    return pa.table({name: pa.array(values, type=pa.string()) for name, values in out.items()})
 
 
 def _format_of(path: str, explicit: str | None) -> str:
@@ -309,7 +139,7 @@ def read_dataset(
             convert_options=pacsv.ConvertOptions(column_types=text_columns),
         )  # fmt: skip
     return ds.map_batches(
-        _papers_batch, fn_kwargs={"title_key": title_key, "abstract_key": abstract_key}, batch_format="pyarrow"
+        papers_batch, fn_kwargs={"title_key": title_key, "abstract_key": abstract_key}, batch_format="pyarrow"
     )
 
 

@@ -19,6 +19,9 @@ be dotted paths (``paper.summary``), the Hub's items need no keys at all, and ev
 besides title and abstract is kept in the paper's :class:`~extractor.schema.PaperMeta`.
 
 Every file is streamed line by line; a line ends with ``\n``, ``\r\n`` or a lone ``\r``.
+The parsers are :mod:`~extractor.records.parsers`'s, and each paper is made by
+:mod:`~extractor.records.papers`, whose names are importable from here too.
+
 A problem (missing file, binary data, bad JSON, missing keys...) becomes a one-line
 :class:`~extractor.errors.InputError` passed to ``on_error``; reading goes on with the
 next line or file. A line that is not UTF-8 is read as cp1252 (latin-1's superset), a NUL
@@ -40,12 +43,7 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import itertools
-import json
-import re
 import sys
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,13 +51,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import InputError, InputWarning
-from ..evidence.text import is_truncated
-from ..schema import ErrorInfo, Paper, PaperMeta, Record, Source
+from ..schema import Paper
 from .formats import FORMATS, extensions, format_for
-from .identity import paper_id, unique_copies
-from .jsonl import json_items, json_lines
-from .objects import MissingKeys, arxiv_id_of, object_fields
-from .paste import parse_page
+from .identity import unique_copies
+from .papers import (  # noqa: F401 - as_paper, too_long_record: importable from here as before
+    MAX_ABSTRACT_CHARS,
+    _snippet,
+    as_paper,
+    is_blank,
+    paper_from_text,
+    too_long_record,
+)
+from .parsers import Keys, Report, Stats, from_object, read_stream
 
 __all__ = [
     "EXTENSIONS",
@@ -79,274 +82,10 @@ EXTENSIONS: dict[str, str] = {ext: FORMATS[ext]["listing"] for ext in extensions
 """File extensions read from a directory, and the format each one implies
 (:data:`~extractor.records.formats.FORMATS`)."""
 
-MAX_ABSTRACT_CHARS = 200_000
-"""The most one paper may hold; a longer abstract becomes an error record (the longest
-seed abstract has about 2,000 characters; a whole paper's text is some 60,000)."""
 _SNIFF_BYTES = 8192
-
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the place after a \r that ends a line on its own
-# A CSV field may be as long as the longest abstract (a longer one becomes a ``too_long``
-# record): the csv module's own limit, 131,072 characters, would skip the rest of the file.
-_CSV_FIELD_LIMIT = 2**26
 # A file is binary, not a listing, when it has more than one NUL byte and they are over 1%
 # of its first bytes: a stray NUL in a listing only costs its line a warning.
 _BINARY_NULS = 1
-Report = Callable[[InputError], None]
-Lines = Iterable[tuple[int, str]]  # (1-based line number, text)
-Keys = tuple[str, str]  # (title key, abstract key)
-
-
-# --------------------------------------------------------------------------- records
-
-
-def is_blank(text: str) -> bool:
-    """True when ``text`` shows nothing: only whitespace and invisible format characters
-    (zero-width spaces and joiners, a byte order mark...), so there is nothing to extract.
-
-    Example:
-        >>> is_blank(" \u200b\u200d\ufeff "), is_blank("\u200bA")
-        (True, False)
-    """
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
-
-
-def _clean(text: str) -> str:
-    """Whitespace collapsed to single spaces. A text over :data:`MAX_ABSTRACT_CHARS` is
-    only stripped: it becomes an error record, and collapsing 50 MB takes seconds."""
-    if len(text) > MAX_ABSTRACT_CHARS:
-        return text.strip()
-    return " ".join(text.split())
-
-
-def _snippet(text: str, width: int = 40) -> str:
-    text = _clean(text[: width * 8])
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
-
-
-def paper_from_text(
-    abstract: str,
-    title: str | None = None,
-    *,
-    path: str = "-",
-    line: int = 1,
-    id: str | None = None,
-    meta: PaperMeta | None = None,
-) -> Paper:
-    """A :class:`Paper` from one abstract (and optional title) given directly. ``id``
-    defaults to the arXiv id of ``meta``, else :func:`~extractor.records.identity.paper_id`
-    of the text; an arXiv id found in the text is also set in ``meta``."""
-    title, abstract = _clean(title or ""), _clean(abstract)
-    pid = id or (meta.arxiv_id if meta is not None else None) or paper_id(title, abstract)
-    found = arxiv_id_of(pid)
-    if found and (meta is None or meta.arxiv_id is None):
-        update = {"arxiv_id": found}
-        if meta is None:
-            update |= {"url": f"https://arxiv.org/abs/{found}", "pdf_url": f"https://arxiv.org/pdf/{found}"}
-        meta = (meta or PaperMeta()).model_copy(update=update)
-    return Paper(
-        id=pid,
-        title=title,
-        abstract=abstract,
-        source=Source(path=path, line=line),
-        truncated=is_truncated(abstract),
-        meta=meta,
-    )
-
-
-def as_paper(item: object, where: str = "paper") -> Paper:
-    """``item`` as a :class:`Paper`: a Paper as it is, or a mapping with ``abstract`` (and
-    ``title``, ``id`` if known) read as :func:`paper_from_text` reads them. Anything else,
-    or a mapping without text, raises :class:`~extractor.errors.InputError` naming
-    ``where`` (``papers[3]``).
-
-    Example:
-        >>> as_paper({"title": "A Title", "abstract": "It works."}).title
-        'A Title'
-    """
-    if isinstance(item, Paper):
-        return item
-    if not isinstance(item, Mapping):
-        raise InputError(where, f"is {type(item).__name__}; give a Paper or a mapping with 'title' and 'abstract'")
-    abstract, title, given = item.get("abstract"), item.get("title"), item.get("id")
-    if not isinstance(abstract, str) or is_blank(abstract):
-        raise InputError(where, "has no 'abstract' text; give a mapping with 'title' and 'abstract'")
-    if title is not None and not isinstance(title, str):
-        raise InputError(where, f"'title' is {type(title).__name__}, expected text")
-    pid = str(given).strip() if isinstance(given, (str, int)) and not isinstance(given, bool) else None
-    return paper_from_text(abstract, title, id=pid or None)
-
-
-def too_long_record(paper: Paper) -> Record | None:
-    """The error record (kind ``too_long``) of a paper whose abstract is over
-    :data:`MAX_ABSTRACT_CHARS` characters, holding only the abstract's first 1,000
-    characters; None for a paper within the limit."""
-    size = len(paper.abstract)
-    if size <= MAX_ABSTRACT_CHARS:
-        return None
-    message = (
-        f"abstract of {paper.id} has {size:,} characters, over the limit of {MAX_ABSTRACT_CHARS:,}; "
-        f"check {paper.source.path}:{paper.source.line} (a whole file read as one abstract?)"
-    )
-    head = paper.model_copy(update={"abstract": paper.abstract[:1000]})
-    return Record.for_paper(head, error=ErrorInfo(kind="too_long", message=message))
-
-
-def _from_record(
-    label: str, line: int, rec: dict[str, Any], keys: Keys, what: str, report: Report
-) -> Paper | None:
-    try:
-        found = object_fields(rec, keys)
-    except MissingKeys as exc:
-        has = ", ".join(repr(k) for k in exc.has) or "none"
-        report(InputError(label, f"{what} lacks {exc} (has: {has})", line))
-        return None
-    values = []
-    for k, v in zip(found.keys, (found.title, found.abstract)):
-        if not isinstance(v, str):
-            report(InputError(label, f"{k!r} is {type(v).__name__}, expected text", line))
-            return None
-        if is_blank(v):
-            report(InputError(label, f"{k!r} is empty", line))
-            return None
-        values.append(v)
-    return paper_from_text(values[1], values[0], path=label, line=line, id=found.id, meta=found.meta)
-
-
-# --------------------------------------------------------------------------- parsers
-
-
-@dataclass
-class _Stats:
-    lines: int = 0  # non-blank lines seen
-    errors: int = 0
-
-
-def _decode(label: str, n: int, raw: bytes, report: Report) -> str:
-    """One line's bytes as text: UTF-8, else cp1252 (what a latin-1 or Windows editor
-    wrote; bytes it lacks become U+FFFD), with a warning saying what was changed."""
-    if b"\x00" in raw:
-        report(InputWarning(label, "NUL byte in line (binary data?); replaced by U+FFFD, line kept", n))
-        raw = raw.replace(b"\x00", "\ufffd".encode("utf-8"))
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        text = raw.decode("cp1252", errors="replace")
-        changed = text[max(0, exc.start - 10) : exc.start + 10]
-        msg = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); read as cp1252: {_snippet(changed)}"
-        report(InputWarning(label, msg, n))
-        return text
-
-
-def _physical(stream: Iterable[Any]) -> Iterator[Any]:
-    """The lines of ``stream`` (bytes or text) ended by ``\n``, ``\r\n`` or a lone ``\r``
-    (an old Mac editor's or a pasted page's), each with its end."""
-    for raw in stream:
-        if isinstance(raw, bytes):
-            yield from raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,)
-        else:
-            yield from (part for part in _LONE_CR.split(raw) if part) if "\r" in raw[:-2] else (raw,)
-
-
-def _lines(label: str, stream: Iterable[Any], stats: _Stats, report: Report) -> Lines:
-    """``(line number, text)`` for each line (:func:`_physical`). Bytes are decoded by
-    :func:`_decode`; a leading BOM is dropped."""
-    it, n = _physical(stream), 0
-    while True:
-        try:
-            raw = next(it)
-        except StopIteration:
-            return
-        except (UnicodeDecodeError, OSError) as exc:
-            report(InputError(label, f"read failed ({_clean(str(exc))}); rest of input skipped", n + 1))
-            return
-        n += 1
-        if isinstance(raw, bytes):
-            raw = _decode(label, n, raw, report)
-        if n == 1:
-            raw = raw.lstrip("\ufeff")
-        if raw.strip():
-            stats.lines += 1
-        yield n, raw
-
-
-def _parse_jsonl(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
-    def skipped(err: InputError) -> None:
-        report(InputError(label, f"{err.reason}; line skipped", err.line))
-
-    for n, obj in json_lines(label, lines, skipped):
-        if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
-            yield paper
-
-
-def _parse_json(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
-    """A JSON document read whole: an array of objects, or objects one after another."""
-
-    def skipped(err: InputError) -> None:
-        report(InputError(label, f"{err.reason}; item skipped", err.line) if err.line and "rest skipped" not in err.reason else err)
-
-    text = "".join(raw for _, raw in lines)
-    for n, obj in json_items(label, text, skipped):
-        if (paper := _from_record(label, n, obj, keys, "JSON object", report)) is not None:
-            yield paper
-
-
-def _sniffed(lines: Lines, fmt: str) -> tuple[str, Lines]:
-    """The format of a text or JSONL input by its first non-blank line: ``[`` opens a JSON
-    array (read whole), a line that is a JSON object alone is JSON Lines, a ``{`` that is
-    not is a pretty-printed JSON object (read whole). The lines come back whole."""
-    it = iter(lines)
-    head: list[tuple[int, str]] = []
-    for item in it:
-        head.append(item)
-        first = item[1].strip()
-        if not first:
-            continue
-        if first.startswith("["):
-            fmt = "json"
-        elif first.startswith("{"):
-            try:
-                complete = isinstance(json.loads(first), dict)
-            except ValueError:
-                complete = False
-            fmt = "jsonl" if complete else "json"
-        break
-    return fmt, itertools.chain(head, it)
-
-
-def _parse_csv(label: str, lines: Lines, keys: Keys, report: Report) -> Iterator[Paper]:
-    start = {"line": 0, "new": True}
-
-    def feed() -> Iterator[str]:
-        for n, raw in lines:
-            if start["new"]:
-                start.update(line=n, new=False)
-            yield raw
-
-    header: list[str] | None = None
-    if csv.field_size_limit() < _CSV_FIELD_LIMIT:  # process-wide: raised, never lowered
-        csv.field_size_limit(_CSV_FIELD_LIMIT)
-    try:
-        for row in csv.reader(feed()):
-            line, start["new"] = start["line"], True
-            if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in row]
-                if missing := [k for k in keys if k not in header]:
-                    has = ", ".join(map(repr, header[:6]))
-                    need = " and ".join(map(repr, missing))
-                    report(InputError(label, f"CSV header lacks column {need} (has: {has})", line))
-                    return
-                continue
-            if len(row) < len(header) and any(header.index(k) >= len(row) for k in keys):
-                msg = f"CSV row has {len(row)} field(s), header has {len(header)}; row skipped"
-                report(InputError(label, msg, line))
-                continue
-            rec = dict(zip(header, row))
-            if (paper := _from_record(label, line, rec, keys, "CSV row", report)) is not None:
-                yield paper
-    except csv.Error as exc:
-        report(InputError(label, f"malformed CSV ({_clean(str(exc))}); rest of file skipped", start["line"]))
 
 
 # --------------------------------------------------------------------------- inputs
@@ -379,25 +118,10 @@ def _expand(inputs: Iterable[str | Path], report: Report) -> Iterator[str | Path
         yield from files
 
 
-def _read_stream(
-    label: str, stream: Iterable[Any], fmt: str, keys: Keys, report: Report, stats: _Stats, sniff: bool = True
-) -> Iterator[Paper]:
-    lines: Lines = _lines(label, stream, stats, report)
-    if sniff and fmt in ("text", "jsonl"):
-        fmt, lines = _sniffed(lines, fmt)
-    if fmt == "jsonl":
-        return _parse_jsonl(label, lines, keys, report)
-    if fmt == "json":
-        return _parse_json(label, lines, keys, report)
-    if fmt == "csv":
-        return _parse_csv(label, lines, keys, report)
-    return parse_page(label, lines, report, paper_from_text)
-
-
 def _read_one(
     item: str | Path, fmt: str | None, keys: Keys, report: Report, stdin: TextIO | None
 ) -> Iterator[Paper]:
-    stats = _Stats()
+    stats = Stats()
 
     def counted(err: InputError) -> None:
         stats.errors += 1
@@ -407,7 +131,7 @@ def _read_one(
     if item == "-":
         label = "-"
         stream: Any = stdin if stdin is not None else getattr(sys.stdin, "buffer", sys.stdin)
-        for paper in _read_stream(label, stream, fmt or "text", keys, counted, stats, sniff=fmt is None):
+        for paper in read_stream(label, stream, fmt or "text", keys, counted, stats, sniff=fmt is None):
             found += 1
             yield paper
     else:
@@ -430,7 +154,7 @@ def _read_one(
             if nuls > _BINARY_NULS and nuls * 100 > len(head):
                 report(InputError(label, "binary file (NUL bytes), not a listing; skipped"))
                 return
-            for paper in _read_stream(label, handle, _format_of(path, fmt), keys, counted, stats, sniff=fmt is None):
+            for paper in read_stream(label, handle, _format_of(path, fmt), keys, counted, stats, sniff=fmt is None):
                 found += 1
                 yield paper
     if not found and not stats.errors:
@@ -498,7 +222,7 @@ def read_objects(
     for n, obj in enumerate(objects, 1):
         if not isinstance(obj, Mapping):
             report(InputError(label, f"expected a JSON object, got {type(obj).__name__}", n))
-        elif (paper := _from_record(label, n, dict(obj), (title_key, abstract_key), "item", report)) is not None:
+        elif (paper := from_object(label, n, dict(obj), (title_key, abstract_key), "item", report)) is not None:
             yield paper
 
 

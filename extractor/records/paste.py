@@ -196,9 +196,9 @@ def parse_page(label: str, lines: Lines, report: Report, make: MakePaper | None 
     lines): a title-like line right after a bare title is that title's (short,
     unfinished) abstract when no abstract-like line follows it. ``make(abstract, title,
     path=, line=, meta=)`` builds each paper (default:
-    :func:`~extractor.records.listings.paper_from_text`)."""
+    :func:`~extractor.records.papers.paper_from_text`)."""
     if make is None:
-        from .listings import paper_from_text
+        from .papers import paper_from_text
 
         make = paper_from_text
     links: dict[int, dict[str, Any]] = {}

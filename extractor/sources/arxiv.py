@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import SourceError
-from .fetch import FetchOptions, network_reason, retried
+from .asking import FetchOptions, network_reason, retried
 
 __all__ = ["CATEGORY", "PAGE_SIZE", "fetch_arxiv", "query_for", "result_row"]
 

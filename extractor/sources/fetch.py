@@ -5,7 +5,8 @@ month; ``fetch("arxiv", category=..., since=...)`` asks arXiv for a category's p
 submitted in a date range. Either returns a :class:`Listing`: the items exactly as the
 source gave them (nothing dropped, so a field the source adds later is kept too), which
 :meth:`Listing.write` saves as the JSON Lines file ``extractor run`` reads, and
-:meth:`Listing.papers` reads with the same reader as ``run``.
+:meth:`Listing.papers` reads with the same reader as ``run``. How a source is asked
+(:class:`~extractor.sources.asking.FetchOptions`, pacing, retries) is :mod:`~extractor.sources.asking`'s.
 
 Network faults (refused or dropped connections, timeouts, HTTP 429 and 5xx) are retried
 ``FetchOptions.retries`` times, waiting ``backoff`` seconds and doubling (``Retry-After``
@@ -31,7 +32,6 @@ import datetime as dt
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,27 +40,12 @@ from typing import Any, Literal
 from ..errors import InputError, SourceError
 from ..records.dates import parse_day, utc_today, week_of
 from ..schema import Paper
+from .asking import FetchOptions, Pacer, network_reason, retried
 
 __all__ = ["FetchOptions", "Listing", "Pacer", "SOURCES", "fetch", "listing_name", "network_reason", "retried"]
 
 SourceName = Literal["hf", "arxiv"]
 SOURCES: dict[str, str] = {"hf": "Hugging Face Daily Papers", "arxiv": "arXiv"}
-
-
-@dataclass(frozen=True)
-class FetchOptions:
-    """How a source is asked; the defaults suit the real services.
-
-    ``endpoint`` replaces the service's base URL (a mirror, or a test server on
-    127.0.0.1): ``https://huggingface.co`` (or ``HF_ENDPOINT``) for ``hf``,
-    ``https://export.arxiv.org`` for ``arxiv``. ``delay`` is the least time between two
-    requests (None: 1 s for ``hf``, 3 s for ``arxiv``, as arXiv's terms ask)."""
-
-    endpoint: str | None = None
-    retries: int = 3
-    backoff: float = 1.0
-    delay: float | None = None
-    timeout: float = 30.0
 
 
 @dataclass
@@ -121,40 +106,6 @@ def listing_name(source: str, query: Mapping[str, str]) -> str:
         return f"arxiv {query.get('category', '')} {days}".strip()
     when = query.get("date") or query.get("week") or query.get("month") or "latest"
     return f"{source} {when}"
-
-
-def retried(retries: int) -> str:
-    """``" after 3 retries"``, ``" after 1 retry"``, or nothing: for a message.
-
-    Example:
-        >>> retried(3), retried(1), retried(0)
-        (' after 3 retries', ' after 1 retry', '')
-    """
-    return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-
-
-def network_reason(exc: BaseException) -> str:
-    """Why a connection failed, short: the system's words (``[Errno 111] Connection
-    refused``) when the error holds them, else its first 160 characters."""
-    import re
-
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    found = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
-    reason = found.group(0).strip() if found else text
-    return reason if len(reason) <= 160 else reason[:159] + "…"
-
-
-class Pacer:
-    """Spaces calls at least ``delay`` seconds apart (the first goes at once)."""
-
-    def __init__(self, delay: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.delay, self._clock, self._sleep = delay, clock, sleep
-        self._last: float | None = None
-
-    def wait(self) -> None:
-        if self._last is not None and (left := self.delay - (self._clock() - self._last)) > 0:
-            self._sleep(left)
-        self._last = self._clock()
 
 
 def _hf_query(date: str | dt.date | None, week: str | None, month: str | None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import SourceError
-from .fetch import FetchOptions, Pacer, network_reason, retried
+from .asking import FetchOptions, Pacer, network_reason, retried
 
 __all__ = ["PAGE_SIZE", "fetch_hf"]
 
@@ -48,7 +48,7 @@ def _quiet_retries() -> Iterator[None]:
 def _headers() -> dict[str, str]:
     from huggingface_hub.utils import build_hf_headers
 
-    from .. import __version__
+    from ..version import __version__
 
     token = os.environ.get("HF_TOKEN", "").strip() or False  # never a token saved on disk
     return build_hf_headers(token=token, library_name="extractor", library_version=__version__)
