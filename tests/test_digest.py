@@ -79,7 +79,7 @@ def hostile_record() -> dict[str, Any]:
         "extraction": ex, "links": [Link(url="javascript:alert(3)", kind="other")],
         "dropped": [Dropped(field="task", value="<svg onload=alert(7)>", reason="not in abstract")],
     })  # fmt: skip
-    return {**rec.model_dump(mode="json"), "summary_source": "extractive", "origin": {"task": "rule"}}
+    return {**rec.model_dump(mode="json"), "summary_source": "extractive", "origin": {"task": "rule", "contribution": "rule"}}
 
 
 def sample_records() -> list[Any]:
