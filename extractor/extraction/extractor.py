@@ -72,7 +72,6 @@ class Extractor:
             self.cache = ResultCache(self.settings.cache_dir, on_broken=announce)
         self.connection = connection or Connection(self.settings)
         self.connection.cache = self.cache
-        self.connection.on_change = self._endpoint_changed
         #: Which source each field trusts first (:mod:`extractor.extraction.policy`); ``auto`` is
         #: ``rules-first`` for the bundled model.
         self.policy = resolve_policy(self.settings.policy, bundled=self.connection.bundled)
@@ -98,9 +97,12 @@ class Extractor:
         """The endpoint client (built on first use; nothing is started or sent)."""
         return self.connection.endpoint
 
-    def _endpoint_changed(self, model: str, mode: str) -> None:
-        if self._job is not None:  # later papers use what the endpoint is now
-            self._job.base.model, self._job.base.mode = model, mode
+    def _follow_endpoint(self) -> None:
+        """Later papers use what the endpoint is now: a remembered discovery that the first
+        request's check found changed (:attr:`Connection.discovery <extractor.llm.connect.Connection.discovery>`)."""
+        found = self.connection.discovery
+        if self._job is not None and found is not None:
+            self._job.base.model, self._job.base.mode = found.model, found.mode
 
     async def prepare(self) -> Provenance:
         """Resolve the model and mode (:meth:`~extractor.llm.connect.Connection.discover`);
@@ -108,7 +110,8 @@ class Extractor:
         if self.policy == "rules":  # no model at all
             model, mode = "none", "none"
         else:
-            model, mode = await self.connection.discover()
+            found = await self.connection.discover()
+            model, mode = found.model, found.mode
         base = Provenance(
             model=model,
             endpoint="none" if self.policy == "rules" else self.connection.settings.endpoint_host,
@@ -181,6 +184,7 @@ class Extractor:
             return hit
         asked_as = (base.model, base.mode)
         endpoint = await self.connection.get()  # a remembered discovery is checked: base may change
+        self._follow_endpoint()
         if cached and (base.model, base.mode) != asked_as:
             key = self._cache_key(base, ask.messages, ask.schema_key)
             if (hit := self._cached(key, ask)) is not None:

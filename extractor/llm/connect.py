@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ..local import server as local
     from .cache import ResultCache
 
-__all__ = ["MAX_RESTARTS", "Connection", "connect", "endpoint_configured"]
+__all__ = ["MAX_RESTARTS", "Connection", "Discovery", "connect", "endpoint_configured"]
 
 log = logging.getLogger("extractor")
 
@@ -49,6 +50,14 @@ Announce = Callable[[str], None]
 def endpoint_configured(settings: Settings) -> bool:
     """True when the user named an endpoint (a base URL, or a key for the OpenAI API)."""
     return bool(settings.base_url or settings.api_key)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What an endpoint serves: the model's name and the mode it answers in."""
+
+    model: str
+    mode: str
 
 
 class Connection:
@@ -74,7 +83,9 @@ class Connection:
         self._verify = False  # model/mode came from an earlier run: check on first use
         self.generation = 0  # restarts so far
         self.api_key: Callable[[], str] | None = None  # the key of the server started, if any
-        self.on_change: Callable[[str, str], None] | None = None  # told when a check finds new model/mode
+        #: The latest discovery: set by :meth:`discover`, replaced when :meth:`get` checks a
+        #: remembered one against the endpoint (callers read it after ``get``).
+        self.discovery: Discovery | None = None
 
     @property
     def bundled(self) -> bool:
@@ -106,8 +117,7 @@ class Connection:
                 if self._verify:
                     model, mode = await self.endpoint.resolve_model(), await self.endpoint.resolve_mode()
                     self._remember(model, mode)
-                    if self.on_change is not None:
-                        self.on_change(model, mode)
+                    self.discovery = Discovery(model, mode)
                     self._verify = False
         return self.endpoint
 
@@ -121,20 +131,24 @@ class Connection:
         if self.cache is not None:
             self.cache.set_meta(self._memory_key(), {"model": model, "mode": mode})
 
-    async def discover(self) -> tuple[str, str]:
+    async def discover(self) -> Discovery:
         """The model and mode: configured, else remembered from an earlier run (checked on
-        first use), else asked of the endpoint now (the probe) and remembered."""
+        first use by :meth:`get`, which then replaces :attr:`discovery`), else asked of the
+        endpoint now (the probe) and remembered."""
         s = self.settings
         if s.model and s.mode != "auto":
-            return s.model, s.mode
+            self.discovery = Discovery(s.model, s.mode)
+            return self.discovery
         remembered = self.cache.get_meta(self._memory_key()) if self.cache is not None else None
         if remembered is not None:
             self._verify = True
-            return remembered["model"], remembered["mode"]
+            self.discovery = Discovery(remembered["model"], remembered["mode"])
+            return self.discovery
         endpoint = await self.get()
         model, mode = await endpoint.resolve_model(), await endpoint.resolve_mode()
         self._remember(model, mode)
-        return model, mode
+        self.discovery = Discovery(model, mode)
+        return self.discovery
 
     async def revive(self, generation: int) -> bool:
         """Restart the server if this connection can; True when a new one is up since
