@@ -301,12 +301,15 @@ def daily_screenshots(out: Path) -> None:
     print(f"wrote {out / 'digest-day.png'} and {out / 'digest-phone.png'}")
 
 def screenshot(records_file: Path | None, out: Path) -> None:
-    """Write the digest of ``records_file`` (default: seeds/ without a model) and its screenshot."""
+    """Write the digest of ``records_file`` (default: the records of seeds/ with the rules alone) and its screenshot."""
     html = out.with_suffix(".html")
     if records_file:
         dg.digest_files([records_file], html)
-    else:
-        dg.digest([rules_record(p) for p in seed_papers()], html, title="Paper digest · seeds/ (no model)")
+    else:  # what `extractor run seeds/ --policy rules` writes
+        import extractor
+
+        records = sorted(extractor.extract_many(seed_papers(), policy="rules", cache=False), key=lambda r: (r.source.path, r.source.line))
+        dg.digest(records, html, title="Paper digest · seeds/ (no model)")
     with chromium_page({"width": 1200, "height": 1500}) as page:
         if page is None:
             raise SystemExit("needs Chromium (apt-get install -y chromium) and Playwright (pip install -e '.[test]')")
