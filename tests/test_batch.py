@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -26,101 +24,9 @@ from extractor.errors import InputError
 from extractor.records.listings import paper_from_text
 from extractor.records.output import CSV_COLUMNS, RecordWriter
 from extractor.runs.progress import Progress
-from extractor.extraction.prompts import load_prompt
-from extractor.schema import ErrorInfo, Extraction, Record
-from extractor.settings import Settings
 
-from .stub_server import JUNK_SUMMARY, StubServer, by_marker, summary_of
-
-# -- helpers shared with test_faults.py and test_cache.py -----------------------------
-
-
-def make_papers(
-    path: Path, n: int, *, start: int = 0, marker: Any = None, abstract: str = "We study problem {i}. It works."
-) -> list[dict[str, str]]:
-    """Write ``n`` synthetic papers as JSONL (ids p0000...); ``marker(i)`` may return a
-    stub fault marker appended to paper i's abstract. Returns the rows."""
-    rows = []
-    for i in range(start, start + n):
-        text = abstract.format(i=i)
-        extra = marker(i) if marker is not None else None
-        if extra:
-            text += f" {extra}"
-        rows.append({"id": f"p{i:04d}", "title": f"Synthetic paper number {i} on batch extraction", "abstract": text})
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-    return rows
-
-
-def settings_for(stub: StubServer | str, tmp_path: Path, **overrides: Any) -> Settings:
-    """Fast test settings against ``stub``: no probe, grounding off, small timeouts and
-    backoff, a private cache."""
-    base_url = stub if isinstance(stub, str) else stub.base_url
-    values: dict[str, Any] = {
-        "base_url": base_url,
-        "model": "stub-model",
-        "mode": "tools",
-        "grounding": "off",
-        "timeout": 2.0,
-        "retries": 2,
-        "max_reasks": 1,
-        "retry_backoff": 0.01,
-        "retry_max_seconds": 10.0,
-        "concurrency": 8,
-        "cache_dir": tmp_path / "cache",
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def user_text(row: dict[str, str]) -> str:
-    """The user message sent for a paper (what the stub keys its attempt counter on)."""
-    return load_prompt("extract").messages(title=row["title"], abstract=row["abstract"])[1]["content"]
-
-
-def expected_summary(row: dict[str, str]) -> str:
-    """What the stub puts in ``summary``: the first line of the user message."""
-    return summary_of(user_text(row))
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Every line of a JSONL record file, parsed (fails on a torn or invalid line)."""
-    text = path.read_text(encoding="utf-8")
-    assert text == "" or text.endswith("\n"), "the file ends in a torn line"
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def check_records(records: list[dict[str, Any]], rows: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-    """Every input paper exactly once; every success carries its own paper's summary.
-    Returns the records by id."""
-    ids = [r["id"] for r in records]
-    assert len(ids) == len(set(ids)), "a paper was written twice"
-    assert sorted(ids) == sorted(row["id"] for row in rows)
-    by_id = {r["id"]: r for r in records}
-    for row in rows:
-        rec = by_id[row["id"]]
-        if rec["error"] is None:
-            assert rec["extraction"]["summary"] == expected_summary(row), rec["id"]
-            assert rec["title"] == row["title"]
-    return by_id
-
-
-def run(inputs: list[Path], output: Path, settings: Settings, **options: Any) -> BatchStats:
-    return run_batch([str(p) for p in inputs], output, settings, BatchOptions(quiet=True, **options))
-
-
-# -- the record file --------------------------------------------------------------------
-
-
-def _record(pid: str, *, error: str | None = None, summary: str = "s") -> Record:
-    paper = paper_from_text(f"Abstract of {pid}.", title=f"Title {pid}", id=pid)
-    rec = Record.for_paper(paper)
-    if error:
-        rec.error = ErrorInfo(kind=error, message="boom", attempts=3)
-    else:
-        rec.extraction = Extraction(task="t", method="m\nwith a newline", contribution="method", summary=summary)
-    return rec
+from .helpers import _record, check_records, expected_summary, make_papers, read_records, run, settings_for
+from .stub_server import JUNK_SUMMARY, StubServer, by_marker
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])

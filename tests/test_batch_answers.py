@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 
 from .batch_server import BatchServer
-from .test_batch import make_papers, read_records
+from .helpers import make_papers, read_records
 
 
 def _cli(*args: Any) -> Any:

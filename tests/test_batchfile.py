@@ -20,8 +20,8 @@ from extractor.errors import ConfigError, InputError
 from extractor.settings import Settings
 
 from .batch_server import BatchServer
+from .helpers import make_papers, read_records
 from .stub_server import by_marker
-from .test_batch import make_papers, read_records
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

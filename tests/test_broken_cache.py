@@ -26,8 +26,8 @@ from extractor.cli import main
 from extractor.llm.cache import ResultCache
 
 from .conftest import ROOT
+from .helpers import make_papers, read_records
 from .stub_server import StubServer
-from .test_batch import make_papers, read_records
 
 BROKEN = ["damaged", "truncated", "read-only", "a file"]
 

@@ -18,8 +18,8 @@ from extractor.extraction.prompts import Prompt, load_prompt
 from extractor.schema import Extraction, Provenance
 from extractor.settings import DEFAULT_CACHE_DIR, Settings, load_settings
 
+from .helpers import check_records, make_papers, read_records, run, settings_for
 from .stub_server import StubServer, by_marker
-from .test_batch import check_records, make_papers, read_records, run, settings_for
 
 
 def _key(tmp_path: Path, text: str = "Title: T\n\nAbstract: A", prompt: Prompt | None = None,

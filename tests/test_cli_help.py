@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 
-from .test_batch import make_papers
+from .helpers import make_papers
 
 
 def _commands(group: click.Group = main) -> list[tuple[str, click.Command]]:

@@ -15,27 +15,14 @@ from extractor import Library
 from extractor.cli import main
 
 from .fixture_server import FixtureServer
+from .helpers import DAY1, DAY2, RECURRING, daily
 from .stub_server import StubServer
-
-DAY1, DAY2 = "2024-10-25", "2024-10-28"
-RECURRING = {"2410.16251", "2410.18533"}  # listed on both days
 
 
 @pytest.fixture
 def listings():
     with FixtureServer() as server:
         yield server
-
-
-def daily(server: FixtureServer, tmp_path: Path, *args: str, model: StubServer | None = None):
-    flags = ["daily", "--endpoint", server.url, "--dir", str(tmp_path / "days"), "--library", str(tmp_path / "library.db"),
-             "--fetch-retries", "1", "-q"]  # fmt: skip
-    if model is None:
-        flags += ["--policy", "rules"]
-    else:
-        flags += ["--base-url", model.base_url, "--model", "stub-model", "--mode", "tools", "--grounding", "off",
-                  "--policy", "model", "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
-    return CliRunner().invoke(main, [*flags, *args])
 
 
 def cards(page: Path) -> list[dict]:

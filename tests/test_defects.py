@@ -25,8 +25,8 @@ from extractor.eval.score import load_records
 from extractor.records.listings import MAX_ABSTRACT_CHARS
 from extractor.records.output import RecordWriter
 
+from .helpers import _record, check_records, make_papers, read_records, run, settings_for
 from .stub_server import StubServer, always
-from .test_batch import _record, check_records, make_papers, read_records, run, settings_for
 
 
 def _flags(stub: StubServer | str, tmp_path: Path, *extra: str) -> list[str]:

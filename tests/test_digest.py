@@ -16,50 +16,15 @@ from click.testing import CliRunner
 
 from extractor.pages import digest as dg
 from extractor.cli import main
-from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, Extraction, Provenance, Record, Source
+from extractor.schema import ClaimedGain, Dropped, ErrorInfo, Link, Record, Source
 
 from .browser import Opener, artifacts, launch
+from .helpers import make_record, write_jsonl
 from .stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_ABSTRACT = 'We break things "><img src=x onerror=alert(2)> on purpose. See javascript:alert(3) for code.'
-
-ABSTRACT = (
-    "Training deep video models is slow. We propose Multigrid, a schedule of mini-batch shapes. "
-    "It trains a ResNet-50 SlowFast network 4.5x faster on Kinetics-400 while improving accuracy by 0.8% "
-    "over the baseline. Code is at https://github.com/example/multigrid and the project page is "
-    "https://example.github.io/multigrid."
-)
-KINDS = ["method", "dataset_or_benchmark", "survey", "analysis"]
-TASKS = ["video model training", "image segmentation", "speech recognition", "protein folding"]
-
-
-def make_record(i: int, **overrides: Any) -> Record:
-    """A successful record: kinds, tasks and code status vary with ``i``; gains on even ``i``."""
-    gains = [
-        ClaimedGain(metric="training speed", value="4.5x", magnitude=4.5, unit="x", baseline="the baseline",
-                    dataset="Kinetics-400", evidence="trains a ResNet-50 SlowFast network 4.5x faster"),
-        ClaimedGain(metric="accuracy", value="0.8%", magnitude=0.8, unit="%", evidence="improving accuracy by 0.8%"),
-    ] if i % 2 == 0 else []  # fmt: skip
-    linked = i % 3 == 0
-    extraction = Extraction(
-        task=TASKS[i % 4], method="a schedule of mini-batch shapes", method_name=f"Multigrid{i}",
-        claimed_gains=gains, code_link="https://github.com/example/multigrid" if linked else None,
-        contribution=KINDS[i % 4], summary=f"Paper {i} trains video models faster with a multigrid schedule.",
-    )  # fmt: skip
-    fields: dict[str, Any] = {
-        "id": f"2401.{i:05d}", "title": f"Paper {i}: {TASKS[i % 4].title()} Made Fast", "abstract": ABSTRACT,
-        "source": Source(path="seeds/x.txt", line=i + 1), "extraction": extraction,
-        "links": [Link(url="https://github.com/example/multigrid", kind="code"),
-                  Link(url="https://example.github.io/multigrid", kind="project_page")] if linked else [],
-        "code_status": "linked" if linked else ("promised" if i % 3 == 1 else "none"),
-        "provenance": Provenance(model="smollm2-135m", endpoint="127.0.0.1", mode="tools", prompt_version="1",
-                                 prompt_hash="abc"),
-    }  # fmt: skip
-    fields.update(overrides)
-    return Record(**fields)
-
 
 def failed_record(i: int) -> Record:
     return Record(id=f"failed{i}", title=f"Failed paper {i}", abstract="Something.", source=Source(path="x", line=1),
@@ -93,11 +58,6 @@ def sample_records() -> list[Any]:
 
 # ---------------------------------------------------------------------------- reading
 
-
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    lines = [r.model_dump_json() if isinstance(r, Record) else json.dumps(r) for r in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def test_old_files_new_fields_and_bad_lines_are_read_tolerantly(tmp_path: Path) -> None:

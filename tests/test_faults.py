@@ -28,8 +28,8 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 
+from .helpers import check_records, make_papers, read_records, run, settings_for, user_text
 from .stub_server import StubProcess, StubServer, by_marker, message_hash, random_mix, request_text
-from .test_batch import check_records, make_papers, read_records, run, settings_for, user_text
 
 TRANSIENT = {  # fault -> error kind once retries are used up
     "429": "rate_limit",

@@ -18,7 +18,7 @@ from extractor.cli import main
 from extractor.errors import InputError, InputWarning
 from extractor.records.listings import MAX_ABSTRACT_CHARS, read_papers
 
-from .test_batch import read_records
+from .helpers import read_records
 
 PAGE = """Daily Papers
 Subscribe

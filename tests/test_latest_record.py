@@ -15,7 +15,7 @@ from extractor.records.latest import latest_copies
 from extractor.records.output import RecordWriter
 from extractor.schema import Record
 
-from .test_batch import _record, read_records
+from .helpers import _record, read_records
 
 # p1: a failure, then two successes; p2: two failures; p3: a success then a failure.
 HISTORY = [("p1", None, "first"), ("p2", "timeout", ""), ("p1", None, "second"), ("p3", None, "kept"),

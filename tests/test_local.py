@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -32,53 +31,12 @@ from extractor.local import server as local
 from extractor.errors import LocalServerError
 from extractor.local.server import LocalServer, find_model, free_port, local_available
 
+from .helpers import _eventually, _gone, _port_closed, _read_line
+
 ROOT = Path(__file__).resolve().parent.parent
 
 XLC = local.XLLAMACPP
 
-
-# -- helpers ----------------------------------------------------------------------------
-
-
-def _gone(pid: int) -> bool:
-    """The process no longer runs (absent, or a zombie nobody has reaped yet)."""
-    stat = Path(f"/proc/{pid}/stat")
-    if Path("/proc/self/stat").exists():
-        try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-        except (OSError, IndexError):
-            return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _port_closed(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
-def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    if not ready:
-        proc.kill()
-        pytest.fail(f"no output from the child script within {timeout} s")
-    return proc.stdout.readline()
 
 
 # A stand-in for the server: prints 20 log lines, then (by mode) serves
@@ -679,56 +637,6 @@ def test_cli_stops_a_server_left_running_at_exit(model_file: Path) -> None:
     assert not Path(str(info["log"])).parent.exists(), "stopped by the atexit hook: its log dir is gone"
 
 
-# -- the real server ----------------------------------------------------------------------
-
-
-# -- the real server: see test_server_live.py ----------------------------------------------
-
-
-# Run the way the CLI runs (its exit wiring installed), on the engine named in argv[1].
-CHILD_SCRIPT = textwrap.dedent(
-    """
-    import json, signal, sys, time
-    from extractor.cli.app import _stop_servers_on_exit
-    from extractor.local.server import LocalServer
-    # As in a terminal: a harness that runs us in a background job has SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    _stop_servers_on_exit()
-    try:
-        with LocalServer.bundled(engine=sys.argv[1]) as server:
-            print(json.dumps({"pid": server.pid, "port": server.port}), flush=True)
-            time.sleep(120)
-    finally:
-        print("finally ran", flush=True)
-    """
-)
-
-
-def check_server_dies_with_its_parent(sig: signal.Signals, engine: str) -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD_SCRIPT, engine],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
-    info: dict[str, int] = {}
-    try:
-        info = json.loads(_read_line(proc, timeout=90))
-        assert not _gone(info["pid"])
-        proc.send_signal(sig)
-        proc.wait(timeout=10)
-        assert _eventually(lambda: _gone(info["pid"]), timeout=5), f"llama server {info['pid']} outlived {sig.name}"
-        assert _eventually(lambda: _port_closed(info["port"]), timeout=2)
-        if sig != signal.SIGKILL:  # a clean exit: finally blocks ran
-            assert "finally ran" in proc.stdout.read()  # type: ignore[union-attr]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if info and not _gone(info["pid"]):  # the test failed: do not leave it running
-            os.kill(info["pid"], signal.SIGKILL)
-        local._sweep_stale_log_dirs()  # the log dir a SIGKILLed parent could not remove
-
-
 # -- the bundled server as the default endpoint ----------------------------------------------
 
 
@@ -752,7 +660,7 @@ def test_bundled_server_starts_on_the_first_cache_miss_only(
     from extractor.runs.run import BatchOptions, run_batch
     from extractor.settings import load_settings
 
-    from .test_batch import make_papers, read_records
+    from .helpers import make_papers, read_records
 
     monkeypatch.setattr(local, "local_available", lambda *a: True)
     monkeypatch.setattr(LocalServer, "bundled", classmethod(lambda cls, *a, **k: StubAsBundled(model_file)))
@@ -785,7 +693,7 @@ def test_a_bundled_server_that_dies_mid_run_is_restarted_and_no_paper_is_lost(
     from extractor.api import extract_many
     from extractor.records.listings import read_papers
 
-    from .test_batch import make_papers
+    from .helpers import make_papers
 
     servers: list[StubAsBundled] = []
 

@@ -17,7 +17,7 @@ from extractor.pages import digest as dg
 from extractor.schema import ClaimedGain, PaperMeta, Provenance
 
 from .browser import Opener, launch
-from .test_digest import make_record, write_jsonl
+from .helpers import axe_source, make_record, serious_violations, write_jsonl
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 
@@ -362,52 +362,9 @@ def test_the_themes_of_the_day_filter_the_cards(tmp_path: Path, open_page: Opene
 # ---------------------------------------------------------------------------- accessibility (axe-core)
 
 
-def axe_source() -> str:
-    """axe-core's script: $AXE_CORE_JS, node_modules/ of the repository, or installed with
-    npm into tests/artifacts/axe/ (once); skips with the reason when it cannot be had."""
-    import os
-    import shutil
-    import subprocess
-
-    from .browser import ROOT, artifacts
-
-    prefix = artifacts() / "axe"
-    candidates = [os.environ.get("AXE_CORE_JS"), ROOT / "node_modules" / "axe-core" / "axe.min.js",
-                  prefix / "node_modules" / "axe-core" / "axe.min.js"]  # fmt: skip
-    found = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-    if found is None:
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("axe-core is not installed and npm is missing: `npm install axe-core`, or set AXE_CORE_JS")
-        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "axe-core@4"], check=False,
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
-        found = candidates[-1]  # type: ignore[assignment]
-        if done.returncode or not Path(found).is_file():
-            pytest.skip(f"axe-core could not be installed with npm ({done.stderr.strip()[-200:]}): accessibility not checked")
-    return Path(found).read_text(encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def axe() -> str:
     return axe_source()
-
-
-def serious_violations(browser: Any, path: Path, axe: str, **context: Any) -> list[str]:
-    """axe-core's serious and critical violations of the page at ``path`` (every details
-    open), run in Chromium; the page's CSP is bypassed only to inject axe itself."""
-    ctx = browser.new_context(bypass_csp=True, **context)
-    try:
-        page = ctx.new_page()
-        ctx.route("http*://**", lambda route: route.abort())
-        page.goto(path.resolve().as_uri())
-        page.wait_for_load_state()
-        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        page.add_script_tag(content=axe)
-        result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                               ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")  # fmt: skip
-        return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in result if v["impact"] in ("serious", "critical")]
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize(("scheme", "width"), [("light", 1200), ("dark", 390)])

@@ -33,8 +33,8 @@ from extractor.schema import Record
 from extractor.settings import Settings
 
 from .conftest import ROOT, SEEDS
+from .helpers import make_papers, settings_for
 from .stub_server import StubServer, always
-from .test_batch import make_papers, settings_for
 
 if os.environ.get("EXTRACTOR_REQUIRE_RAY") == "1":
     import pyarrow  # noqa: F401

@@ -34,9 +34,8 @@ from extractor.settings import Settings, load_settings
 from extractor.http.budget import Budget
 from extractor.http.transport import Transport
 
+from .helpers import FAULTS, check_records, make_papers, read_records, run, settings_for
 from .stub_server import StubProcess, StubServer, always
-from .test_batch import check_records, make_papers, read_records, run, settings_for
-from .test_transport import FAULTS
 
 A, B, C = "http://10.0.0.1:8000/v1", "http://10.0.0.2:8000/v1", "http://10.0.0.3:8000/v1"
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 
-from .test_batch import make_papers, read_records
+from .helpers import make_papers, read_records
 
 
 @pytest.mark.parametrize("cache", ["--no-cache", "--cache"])

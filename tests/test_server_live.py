@@ -38,7 +38,7 @@ from extractor.schema import Record
 from extractor.settings import Settings
 
 from .conftest import SEEDS
-from .test_local import _eventually, _gone, _port_closed, check_server_dies_with_its_parent
+from .helpers import _eventually, _gone, _port_closed, check_server_dies_with_its_parent
 
 pytestmark = pytest.mark.live
 

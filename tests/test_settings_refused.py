@@ -19,8 +19,8 @@ from extractor.cli import main
 from extractor.errors import ConfigError, InputError
 from extractor.settings import Settings
 
+from .helpers import make_papers
 from .stub_server import StubServer
-from .test_batch import make_papers
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff \u200b"
 

@@ -17,7 +17,7 @@ from extractor.cli import main
 
 from .browser import launch
 from .fixture_server import FixtureServer
-from .test_daily import DAY1, DAY2, RECURRING, daily
+from .helpers import DAY1, DAY2, RECURRING, daily
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -110,7 +110,7 @@ def test_the_site_works_from_file_urls(two_days: Path, browser: Any) -> None:
 
 
 def test_the_index_has_no_serious_accessibility_violation(two_days: Path, browser: Any) -> None:
-    from .test_page import axe_source, serious_violations
+    from .helpers import axe_source, serious_violations
 
     axe = axe_source()
     for scheme in ("light", "dark"):

@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx2
 import pytest
-from pydantic import BaseModel
 
 from extractor.llm import connect
 from extractor.runs.run import BatchOptions, run_batch
@@ -40,9 +39,9 @@ from extractor.evidence.summaries import summary_problem
 from extractor.http.budget import Budget, RateLimiter
 from extractor.http.transport import Transport
 
-BASE_URL = "http://llm.test/v1"
+from .helpers import FAULTS, GAIN, Gain, Step, _error, completion, junk, ok, reply, too_many, valid_for
 
-Step = Callable[[httpx2.Request], httpx2.Response]
+BASE_URL = "http://llm.test/v1"
 
 
 def settings(**overrides: Any) -> Settings:
@@ -54,118 +53,6 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-# -- the scripted endpoint ------------------------------------------------------------------
-
-
-class Gain(BaseModel):
-    metric: str
-    value: float
-
-
-GAIN = {"metric": "accuracy", "value": 4.5}
-
-
-def _error(status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> Step:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
-    return lambda request: httpx2.Response(status, json=body, headers=headers)
-
-
-def _raise(cls: type[httpx2.TransportError], message: str) -> Step:
-    def step(request: httpx2.Request) -> httpx2.Response:
-        raise cls(message, request=request)
-
-    return step
-
-
-def completion(request: httpx2.Request, text: str, finish: str = "stop") -> httpx2.Response:
-    """A chat completion whose answer is ``text``: the forced tool call's arguments when
-    the request has ``tools``, else the content."""
-    body = json.loads(request.content)
-    message: dict[str, Any] = {"role": "assistant", "content": text}
-    if body.get("tools"):
-        name = body["tool_choice"]["function"]["name"]
-        call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}
-        message = {"role": "assistant", "content": None, "tool_calls": [call]}
-    data = {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": len(text) // 4, "total_tokens": 10 + len(text) // 4},
-    }  # fmt: skip
-    return httpx2.Response(200, json=data)
-
-
-def reply(data: Any) -> Step:
-    """A 200 with ``data`` as its JSON body."""
-    return lambda request: httpx2.Response(200, json=data)
-
-
-def ok(data: Any = None) -> Step:
-    """A valid answer: ``data``, else a valid answer for the request (:func:`valid_for`)."""
-    return lambda request: completion(request, json.dumps(valid_for(request) if data is None else data))
-
-
-def valid_for(request: httpx2.Request) -> dict[str, Any]:
-    """A schema-valid answer to a request for a ``Gain`` or a ``Extraction``; the
-    summary is the start of the paper's text (so it passes the summary gate)."""
-    body = json.loads(request.content)
-    if body.get("tools"):
-        name = body["tool_choice"]["function"]["name"]
-    elif body.get("response_format", {}).get("type") == "json_schema":
-        name = body["response_format"]["json_schema"]["name"]
-    else:  # json, md_json: the schema is in the system prompt
-        name = "Gain" if '"title": "Gain"' in body["messages"][0]["content"] else "Extraction"
-    if name == "Gain":
-        return GAIN
-    return {"task": None, "method": None, "contribution": "method", "summary": _sentence(body)}
-
-
-def _sentence(body: dict[str, Any]) -> str:
-    text = next(m["content"] for m in body["messages"] if m["role"] == "user").split("Abstract:", 1)[-1]
-    return " ".join(text.split()[:20]).rstrip(".,") + "."
-
-
-def junk(request: httpx2.Request) -> httpx2.Response:
-    """A schema-valid answer whose summary fails the gate: the paper asks once more."""
-    return completion(request, json.dumps({**valid_for(request), "summary": "{{#1}}"}))
-
-
-def schema_fail(request: httpx2.Request) -> httpx2.Response:
-    return completion(request, json.dumps({"metric": ["not", "a", "string"]}))
-
-
-def length(request: httpx2.Request) -> httpx2.Response:
-    text = json.dumps(valid_for(request))
-    return completion(request, text[: len(text) // 2], finish="length")
-
-
-def too_many(retry_after_ms: str = "0", **headers: str) -> Step:
-    return _error(429, "Rate limit reached", "rate_limit_exceeded", {"retry-after-ms": retry_after_ms, **headers})
-
-
-#: The stub server's faults (tests/stub_server.py), as MockTransport steps; ``drop`` and
-#: ``timeout`` are what httpx2 raises for a cut body and a slow one.
-FAULTS: dict[str, Step] = {
-    "429": too_many(),
-    "500": _error(500, "The server had an error while processing your request."),
-    "503": _error(503, "The engine is currently overloaded, please try again later."),
-    "timeout": _raise(httpx2.ReadTimeout, "timed out"),
-    "drop": _raise(httpx2.RemoteProtocolError, "peer closed connection without sending complete message body"),
-    "refused": _raise(httpx2.ConnectError, "[Errno 111] Connection refused"),
-    "invalid_json": lambda request: httpx2.Response(
-        200, content=b'{"id": "chatcmpl-1", "choices": [<html>Bad Gateway', headers={"content-type": "application/json"}
-    ),
-    "html": lambda request: httpx2.Response(
-        200, content=b"<!DOCTYPE html><html><title>502 Bad Gateway</title></html>", headers={"content-type": "text/html"}
-    ),
-    "schema_fail": schema_fail,
-    "length": length,
-    "400_context": _error(400, "This model's maximum context length is 8192 tokens.", "context_length_exceeded"),
-    "400": _error(400, "Invalid value for 'temperature'."),
-    "401": _error(401, "Incorrect API key provided.", "invalid_api_key"),
-    "403": _error(403, "Forbidden."),
-    "404": _error(404, "The model `m` does not exist.", "model_not_found"),
-    "422": _error(422, "Unprocessable entity."),
-}
 #: Faults retried by the transport -> the error kind once the retries are spent.
 TRANSIENT = {"429": "rate_limit", "500": "server", "503": "server", "timeout": "timeout", "drop": "connection",
              "invalid_json": "bad_response"}  # fmt: skip
@@ -693,7 +580,7 @@ KINDS = {**TRANSIENT, "schema_fail": "validation", "length": "length", "400_cont
 @pytest.mark.parametrize("fault", sorted(KINDS))
 def test_each_fault_in_a_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     """A third of the papers meet the fault once, a third on every attempt, a third never."""
-    from .test_batch import check_records, make_papers, read_records, settings_for
+    from .helpers import check_records, make_papers, read_records, settings_for
 
     rows = make_papers(tmp_path / "in.jsonl", 9)
     plan = {row["title"]: i % 3 for i, row in enumerate(rows)}

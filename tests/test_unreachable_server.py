@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 
-from .test_batch import make_papers
+from .helpers import make_papers
 
 
 def _closed_port() -> int:

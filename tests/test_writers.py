@@ -29,8 +29,8 @@ from extractor.records.files import atomic_write, check_target, replacing
 from extractor.records.output import RecordWriter
 
 from .batch_server import BatchServer
+from .helpers import _record, make_papers, read_records
 from .stub_server import StubServer
-from .test_batch import _record, make_papers, read_records
 
 NULL, FULL = os.makedev(1, 3), os.makedev(1, 7)
 
