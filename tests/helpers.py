@@ -128,6 +128,16 @@ def _record(pid: str, *, error: str | None = None, summary: str = "s") -> Record
     return rec
 
 
+def cli_flags(stub: StubServer | str, tmp_path: Path, *extra: str) -> list[str]:
+    """Flags of ``extractor run`` against ``stub`` (a stub server or a base URL): fast
+    timeouts and retries, grounding off, a private cache; ``extra`` appended."""
+    url = stub if isinstance(stub, str) else stub.base_url
+    return [
+        "--base-url", url, "--model", "stub-model", "--grounding", "off", "--timeout", "2", "--retries", "1",
+        "--retry-backoff", "0.01", "--cache-dir", str(tmp_path / "cache"), *extra,
+    ]  # fmt: skip
+
+
 # -- a scripted endpoint: httpx2.MockTransport steps (test_transport.py, test_replicas.py) ----
 
 

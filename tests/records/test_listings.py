@@ -377,7 +377,7 @@ def test_without_on_error_the_first_problem_is_raised(tmp_path: Path) -> None:
     assert len(report.papers) == 81 and report.errors == seen and len(seen) == 1
 
 
-# --------------------------------------------------------------------------- issue 11
+# --------------------------------------------------------------------------- bad bytes, long text, counts
 
 
 def test_a_latin1_title_and_abstract_line_lose_no_paper(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from extractor.schema import ClaimedGain, Extraction
 from extractor.evidence.spans import candidates
 from extractor.evidence.text import url_key
 
-from .conftest import SEEDS
+from ..conftest import SEEDS
 
 
 def _invented(abstract: str, real_number: str | None) -> Extraction:
