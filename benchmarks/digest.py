@@ -25,7 +25,7 @@ process and the whole ``extractor site LIBRARY -o DIR`` command (start-up includ
 into an empty folder, then a second ``extractor site`` over the written site (nothing changed).
 
 ``--daily-screenshots`` runs ``extractor daily --policy rules --site`` on the two Hugging Face
-fixture days of tests/data/daily/ through a loopback server (as tests/test_daily.py does) and
+fixture days of tests/data/daily/ through a loopback server (as tests/runs/test_daily.py does) and
 screenshots the second day's page of the site: on a desktop (the day's summary, its themes
 and "New today") and on a phone.
 

@@ -1,4 +1,4 @@
-"""Pages opened in Debian's Chromium for the browser tests (tests/test_digest.py, tests/test_page.py).
+"""Pages opened in Debian's Chromium for the browser tests (tests/pages/test_digest.py, tests/pages/test_page.py).
 
 The tests drive the system Chromium (Debian's ``chromium`` package) with Playwright's Python
 package; they never download a browser. Without Chromium they skip (saying how to install

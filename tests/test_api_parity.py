@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import extractor
-from extractor import Extractor, InputError, Settings
+from extractor import Extractor, ExtractorError, InputError, Settings
 from extractor.records.listings import survey
 
 from .conftest import SEEDS
@@ -55,3 +55,14 @@ def test_mappings_are_papers_for_extract_many_and_aextract(tmp_path: Path) -> No
 
     record = asyncio.run(one())
     assert record.ok and record.title == paper["title"] and record.extraction is not None
+
+
+@pytest.mark.parametrize("abstract", [None, 42, b"We propose X.", "", "   \n"])
+def test_summarize_refuses_what_is_not_an_abstract_before_any_request(abstract: Any, tmp_path: Path) -> None:
+    with StubServer() as stub:
+        with pytest.raises(InputError, match="^abstract: is ") as caught:
+            extractor.summarize(abstract, base_url=stub.base_url, model="stub-model", cache_dir=tmp_path / "c")
+        assert stub.requests == 0
+    assert isinstance(caught.value, ExtractorError) and "\n" not in str(caught.value)
+    with pytest.raises(InputError, match="^title: is int"):
+        extractor.summarize("We propose X.", title=3, base_url=stub.base_url)  # type: ignore[arg-type]

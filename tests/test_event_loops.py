@@ -24,8 +24,8 @@ from extractor.settings import Settings
 from extractor.sync import SyncLoop, run_sync
 
 from .conftest import ROOT
+from .helpers import make_papers, read_records, settings_for
 from .stub_server import StubServer
-from .test_batch import make_papers, read_records, settings_for
 
 
 def _in_a_notebook_cell(call: Any) -> Any:

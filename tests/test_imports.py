@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from .helpers import make_papers, read_records
 from .stub_server import StubServer, by_marker
-from .test_batch import make_papers, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 

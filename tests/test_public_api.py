@@ -36,3 +36,13 @@ def test_schema_fields_carry_instructions() -> None:
     for field in ("task", "method", "method_name", "claimed_gains", "code_link", "contribution", "summary"):
         assert field in schema["properties"]
     assert all("description" in p for p in schema["$defs"]["ClaimedGain"]["properties"].values())
+
+
+def test_every_error_class_is_exported() -> None:
+    import inspect
+
+    from extractor import errors
+
+    for name, cls in inspect.getmembers(errors, inspect.isclass):
+        if issubclass(cls, Exception):
+            assert getattr(extractor, name) is cls and name in extractor.__all__, name

@@ -1,0 +1,1 @@
+"""Tests of extractor.batchapi: the Batch API path and reading its answers."""

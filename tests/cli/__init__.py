@@ -1,0 +1,1 @@
+"""Tests of extractor.cli: commands, help, exit codes, settings and refused settings."""

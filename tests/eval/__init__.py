@@ -1,0 +1,1 @@
+"""Tests of extractor.eval: scoring against gold, and the spot-check sheet."""

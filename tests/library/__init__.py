@@ -1,0 +1,1 @@
+"""Tests of extractor.library: the SQLite library across days."""

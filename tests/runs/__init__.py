@@ -1,0 +1,1 @@
+"""Tests of extractor.runs: the batch runner, ``extractor daily``, a run without a model."""

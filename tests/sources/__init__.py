@@ -1,0 +1,1 @@
+"""Tests of extractor.sources: fetching listings from the Hub and arXiv (loopback fixtures)."""
