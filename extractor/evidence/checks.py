@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 from ..schema import ClaimedGain
 from .names import is_namey, title_head
-from .phrases import is_generic
+from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
 
@@ -165,6 +165,15 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
     return None
 
 
+# A method phrase that points back to what it does not say: "addresses these challenges".
+_METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|\b(?:this|the\s+above)\s+"
+                           r"(?:issue|problem|challenge|limitation|gap|shortcoming|drawback)s?\b", re.I)  # fmt: skip
+# What a paper shows of its work is not the work: "the versatility of X by applying it to Y".
+_A_QUALITY = re.compile(r"^(?:the\s+)?(?:effectiveness|efficacy|versatility|superiority|feasibility|importance|potential|"
+                        r"benefits?|advantages?|robustness|generality|generali[sz]ability|utility|usefulness|value|"
+                        r"power|promise)\s+of\b", re.I)  # fmt: skip
+
+
 def method_problem(method: str, title: str, abstract: str) -> str | None:
     """Why ``method`` does not say what a paper proposes, or None."""
     words = method.split()
@@ -182,6 +191,13 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "generic: it names no specific method"
     if len(words) == 1 and not is_namey(words[0]):
         return "one common word, not a method"
+    if _METHOD_LEANS.search(method):
+        return "it leans on what came before and does not say it"
+    if _A_QUALITY.match(method):
+        return "a quality the paper shows of its work, not the work"
+    content = [w.strip(".,;:") for w in words if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]
+    if 0 < len(content) <= 2 and content[-1].casefold() in GENERIC_HEADS and not any(w[:1].isupper() or is_namey(w) for w in content):
+        return "too vague: a kind of thing, not which one"
     if not ends_whole(method) and not method.rstrip().endswith(")"):
         return "cut: it does not end where a phrase ends"
     if len(words) > 14:

@@ -52,7 +52,7 @@ _COMPARATIVE = re.compile(
 METRIC = (
     r"top-?[15]\s+accurac(?:y|ies)|accurac(?:y|ies)|F1(?:[- ]scores?)?|F-scores?|BLEU(?:\s+scores?)?|chrF|ROUGE(?:-[12L])?|"
     r"METEOR|CIDEr|SPICE|BERTScore|MMLU\s+score|mAP|AP(?:50|75|_\{?\w+\}?)?|mIoU|IoU|AUC|AUROC|perplexit(?:y|ies)|PSNR|SSIM|LPIPS|FID(?:\s+scores?)?|"
-    r"EM|exact\s+match|recall(?:@\d+)?|precision|error\s+rates?|errors?|WER|CER|latency|throughput|speed-?ups?|speed|"
+    r"EM|exact\s+match|recall(?:@\d+)?|precision|error\s+rates?|errors?|WER|CER|latenc(?:y|ies)|throughputs?|speed-?ups?|speed|"
     r"memory(?:\s+usage|\s+footprint)?|success\s+rates?|win\s+rates?|pass@\d+|BPC|NDCG(?:@\d+)?|MRR|hit\s+rates?|"
     r"parameters|FLOPs|compute|costs?|training\s+time|inference\s+time|wall-clock\s+time|compression(?:\s+ratio)?|"
     r"rewards?|scores?|energy|token\s+budget|tokens|(?:data|sample|parameter|compute|memory|training|inference)\s+"

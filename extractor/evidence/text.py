@@ -94,6 +94,11 @@ def _abbreviation(word: str) -> str:
     return "" if len(stem) > 1 and stem.isalnum() and stem.isupper() else word.lower()
 
 
+# The number of a list's item, after a colon, a comma or "and", or at the start of a sentence:
+# "strategies: 1. ... and 2. ...".
+_ENUMERATOR = re.compile(r"(?:^|[:;,]|\b(?:and|or))\s*\(?(?:\d{1,2}|[ivx]{1,4})[.)]$")
+
+
 def _sentence_ends(text: str) -> Iterator[int]:
     """Offsets where sentences end (just after their punctuation and closers). Linear in
     the text: the word before each boundary is looked for only back to the previous one."""
@@ -103,6 +108,8 @@ def _sentence_ends(text: str) -> Iterator[int]:
         nxt = text[m.end() : m.end() + 1]
         if not nxt or nxt.islower():
             continue
+        if _ENUMERATOR.search(text[since : m.start(1)]):
+            continue  # "two strategies: 1. Fine-tune ...": the list goes on
         word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])
         if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
             continue

@@ -101,6 +101,25 @@ def test_a_method_is_specific_and_never_a_release_note() -> None:
     assert method_problem("progressive learning framework", "T", "x") is None
 
 
+@pytest.mark.parametrize(
+    ("method", "why"),
+    [
+        ("learning system", "too vague"),
+        ("generative model", "too vague"),
+        ("solution to address this issue", "leans on"),
+        ("two alternative loss functions that overcome these issues", "leans on"),
+        ("versatility of Foo by applying it to dense models", "a quality"),
+    ],
+)
+def test_a_method_says_which_one_and_not_what_it_leans_on(method: str, why: str) -> None:
+    assert why in (method_problem(method, "T", "x") or "")
+
+
+@pytest.mark.parametrize("method", ["Mamba architecture", "graph neural network", "cross-attention fusion module"])
+def test_a_short_method_with_a_name_or_its_kind_spelt_out_stays(method: str) -> None:
+    assert method_problem(method, "T", "x") is None
+
+
 def test_an_empirical_study_is_an_analysis_not_a_method() -> None:
     p = propose("An Empirical Study of Routers in Vision MoE", "We present a systematic study of routers. We find X.")
     assert p.contribution is not None and p.contribution.value == "analysis"
@@ -129,6 +148,12 @@ def test_a_task_a_proposal_serves_or_a_new_problem_is_still_a_task() -> None:
 
 def _gains(text: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
     return [(g.value, g.metric, g.baseline, g.dataset, g.kind) for g in gains_of(text).gains]
+
+
+def test_a_metric_is_read_in_the_plural_too() -> None:
+    gains = _gains("We propose Foo. For 22B and 175B parameter models, we achieved GPU throughputs of 38.38% and "
+                   "36.14%, respectively.")  # fmt: skip
+    assert [g[:2] for g in gains] == [("38.38%", "throughputs"), ("36.14%", "throughputs")]
 
 
 def test_a_range_stays_a_range_and_no_sign_comes_from_its_dash() -> None:

@@ -102,3 +102,9 @@ def test_read_jsonl_streams_a_file(tmp_path: Path) -> None:
     assert len(errors) == 1 and str(errors[0]).startswith(f"{tmp_path / 'absent.jsonl'}: cannot read gold file: ")
     with pytest.raises(InputError, match="cannot read record file"):
         list(read_jsonl(tmp_path, "record"))
+
+
+def test_a_numbered_list_is_not_cut_at_its_numbers() -> None:
+    text = "We use two strategies: 1. Fine-tune on X, and 2. Merge the adapters. We win by 3. Then we stop."
+    assert sentences(text) == ["We use two strategies: 1. Fine-tune on X, and 2. Merge the adapters.", "We win by 3.",
+                               "Then we stop."]  # fmt: skip
