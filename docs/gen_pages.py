@@ -20,7 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- settings:generated -->"
 PRECISION_MARKER = "<!-- precision:generated -->"
-MIRRORED = {"benchmarks/results.md": "benchmarks/results.md", "benchmarks/method.md": "benchmarks/README.md"}
+MIRRORED = {"benchmarks/results.md": "benchmarks/results.md", "benchmarks/method.md": "benchmarks/README.md",
+            "benchmarks/spotcheck.md": "benchmarks/spotcheck/README.md"}
 
 sys.path.insert(0, str(ROOT))
 
