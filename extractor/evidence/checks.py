@@ -166,8 +166,13 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
 
 
 # A method phrase that points back to what it does not say: "addresses these challenges".
-_METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|\b(?:this|the\s+above)\s+"
-                           r"(?:issue|problem|challenge|limitation|gap|shortcoming|drawback)s?\b", re.I)  # fmt: skip
+_METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|\bthe\s+above\b|"
+                           r"\bthis\s+(?!paper\b|work\b|study\b|article\b)[a-z]", re.I)  # fmt: skip
+# A method glued to the next clause of its sentence: "a mechanism for X and derive the optimal
+# bag size", "a methodology for M and test four domains".
+_GLUED_CLAUSE = re.compile(r"\band\s+(?:then\s+)?(?:derive|test|show|evaluate|demonstrate|propose|provide|conduct|find|"
+                           r"analy[sz]e|prove|introduce|present|release|establish|study|investigate|apply|use)\b",
+                           re.I)  # fmt: skip
 # What a paper shows of its work is not the work: "the versatility of X by applying it to Y".
 _A_QUALITY = re.compile(r"^(?:the\s+)?(?:effectiveness|efficacy|versatility|superiority|feasibility|importance|potential|"
                         r"benefits?|advantages?|robustness|generality|generali[sz]ability|utility|usefulness|value|"
@@ -193,6 +198,8 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "one common word, not a method"
     if _METHOD_LEANS.search(method):
         return "it leans on what came before and does not say it"
+    if _GLUED_CLAUSE.search(method):
+        return "glued to the next clause of its sentence"
     if _A_QUALITY.match(method):
         return "a quality the paper shows of its work, not the work"
     content = [w.strip(".,;:") for w in words if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]

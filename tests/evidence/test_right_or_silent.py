@@ -109,6 +109,8 @@ def test_a_method_is_specific_and_never_a_release_note() -> None:
         ("solution to address this issue", "leans on"),
         ("two alternative loss functions that overcome these issues", "leans on"),
         ("versatility of Foo by applying it to dense models", "a quality"),
+        ("structured neural architecture that reflects this dual nature of entity evolution", "leans on"),
+        ("mechanism for private learning from aggregate responses and derive the optimal bag size", "glued"),
     ],
 )
 def test_a_method_says_which_one_and_not_what_it_leans_on(method: str, why: str) -> None:
@@ -298,8 +300,9 @@ def test_across_the_seeds_what_is_shown_stands_alone(seed_decisions: list) -> No
             assert gain.metric, (paper.id, gain)
             assert gain_problem(gain, paper.abstract) is None, (paper.id, gain)
     # Silence has a limit: under the measured bar (precision.json) over a third of the papers still
-    # show a task, and half a method.
-    assert shown["task"] > len(seed_decisions) * 0.35 and shown["method"] > len(seed_decisions) * 0.5, shown
+    # show a task, and close to half a method (the methods held back by the checks were judged,
+    # blind, wrong or cut in 18 of 22: benchmarks/spotcheck, round 7).
+    assert shown["task"] > len(seed_decisions) * 0.35 and shown["method"] > len(seed_decisions) * 0.45, shown
 
 
 def test_held_back_values_are_kept_with_their_reason_but_never_shown(seed_decisions: list) -> None:
