@@ -113,7 +113,7 @@ def read_dataset(
     title_key: str = "title",
     abstract_key: str = "abstract",
 ) -> ray.data.Dataset:
-    """A dataset of paper rows (``id``, ``title``, ``abstract``, ``source``) from ``inputs``,
+    """A dataset of paper rows (``id``, ``title``, ``abstract``, ``source``, ``meta``) from ``inputs``,
     all of one format: JSONL, Parquet or CSV through Ray's readers (local paths, folders or
     object storage URIs); local text listings (``.txt``/``.md``, pasted Daily Papers)
     through ``extractor``'s reader on this machine, de-duplicated as ``extractor run`` does."""
@@ -151,7 +151,8 @@ def _local_papers(paths: list[str], title_key: str, abstract_key: str) -> list[d
 
     keep = {position for position, _ in unique_copies(read())[0]}
     rows = [
-        {"id": p.id, "title": p.title, "abstract": p.abstract, "source": p.source.model_dump_json()}
+        {"id": p.id, "title": p.title, "abstract": p.abstract, "source": p.source.model_dump_json(),
+         "meta": p.meta.model_dump_json() if p.meta is not None else None}
         for position, p in enumerate(read(), 1)
         if position in keep
     ]

@@ -46,7 +46,9 @@ __all__ = [
 #: The columns of a record row, in the order of :class:`~extractor.schema.Record`'s
 #: fields; the nested ones hold JSON text (null when the field is None).
 RECORD_COLUMNS: tuple[str, ...] = tuple(Record.model_fields)
-_NESTED = frozenset({"source", "meta", "extraction", "links", "grounding", "dropped", "origin", "provenance", "error"})
+_SCALAR = frozenset({"id", "title", "abstract", "truncated", "code_status", "summary_source"})
+#: Every other field of a record (and any field a later release adds) is nested: JSON text.
+_NESTED = frozenset(RECORD_COLUMNS) - _SCALAR
 
 
 def record_row(record: Record) -> dict[str, Any]:

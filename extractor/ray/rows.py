@@ -11,9 +11,11 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from ..records.identity import paper_id
 from ..records.papers import is_blank, paper_from_text
-from ..schema import ErrorInfo, Paper, Record, Source
+from ..schema import ErrorInfo, Paper, PaperMeta, Record, Source
 from .recorddir import plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +43,22 @@ def _source(row: Mapping[str, Any]) -> Source:
     return Source(path=_text(row.get("path")) or "ray", line=0)
 
 
+def _meta(row: Mapping[str, Any]) -> PaperMeta | None:
+    """What the listing said of the paper (``meta``: JSON text or a mapping), if the row holds it."""
+    meta = plain(row.get("meta"))
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return None
+    if not isinstance(meta, Mapping):
+        return None
+    try:
+        return PaperMeta.model_validate(meta)
+    except ValidationError:
+        return None  # not what extractor writes: the paper is read without it
+
+
 def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key: str = "abstract") -> Paper | Record:
     """The paper a dataset row holds, as ``extractor run`` reads a JSONL line (the same id,
     text clean-up and truncation flag); a row that is not a paper becomes an error record
@@ -57,9 +75,11 @@ def paper_of_row(row: Mapping[str, Any], title_key: str = "title", abstract_key:
         paper = Paper(id=given or paper_id(title, abstract), title=title, abstract=abstract, source=source)
         message = f"{source.path}:{source.line}: row {paper.id} skipped: {'; '.join(problems)}"
         return Record.for_paper(paper, error=ErrorInfo(kind="input", message=message))
-    return paper_from_text(
+    paper = paper_from_text(
         values[abstract_key] or "", values[title_key], path=source.path, line=source.line, id=given or None
     )
+    meta = _meta(row)
+    return paper.model_copy(update={"meta": meta}) if meta is not None else paper
 
 
 def rows_of(batch: Any) -> Iterator[dict[str, Any]]:
@@ -75,12 +95,12 @@ def rows_of(batch: Any) -> Iterator[dict[str, Any]]:
 
 
 def papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Table:
-    """Rows as paper columns (``id``, ``title``, ``abstract``, ``source``), ids computed as
+    """Rows as paper columns (``id``, ``title``, ``abstract``, ``source``, ``meta``), ids computed as
     ``extractor run`` computes them; a row that is not a paper keeps its text (the
     extraction stage turns it into an error record)."""
     import pyarrow as pa
 
-    out: dict[str, list[Any]] = {"id": [], "title": [], "abstract": [], "source": []}
+    out: dict[str, list[Any]] = {"id": [], "title": [], "abstract": [], "source": [], "meta": []}
     for row in rows_of(batch):
         read = paper_of_row(row, title_key, abstract_key)
         if isinstance(read, Record):
@@ -91,4 +111,6 @@ def papers_batch(batch: Any, title_key: str, abstract_key: str) -> pyarrow.Table
         out["title"].append(title)
         out["abstract"].append(abstract)
         out["source"].append(read.source.model_dump_json())
+        meta = read.meta if isinstance(read, Paper) else None
+        out["meta"].append(meta.model_dump_json() if meta is not None else None)
     return pa.table({name: pa.array(values, type=pa.string()) for name, values in out.items()})
