@@ -42,6 +42,7 @@ _AFTER = [
     (re.compile(r"^(?:\w+\s+)?(?:faster|speed-?ups?|acceleration|quicker)\b", re.I), "speed"),
     (re.compile(r"^(?:\w+\s+)?cheaper\b", re.I), "cost"),
     (re.compile(r"^(?:\w+\s+)?(?:smaller|compression)\b(?!\s+(?:than|in|of)\b)", re.I), "compression"),
+    (re.compile(r"^(?:tokens?|tok)\s*(?:/\s*s(?:ec)?\b|per\s+second\b)", re.I), "tokens per second"),
 ]
 # "N% higher task accuracy", "N% fewer parameters", "N% lower RMSE": the comparative's noun.
 _COMPARATIVE = re.compile(

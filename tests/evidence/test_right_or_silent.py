@@ -152,6 +152,11 @@ def _gains(text: str) -> list[tuple[str, str, str | None, str | None, str | None
     return [(g.value, g.metric, g.baseline, g.dataset, g.kind) for g in gains_of(text).gains]
 
 
+def test_a_rate_in_tokens_is_tokens_per_second() -> None:
+    gains = _gains("We propose Foo, which reaches an inference speed of 5.86 tokens per second on HumanEval.")
+    assert [g[:2] for g in gains] == [("5.86", "tokens per second")]
+
+
 def test_a_metric_is_read_in_the_plural_too() -> None:
     gains = _gains("We propose Foo. For 22B and 175B parameter models, we achieved GPU throughputs of 38.38% and "
                    "36.14%, respectively.")  # fmt: skip
