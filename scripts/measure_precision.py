@@ -30,6 +30,19 @@ from extractor.eval.spotcheck import source_precision
 TABLE = Path(__file__).resolve().parents[1] / "extractor" / "evidence" / "precision.json"
 
 
+def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """``counts`` with every model source named ``model:<model_name>`` (summed where records
+    name the same model file differently)."""
+    if not model_name:
+        return counts
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for (field, source), (right, judged) in counts.items():
+        key = (field, f"model:{model_name}" if source.startswith("model:") else source)
+        before = out.get(key, (0, 0))
+        out[key] = (before[0] + right, before[1] + judged)
+    return out
+
+
 def _measure(sheets: list[Path], key_dir: Path | None) -> dict[tuple[str, str], tuple[int, int]]:
     keys = [key_dir / f"{sheet.name}.key.json" for sheet in sheets] if key_dir else None
     return source_precision(sheets, keys)
@@ -46,8 +59,8 @@ def main() -> None:
     parser.add_argument("--model-name", default="", help="The name to record the model source under.")
     parser.add_argument("-o", "--output", type=Path, default=TABLE)
     args = parser.parse_args()
-    current = _measure(args.sheets, args.key_dir)
-    pooled = _measure(args.sheets + args.earlier, args.key_dir) if args.earlier else current
+    current = _renamed(_measure(args.sheets, args.key_dir), args.model_name)
+    pooled = _renamed(_measure(args.sheets + args.earlier, args.key_dir), args.model_name) if args.earlier else current
     rows = []
     for field, source in sorted(set(current) | set(pooled)):
         right, judged = current.get((field, source), (0, 0))
@@ -56,8 +69,6 @@ def main() -> None:
             (right, judged), on = pooled[(field, source)], f"{args.on} + {args.earlier_on}"
         if source == "?" or not judged:
             continue
-        if source.startswith("model:") and args.model_name:
-            source = f"model:{args.model_name}"
         print(f"{field:14} {source:22} {right:3}/{judged:3}  {right / judged:.2f}  ({on})")
         rows.append({"field": field, "source": source, "precision": round(right / judged, 3), "judged": judged, "on": on})
     table = json.loads(args.output.read_text()) if args.output.is_file() else {}

@@ -246,7 +246,8 @@ def _sources(record: Record) -> dict[str, str]:
 def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(field, source): (right, judged)}`` over the shown values of marked ``sheets``:
     each row is traced through the sheet's key (``sheet.key.json``, or the one in ``keys``)
-    to its record and the rule or model that made the value (``Record.found_by``)."""
+    to its record and the rule or model that made the value (``Record.found_by``). An item
+    the key does not list is not counted."""
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     cache: dict[str, dict[str, Record]] = {}
     for n, sheet in enumerate(sheets):
@@ -262,7 +263,9 @@ def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None)
             value = m.group("value").strip()
             if value in ("", "(empty)"):
                 continue
-            row = key[item]
+            row = key.get(item)
+            if row is None:  # a key may list only the items to count (one record file of several)
+                continue
             records = cache.setdefault(row["file"], {r.id: r for _, r in _read_records([Path(row["file"])])})
             record = records[row["id"]]
             name = "claimed_gains" if m.group(1).startswith("gain ") else m.group(1)

@@ -66,3 +66,15 @@ def test_an_unknown_mark_is_refused_in_one_line(tmp_path: Path) -> None:
     _mark(sheet, "maybe")
     result = CliRunner().invoke(main, ["spotcheck", "--count", str(sheet)])
     assert result.exit_code != 0 and "unknown mark 'maybe'" in str(result.exception or result.output)
+
+
+def test_a_key_filtered_to_one_record_file_counts_only_its_items(tmp_path: Path) -> None:
+    a, b = _run_rules(tmp_path, "a.jsonl"), _run_rules(tmp_path, "b.jsonl")
+    sheet = tmp_path / "sheet.md"
+    assert CliRunner().invoke(main, ["spotcheck", str(a), str(b), "--n", "4", "-o", str(sheet)]).exit_code == 0
+    _mark(sheet, "right")
+    both = source_precision([sheet])
+    key = tmp_path / "only_a.key.json"
+    key.write_text(json.dumps([row for row in json.loads(Path(f"{sheet}.key.json").read_text()) if row["file"] == str(a)]))
+    one = source_precision([sheet], [key])
+    assert {k: (r * 2, j * 2) for k, (r, j) in one.items()} == both  # the same records twice: each counted once
