@@ -260,6 +260,9 @@ def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> st
         r"\b(?:data|tokens|compute|computation|parameters|memory|cost|time|examples|samples|labels)\b", metric, re.I
     ):
         return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
+    if value.startswith("+") or re.search(r"\b(?:improvements?|gains?|reductions?|increases?)\s+(?:of\s+)?(?:up\s+to\s+)?$",
+                                          before, re.I):  # fmt: skip
+        return "improvement"  # "+2.1% mAP", "an average improvement of 28.34%": a change, whatever verb is near
     near = " ".join(before.split()[-5:])
     if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not re.search(
         r"\bby\s+(?:[\w.%+]+\s+){0,3}$", before, re.I

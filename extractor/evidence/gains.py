@@ -70,12 +70,14 @@ _QUAL = (
 )
 _ONE = rf"[+\-−±]?{_NUM}{_UNIT}?"
 _FRACTION = r"\d+/\d+"
-# A number mention: a change "from A to B", a range "A-B" / "A to B", a fraction, or one number.
+# A number mention: a change "from A to B", a range "A-B" / "A to B" / "between A and B", a
+# fraction, or one number.
 _MENTION = re.compile(
     rf"(?<![\w.\-/])(?P<qual>{_QUAL})?"
     rf"(?P<value>from\s+{_ONE}\s+to\s+{_ONE}"
     rf"|{_FRACTION}(?:\s*(?:-|–|to)\s*{_FRACTION})?"
     rf"|{_NUM}{_UNIT}?\s*(?:-|–|—|to)\s*{_NUM}{_UNIT}"
+    rf"|between\s+{_NUM}{_UNIT}?\s+and\s+{_NUM}{_UNIT}"
     rf"|{_ONE})(?![\w/]|\.\d)",
     re.I,
 )

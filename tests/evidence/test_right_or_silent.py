@@ -152,6 +152,18 @@ def _gains(text: str) -> list[tuple[str, str, str | None, str | None, str | None
     return [(g.value, g.metric, g.baseline, g.dataset, g.kind) for g in gains_of(text).gains]
 
 
+def test_a_range_between_two_numbers_stays_one_range() -> None:
+    gains = _gains("Our Foo-trained model outperforms the initial pretrained model, with win rates between 66% and 77%.")
+    assert [g[:3] for g in gains] == [("between 66% and 77%", "win rates", "initial pretrained model")]
+
+
+def test_a_signed_value_or_an_improvement_of_n_is_an_improvement() -> None:
+    assert [g[4] for g in _gains("We propose Foo, which achieves +2.1% mAP over the baseline.")] == ["improvement"]
+    assert [g[4] for g in _gains("We propose Foo, with an average improvement of 28.34% normalized score.")] == [
+        "improvement"]
+    assert [g[4] for g in _gains("We propose Foo, which achieves 85% accuracy.")] == ["score"]
+
+
 def test_a_rate_in_tokens_is_tokens_per_second() -> None:
     gains = _gains("We propose Foo, which reaches an inference speed of 5.86 tokens per second on HumanEval.")
     assert [g[:2] for g in gains] == [("5.86", "tokens per second")]
