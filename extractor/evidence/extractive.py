@@ -55,9 +55,9 @@ _LEAD_IN = re.compile(
     r"^(?:(?:to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|remedy|"
     r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
     r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
-    r"here|specifically|therefore|thus|hence|furthermore|moreover|additionally|in\s+addition|besides|finally|"
+    r"here|specifically|therefore|thus|hence|further(?:more)?|moreover|additionally|in\s+addition|besides|finally|"
     r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming)"
-    r"(?:[^,;:]{0,80},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
+    r"(?:[^,;:]{0,160},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
     re.I,
 )
 # A purpose that points back: "... to address this issue", "to mitigate these challenges".

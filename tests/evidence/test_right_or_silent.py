@@ -264,7 +264,13 @@ def test_a_faithful_model_summary_is_kept() -> None:
      ("Experts are costly in large mixture-of-experts models.Our method prunes the experts of such models without "
       "any retraining.", "Our method prunes the experts of such models without any retraining."),
      ("Video models are slow to train. In this paper, we present a multigrid method that trains them 4.5x faster. "
-      "Code is available at https://github.com/a/b.", "We present a multigrid method that trains them 4.5x faster.")],
+      "Code is available at https://github.com/a/b.", "We present a multigrid method that trains them 4.5x faster."),
+     ("Averaging layers trades reward for tax. Building on the analysis and the observation that averaging different "
+      "layers of the transformer leads to different reward-tax trade-offs, we propose Adaptive Model Averaging (AMA) "
+      "to find combination ratios of model layers.",
+      "We propose Adaptive Model Averaging (AMA) to find combination ratios of model layers."),
+     ("We propose a framework for offline optimization. Further, by extending the framework, we develop Adaptive-eta, "
+      "a learning rate adaptation module.", "We develop Adaptive-eta, a learning rate adaptation module.")],
 )  # fmt: skip
 def test_an_extractive_summary_is_the_contribution_sentence_whole(abstract: str, summary: str) -> None:
     assert extractive_summary(abstract) == summary
