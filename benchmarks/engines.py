@@ -26,17 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import http.server
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor.local.server import LocalServer, Tuning  # noqa: E402
+from tests.recording_proxy import RecordingProxy  # noqa: E402
 
 
 def load() -> str:
@@ -58,54 +55,6 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- capture
 
 
-class CaptureProxy:
-    """A loopback proxy in front of ``upstream`` that keeps every chat-completion request
-    body (and adds the upstream's key)."""
-
-    def __init__(self, upstream: str, api_key: str) -> None:
-        self.upstream = upstream.rstrip("/").removesuffix("/v1")
-        self.bodies: list[dict[str, Any]] = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _relay(self, body: bytes | None) -> None:
-                request = urllib.request.Request(proxy.upstream + self.path, data=body, method=self.command)
-                request.add_header("content-type", "application/json")
-                request.add_header("Authorization", f"Bearer {api_key}")
-                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-                try:
-                    with opener.open(request, timeout=900) as resp:
-                        status, payload = resp.status, resp.read()
-                except urllib.error.HTTPError as exc:
-                    status, payload = exc.code, exc.read()
-                if body is not None and self.path.endswith("/chat/completions"):
-                    proxy.bodies.append(json.loads(body))
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_GET(self) -> None:
-                self._relay(None)
-
-            def do_POST(self) -> None:
-                self._relay(self.rfile.read(int(self.headers.get("content-length", 0))))
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def _env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
     env["EXTRACTOR_CACHE_DIR"] = str(work / "cache")
@@ -116,8 +65,7 @@ def _env(work: Path) -> dict[str, str]:
 def capture(papers: int, work: Path) -> list[dict[str, Any]]:
     """The request bodies ``extractor run seeds/ --limit N`` sends to the bundled server."""
     with LocalServer.bundled() as server:
-        proxy = CaptureProxy(server.base_url, server.api_key)
-        try:
+        with RecordingProxy(server.base_url, server.api_key) as proxy:
             # The bundled run's settings (extractor.llm.connect._bundled_settings), spelt out
             # because a --base-url is not the bundled server to it.
             command = [
@@ -127,9 +75,7 @@ def capture(papers: int, work: Path) -> list[dict[str, Any]]:
                 "--grounding", "span", "--policy", "rules-first",
             ]  # fmt: skip
             subprocess.run(command, env=_env(work), check=True, capture_output=True, timeout=3600)
-        finally:
-            proxy.close()
-    return proxy.bodies
+    return [exchange["request"] for exchange in proxy.exchanges]
 
 
 # --------------------------------------------------------------------------- raw replay
