@@ -9,14 +9,15 @@ Example:
     >>> from extractor.schema import Extraction, Record, Source, Unsure
     >>> r = Record(id="p1", title="T", abstract="A", source=Source(path="-", line=1),
     ...            extraction=Extraction(task=None, method="X", contribution="method", summary="S."),
-    ...            found_by={"method": "we_propose", "summary": "extractive"},
+    ...            found_by={"method": "we_propose", "contribution": "proposal_cue", "summary": "extractive"},
+    ...            origin={"method": "rule", "contribution": "rule", "summary": "rule"},
     ...            unsure=[Unsure(field="task", value="their", source="for_x", reason="a function word, not a task")])
     >>> print(explain(r))
     p1  T
       task          -
       method        X  [we_propose]
       method_name   -
-      contribution  method
+      contribution  method  [proposal_cue]
       summary       S.  [extractive]
       held back:
         task          'their'  (for_x) a function word, not a task
