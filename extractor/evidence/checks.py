@@ -50,7 +50,7 @@ _TERM_OF_ART = re.compile(
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|"
     r"forecasting|captioning|grounding|alignment|planning|control|navigation|editing|search|ranking|matching|recall|"
-    r"modell?ing|learning|merging|pruning|routing|sampling|scaling|"
+    r"modell?ing|learning|merging|pruning|routing|sampling|scaling|design|discovery|repair|transfer|"
     r"dilemma|problem|challenge|bottleneck|trade-?off|gap)$",
     re.I,
 )
@@ -136,6 +136,8 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
         return "a function word, not a task"
     if _is_title(task, title):
         return "the whole title, not the task"
+    if "?" in task:
+        return "a question, not a task"
     if is_field_term(task):
         return "a whole field, not this paper's problem"
     if _DASHED.search(task):
@@ -173,10 +175,23 @@ _METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|
 _GLUED_CLAUSE = re.compile(r"\band\s+(?:then\s+)?(?:derive|test|show|evaluate|demonstrate|propose|provide|conduct|find|"
                            r"analy[sz]e|prove|introduce|present|release|establish|study|investigate|apply|use)\b",
                            re.I)  # fmt: skip
+# A vague method that counts its parts and stops there: "a method that encompasses two principal
+# stages" (not "an NER cascade approach comprising three steps", which says what it is).
+_UNNAMED_PARTS = re.compile(r"(?:\b(?:that|which)\s+(?:\w+\s+)?|\b(?:comprising|consisting\s+of|with)\s+|^)(?:two|three|four|five|several|multiple|a\s+few)\s+(?:[\w-]+\s+){0,2}?(?:stages|innovations|"
+                            r"components|steps|modules|parts|phases|strategies|techniques|ideas|mechanisms|"
+                            r"contributions|metrics|interventions|approaches|methods|principles|variants|tricks|improvements|"
+                            r"extensions)\s*$", re.I)  # fmt: skip
 # What a paper shows of its work is not the work: "the versatility of X by applying it to Y".
 _A_QUALITY = re.compile(r"^(?:the\s+)?(?:effectiveness|efficacy|versatility|superiority|feasibility|importance|potential|"
                         r"benefits?|advantages?|robustness|generality|generali[sz]ability|utility|usefulness|value|"
                         r"power|promise)\s+of\b", re.I)  # fmt: skip
+
+
+def _vague(head: str) -> bool:
+    """True when ``head`` says only a kind of thing ("method", "a new approach") or nothing."""
+    content = [w.strip(".,;:") for w in head.split() if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]
+    return not content or (len(content) <= 2 and content[-1].casefold() in GENERIC_HEADS
+                           and not any(w[:1].isupper() or is_namey(w) for w in content))  # fmt: skip
 
 
 def method_problem(method: str, title: str, abstract: str) -> str | None:
@@ -200,6 +215,8 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "it leans on what came before and does not say it"
     if _GLUED_CLAUSE.search(method):
         return "glued to the next clause of its sentence"
+    if (parts := _UNNAMED_PARTS.search(method)) is not None and _vague(method[: parts.start()]):
+        return "it counts its parts and does not say them"
     if _A_QUALITY.match(method):
         return "a quality the paper shows of its work, not the work"
     content = [w.strip(".,;:") for w in words if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]

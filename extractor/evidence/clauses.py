@@ -4,7 +4,7 @@
 words around each one:
 
 * **the metric** (:func:`metric_after`, :func:`metric_before`): the words right after the
-  number ("4.5x faster" is speed, "27% fewer parameters", "65.03% verified error"), else the
+  number ("4.5x faster" is speed, "27% fewer parameters" keeps its "fewer", "65.03% verified error"), else the
   object of the verb that governs it ("reduces training time by 6.8x"), else a metric named
   a few words before it, else the verb's own ("speeds up ... by" is speed);
 * **the datasets** (:func:`datasets`): names after "on / across / in", lists included ("on
@@ -17,7 +17,7 @@ words around each one:
 
 Example:
     >>> metric_after(" faster than SlowFast"), metric_after(" fewer parameters"), metric_before("reduces training time by ")
-    ('speed', 'parameters', 'training time')
+    ('speed', 'fewer parameters', 'training time')
     >>> baseline_of("It is 4.5x faster than vanilla PoT.", 0, 0), [n for _, n in datasets("84% on BIWI and Vocaset")]
     ('vanilla PoT', ['BIWI', 'Vocaset'])
 """
@@ -50,6 +50,8 @@ _COMPARATIVE = re.compile(
     r"relative|absolute)\s+(?:(?:relative|absolute)\s+)?(?P<what>(?:[A-Za-z][\w\-@]*\s+){0,2}[A-Za-z][\w\-@]*)",
     re.I,
 )
+# A comparative that turns what follows into a saving: "33% less data", "2x fewer tokens", "5% lower error".
+_LESS = re.compile(r"^(?:\w+\s+)?(fewer|less|lower|reduced|decreased)\s", re.I)
 METRIC = (
     r"top-?[15]\s+accurac(?:y|ies)|accurac(?:y|ies)|F1(?:[- ]scores?)?|F-scores?|BLEU(?:\s+scores?)?|chrF|ROUGE(?:-[12L])?|"
     r"METEOR|CIDEr|SPICE|BERTScore|MMLU\s+score|mAP|AP(?:50|75|_\{?\w+\}?)?|mIoU|IoU|AUC|AUROC|perplexit(?:y|ies)|PSNR|SSIM|LPIPS|FID(?:\s+scores?)?|"
@@ -119,7 +121,10 @@ def metric_after(rest: str) -> str | None:
     if (c := _COMPARATIVE.match(rest)) is not None:
         if re.search(r"\b(?:models?|networks?|LLMs?|baselines?)\b", " ".join(c.group("what").split()[:3]), re.I):
             return None  # "26x larger embedding models": the size of other models, not a gain
-        return _noun_run(c.group("what"))
+        what = _noun_run(c.group("what"))
+        if what is not None and (less := _LESS.match(rest)) is not None:
+            return f"{less.group(1).casefold()} {what}"  # "4x less GPUs" is fewer GPUs, never "4x GPUs"
+        return what
     if (c := re.match(r"^of\s+(?:the|its|their|all)?\s*(?P<what>(?:[\w\-]+\s+){0,2}(?:tokens|data|compute|computation|"
                       r"parameters|FLOPs|memory|cost|(?:training|inference|GPU)\s+time|samples|examples|labels))\b", rest,
                       re.I)) is not None:
@@ -185,6 +190,11 @@ _WHOSE_SCORE = re.compile(r"\d[\d.,]*\s?(?:%|x|×|points?)?\s+(?:with|of|by|for|
                           r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.+]*[\w+])")  # fmt: skip
 
 
+# What a comparator names when it names a measure of something: "the performance of X" is X.
+_MEASURE_OF = re.compile(r"^(?:[\w\-]+\s+){0,2}?(?:performance|accuracy|quality|results?|scores?)\s+of\s+(?:the\s+)?(.+)$",
+                         re.I)  # fmt: skip
+
+
 def baseline_of(clause: str, start: int, end: int) -> str | None:
     for m in _BASELINE.finditer(clause):
         if (m.group().casefold().startswith("over") and _OVER_OK.search(clause[: m.start()]) is None
@@ -210,8 +220,13 @@ def baseline_of(clause: str, start: int, end: int) -> str | None:
             phrase = noun_phrase(clause[m.start("what") :], 8)  # whole: "policies trained on digital twins"
             if phrase is not None and " ".join(words).casefold() in phrase.casefold() and not _DIGIT.search(phrase[:1]):
                 head = " ".join(words)
-                if phrase.startswith(head) and _NOT_THE_BASELINE.match(phrase, len(head)) and not head.endswith("ed"):
-                    return head  # "E2E baseline", not "E2E baseline on ImageNet-1K" (but "policies trained on X")
+                if phrase.startswith(head) and not head.endswith("ed") and (
+                        cut := _NOT_THE_BASELINE.search(phrase, len(head))) is not None:  # fmt: skip
+                    phrase = phrase[: cut.start()]  # "E2E baseline", not "E2E baseline on ImageNet-1K" (but "policies trained on X")
+                if ")" in phrase and "(" not in phrase.partition(")")[0]:
+                    phrase = phrase.partition(")")[0]  # "than Transformers) and linear scaling": the aside ends
+                if (whose := _MEASURE_OF.match(phrase)) is not None:
+                    return whose.group(1)  # "matches the downstream performance of standard pre-training"
                 return phrase
             return " ".join(words)
     return None
@@ -220,6 +235,10 @@ def baseline_of(clause: str, start: int, end: int) -> str | None:
 # A model, not a dataset: "Llama2-7B", "GPT-4", "Mistral 7B".
 _MODEL_NAME = re.compile(r"(?:^|[-\s])\d+(?:\.\d+)?\s?[BM]\b|^(?:Llama|LLaMA|GPT|Mistral|Mixtral|Qwen|Gemma|Phi|Claude|PaLM|BERT|RoBERTa|"
                          r"T5|ViT|ResNet|OPT|Pythia|Falcon|Vicuna|Alpaca|DeepSeek|OLMo|BLOOM)", re.I)  # fmt: skip
+
+
+# Hardware, not a dataset: "in GPU utilization", "on A100".
+_HARDWARE = re.compile(r"^(?:[GCTN]PUs?|(?:NVIDIA\s+)?(?:[AHVLT]\d{1,3}|RTX\s?\d+)|VRAM|FPGAs?|ASICs?)\b")
 
 
 _MORE_NAMES = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.]*[A-Za-z0-9]"
@@ -245,7 +264,7 @@ def datasets(clause: str) -> list[tuple[int, str]]:
         name = name.rstrip(".-")
         if not name or METRIC_RE.fullmatch(name) or name.casefold() in ("we", "our", "it", "this", "average"):
             continue
-        if _MODEL_NAME.search(name) or (" " not in name and name[1:].islower() and word_classes(name)):
+        if _MODEL_NAME.search(name) or _HARDWARE.match(name) or (" " not in name and name[1:].islower() and word_classes(name)):
             continue  # a model ("Llama2-7B"), or a plain English word ("Answering"), is no dataset
         found.append((at, name))
     return found
@@ -256,6 +275,9 @@ def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> st
         return "score"  # "accuracies ranging from 76.5% to 80.9%"
     if re.search(r"(?:[x×X]|times|fold)\s*$", value) or re.match(r"^(?:speed|compression|memory|cost)", metric, re.I):
         return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
+    if re.match(r"^\s*(?:higher|lower|fewer|less|better|greater|more)\s", after, re.I) and not re.match(
+            r"^\s*\w+\s+than\b", after, re.I):  # fmt: skip
+        return "improvement"  # "obtains 12.1% higher mIoU and 11.5% lower RMSE over X": a difference
     if re.search(r"\b(?:less\s+than|fewer\s+than|only|just|under)\s*$", before, re.I) and re.search(
         r"\b(?:data|tokens|compute|computation|parameters|memory|cost|time|examples|samples|labels)\b", metric, re.I
     ):

@@ -31,7 +31,7 @@ reason: it is not shown, since a number without what it measures misleads.
 Example:
     >>> r = gains_of("We propose Y. It trains 4.5x faster than SlowFast, and improves accuracy by 0.8% on Kinetics-400.")
     >>> [(g.value, g.metric, g.dataset, g.baseline, g.kind) for g in r.gains]
-    [('4.5x', 'speed', None, 'SlowFast', 'improvement'), ('0.8%', 'accuracy', 'Kinetics-400', None, 'improvement')]
+    [('4.5x', 'speed', None, 'SlowFast', 'improvement'), ('0.8%', 'accuracy', 'Kinetics-400', 'SlowFast', 'improvement')]
     >>> [(g.value, g.metric) for g in gains_of("We show FedSpine improves accuracy by 0.4%-4.5%.").gains]
     [('0.4%-4.5%', 'accuracy')]
 """
@@ -207,6 +207,10 @@ _BASELINE_SCORE = re.compile(r"\d[^;]*\b(?:vs\.?|versus|compared\s+(?:to|with|ag
 _BY = re.compile(r"\bby\s+(?:up\s+to\s+|as\s+much\s+as\s+|about\s+|over\s+)?$", re.I)
 
 
+_SHARE_OF_OTHER = re.compile(r"^\s*of\s+(?:the|its|their)\s+(?:[\w\-]+\s+){0,3}?(?:obtained|achieved|attained|reached|"
+                             r"performance)\b", re.I)  # fmt: skip
+
+
 def _not_a_gain(value: str, before: str, after: str) -> bool:
     if _BASELINE_SCORE.search(before) and not _BY.search(before):
         return True
@@ -215,6 +219,8 @@ def _not_a_gain(value: str, before: str, after: str) -> bool:
         return True
     if _A_DESCRIPTOR.search(before) and re.match(r"^\s*(?:smaller|larger|bigger|deeper|wider|longer)\b", after):
         return True  # "a 35x smaller model": what it is, not what it gains
+    if _SHARE_OF_OTHER.match(after):
+        return True  # "91.5% of the mAP obtained by joint training": a share of another's score
     return any(pattern.search(before if where == "before" else after) for pattern, where in _NOT_A_GAIN)
 
 

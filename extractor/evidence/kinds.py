@@ -46,9 +46,9 @@ _THEORY = Cue(
     r"sample\s+complexity|regret\s+bound)s?\b",
     ("prove", "derive", "theorem", "bound", "convergence", "complexity"), flags=re.I)  # fmt: skip
 # A title that says it is theory: "Theoretical Foundations of ...", "A Solvable Model of ...".
-_THEORY_TITLE = Cue(r"\btheor(?:y|etical)\b(?!\s+prov)|\bsolvable\b|\bprovabl[ey]\b|\bclosed[- ]form\b|\bminimax\b|"
+_THEORY_TITLE = Cue(r"\btheor(?:y|etical)\b(?!\s+prov)|\bPAC(?:-Bayes\w*)?\s+(?:generali[sz]ation|learn\w*|bounds?)\b|\bsolvable\b|\bprovabl[ey]\b|\bclosed[- ]form\b|\bminimax\b|"
                     r"\bnon-asymptotic\b|\bgeneralization\s+bounds?\b",
-                    ("theor", "solvable", "provabl", "closed", "minimax", "asymptotic", "bound"), flags=re.I)  # fmt: skip
+                    ("theor", "solvable", "provabl", "closed", "minimax", "asymptotic", "bound", "pac"), flags=re.I)  # fmt: skip
 # A title that names what the paper brings and what for ("Residual EBMs for Text Generation",
 # "Data Augmentation via Invariance-Constrained Learning"): a method, when nothing says study.
 _TITLE_FORM = re.compile(r"\s(?:for|via|using|with|by\s+\w+ing|through)\s", re.I)
@@ -80,6 +80,8 @@ _STUDY_TITLE = Cue(
      "study", "investigation", "perspective", "scaling", "lessons", "the", "insights"),
     flags=re.I,
 )  # fmt: skip
+_STUDY_SUBTITLE = re.compile(r"[:?]\s*an?\s+(?:\w+\s+)?(?:study|analysis|investigation)\s*$|,\s*empirically\s*$", re.I)
+_STUDY_QUESTION = re.compile(r"(?:what|how|why|when|which)\s+(?:matters|works|helps|drives|makes)\b", re.I)
 _STUDY_OBJECT = re.compile(
     r"^(?:an?|the|our)?\s*(?:\w+\s+){0,3}?(?:study|analysis|investigation|evaluation|comparison|examination|"
     r"assessment|exploration)\b",
@@ -124,8 +126,11 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
         return Proposal(Contribution.theory.value, "theory_cue")
     objects = [o for s in proposing[:2] if (o := proposal_object(s)) is not None]
     question = title.rstrip().endswith("?") or "?" in title.partition(":")[0]
-    study = _STUDY_TITLE.search(title, title_low) and not (question and proposing)
-    if (not named or not proposing) and (study or any(_STUDY_OBJECT.match(o) for o in objects)):
+    subtitle = title.partition(":")[2].strip()
+    # "Can LLMs Learn by Teaching? A Preliminary Study", "LLaVADI: What Matters For ...": a subtitle that says study
+    said = _STUDY_SUBTITLE.search(title) or (subtitle and _STUDY_QUESTION.match(subtitle))
+    study = said or (_STUDY_TITLE.search(title, title_low) and not (question and proposing))
+    if said or (not named or not proposing) and (study or any(_STUDY_OBJECT.match(o) for o in objects)):
         return Proposal(Contribution.analysis.value, "study_cue")  # an empirical study is not a method
     if _THEORY.search(title, title_low) or (not proposing and _THEORY.search(abstract, low)):
         return Proposal(Contribution.theory.value, "theory_cue")

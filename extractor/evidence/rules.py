@@ -75,7 +75,14 @@ class Proposals:
 # --------------------------------------------------------------------------- titles
 
 _TITLE_FOR = re.compile(r"\s(?:for|towards|toward)\s", re.I)
-_TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts)\s", re.I)
+# "Debate Helps Weak-to-Strong Generalization": what the title's subject helps is the task.
+_TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts|helps|accelerates|enables)\s", re.I)
+_IMPROVES = frozenset({"improves", "enhances", "boosts"})
+# "A Hybrid Approach to Continual Instance Segmentation", "... with Applications to Time Series Forecasting".
+_TITLE_APPROACH_TO = re.compile(r"^(?:(?:an?|the)\s+)?(?:[\w-]+\s+){0,3}?(?:approach|applications?|solution)\s+to\s+(.+)$",
+                                re.I)  # fmt: skip
+# "Robust Ensemble Network in Deepfake Detection": the task after the last "in".
+_TITLE_IN = re.compile(r"\s(?:in|on)\s(?!.*\s(?:in|on)\s)", re.I)
 _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
 _TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$", re.I)
 # A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
@@ -83,13 +90,20 @@ _DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
 # A title part that is a goal: "Better Temporal Reasoning", "Improving Code Generation".
 _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficient|faster|robust|scalable|stronger|"
                      r"boosting|advancing|accelerating)\b", re.I)  # fmt: skip
+# The words that make a goal of a task: "Better Temporal Reasoning" is about temporal reasoning.
+_GOAL_WORDS = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|scaling\s+up)\s+",
+                         re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
+# A title's "for" part that names a model, never a task: "for Falcon LLM", "for Vision Transformers".
+_A_MODEL = re.compile(r"\b(?:models?|LLMs?|MLLMs?|VLMs?|transformers?|networks?)$", re.I)
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
 _TASK_WORD = re.compile(
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|forecasting|"
-    r"captioning|grounding|alignment|planning|navigation|editing|ranking|matching|pruning|quantization|distillation)$",
+    r"captioning|grounding|alignment|planning|navigation|editing|ranking|matching|pruning|quantization|distillation|"
+    r"design|discovery|generalization|synthesis|optimization|adaptation|compression|transfer|pre-?training|"
+    r"fine-?tuning|tuning|evaluation)$",
     re.I,
 )
 _TASKY_TAIL = re.compile(
@@ -143,25 +157,62 @@ def title_parts(title: str) -> TitleParts:
         return TitleParts()
     name = title_head(title)
     head, colon, tail = title.partition(":")
-    # "NAME: what it is" reads its rest; "Main title: subtitle" its main title
+    # "NAME: what it is" reads its rest; "Main title: subtitle" its main title, or its
+    # subtitle when the main title has no shape ("Model Ratatouille: Recycling ... for X")
     rest = _tidy(tail if colon and tail.strip() and name is not None else head)
+    parts = _shape(rest, name)
+    if colon and tail.strip() and name is None and parts.method is None and parts.task is None:
+        sub = _shape(_tidy(tail), None)
+        # only a subtitle that names a task of the field, never one that says something ("What You Need is X")
+        if sub.task is not None and _TASK_WORD.search(sub.task) and not re.search(r"\s(?:is|are)\s", sub.task):
+            parts = TitleParts(task=sub.task)
+    return parts
+
+
+def _task_part(text: str) -> str | None:
+    """The task a title part names: the part itself, or what comes after "approach to"
+    or after a last "in" when the part before it names a thing ("Robust Ensemble Network
+    in Deepfake Detection")."""
+    if (m := _TITLE_APPROACH_TO.match(text.strip())) is not None:
+        task = _part(_TITLE_TASK_TRIM.sub("", m.group(1)))
+        return task if task is not None and _TASK_WORD.search(task) else None
+    if (m := _TITLE_IN.search(text)) is not None:
+        before, after = _part(text[: m.start()]), _part(text[m.end() :])
+        if before is not None and after is not None and not task_like(before) and _TASK_WORD.search(after):
+            return after
+    return _part(_GOAL_WORDS.sub("", text.strip())) or _part(text)  # "for Improved Pruning": pruning
+
+
+def _shape(rest: str, name: str | None) -> TitleParts:
+    """:func:`title_parts` of a title's main part ``rest``."""
     method = task = None
     if (m := _TITLE_IMPROVES.search(rest)) is not None:
-        method, task = _part(rest[: m.start()]), _part(rest[m.end() :])
+        method, task = _part(rest[: m.start()]), _task_part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
+        if task is not None and m.group().strip().casefold() not in _IMPROVES and not _TASK_WORD.search(task):
+            task = None  # "X Enables Precise Vector Embeddings": only a task of the field after the newer verbs
     elif (m := _TITLE_FOR.search(rest)) is not None:
-        method, task = _part(rest[: m.start()]), _part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
+        method, task = _part(rest[: m.start()]), _task_part(_TITLE_TASK_TRIM.sub("", rest[m.end() :]))
         if (method is not None and task is not None and _MODELS_TAIL.search(task) and not task_like(task)
                 and (_BETTER.match(method) or task_like(method))):  # fmt: skip
-            method, task = None, method  # "Better Temporal Reasoning for Language Models": the task is before "for"
+            # "Better Temporal Reasoning for Language Models": the task is before "for", without its "better"
+            method, task = None, _part(_GOAL_WORDS.sub("", method)) or method
     elif (m := _TITLE_MEANS.search(rest)) is not None:
         left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
         if left is not None and (_TASKY_TAIL.search(left) or task_like(left)):
             return TitleParts(name=name, method=right, task=left, means=True)
         method = left
+        if (to := _TITLE_APPROACH_TO.match(rest[m.end() :].strip())) is not None:
+            task = _part(to.group(1))  # "... Strategies with Applications to Time Series Forecasting"
+            task = task if task is not None and _TASK_WORD.search(task) else None
+    elif (m := _TITLE_APPROACH_TO.match(rest)) is not None:
+        task = _task_part(rest)  # "A Hybrid Approach to Continual Instance Segmentation"
     elif name is not None and _TASK_WORD.search(rest) and len(rest.split()) <= 8:
-        task = _part(rest)  # "Aardvark weather: end-to-end data-driven weather forecasting"
+        task = _task_part(rest)  # "Aardvark weather: end-to-end data-driven weather forecasting"
     elif _TASKY_TAIL.search(rest) and len(rest.split()) <= 6:
-        task = _part(rest)
+        task = _task_part(rest)
+    if task is not None and _A_MODEL.search(task) and len(task.split()) <= 3 and not any(
+            _TASKY_TAIL.search(w) for w in task.split()):  # fmt: skip
+        task = None  # "The RefinedWeb Dataset for Falcon LLM": what it serves is a model, not a task
     return TitleParts(name=name, method=method, task=task)
 
 

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from .text import CLOSERS, Cue, sentences
 from .voice import CONTRIBUTION, OWN_VOICE, is_finding
+from .words import word_classes
 
 __all__ = [
     "CONTEXT_WORDS",
@@ -136,6 +137,22 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(_stem(part) for w in words for part in (w, *w.split("-")) if part)
 
 
+def _adjective_swap(summary: str, source: str) -> tuple[str, str] | None:
+    """An adjective of ``summary`` that shares only its stem with an adjective of ``source``
+    ("continuous learning" for "continual learning"): another word, not the same one."""
+    words: dict[str, set[str]] = {}
+    for w in _CONTENT.findall(source):
+        words.setdefault(_stem(w), set()).add(w.casefold())
+    for w in _CONTENT.findall(summary):
+        low = w.casefold()
+        near = words.get(_stem(w), set())
+        if not near or low in near or low.rstrip("s") in {n.rstrip("s") for n in near}:
+            continue
+        if word_classes(low) == {"ADJ"} and all(word_classes(n) and word_classes(n) <= {"ADJ", "ADV"} for n in near):
+            return w, sorted(near)[0]  # "continuous" where the abstract has "continual" and "continually"
+    return None
+
+
 def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None) -> str | None:
     """Why a model's summary says something the abstract does not, or None when every
     name, number and content word of it can be traced to the title or abstract and it
@@ -148,6 +165,8 @@ def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None)
         'it names MEMS, which the abstract does not'
         >>> unfaithful("This paper proposes a new method for routing experts.", "", abstract, "analysis")
         'it calls a study a new method'
+        >>> unfaithful("We study continuous learning.", "", "We study continual learning.")
+        'it says continuous where the abstract says continual'
     """
     if _URLISH.search(summary):
         return "it holds a URL: a summary says what the paper does, links come from the link finder"
@@ -161,6 +180,8 @@ def unfaithful(summary: str, title: str, abstract: str, kind: str | None = None)
                 and _stem(w) not in known and not all(_stem(p) in known for p in w.split("-") if p)]  # fmt: skip
     if untraced:
         return f"it says {', '.join(dict.fromkeys(untraced))}, which the abstract does not"
+    if (swap := _adjective_swap(summary, source)) is not None:
+        return f"it says {swap[0]} where the abstract says {swap[1]}"
     if kind in _NOT_METHODS and _NEW_METHOD.search(summary):
         return "it calls a study a new method"
     if _VAGUE_TEMPLATE.search(summary):
