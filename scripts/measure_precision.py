@@ -2,7 +2,8 @@
 the extractor holds values to (extractor/evidence/precision.json).
 
     python scripts/measure_precision.py SHEET.md [SHEET.md ...] [--earlier OLD.md ...] [--on "label"]
-                                        [--model-name NAME]
+                                        [--model-name NAME] [--skip-files PART ...] [--min-current N]
+                                        [--current RECORDS.jsonl]
 
 Each sheet is one written by ``extractor spotcheck`` and marked by a reader; its key file
 (``SHEET.md.key.json`` beside it, or in ``--key-dir``) leads every row back to its record,
@@ -23,11 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from extractor.eval.spotcheck import source_precision
+from extractor.eval.spotcheck import sheet_rows, source_precision
+from extractor.schema import Record
 
 TABLE = Path(__file__).resolve().parents[1] / "extractor" / "evidence" / "precision.json"
+Counts = dict[tuple[str, str], tuple[int, int]]
+Keep = Callable[[Record, str, str], bool]
 
 
 def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -43,9 +50,53 @@ def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) ->
     return out
 
 
-def _measure(sheets: list[Path], key_dir: Path | None) -> dict[tuple[str, str], tuple[int, int]]:
-    keys = [key_dir / f"{sheet.name}.key.json" for sheet in sheets] if key_dir else None
-    return source_precision(sheets, keys)
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _still_proposed(path: Path) -> Keep:
+    """A test that keeps a judged row only where the code of ``path``'s records (a run over
+    the same papers) still proposes that value for that field, shown or held back: so old
+    rounds measure the values the code makes today, not ones it no longer makes. A model's
+    summary is kept as judged (the model does not write the same sentence twice)."""
+    current = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = Record.model_validate_json(line)
+            current[record.id] = record
+
+    def proposed(record: Record, name: str) -> set[str]:
+        values = set()
+        for row in sheet_rows(record):
+            if row.field == name or (name == "claimed_gains" and row.field.startswith("gain ")):
+                values.add(_cell(row.value).split("; ")[0])
+        for held in record.unsure:
+            if held.field == name:  # a held gain reads "4.5x (speed)"
+                values.add(_cell(re.sub(r"^(.*) \((.*)\)$", r"\1 \2", held.value) if name == "claimed_gains" else held.value))
+        return values
+
+    def keep(record: Record, name: str, value: str) -> bool:
+        now = current.get(record.id)
+        if now is None:
+            return False
+        if name == "summary":
+            return record.summary_source == "model" or value == _cell(now.extraction.summary if now.extraction else "")
+        return value.split("; ")[0] in proposed(now, name)
+
+    return keep
+
+
+def _measure(sheets: list[Path], key_dir: Path | None, skip: list[str] = (), keep: Keep | None = None) -> Counts:
+    keys = [key_dir / f"{sheet.name}.key.json" for sheet in sheets] if key_dir else [Path(f"{s}.key.json") for s in sheets]
+    if not skip:
+        return source_precision(sheets, keys, keep)
+    with tempfile.TemporaryDirectory() as tmp:  # the same sheets, their keys without the skipped record files
+        kept = []
+        for n, key in enumerate(keys):
+            rows = [row for row in json.loads(key.read_text()) if not any(part in row["file"] for part in skip)]
+            kept.append(Path(tmp) / f"{n}.key.json")
+            kept[-1].write_text(json.dumps(rows))
+        return source_precision(sheets, kept, keep)
 
 
 def main() -> None:
@@ -57,10 +108,16 @@ def main() -> None:
     parser.add_argument("--earlier-on", default="earlier rounds", help="The same, for the earlier sheets.")
     parser.add_argument("--min-current", type=int, default=8)
     parser.add_argument("--model-name", default="", help="The name to record the model source under.")
+    parser.add_argument("--current", type=Path, help="Records of the code as it is over the same papers: count only "
+                        "the judged values it still proposes (shown or held back).")
+    parser.add_argument("--skip-files", nargs="*", default=[], help="Leave out the items of record files whose path "
+                        "holds one of these (one copy of papers judged twice: 'records-rules', 'records-before').")
     parser.add_argument("-o", "--output", type=Path, default=TABLE)
     args = parser.parse_args()
-    current = _renamed(_measure(args.sheets, args.key_dir), args.model_name)
-    pooled = _renamed(_measure(args.sheets + args.earlier, args.key_dir), args.model_name) if args.earlier else current
+    keep = _still_proposed(args.current) if args.current else None
+    current = _renamed(_measure(args.sheets, args.key_dir, args.skip_files, keep), args.model_name)
+    pooled = (_renamed(_measure(args.sheets + args.earlier, args.key_dir, args.skip_files, keep), args.model_name)
+              if args.earlier else current)  # fmt: skip
     rows = []
     for field, source in sorted(set(current) | set(pooled)):
         right, judged = current.get((field, source), (0, 0))

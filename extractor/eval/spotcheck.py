@@ -39,10 +39,12 @@ import json
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..evidence.gains import GAIN_SOURCES, gain_source
+from ..evidence.rules import proposal_rule
 from ..schema import ClaimedGain, Record
 
 __all__ = ["MARKS", "Row", "SpotCount", "count_sheet", "sheet_rows", "write_sheet"]
@@ -243,11 +245,16 @@ def _sources(record: Record) -> dict[str, str]:
     return {k: (f"model:{model}" if v == "model" and model else v) for k, v in by.items()}
 
 
-def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None) -> dict[tuple[str, str], tuple[int, int]]:
+def source_precision(
+    sheets: Sequence[Path],
+    keys: Sequence[Path] | None = None,
+    keep: Callable[[Record, str, str], bool] | None = None,
+) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(field, source): (right, judged)}`` over the shown values of marked ``sheets``:
     each row is traced through the sheet's key (``sheet.key.json``, or the one in ``keys``)
-    to its record and the rule or model that made the value (``Record.found_by``). An item
-    the key does not list is not counted."""
+    to its record and the rule or model that made the value (``Record.found_by``; a rule's
+    gain by its kind, :func:`~extractor.evidence.gains.gain_source`). An item the key does
+    not list is not counted, nor a row ``keep(record, field, value)`` refuses."""
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     cache: dict[str, dict[str, Record]] = {}
     for n, sheet in enumerate(sheets):
@@ -269,7 +276,15 @@ def source_precision(sheets: Sequence[Path], keys: Sequence[Path] | None = None)
             records = cache.setdefault(row["file"], {r.id: r for _, r in _read_records([Path(row["file"])])})
             record = records[row["id"]]
             name = "claimed_gains" if m.group(1).startswith("gain ") else m.group(1)
+            if keep is not None and not keep(record, name, value):
+                continue
             source = _sources(record).get(name, "?")
+            if name == "method" and source == "we_propose" and record.extraction:  # measured by its shape
+                source = proposal_rule(value.replace("\\|", "|"), [record.extraction.method_name or ""])
+            if name == "claimed_gains" and (source == "gains" or source in GAIN_SOURCES) and record.extraction:
+                at = int(m.group(1).split()[1]) - 1
+                gains = record.extraction.claimed_gains
+                source = gain_source(gains[at]) if at < len(gains) else source
             counts = tally[(name, source)]
             counts[0] += m.group("mark").strip().casefold() == "right"
             counts[1] += 1

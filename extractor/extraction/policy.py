@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..evidence.checks import gain_problem, method_problem, name_problem, task_problem
+from ..evidence.gains import gain_source
 from ..evidence.names import is_namey
 from ..evidence.precision import held_back, precision_of
 from ..evidence.rules import Proposals
@@ -127,15 +128,19 @@ def _gains(policy: Policy, model: Extraction | None, p: Proposals, abstract: str
             gains = list(p.claimed_gains)
             for held in p.unsure_gains:
                 d.hold("claimed_gains", held.value, "gains", held.reason)
-        kept = []
+        kept, labels = [], set()
         for gain in gains:
-            reason = gain_problem(gain, abstract) or held_back("claimed_gains", label, d.model)
+            # a rule's gain is measured by its kind: over a named baseline, a bare change, a score
+            which = gain_source(gain) if source == "rule" else label
+            reason = gain_problem(gain, abstract) or held_back("claimed_gains", which, d.model)
             if reason is None:
                 kept.append(gain)
+                labels.add(which)
             else:
-                d.hold("claimed_gains", f"{gain.value} ({gain.metric or 'no metric'})", label, reason)
+                d.hold("claimed_gains", f"{gain.value} ({gain.metric or 'no metric'})", which, reason)
         if kept:
-            d.values["claimed_gains"], d.origin["claimed_gains"], d.found_by["claimed_gains"] = kept, source, label
+            found = labels.pop() if len(labels) == 1 else label
+            d.values["claimed_gains"], d.origin["claimed_gains"], d.found_by["claimed_gains"] = kept, source, found
             return
     d.values["claimed_gains"] = []
 

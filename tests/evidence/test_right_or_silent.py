@@ -322,10 +322,11 @@ def test_across_the_seeds_what_is_shown_stands_alone(seed_decisions: list) -> No
         for gain in v["claimed_gains"]:
             assert gain.metric, (paper.id, gain)
             assert gain_problem(gain, paper.abstract) is None, (paper.id, gain)
-    # Silence has a limit: under the measured bar (precision.json) over a third of the papers still
-    # show a task, and close to half a method (the methods held back by the checks were judged,
-    # blind, wrong or cut in 18 of 22: benchmarks/spotcheck, round 7).
-    assert shown["task"] > len(seed_decisions) * 0.35 and shown["method"] > len(seed_decisions) * 0.45, shown
+    # Silence has a limit: under the measured bar (precision.json, rounds 3-15) over a third of the
+    # papers still show a task, over a third a name, and over a quarter a method (a short plain
+    # "we propose X" is held back: readers found it right 52% of the time, benchmarks/spotcheck).
+    n = len(seed_decisions)
+    assert shown["task"] > n * 0.35 and shown["method_name"] > n * 0.35 and shown["method"] > n * 0.25, shown
 
 
 def test_held_back_values_are_kept_with_their_reason_but_never_shown(seed_decisions: list) -> None:

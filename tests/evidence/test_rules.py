@@ -199,7 +199,10 @@ def test_policies_pick_sources_per_field() -> None:
     d = decide("model-first", model, p, title, abstract)
     assert (d.values["task"], d.origin["task"]) == ("graph mining", "model")
     assert d.values["method_name"] == "DeepWalk"  # the model's "Walk" is not named where the paper names its work
-    assert [(u.field, u.value, u.source) for u in d.unsure] == [("method_name", "Walk", "model")]
+    assert [(u.field, u.value, u.source) for u in d.unsure] == [
+        ("method_name", "Walk", "model"),
+        ("method", "method for graph mining", "we_propose_short"),  # a short plain phrase: under the bar
+    ]
     d = decide("model", model, p, title, abstract)
     assert d.values["method"] is None and "method" not in d.origin
     d = decide("rules-first", None, propose("", "Nothing to see."), "", "Nothing to see.", "survey")

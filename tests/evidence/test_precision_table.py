@@ -1,0 +1,37 @@
+"""The shipped precision table (extractor/evidence/precision.json) is what the documented
+command measures from the marked sheets in benchmarks/spotcheck: anyone can re-count it, and a
+change to the rules that changes which values they propose shows up here until it is
+measured again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from extractor.cli import main
+
+from ..conftest import SEEDS
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = [ROOT / "benchmarks" / "spotcheck" / f"round{n}" for n in (14, 13, 10, 8, 6, 5, 4, 3)]
+
+
+def test_the_shipped_table_is_what_the_marked_sheets_measure(tmp_path: Path) -> None:
+    current = tmp_path / "rules.jsonl"
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(current), "--policy", "rules", "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "precision.json"
+    sheets = lambda d: sorted(str(p) for p in d.glob("*.md") if p.name != "README.md")  # noqa: E731
+    command = [sys.executable, "scripts/measure_precision.py", *sheets(ROOT / "benchmarks" / "spotcheck" / "round15"),
+               "--earlier", *[s for d in ROUNDS for s in sheets(d)], "--skip-files", "records-rules", "records-before",
+               "--current", str(current), "--min-current", "1000",
+               "--on", "round 15 (2026-12-07, 60 records, held values shown too)",
+               "--earlier-on", "rounds 3-14 (the values the code still proposes)", "--model-name", "smollm2-135m",
+               "-o", str(out)]  # fmt: skip
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    shipped = json.loads((ROOT / "extractor" / "evidence" / "precision.json").read_text())["sources"]
+    assert json.loads(out.read_text())["sources"] == shipped
