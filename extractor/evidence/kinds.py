@@ -34,7 +34,7 @@ _DATASET = Cue(
     r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$",
     ("data", "benchmark", "corpus", "test", "suite", "leaderboard", "arena"), flags=re.I)  # fmt: skip
 # A title that says it is a dataset: "BEDLAM: A Synthetic Dataset of Bodies ...".
-_DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,4}(?:dataset|benchmark|corpus|test\s?bed|suite)s?\b",
+_DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w()-]+\s+){0,6}(?:dataset|benchmark|corpus|test\s?bed|suite)s?\b",
                      ("data", "benchmark", "corpus", "test", "suite"), flags=re.I)  # fmt: skip
 _SYSTEM = Cue(
     r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"

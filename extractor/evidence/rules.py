@@ -87,6 +87,9 @@ _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
 _TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$", re.I)
 # A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
 _DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
+# A subtitle that says its main title is a method: "A New General Training Scheme for ...".
+_METHOD_DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?:[\w-]+\s+){0,4}?(?:method|approach|scheme|framework|algorithm|"
+                                 r"technique|recipe|architecture|paradigm)\b", re.I)  # fmt: skip
 # A title part that is a goal: "Better Temporal Reasoning", "Improving Code Generation".
 _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficient|faster|robust|scalable|stronger|"
                      r"boosting|advancing|accelerating)\b", re.I)  # fmt: skip
@@ -161,6 +164,9 @@ def title_parts(title: str) -> TitleParts:
     # subtitle when the main title has no shape ("Model Ratatouille: Recycling ... for X")
     rest = _tidy(tail if colon and tail.strip() and name is not None else head)
     parts = _shape(rest, name)
+    if colon and parts.task is not None and rest == _tidy(head) and _METHOD_DESCRIPTION.match(_tidy(tail)):
+        # "Experts Weights Averaging: A New General Training Scheme for ...": the main title names a method
+        parts = TitleParts(name=parts.name, method=parts.method, means=parts.means)
     if colon and tail.strip() and name is None and parts.method is None and parts.task is None:
         sub = _shape(_tidy(tail), None)
         # only a subtitle that names a task of the field, never one that says something ("What You Need is X")

@@ -96,3 +96,14 @@ def test_a_model_summary_may_not_swap_an_adjective() -> None:
     assert why == "it says continuous where the abstract says continual"
     assert unfaithful("This paper argues that continual learning methods benefit from splitting capacity.", "",
                       abstract) is None  # fmt: skip
+
+
+def test_a_main_title_a_subtitle_calls_a_method_is_no_task() -> None:
+    assert title_parts("Experts Weights Averaging: A New General Training Scheme for Vision Transformers").task is None
+    assert title_parts("Knowledge Graph Embedding: An Overview").task == "Knowledge Graph Embedding"
+
+
+def test_a_benchmark_suite_title_says_benchmark_through_its_parentheses() -> None:
+    title = "XRBench: An Extended Reality (XR) Machine Learning Benchmark Suite for the Metaverse"
+    found = contribution_of(title, "We propose XRBench.", ["We propose XRBench."], named=True)
+    assert found is not None and found.value == "dataset_or_benchmark"
