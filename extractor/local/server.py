@@ -113,8 +113,15 @@ _LISTENING = re.compile(re.escape(LISTENING) + r"(https?://\S+)")
 _PORT_IN_USE = ("address already in use", "couldn't bind http server socket")
 
 
-def notice(model_name: str) -> str:
-    """One line saying that the bundled model is in use, and what it is for."""
+def notice(model_name: str, asked: bool = True) -> str:
+    """One line saying that the bundled model is in use, and what it is for; or, when
+    nothing it would write could be shown (``asked`` false), that it is not asked."""
+    if not asked:
+        return (
+            f"extractor: no endpoint configured; the bundled model {model_name} is not asked: its summaries "
+            "were measured less often right than the abstract's own sentence, so the records are the rules' "
+            "(docs/trust.md); for a model that writes, point --base-url at a bigger one."
+        )
     return (
         f"extractor: no endpoint configured, using the bundled local model {model_name}: a small model "
         "for trying the tool offline; for quality, point --base-url at a bigger model."

@@ -56,8 +56,18 @@ def test_run_with_no_endpoint_uses_bundled_model(tmp_path: Path) -> None:
     before = _llama_servers()
     out = tmp_path / "out.jsonl"
     seed = SEEDS / "000_468ba2306a2dd0b7.txt"
+    # The bundled default (rules-first): nothing the bundled model writes could be shown
+    # (docs/trust.md), so it is not asked and no server starts.
+    rules_first = subprocess.run(
+        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(tmp_path / "default.jsonl")],
+        env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert rules_first.returncode == 0, rules_first.stderr
+    assert "is not asked" in rules_first.stderr and "bundled server ready" not in rules_first.stderr
+    assert not (_llama_servers() - before)
+    # Asked for every field (model-first), the bundled model runs behind its own server.
     result = subprocess.run(
-        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(out)],
+        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(out), "--policy", "model-first"],
         env=_env(tmp_path), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr
@@ -72,7 +82,8 @@ def test_run_with_no_endpoint_uses_bundled_model(tmp_path: Path) -> None:
     # The same papers again, into a new file: every answer is in the cache, so the
     # bundled server is never started (a re-run is limited by file I/O only).
     again = subprocess.run(
-        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(tmp_path / "again.jsonl")],
+        [sys.executable, "-m", "extractor", "run", str(seed), "--limit", "3", "-o", str(tmp_path / "again.jsonl"),
+         "--policy", "model-first"],
         env=_env(tmp_path), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert again.returncode == result.returncode, again.stderr
@@ -88,7 +99,8 @@ def test_ctrl_c_mid_run_leaves_no_server_and_a_valid_file(tmp_path: Path) -> Non
     before = _llama_servers()
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "extractor", "run", str(SEEDS / "001_ba3e186e68981bdf.txt"), "-o", str(out)],
+        [sys.executable, "-m", "extractor", "run", str(SEEDS / "001_ba3e186e68981bdf.txt"), "-o", str(out),
+         "--policy", "model-first"],
         env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
