@@ -1,9 +1,9 @@
 """The Hugging Face Daily Papers: ``GET {endpoint}/api/daily_papers``, through ``huggingface_hub``.
 
 ``huggingface_hub``'s ``HfApi.list_daily_papers`` (1.2+) asks this endpoint, but turns each
-item into a ``PaperInfo`` that drops what the Hub puts inside ``paper`` (GitHub repo and
-stars, project page, AI summary and keywords) and the day an item was listed on
-(``paper.submittedOnDailyAt``). So the same request is made here with the library's own
+item into a ``PaperInfo`` that keeps only the fields it knows of what the Hub puts inside
+``paper`` (before 2.5, not even the GitHub repo and stars) and drops the day an item was
+listed on (``paper.submittedOnDailyAt``). So the same request is made here with the library's own
 HTTP layer (its shared client, headers, ``http_backoff`` retries with ``Retry-After``, and
 ``hf_raise_for_status`` errors), and the items are kept as the Hub sent them.
 
