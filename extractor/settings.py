@@ -57,6 +57,14 @@ Policy = Literal["rules-first", "model-first", "model", "rules"]
 #: The policy setting: one of :data:`Policy`, or ``auto`` (chosen by the endpoint).
 PolicySetting = Literal["auto", Policy]
 
+
+def resolve_policy(setting: PolicySetting, *, bundled: bool) -> Policy:
+    """The policy in force: ``auto`` is ``rules-first`` for the bundled model, else
+    ``model-first``."""
+    if setting == "auto":
+        return "rules-first" if bundled else "model-first"
+    return setting  # type: ignore[return-value]
+
 DEFAULT_CACHE_DIR = Path(platformdirs.user_cache_dir("extractor"))
 CONFIG_ENV = "EXTRACTOR_CONFIG"
 

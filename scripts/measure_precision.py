@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.eval.spotcheck import sheet_rows, source_precision
+from extractor.eval.spotcheck import cell, sheet_rows, source_precision
 from extractor.schema import Record
 
 TABLE = Path(__file__).resolve().parents[1] / "extractor" / "evidence" / "precision.json"
@@ -50,10 +50,6 @@ def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) ->
     return out
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def _still_proposed(path: Path) -> Keep:
     """A test that keeps a judged row only where the code of ``path``'s records (a run over
     the same papers) still proposes that value for that field, shown or held back: so old
@@ -69,10 +65,10 @@ def _still_proposed(path: Path) -> Keep:
         values = set()
         for row in sheet_rows(record):
             if row.field == name or (name == "claimed_gains" and row.field.startswith("gain ")):
-                values.add(_cell(row.value).split("; ")[0])
+                values.add(cell(row.value).split("; ")[0])
         for held in record.unsure:
             if held.field == name:  # a held gain reads "4.5x (speed)"
-                values.add(_cell(re.sub(r"^(.*) \((.*)\)$", r"\1 \2", held.value) if name == "claimed_gains" else held.value))
+                values.add(cell(re.sub(r"^(.*) \((.*)\)$", r"\1 \2", held.value) if name == "claimed_gains" else held.value))
         return values
 
     def keep(record: Record, name: str, value: str) -> bool:
@@ -82,7 +78,7 @@ def _still_proposed(path: Path) -> Keep:
         if record.origin.get(name) == "model" or (name == "summary" and record.summary_source == "model"):
             return True  # a model's value is kept as judged: the model does not write it the same way twice
         if name == "summary":
-            return value == _cell(now.extraction.summary if now.extraction else "")
+            return value == cell(now.extraction.summary if now.extraction else "")
         return value.split("; ")[0] in proposed(now, name)
 
     return keep

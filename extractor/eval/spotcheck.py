@@ -47,7 +47,7 @@ from ..evidence.gains import GAIN_SOURCES, gain_source
 from ..evidence.rules import proposal_rule
 from ..schema import ClaimedGain, Record
 
-__all__ = ["MARKS", "Row", "SpotCount", "count_sheet", "sheet_rows", "write_sheet"]
+__all__ = ["MARKS", "Row", "SpotCount", "cell", "count_sheet", "sheet_rows", "write_sheet"]
 
 MARKS = ("right", "wrong", "cut", "empty-but-stated", "background")
 #: The fields a reader sees on a card, in order.
@@ -90,7 +90,8 @@ def sheet_rows(record: Record) -> list[Row]:
     return rows
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """``text`` as a sheet shows it in one table cell: whitespace collapsed, ``|`` escaped."""
     return " ".join(text.split()).replace("|", "\\|") or "(empty)"
 
 
@@ -129,9 +130,9 @@ def write_sheet(records: Sequence[Path], output: Path, n: int = 30, seed: int = 
     key = []
     for number, (i, record) in enumerate(items, 1):
         key.append({"item": number, "id": record.id, "file": str(records[i])})
-        lines += [f"## {number}. {_cell(record.title)}", "", f"> {_cell(record.abstract)}", "",
+        lines += [f"## {number}. {cell(record.title)}", "", f"> {cell(record.abstract)}", "",
                   "| field | value | mark | note |", "|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {row.field} | {_cell(row.value)} |  |  |" for row in sheet_rows(record)]
+        lines += [f"| {row.field} | {cell(row.value)} |  |  |" for row in sheet_rows(record)]
         lines.append("")
     output.write_text("\n".join(lines), encoding="utf-8")
     Path(f"{output}.key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")

@@ -187,11 +187,12 @@ _A_QUALITY = re.compile(r"^(?:the\s+)?(?:effectiveness|efficacy|versatility|supe
                         r"power|promise)\s+of\b", re.I)  # fmt: skip
 
 
-def _vague(head: str) -> bool:
-    """True when ``head`` says only a kind of thing ("method", "a new approach") or nothing."""
-    content = [w.strip(".,;:") for w in head.split() if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]
-    return not content or (len(content) <= 2 and content[-1].casefold() in GENERIC_HEADS
-                           and not any(w[:1].isupper() or is_namey(w) for w in content))  # fmt: skip
+def _kind_only(text: str) -> bool:
+    """True when ``text`` names only a kind of thing ("learning system", "a new approach"):
+    at most two content words ending on a generic head, none of them a name."""
+    content = [w.strip(".,;:") for w in text.split() if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]
+    return 0 < len(content) <= 2 and content[-1].casefold() in GENERIC_HEADS and not any(
+        w[:1].isupper() or is_namey(w) for w in content)  # fmt: skip
 
 
 def method_problem(method: str, title: str, abstract: str) -> str | None:
@@ -215,12 +216,12 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "it leans on what came before and does not say it"
     if _GLUED_CLAUSE.search(method):
         return "glued to the next clause of its sentence"
-    if (parts := _UNNAMED_PARTS.search(method)) is not None and _vague(method[: parts.start()]):
+    if (parts := _UNNAMED_PARTS.search(method)) is not None and (not method[: parts.start()].strip()
+                                                                  or _kind_only(method[: parts.start()])):  # fmt: skip
         return "it counts its parts and does not say them"
     if _A_QUALITY.match(method):
         return "a quality the paper shows of its work, not the work"
-    content = [w.strip(".,;:") for w in words if not is_function_word(w) and w.casefold().strip(".,;:") not in FILLERS]
-    if 0 < len(content) <= 2 and content[-1].casefold() in GENERIC_HEADS and not any(w[:1].isupper() or is_namey(w) for w in content):
+    if _kind_only(method):
         return "too vague: a kind of thing, not which one"
     if not ends_whole(method) and not method.rstrip().endswith(")"):
         return "cut: it does not end where a phrase ends"

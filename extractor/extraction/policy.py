@@ -45,21 +45,13 @@ from ..evidence.names import is_namey
 from ..evidence.precision import held_back, precision_of
 from ..evidence.rules import Proposals
 from ..schema import Contribution, Extraction, Origin, Unsure
-from ..settings import Policy, PolicySetting
+from ..settings import Policy, resolve_policy
 
 __all__ = ["FIELDS", "Decision", "Policy", "asks_for_fields", "decide", "resolve_policy"]
 
 
 #: The fields a policy decides (code_link and summary have rules of their own).
 FIELDS = ("task", "method", "method_name", "claimed_gains", "contribution")
-
-
-def resolve_policy(setting: PolicySetting, *, bundled: bool) -> Policy:
-    """The policy in force: ``auto`` is ``rules-first`` for the bundled model, else
-    ``model-first``."""
-    if setting == "auto":
-        return "rules-first" if bundled else "model-first"
-    return setting  # type: ignore[return-value]
 
 
 def asks_for_fields(policy: Policy) -> bool:

@@ -32,7 +32,7 @@ from pydantic import SecretStr
 from .endpoint import Endpoint
 from ..errors import ConfigError
 from ..evidence.precision import model_may_show
-from ..settings import Settings
+from ..settings import Settings, resolve_policy
 
 if TYPE_CHECKING:
     from ..local import server as local
@@ -218,7 +218,7 @@ async def connect(
         )
     server = local.LocalServer.bundled()
     # under rules-first (the bundled default) a model is asked only if something it writes may be shown
-    asked = settings.policy not in ("auto", "rules-first") or model_may_show(server.model_alias, kind=True)
+    asked = resolve_policy(settings.policy, bundled=True) != "rules-first" or model_may_show(server.model_alias, kind=True)
     say(local.notice(server.model_alias, asked))
     restarts = 0
 
