@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from ..schema import ClaimedGain
-from .names import is_namey, title_head
+from .names import is_namey, naming_sentences, title_head
 from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
@@ -98,7 +98,8 @@ def _task_like(words: list[str]) -> bool:
     preposition: "merging" in "model merging at scale") is a term of art ("detection",
     "forecasting", "summarization"), or it opens on one ("Upcycling MoE Models")."""
     stop = next((i for i, w in enumerate(words) if i and w.casefold() in _HEAD_ENDS), len(words))
-    head = re.sub(r"\W+$", "", words[stop - 1]).removesuffix("s") if words else ""
+    head = re.sub(r"\W+$", "", words[stop - 1]) if words else ""
+    head = head if head.endswith(("ss", "sis", "us")) else head.removesuffix("s")  # "synthesis" is no plural
 
     def activity(word: str) -> bool:
         word = word.strip(".,;:")
@@ -138,6 +139,8 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
         return "the whole title, not the task"
     if "?" in task:
         return "a question, not a task"
+    if re.search(r"\smeets?\s", task, re.I):
+        return "two things put together, not a task"  # "Mixture-of-Experts Meets Instruction Tuning"
     if is_field_term(task):
         return "a whole field, not this paper's problem"
     if _DASHED.search(task):
@@ -225,14 +228,16 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "too vague: a kind of thing, not which one"
     if not ends_whole(method) and not method.rstrip().endswith(")"):
         return "cut: it does not end where a phrase ends"
-    if len(words) > 14:
+    if len(words) > 18:  # a thing with what describes it, up to noun_phrase's 18 words, is whole
         return "a clause, not a method"
     return None
 
 
-def name_problem(name: str, title: str, proposing: list[str]) -> str | None:
+def name_problem(name: str, title: str, proposing: list[str], abstract: str = "") -> str | None:
     """Why ``name`` is not the name a paper gives its own contribution, or None.
-    ``proposing`` are the abstract's sentences where it proposes something."""
+    ``proposing`` are the abstract's sentences where it proposes something; a sentence of
+    ``abstract`` where the paper gives a name to what it introduces ("we ... introduce a new
+    method, dubbed LiSe") is such a place too."""
     core = re.sub(r"\s*\([^)]*\)$", "", name).strip()
     acronym = name[len(core) :].strip(" ()")
     if not core:
@@ -243,7 +248,7 @@ def name_problem(name: str, title: str, proposing: list[str]) -> str | None:
         return "a term of the field, not this paper's name"
     if is_generic(core) or all(is_function_word(w) for w in core.split()):
         return "a generic phrase, not a name"
-    own_places = [title_head(title) or "", *proposing]
+    own_places = [title_head(title) or "", *proposing, *naming_sentences(abstract)]
 
     def named_in(place: str) -> bool:
         return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", place) for n in (core, acronym) if n)

@@ -86,8 +86,8 @@ IMPROVE = re.compile(
 )
 SCORE = re.compile(r"\b(?:achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*|set\w*|record\w*|yield\w*|get\w*|hit\w*)\b", re.I)
 _BASELINE = re.compile(
-    r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|outperform\w*|surpass\w*|beat\w*|"
-    r"match(?:es|ing)?)\s+"
+    r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|in\s+contrast\s+to|outperform\w*|"
+    r"surpass\w*|beat\w*|match(?:es|ing)?)\s+"
     r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|at\b|for\b|using\b|under\b|despite\b)"
     r"[\w\-.+/@]+){0,4})",
     re.I,

@@ -71,7 +71,8 @@ _BACK_PURPOSE = re.compile(
 _TRAILING = re.compile(
     r",\s+(?:which|where|while|whereas|enabling|allowing|achieving|thereby|thus|leading|resulting|making|yielding|"
     r"ranging|spanning|from|"
-    r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|\s+\(",
+    r"and\s+(?:we|it|show|demonstrate|achieve)|including|such\s+as|e\.g\.|i\.e\.)\b|:\s|"
+    r"\s+\((?![A-Za-z][\w\-+.]*\))",  # never before an acronym's brackets: "language model (LM) evaluation"
     re.I,
 )
 _DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
@@ -97,7 +98,10 @@ _BACK_REFERENCE = re.compile(
     r"|\b(?:these|those)\s+(?:[\w-]+\s+)?[\w-]+s\b"
     r"|\bboth\s+(?:of\s+)?(?:the|these|them)?\s*(?:[\w-]+\s+)?(?:challenges|issues|problems|tasks|limitations|"
     r"aspects|goals|settings|objectives|directions|approaches|methods|types|kinds|cases)\b(?!\s+and\b)"
-    r"|\bthe\s+(?:two|three|four|former|latter)\b",
+    r"|\bthe\s+(?:two|three|four|former|latter)\b"
+    # "We test this using ...", "we show this for ...": a pronoun for what came before
+    r"|^(?:we|it|they)\s+(?:\w+\s+)?\w+\s+(?:this|these|it|them)\s+(?:using|by|with|on|in|for|through|via|across|"
+    r"empirically|experimentally|theoretically)\b",
     re.I,
 )
 # Hopes, visions and calls are not what a paper does.
@@ -137,6 +141,14 @@ def _has_verb(sentence: str) -> bool:
     return False
 
 
+# A list opened and not closed: its first item without its second, or only announced.
+_OPEN_LIST = re.compile(r"(?:^|\s)\(?(?:1|i|a)\)\s(?!.*\s\(?(?:2|ii|b)\)\s)|\b(?:two|three|four|five)fold$", re.I)
+
+# A list begun inside a clause ("a model that 1) represents X") whose next item went to the
+# next sentence; a list after a colon ("four observations: (i) ...") reads as its first item.
+_CUT_LIST = re.compile(r"(?<![:;])\s\(?(?:1|i|a)\)\s(?!.*\s\(?(?:2|ii|b)\)\s)", re.I)
+
+
 def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
     a pointing purpose dropped, a trailing clause or list closed off with a full stop;
@@ -146,11 +158,13 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
     text = text[0].upper() + text[1:] if text else text
-    if len(text.split()) <= limit:
+    if len(text.split()) <= limit and not _CUT_LIST.search(text):
         return text
     for m in _TRAILING.finditer(text):
         head = text[: m.start()].rstrip(" ,;:")
         complement = head.rsplit(" that ", 1)[-1] if " that " in head else head
+        if _OPEN_LIST.search(head):
+            continue  # "a model that 1) represents X" or "... are mainly threefold": the list is cut off
         if MIN_WORDS <= len(head.split()) <= limit and ends_whole(head.split()[-1]) and _has_verb(complement):
             return head + "."  # not "We show that in the infinite width limit.": its clause has no verb
     return None
@@ -219,6 +233,19 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
     return pair
 
 
+def _tries(order: list[int], sents: list[str]) -> list[tuple[int, int, bool]]:
+    """The sentences to try, each with the words it may keep whole and whether it must
+    stand alone: every candidate at :data:`MAX_WHOLE_WORDS`, then at :data:`MAX_WORDS`;
+    but the first contribution sentence also at its longer length, alone, before the
+    candidates after it, so a long sentence that says what the paper is ("We propose soft
+    prompt tuning for augmenting DR (SPTAR): ...") is not passed over for a side detail
+    ("We design a filter ...")."""
+    tries = [(i, MAX_WHOLE_WORDS, False) for i in order]
+    if order and CONTRIBUTION.search(sents[order[0]]):
+        tries.insert(1, (order[0], MAX_WORDS, True))
+    return tries + [(i, MAX_WORDS, False) for i in order]
+
+
 def _core(name: str | None) -> str:
     """A name without its acronym: "Analytic Exemplar-Free OCL (AEF-OCL)" -> "Analytic Exemplar-Free OCL"."""
     return re.sub(r"\s*\([^)]*\)$", "", name or "")
@@ -237,20 +264,21 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
     core = _core(name)
     if core:  # the sentence that introduces the paper's own name says what the paper is about
         order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])))
-    for limit in (MAX_WHOLE_WORDS, MAX_WORDS):  # a whole sentence, longer if need be, before any cut one
-        for i in order:
-            whole = _whole(sents[i], limit)
-            if whole is None:
-                continue
-            problem = summary_problem(whole, title, abstract)
-            if problem is None and not _leans(sents[i]):
-                return whole
-            # A sentence that leans on the one before, or names the paper's work and no more:
-            # with the sentence it needs, when they fit.
-            if _leans(sents[i]) or (core and core in sents[i]):
-                paired = _with_context(sents, i, whole, title, abstract, name)
-                if paired is not None:
-                    return paired
+    for i, limit, alone in _tries(order, sents):  # a whole sentence, longer if need be, before any cut one
+        whole = _whole(sents[i], limit)
+        if whole is None:
+            continue
+        problem = summary_problem(whole, title, abstract)
+        if problem is None and not _leans(sents[i]):
+            return whole
+        if alone:
+            continue
+        # A sentence that leans on the one before, or names the paper's work and no more:
+        # with the sentence it needs, when they fit.
+        if _leans(sents[i]) or (core and core in sents[i]):
+            paired = _with_context(sents, i, whole, title, abstract, name)
+            if paired is not None:
+                return paired
     for i in order:  # a sentence that leans, alone, before anything cut
         whole = _whole(sents[i], MAX_WORDS)
         if whole is not None and summary_problem(whole, title, abstract) is None:

@@ -15,7 +15,7 @@ of 85.0``), finds:
 * **the dataset**: a name after "on / across / in" or before "benchmark / dataset", in
   the same clause only ("respectively" pairs several numbers with several datasets);
 * **the baseline**: what the clause compares with ("over", "than", "vs.", "compared
-  to", "relative to", "against", "outperforms X by");
+  to", "relative to", "in contrast to", "against", "outperforms X by");
 * **the kind**: an ``improvement`` (by N, N x faster, +N, from A to B) or an absolute
   ``score`` (reaches N, an accuracy of N).
 

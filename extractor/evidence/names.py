@@ -39,14 +39,14 @@ from .text import sentences
 from .voice import proposal_object, proposing_sentences
 from .words import is_field_term, is_function_word
 
-__all__ = ["NameFound", "acronym_long_form", "defined_acronyms", "is_namey", "own_names", "title_head"]
+__all__ = ["NameFound", "acronym_long_form", "defined_acronyms", "is_namey", "naming_sentences", "own_names", "title_head"]
 
 # A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE", "Qwen2.5").
 _NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*)$")
 _NAME_TOKEN = r"[A-Z][\w+]*(?:[\-.][\w+]+)*"
 _CALLED = re.compile(
     rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by))\s+[\"“']?"
-    rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=[\w\-\s]*\())){{0,5}}(?:\s*\([^()]{{1,20}}\))?)",
+    rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=[\w\-\s]*\())){{0,5}}(?:\s*\([^()]{{1,40}}\))?)",
 )
 _AFTER_VERB = re.compile(
     rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|\d+(?:\.\d+)?)){{0,2}})[\"”']?\s*"
@@ -56,6 +56,8 @@ _AFTER_VERB = re.compile(
 _OUR_NAME = re.compile(rf"\bour\s+(?:proposed\s+|new\s+|novel\s+)?((?:{_NAME_TOKEN}))(?=\s+(?:method|model|framework|approach|"
                        rf"system|algorithm|architecture|pipeline|technique)\b|\s*[,.]|\s+(?:achieves|outperforms|improves|"
                        rf"reaches|reduces)\b)")  # fmt: skip
+# A name and its acronym given with "or": "Expert-Specialized Fine-Tuning, or ESFT, which ...".
+_OR_ACRONYM = re.compile(rf"^((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN})){{0,5}}),?\s+or\s+([A-Z][\w\-]*[A-Z][\w\-]*)\b")
 _PARENS = re.compile(r"\(\s*([A-Za-z][\w\-+.]*[A-Za-z0-9+]?)\s*\)")
 # The paper's own voice: "we ...", "our ...", "this paper ...".
 _OWN_VOICE = re.compile(r"\b(?:we|our|this\s+(?:paper|work))\b", re.I)
@@ -81,14 +83,24 @@ def is_namey(token: str) -> bool:
     return bool(_NAMEY.match(token.strip(".,;:")))
 
 
+# A title that opens on a name set off by a comma and an article, or by a dash.
+_NAME_COMMA = re.compile(r"^([^\s,:]+(?:\s+[^\s,:]+){0,2}?)(?:,\s+(?=(?:an?|the)\s)|\s+[-–—]{1,2}\s+)(.+)$")
+
+
 def title_head(title: str) -> str | None:
     """The name a ``Name: description`` title opens on, or None.
 
     Example:
         >>> title_head("OCD: Learning to Overfit"), title_head("A Survey: Scaling"), title_head("LLMs: a study")
         ('OCD', None, None)
+        >>> title_head("MeLM, a generative pretrained language modeling framework")
+        'MeLM'
     """
     head, colon, tail = " ".join(title.split()).partition(":")
+    if not colon and (m := _NAME_COMMA.match(" ".join(title.split()))) is not None:
+        if not any(is_namey(w) for w in m.group(1).split()):
+            return None  # "Hello, the world": only a word that looks like a name is set off as one
+        head, colon, tail = m.group(1), ":", m.group(2)  # "MeLM, a generative ...", "PLeaS -- Merging Models ..."
     if not colon or not tail.strip():
         return None
     head = re.sub(r"\s+-\s+", "-", head).strip(" .,-")  # tokenised titles: "Self - Attention"
@@ -179,6 +191,21 @@ def _own(name: str) -> bool:
     return bool(core) and not is_field_term(core) and not (acronym and is_field_term(acronym))
 
 
+# A proposal verb anywhere in a sentence: "we are among the first to X and introduce a new method, dubbed Y".
+_PROPOSAL_VERB = re.compile(r"\b(?:propose|introduce|present|develop|design|devise)s?\b", re.I)
+
+
+def naming_sentences(abstract: str) -> list[str]:
+    """The sentences where the paper, in its own voice, proposes something and gives it a
+    name ("... and introduce a new method, dubbed LiDAR-2D Self-paced Learning (LiSe)").
+
+    Example:
+        >>> naming_sentences("LiDAR is sparse. We are the first to fuse it with images and introduce a method, dubbed LiSe.")
+        ['We are the first to fuse it with images and introduce a method, dubbed LiSe.']
+    """
+    return [s for s in sentences(abstract) if _OWN_VOICE.search(s) and _CALLED.search(s) and _PROPOSAL_VERB.search(s)]
+
+
 def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None) -> list[NameFound]:
     """The names the paper gives its own work, best first (see the module docstring).
     ``proposing`` are the abstract's sentences where it proposes something (found here
@@ -206,8 +233,13 @@ def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None)
             add(m.group(1), "called")  # "our method, named Model Zoo"
         if (obj := proposal_object(sentence)) is not None:
             after = re.sub(r"^(?:the|a|an)\s+", "", obj)
+            if (n := _OR_ACRONYM.match(after)) is not None and acronym_long_form(n.group(1).split(), n.group(2)):
+                add(n.group(0), "proposed_acronym")  # "Expert-Specialized Fine-Tuning, or ESFT": both, as written
             if (n := _AFTER_VERB.match(after)) is not None and any(is_namey(w) for w in n.group(1).split()):
                 add(n.group(1), "proposed_name")
+            for long_form, acronym in defined_acronyms(obj):  # "we propose Energy-based ... Model (EDLM)":
+                if after.startswith(long_form) and definitions.get(acronym) == long_form:  # before a later sentence's name
+                    add(acronym, "proposed_acronym")
     for acronym, long_form in definitions.items():
         add(acronym, "proposed_acronym")
     if not found:

@@ -12,6 +12,11 @@ text and stops where the phrase ends:
 * at ``for`` unless what comes before it is only a generic head ("a framework for X" goes
   on: "framework" alone says nothing).
 
+A thing proposed (``describe``) keeps what describes it: its relative clause, means or
+purpose ("a learning system that can leverage a small amount of real-world data"), and the
+name it is called by ("a fine-tuning method called Self-Play fIne-tuNing (SPIN)"); a
+description that runs on past 18 words has no whole phrase.
+
 Leading articles and fillers are dropped ("a novel, simple framework" -> "framework"), and
 a phrase that still ends on a word that cannot end a noun phrase (a preposition, a verb
 form such as "ensuring" or "associated", an adjective) is trimmed back to its last noun.
@@ -27,6 +32,8 @@ Example:
     'open-source framework for standardizing evaluations of large foundation models'
     >>> noun_phrase("tools for ensuring that models are safe") is None
     True
+    >>> noun_phrase("a simple yet effective method called Reinforced Fine-Tuning (ReFT), which", describe=True)
+    'method called Reinforced Fine-Tuning (ReFT)'
 """
 
 from __future__ import annotations
@@ -66,6 +73,9 @@ _TWO_WORD_STOPS = frozenset({("based", "on"), ("along", "with"), ("together", "w
                              ("as", "well"), ("in", "addition"), ("and", "then"), ("and", "we"), ("and", "show"),
                              ("and", "demonstrate"), ("and", "it"), ("and", "its"), ("and", "their"), ("and", "our"),
                              ("compared", "to"), ("compared", "with"), ("due", "to"), ("according", "to")})  # fmt: skip
+# Stops that come in the middle of a relative clause: cut there, its description is cut.
+_MID_CLAUSE = frozenset({("such", "as"), ("based", "on"), ("according", "to"), ("due", "to"), ("compared", "to"),
+                         ("compared", "with")})  # fmt: skip
 _END_PUNCT = re.compile(r"[,;:.!?]+[\"'”’)\]]*$")
 _ACRONYM = re.compile(r"^\(([A-Z][\w\-+.]*[A-Z0-9][\w\-+]*s?)\)[,;:.]?$")
 _OPENERS = "\"'“‘"
@@ -86,7 +96,7 @@ def strip_leading(words: list[str]) -> list[str]:
     i = 0
     while i < len(words):
         w = words[i].casefold().rstrip(",")
-        if w in _LEADING or (w in _EVALUATIVE and i + 1 < len(words)):
+        if w in _LEADING or (w in _EVALUATIVE and i + 1 < len(words)) or (w in ("yet", "and") and i and i + 1 < len(words)):
             i += 1
             continue
         break
@@ -120,11 +130,35 @@ _NOT_OPENING = frozenset(
     thus hence which that whose how what why when where whether""".split()
 )
 # Words that open what describes a thing proposed: its relative clause, its means, its purpose.
-_DESCRIBES = frozenset("that which where whereby wherein whose for to using via with by through based".split())
+_DESCRIBES = frozenset("""that which where whereby wherein whose for to using via with by through based leveraging
+    utilizing exploiting employing combining integrating centered grounded built designed""".split())
+# What gives a thing proposed its name: "a fine-tuning method called Self-Play fIne-tuNing (SPIN)".
+_NAMING = frozenset("called named dubbed termed coined".split())
+_NAME_WORD = re.compile(r"^[\"“'(]?[A-Z0-9][\w\-+.]*[\"”')]?[,;:.]?$|^[a-z]+[A-Z][\w\-+.]*[,;:.]?$")
+_RELATIVE_PRONOUNS = frozenset("that which who".split())
 # What ends a description: the main clause's verbs and subordinators, not the relative clause's.
 _MAIN_VERBS = frozenset(
     "is are was were can could will would should may might must has have had while whereas because although".split()
 )
+
+
+def _named(tokens: list[str]) -> list[str]:
+    """The name that opens ``tokens`` (after "called"), with the acronym defined beside it:
+    ``['Self-Play', 'fIne-tuNing', '(SPIN)']``; empty when they do not open on a name."""
+    out: list[str] = []
+    for token in tokens[:8]:
+        if token.startswith("(") and out:
+            if (m := _ACRONYM.match(token)) is not None:
+                out.append(f"({m.group(1)})")
+            break
+        if not _NAME_WORD.match(token) and not (out and token.casefold() in ("of", "for", "and", "-")):
+            break
+        out.append(token.rstrip(",;:.").strip("\"“”'"))
+        if token[-1] in ",;:.":
+            break
+    while out and out[-1].casefold() in ("of", "for", "and", "-"):
+        out.pop()
+    return out
 
 
 def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> str | None:
@@ -153,14 +187,22 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
             if not relative:
                 break
             continue
+        if describe and out and low in _NAMING and len(strip_leading(out)) <= 6:
+            named = _named(tokens[i + 1 :])
+            if named:  # "a method called X (ACR)": the name says which method; what follows is its description
+                out.extend([token, *named])
+            break
         if describe and not relative and out and low in _DESCRIBES and len(strip_leading(out)) <= 6:
             relative, max_words = True, 18  # "a dynamic model in which the weights are conditioned on the input"
             out.append(token.strip(_OPENERS))
             continue
         if out and low in _CLAUSE and not (relative and low not in _MAIN_VERBS):
-            break
+            if not (relative and out[-1].casefold() in _RELATIVE_PRONOUNS):
+                break  # the main clause goes on; but in "a system that can leverage X", "can" is the relative's
         nxt = tokens[i + 1].casefold().strip(",.;:") if i + 1 < len(tokens) else ""
         if out and (low, nxt) in _TWO_WORD_STOPS:
+            if relative and (low, nxt) in _MID_CLAUSE:
+                return None  # "a method that transfers X such as Y to Z": the clause goes on past the stop
             break
         if out and low == "to" and nxt and _verb_only(nxt) and not relative:
             break
@@ -180,6 +222,8 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
         if len(out) > max_words + 4:
             return None
     words = _trimmed(strip_leading(out))
+    if len(words) > max_words and relative:
+        return None  # a description that runs on past its words is cut wherever it is cut: not shown
     if len(words) > max_words:  # drop trailing prepositional phrases until it fits
         cuts = [i for i, w in enumerate(words[: max_words + 1]) if i and w.casefold() in _PREPOSITIONS - {"of"}]
         words = _trimmed(words[: cuts[-1]]) if cuts else []

@@ -76,7 +76,7 @@ class Proposals:
 
 _TITLE_FOR = re.compile(r"\s(?:for|towards|toward)\s", re.I)
 # "Debate Helps Weak-to-Strong Generalization": what the title's subject helps is the task.
-_TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts|helps|accelerates|enables)\s", re.I)
+_TITLE_IMPROVES = re.compile(r"\s(?:improves|enhances|boosts|helps|accelerates|enables|unlocks?)\s", re.I)
 _IMPROVES = frozenset({"improves", "enhances", "boosts"})
 # "A Hybrid Approach to Continual Instance Segmentation", "... with Applications to Time Series Forecasting".
 _TITLE_APPROACH_TO = re.compile(r"^(?:(?:an?|the)\s+)?(?:[\w-]+\s+){0,3}?(?:approach|applications?|solution)\s+to\s+(.+)$",
@@ -93,8 +93,11 @@ _METHOD_DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?:[\w-]+\s+){0,4}?(?:method|a
 # A title part that is a goal: "Better Temporal Reasoning", "Improving Code Generation".
 _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficient|faster|robust|scalable|stronger|"
                      r"boosting|advancing|accelerating)\b", re.I)  # fmt: skip
+# A subtitle that opens on what is improved: "Enhancing Dataset Distillation through ...".
+_GOAL_LEAD = re.compile(r"^(?:enhancing|improving|boosting|advancing|accelerating)\s", re.I)
 # The words that make a goal of a task: "Better Temporal Reasoning" is about temporal reasoning.
-_GOAL_WORDS = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|scaling\s+up)\s+",
+_GOAL_WORDS = re.compile(r"^(?:even\s+)?(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|"
+                         r"scaling\s+up)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
                          re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
@@ -167,6 +170,12 @@ def title_parts(title: str) -> TitleParts:
     if colon and parts.task is not None and rest == _tidy(head) and _METHOD_DESCRIPTION.match(_tidy(tail)):
         # "Experts Weights Averaging: A New General Training Scheme for ...": the main title names a method
         parts = TitleParts(name=parts.name, method=parts.method, means=parts.means)
+    if colon and name is None and _GOAL_LEAD.match(_tidy(tail)):
+        # "Diversity-Driven Synthesis: Enhancing Dataset Distillation through ...": the main
+        # title names the method, the subtitle what it improves
+        goal = _task_part(_TITLE_TASK_TRIM.sub("", _tidy(tail)))
+        if goal is not None and _TASK_WORD.search(goal):
+            return TitleParts(method=_part(_tidy(head)), task=goal)
     if colon and tail.strip() and name is None and parts.method is None and parts.task is None:
         sub = _shape(_tidy(tail), None)
         # only a subtitle that names a task of the field, never one that says something ("What You Need is X")

@@ -99,6 +99,10 @@ def _abbreviation(word: str) -> str:
 _ENUMERATOR = re.compile(r"(?:^|[:;,]|\b(?:and|or))\s*\(?(?:\d{1,2}|[ivx]{1,4})[.)]$")
 
 
+# A name written lower-case first with a capital inside: "xLSTM", "mBERT", "iPhone".
+_LOWER_NAME = re.compile(r"[a-z]{1,3}[A-Z][\w\-]*\s")
+
+
 def _sentence_ends(text: str) -> Iterator[int]:
     """Offsets where sentences end (just after their punctuation and closers). Linear in
     the text: the word before each boundary is looked for only back to the previous one."""
@@ -106,8 +110,8 @@ def _sentence_ends(text: str) -> Iterator[int]:
     for m in _BOUNDARY.finditer(text):
         since, previous = previous, m.end()
         nxt = text[m.end() : m.end() + 1]
-        if not nxt or nxt.islower():
-            continue
+        if not nxt or (nxt.islower() and _LOWER_NAME.match(text, m.end()) is None):
+            continue  # "... a word. xLSTM is ...": a name that opens lower-case still opens a sentence
         if _ENUMERATOR.search(text[since : m.start(1)]):
             continue  # "two strategies: 1. Fine-tune ...": the list goes on
         word = _abbreviation(text[since : m.start(1)].rsplit(None, 1)[-1])

@@ -48,9 +48,9 @@ def proposing_sentences(abstract: str) -> list[str]:
 #: "we / this paper [...] propose|introduce|present|study|show ...": what the paper does, in its voice.
 CONTRIBUTION = Cue(
     r"\b(?:we|this\s+(?:paper|work|article|study))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design|"
-    r"describe|release|build|study|investigate|show|analy[sz]e|survey|review)s?\b",
+    r"describe|release|build|study|investigate|show|analy[sz]e|survey|review|report)s?\b",
     ("propose", "introduce", "present", "develop", "design", "describe", "release", "build", "study", "investigate",
-     "show", "analy", "survey", "review"),
+     "show", "analy", "survey", "review", "report"),
     also=("we", "this"),
     flags=re.I,
 )  # fmt: skip

@@ -65,7 +65,7 @@ Check = Callable[[str, str, str, list[str]], "str | None"]
 _CHECKS: dict[str, Check] = {
     "task": lambda v, title, abstract, proposing: task_problem(v, title, abstract, proposing),
     "method": lambda v, title, abstract, proposing: method_problem(v, title, abstract),
-    "method_name": lambda v, title, abstract, proposing: name_problem(v, title, proposing),
+    "method_name": lambda v, title, abstract, proposing: name_problem(v, title, proposing, abstract),
 }
 
 

@@ -94,6 +94,22 @@ def test_phrases_are_cut_where_they_end(text: str, phrase: str | None) -> None:
     assert noun_phrase(text) == phrase
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [("a learning system that can leverage a small amount of real-world data to refine a simulation.",
+      "learning system that can leverage a small amount of real-world data to refine a simulation"),
+     ("a fine-tuning method called Self-Play fIne-tuNing (SPIN), which starts from a model",
+      "fine-tuning method called Self-Play fIne-tuNing (SPIN)"),
+     ("an embodied agent leveraging LLM for real-time strategy in StarCraft II.",
+      "embodied agent leveraging LLM for real-time strategy in StarCraft II"),
+     # a description that does not end within 18 words would be shown cut: none
+     ("a test-time optimization approach that can transfer the robustness of affine-invariant depth models such as "
+      "LeReS to challenging diverse scenes while ensuring inter-frame consistency", None)],
+)  # fmt: skip
+def test_a_thing_proposed_keeps_what_describes_it_or_is_not_shown(text: str, phrase: str | None) -> None:
+    assert noun_phrase(text, describe=True) == phrase
+
+
 def test_a_method_is_specific_and_never_a_release_note() -> None:
     assert method_problem("novel", "T", "x") is not None
     assert method_problem("all the code and models at https://github.com/a/b", "T", "x") is not None

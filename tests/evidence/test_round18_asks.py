@@ -1,0 +1,96 @@
+"""What blind readers asked of rounds 17 and 18 (benchmarks/spotcheck/README.md): a summary
+that is the paper's contribution sentence even when it is long, never a sentence that points
+back with a bare pronoun; the name a paper gives in its first proposal sentence before a
+later one's; titles that set a name off with a comma; tasks that are never "X Meets Y" or a
+whole field, and a "synthesis" read as the activity it is.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor.evidence.checks import name_problem, task_problem
+from extractor.evidence.extractive import extractive_summary
+from extractor.evidence.names import own_names, title_head
+from extractor.evidence.rules import title_parts
+from extractor.evidence.text import sentences
+
+
+def test_a_long_contribution_sentence_wins_over_a_short_side_detail() -> None:
+    abstract = ("Dense retrieval (DR) needs training data. To tackle this, we propose soft prompt tuning for augmenting "
+                "DR (SPTAR): for each task, we leverage soft prompt-tuning to optimize a task-specific soft prompt on "
+                "limited ground truth data and then prompt the LLMs to tag unlabeled documents with weak queries, "
+                "yielding enough weak document-query pairs to train task-specific dense retrievers. We design a filter "
+                "to select high-quality example document-query pairs in the prompt.")
+    summary = extractive_summary(abstract, "Soft Prompt Tuning for Augmenting Dense Retrieval with Large Language Models")
+    assert summary.startswith("We propose soft prompt tuning for augmenting DR (SPTAR)")
+
+
+def test_a_sentence_that_points_back_with_a_bare_pronoun_is_not_the_summary() -> None:
+    abstract = ("Humans will only weakly supervise superhuman models. We study an analogy to this problem: can weak "
+                "model supervision elicit the full capabilities of a much stronger model? "
+                "We test this using a range of pretrained language models in the GPT-4 family. "
+                "We find that strong models trained on weak labels consistently outperform their weak supervisors.")
+    assert extractive_summary(abstract).startswith("We find that strong models")
+
+
+def test_a_report_of_a_model_is_a_contribution() -> None:
+    abstract = ("We report a flexible multi-modal mechanics language model, MeLM, applied to solve forward problems. "
+                "We show that the model can solve complex design problems.")
+    assert extractive_summary(abstract, "MeLM, a generative framework", "MeLM").startswith("We report a flexible")
+
+
+def test_a_lower_case_name_opens_a_sentence() -> None:
+    assert sentences("We propose X for segmentation. xLSTM is a recent model.") == [
+        "We propose X for segmentation.", "xLSTM is a recent model."]
+
+
+def test_the_name_defined_in_the_first_proposal_comes_before_a_later_ones() -> None:
+    abstract = ("In this work, we propose Energy-based Diffusion Language Model (EDLM), an energy-based model. "
+                "More specifically, we introduce an EBM in a residual form.")
+    assert own_names("Energy-Based Diffusion Language Models", abstract)[0].value == (
+        "Energy-based Diffusion Language Model (EDLM)")
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [("MeLM, a generative pretrained language modeling framework", "MeLM"),
+     ("PLeaS -- Merging Models with Permutations and Least Squares", "PLeaS"),
+     ("Hello, the world is big", None)],
+)  # fmt: skip
+def test_a_title_may_set_its_name_off_with_a_comma_or_a_dash(title: str, name: str | None) -> None:
+    assert title_head(title) == name
+
+
+@pytest.mark.parametrize(
+    ("title", "task"),
+    [("Cascade Speculative Drafting for Even Faster LLM Inference", "LLM Inference"),
+     ("Mixtures of Experts Unlock Parameter Scaling for Deep RL", None),
+     ("Diversity-Driven Synthesis: Enhancing Dataset Distillation through Directed Weight Adjustment",
+      "Dataset Distillation")],
+)  # fmt: skip
+def test_the_task_a_title_states_after_round_18(title: str, task: str | None) -> None:
+    assert title_parts(title).task == task
+
+
+def test_two_things_put_together_are_no_task_and_a_synthesis_is_an_activity() -> None:
+    assert task_problem("Mixture-of-Experts Meets Instruction Tuning", "T", "x") is not None
+    assert task_problem("Image-to-Video Synthesis", "T", "x") is None
+
+
+def test_a_list_begun_inside_a_clause_is_never_cut_after_its_first_item() -> None:
+    abstract = ("This paper presents a novel generative model for Computer Aided Design (CAD) that 1) represents "
+                "high-level design concepts of a CAD model as a three-level hierarchical tree of neural codes, from global "
+                "part arrangement down to local curve geometry; and 2) controls the generation or completion of CAD models "
+                "by specifying the target design using a code tree. Extensive experiments demonstrate superior performance.")
+    assert "2) controls" in extractive_summary(abstract)
+
+
+def test_a_name_given_with_or_and_a_name_dubbed_in_the_papers_voice() -> None:
+    names = own_names("Let the Expert Stick to His Last", "PEFT is costly. We propose Expert-Specialized Fine-Tuning, "
+                      "or ESFT, which tunes the experts most relevant to downstream tasks.")
+    assert names[0].value == "Expert-Specialized Fine-Tuning, or ESFT"
+    abstract = ("LiDAR is sparse. In this paper, we are among the early attempts to integrate LiDAR data with 2D images "
+                "and introduce a new method, dubbed LiDAR-2D Self-paced Learning (LiSe). It works.")
+    assert name_problem("LiDAR-2D Self-paced Learning (LiSe)", "Approaching Outside", [], abstract) is None
+    assert name_problem("LiDAR-2D Self-paced Learning (LiSe)", "Approaching Outside", []) is not None
