@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from ..schema import ClaimedGain
-from .names import is_namey, naming_sentences, title_head
+from .names import acronym_long_form, is_namey, naming_sentences, own_names, title_head
 from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
@@ -90,6 +90,11 @@ _NOT_TASKS = frozenset(
     implementation application applications institution tradition ambition emotion ration station nation
     foundation foundations something thing nothing everything anything""".split()
 )
+# A title's slogan: what it promises, not what problem it addresses.
+_SLOGAN = re.compile(r"^(?:empowering|unveiling|unleashing|unlocking|democratizing|revolutionizing|supercharging|"
+                     r"harnessing|pushing\s+the\s+limits?)\b", re.I)  # fmt: skip
+# The acronym of a kind of model, which no task ends on: "LLM", "MLLM", "GNN", "MoE".
+_MODEL_ACRONYM = re.compile(r"(?:M?LLM|[VP]?LM|GNN|CNN|RNN|MoE|ViT|DNN|SSM)")
 _HEAD_ENDS = frozenset("of at in on for with from under over across via using by without to between among like such".split())
 
 
@@ -108,8 +113,8 @@ def _task_like(words: list[str]) -> bool:
 
     # "Upcycling MoE Models", "Efficiently Training Video Models", "Efficient Fine-Tuning of Large Models"
     opens_on_activity = activity(words[0]) or any(activity(w) for w in words[1:3] if "-" in w or words[0].endswith("ly"))
-    if head.casefold() in _NOT_TASKS:
-        return opens_on_activity
+    if head.casefold() in _NOT_TASKS or _MODEL_ACRONYM.fullmatch(head):
+        return opens_on_activity  # "Modular LLMs": a kind of model, not a problem
     return bool(_TERM_OF_ART.search(head) or head.isupper() or opens_on_activity)
 
 
@@ -122,6 +127,19 @@ _DASHED = re.compile(r"\s(?:--|—|–)\s")
 _A_PROBLEM = re.compile(r"[^,]*,\s+(?:a|an)\s+(?:[\w-]+\s+){0,4}(?:problems?|tasks?|settings?|challenges?|paradigms?)\b")
 # Where the name of a thing proposed ends: "Meta Flow Matching (MFM), which ...".
 _THING_ENDS = re.compile(r"\s*(?:$|[(,.;:]|(?:which|that|to|as|for|and)\b)")
+
+
+def _names_the_method(task: str, title: str, abstract: str, proposing: Sequence[str]) -> bool:
+    """Whether ``task`` is the name the paper gives its own method, or the long form of the
+    name its title opens on ("PROSE: Predicting Operators and Symbolic Expressions ...")."""
+    head = title_head(title)
+    words = task.split()
+    opens = " ".join(title.partition(":")[2].split()).startswith(task)  # the subtitle opens on it: its long form
+    if head and " " not in head and opens and len(words) > 1 and acronym_long_form(words, head) == task:
+        return True
+    bare = task.casefold()
+    return any(re.sub(r"\s*\([^)]*\)$", "", n.value).casefold() == bare
+               for n in own_names(title, abstract, list(proposing)) if n.rule != "title_name")
 
 
 def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] = ()) -> str | None:
@@ -139,12 +157,16 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
         return "the whole title, not the task"
     if "?" in task:
         return "a question, not a task"
+    if _SLOGAN.match(task):
+        return "a slogan, not a task"  # "Unveiling the Potential of Small Language Models", "Empowering X"
     if re.search(r"\smeets?\s", task, re.I):
         return "two things put together, not a task"  # "Mixture-of-Experts Meets Instruction Tuning"
     if is_field_term(task):
         return "a whole field, not this paper's problem"
     if _DASHED.search(task):
         return "glued: it runs on into another clause"
+    if _names_the_method(task, title, abstract, proposing):
+        return "the name of what the paper proposes, not the problem it addresses"
     bare = re.sub(r"^(?:an?|the)\s+", "", task, flags=re.I).casefold()
     for sentence in proposing:
         thing = re.sub(r"^(?:an?|the|our)\s+", "", proposal_object(sentence) or "", flags=re.I).casefold()

@@ -97,7 +97,7 @@ _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficien
 _GOAL_LEAD = re.compile(r"^(?:enhancing|improving|boosting|advancing|accelerating)\s", re.I)
 # The words that make a goal of a task: "Better Temporal Reasoning" is about temporal reasoning.
 _GOAL_WORDS = re.compile(r"^(?:even\s+)?(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|"
-                         r"scaling\s+up)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
+                         r"scaling\s+up|democratizing|empowering)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
                          re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)

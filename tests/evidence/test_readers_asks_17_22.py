@@ -1,8 +1,9 @@
-"""What blind readers asked of rounds 17 and 18 (benchmarks/spotcheck/README.md): a summary
+"""What blind readers asked of rounds 17 to 22 (benchmarks/spotcheck/README.md): a summary
 that is the paper's contribution sentence even when it is long, never a sentence that points
 back with a bare pronoun; the name a paper gives in its first proposal sentence before a
 later one's; titles that set a name off with a comma; tasks that are never "X Meets Y" or a
-whole field, and a "synthesis" read as the activity it is.
+whole field, never the name of the method or a slogan, and a "synthesis" read as the
+activity it is.
 """
 
 from __future__ import annotations
@@ -94,3 +95,23 @@ def test_a_name_given_with_or_and_a_name_dubbed_in_the_papers_voice() -> None:
                 "and introduce a new method, dubbed LiDAR-2D Self-paced Learning (LiSe). It works.")
     assert name_problem("LiDAR-2D Self-paced Learning (LiSe)", "Approaching Outside", [], abstract) is None
     assert name_problem("LiDAR-2D Self-paced Learning (LiSe)", "Approaching Outside", []) is not None
+
+
+@pytest.mark.parametrize(
+    ("task", "title", "abstract"),
+    [("Predicting Operators and Symbolic Expressions",
+      "PROSE: Predicting Operators and Symbolic Expressions using Multimodal Transformers", "x"),
+     ("Unified Embedding", "Unified Embedding: Battle-Tested Feature Representations",
+      "We propose a highly practical approach called Unified Embedding with three benefits."),
+     ("Modular LLMs", "Towards Modular LLMs by Building and Reusing a Library of LoRAs", "x"),
+     ("Unveiling the Potential of Small Language Models", "MiniCPM: Unveiling the Potential of Small Language Models",
+      "x")],
+)  # fmt: skip
+def test_no_task_is_the_methods_name_a_kind_of_model_or_a_slogan(task: str, title: str, abstract: str) -> None:
+    proposing = [abstract] if abstract.startswith("We propose") else []
+    assert task_problem(task, title, abstract, proposing) is not None
+
+
+def test_a_task_named_after_its_acronym_elsewhere_in_the_title_is_still_a_task() -> None:
+    assert task_problem("Visual Navigation", "ViNT: A Foundation Model for Visual Navigation", "x") is None
+    assert title_parts("ZeRO-Offload: Democratizing Billion-Scale Model Training").task == "Billion-Scale Model Training"
