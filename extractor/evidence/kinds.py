@@ -26,8 +26,9 @@ __all__ = ["contribution_of"]
 _SURVEY = Cue(
     r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
     r"(?:\w+\s+){0,2}(?:survey|review|overview)\b|^(?:a\s+)?(?:survey|review|overview)\b|"
-    r"\bproblems,\s+methods,?\s+and\s+opportunities\b|\b(?:survey|review)\s*$",
-    ("survey", "review", "overview", "tutorial", "problems"), flags=re.I)  # fmt: skip
+    r"\bproblems,\s+methods,?\s+and\s+opportunities\b|\b(?:survey|review)\s*$|^(?:an?\s+)?(?:introduction|primer)\s+"
+    r"(?:to|on)\b",
+    ("survey", "review", "overview", "tutorial", "problems", "introduction", "primer"), flags=re.I)  # fmt: skip
 _DATASET = Cue(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}(?:introduce|present|propose|release|construct|build|"
     r"collect|create|curate)s?\s+(?:\w+[\s,-]+){0,6}?(?:dataset|data\s+set|benchmark|corpus|test\s?bed|suite|"
@@ -39,8 +40,9 @@ _DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w()-]+\s+){0,6}(?:dataset|benchmark|
 _SYSTEM = Cue(
     r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
     r"package|framework|software|engine)\b|\b(?:toolkit|(?:python|software|open-source)\s+(?:library|package)|"
-    r"library\s+for)\b",
-    ("tool", "library", "platform", "system", "package", "framework", "software", "engine"), flags=re.I)  # fmt: skip
+    r"library\s+for)\b|\bproduction[- ](?:level|grade|ready)\s+(?:\w+\s+){0,2}(?:system|library|framework|"
+    r"implementation)\b",
+    ("tool", "library", "platform", "system", "package", "framework", "software", "engine", "production"), flags=re.I)  # fmt: skip
 _THEORY = Cue(
     r"\bwe\s+(?:\w+\s+)?(?:prove|derive)\b|\b(?:theorem(?!\s+prov)|upper\s+bound|lower\s+bound|convergence\s+rate|"
     r"sample\s+complexity|regret\s+bound)s?\b",

@@ -12,6 +12,7 @@ import pytest
 
 from extractor.evidence.checks import name_problem, task_problem
 from extractor.evidence.extractive import extractive_summary
+from extractor.evidence.kinds import contribution_of
 from extractor.evidence.names import own_names, title_head
 from extractor.evidence.rules import title_parts
 from extractor.evidence.text import sentences
@@ -115,3 +116,10 @@ def test_no_task_is_the_methods_name_a_kind_of_model_or_a_slogan(task: str, titl
 def test_a_task_named_after_its_acronym_elsewhere_in_the_title_is_still_a_task() -> None:
     assert task_problem("Visual Navigation", "ViNT: A Foundation Model for Visual Navigation", "x") is None
     assert title_parts("ZeRO-Offload: Democratizing Billion-Scale Model Training").task == "Billion-Scale Model Training"
+
+
+def test_an_introduction_is_a_survey_and_a_production_system_a_system() -> None:
+    assert contribution_of("An Introduction to Conditional Random Fields", "We describe CRFs.", []).value == "survey"
+    abstract = "We present Linear-MoE, a production-level system for modeling and training large-scale models."
+    assert contribution_of("Linear-MoE: Linear Sequence Modeling Meets Mixture-of-Experts", abstract,
+                           [abstract]).value == "system_or_tool"  # fmt: skip
