@@ -89,6 +89,11 @@ _STUDY_OBJECT = re.compile(
     r"assessment|exploration)\b",
     re.I,
 )
+# What only a theory paper says of its results: "in closed form", "analytic formulae", "necessary
+# and sufficient conditions".
+_DERIVED = Cue(r"\bclosed[- ]form\b|\banalytic(?:al)?\s+(?:formulae|formulas|expressions?|solutions?)\b|"
+               r"\bnecessary\s+and\s+sufficient\b|\bwe\s+(?:\w+\s+)?prove\b|\btheorems?\b",
+               ("closed", "analytic", "necessary", "prove", "theorem"), flags=re.I)  # fmt: skip
 # A title that says it brings a method: "A New General Training Scheme for ...".
 _METHOD_TITLE = re.compile(r"\b(?:a|an)\s+(?:new|novel|simple|general|unified|efficient|scalable)\s+(?:[\w-]+\s+){0,3}"
                            r"(?:method|approach|framework|scheme|algorithm|model|architecture|paradigm|recipe)\b", re.I)  # fmt: skip
@@ -133,6 +138,8 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
     said = _STUDY_SUBTITLE.search(title) or (subtitle and _STUDY_QUESTION.match(subtitle))
     study = said or (_STUDY_TITLE.search(title, title_low) and not (question and proposing))
     if said or (not named or not proposing) and (study or any(_STUDY_OBJECT.match(o) for o in objects)):
+        if _DERIVED.search(abstract, low):
+            return Proposal(Contribution.theory.value, "theory_cue")  # a study that derives in closed form is theory
         return Proposal(Contribution.analysis.value, "study_cue")  # an empirical study is not a method
     if _THEORY.search(title, title_low) or (not proposing and _THEORY.search(abstract, low)):
         return Proposal(Contribution.theory.value, "theory_cue")

@@ -123,3 +123,10 @@ def test_an_introduction_is_a_survey_and_a_production_system_a_system() -> None:
     abstract = "We present Linear-MoE, a production-level system for modeling and training large-scale models."
     assert contribution_of("Linear-MoE: Linear Sequence Modeling Meets Mixture-of-Experts", abstract,
                            [abstract]).value == "system_or_tool"  # fmt: skip
+
+
+def test_a_study_that_proves_or_derives_in_closed_form_is_theory() -> None:
+    abstract = "We study the training dynamics of self-supervised learning and solve them in closed form."
+    assert contribution_of("On the Stepwise Nature of Self-Supervised Learning", abstract, []).value == "theory"
+    abstract = "We study how scaling laws apply to code models and share lessons from training."
+    assert contribution_of("Lessons for Training LLMs on Code", abstract, []).value == "analysis"
