@@ -137,7 +137,8 @@ def contribution_of(title: str, abstract: str, proposing: list[str], *, named: b
     # "Can LLMs Learn by Teaching? A Preliminary Study", "LLaVADI: What Matters For ...": a subtitle that says study
     said = _STUDY_SUBTITLE.search(title) or (subtitle and _STUDY_QUESTION.match(subtitle))
     study = said or (_STUDY_TITLE.search(title, title_low) and not (question and proposing))
-    if said or (not named or not proposing) and (study or any(_STUDY_OBJECT.match(o) for o in objects)):
+    # what it presents first says what it is: "a residual learning framework ..." before "analysis on CIFAR-10"
+    if said or (not named or not proposing) and (study or (objects and _STUDY_OBJECT.match(objects[0]))):
         if _DERIVED.search(abstract, low):
             return Proposal(Contribution.theory.value, "theory_cue")  # a study that derives in closed form is theory
         return Proposal(Contribution.analysis.value, "study_cue")  # an empirical study is not a method
