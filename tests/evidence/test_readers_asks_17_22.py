@@ -130,3 +130,10 @@ def test_a_study_that_proves_or_derives_in_closed_form_is_theory() -> None:
     assert contribution_of("On the Stepwise Nature of Self-Supervised Learning", abstract, []).value == "theory"
     abstract = "We study how scaling laws apply to code models and share lessons from training."
     assert contribution_of("Lessons for Training LLMs on Code", abstract, []).value == "analysis"
+
+
+def test_what_a_paper_presents_first_says_its_kind() -> None:
+    first = "We present a residual learning framework to ease the training of very deep networks."
+    later = "We also present analysis on CIFAR-10 with 100 and 1000 layers."
+    kind = contribution_of("Deep Residual Learning for Image Recognition", f"{first} {later}", [first, later])
+    assert kind.value == "method"
