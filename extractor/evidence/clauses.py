@@ -88,8 +88,9 @@ SCORE = re.compile(r"\b(?:achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*|set\w*|
 _BASELINE = re.compile(
     r"\b(?:over|than|vs\.?|versus|compared\s+(?:to|with|against)|relative\s+to|in\s+contrast\s+to|outperform\w*|"
     r"surpass\w*|beat\w*|match(?:es|ing)?)\s+"
-    r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|at\b|for\b|using\b|under\b|despite\b)"
-    r"[\w\-.+/@]+){0,4})",
+    # a word may be written with spaced hyphens, as tokenised text has it: "state - of - the - art"
+    r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|"
+    r"at\b|for\b|using\b|under\b|despite\b|both\b|either\b)[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*){0,4})",
     re.I,
 )
 _DATASET = re.compile(
@@ -119,9 +120,12 @@ def metric_after(rest: str) -> str | None:
         if pattern.match(rest) is not None:
             return name
     if (c := _COMPARATIVE.match(rest)) is not None:
-        if re.search(r"\b(?:models?|networks?|LLMs?|baselines?)\b", " ".join(c.group("what").split()[:3]), re.I):
+        if re.match(r"model\s+sizes?\b", c.group("what"), re.I):
+            what = "model size"  # "98% less model size": this paper's saving, not another model
+        elif re.search(r"\b(?:models?|networks?|LLMs?|baselines?)\b", " ".join(c.group("what").split()[:3]), re.I):
             return None  # "26x larger embedding models": the size of other models, not a gain
-        what = _noun_run(c.group("what"))
+        else:
+            what = _noun_run(c.group("what"))
         if what is not None and (less := _LESS.match(rest)) is not None:
             return f"{less.group(1).casefold()} {what}"  # "4x less GPUs" is fewer GPUs, never "4x GPUs"
         return what
@@ -227,7 +231,7 @@ def baseline_of(clause: str, start: int, end: int) -> str | None:
                     phrase = phrase.partition(")")[0]  # "than Transformers) and linear scaling": the aside ends
                 if (whose := _MEASURE_OF.match(phrase)) is not None:
                     return whose.group(1)  # "matches the downstream performance of standard pre-training"
-                return phrase
+                return re.sub(r"\s+(?:both|either)$", "", phrase)  # "all previous methods both in accuracy and speed"
             return " ".join(words)
     return None
 

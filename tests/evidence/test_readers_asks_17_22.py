@@ -12,6 +12,7 @@ import pytest
 
 from extractor.evidence.checks import name_problem, task_problem
 from extractor.evidence.extractive import extractive_summary
+from extractor.evidence.gains import gains_of
 from extractor.evidence.kinds import contribution_of
 from extractor.evidence.names import own_names, title_head
 from extractor.evidence.rules import title_parts
@@ -137,3 +138,12 @@ def test_what_a_paper_presents_first_says_its_kind() -> None:
     later = "We also present analysis on CIFAR-10 with 100 and 1000 layers."
     kind = contribution_of("Deep Residual Learning for Image Recognition", f"{first} {later}", [first, later])
     assert kind.value == "method"
+
+
+def test_a_gains_baseline_written_with_spaced_hyphens_stays_whole_and_a_saving_in_model_size_is_one() -> None:
+    text = ("In experiments on CoNLL - 2005 SRL , LISA achieves new state - of - the - art performance , attaining 2.5 F1 "
+            "absolute higher than the previous state - of - the - art on newswire and more than 3.5 F1 on outof - domain data .")
+    assert gains_of(text, ("LISA",)).gains[0].baseline == "previous state - of - the - art"
+    gains = gains_of("Our approach uses 70% fewer parameters, 98% less model size and saving 75% training memory "
+                     "compared with other benchmark localizers.", ())  # fmt: skip
+    assert [g.metric for g in gains.gains][:2] == ["fewer parameters", "less model size"]
