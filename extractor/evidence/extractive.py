@@ -233,6 +233,11 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
     return pair
 
 
+# A sentence that studies the paper's named work ("We investigate ResNeXt on an ImageNet-5K
+# set") is an experiment on it, not what introduces it.
+_INVESTIGATES = re.compile(r"^we\s+(?:further\s+|also\s+|then\s+)?(?:investigate|study|analy[sz]e|evaluate|test)\b", re.I)
+
+
 def _tries(order: list[int], sents: list[str]) -> list[tuple[int, int, bool]]:
     """The sentences to try, each with the words it may keep whole and whether it must
     stand alone: every candidate at :data:`MAX_WHOLE_WORDS`, then at :data:`MAX_WORDS`;
@@ -263,7 +268,8 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
     order = _candidates(sents)
     core = _core(name)
     if core:  # the sentence that introduces the paper's own name says what the paper is about
-        order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])))
+        order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])
+                                      and not _INVESTIGATES.match(_opening(sents[i]))))
     for i, limit, alone in _tries(order, sents):  # a whole sentence, longer if need be, before any cut one
         whole = _whole(sents[i], limit)
         if whole is None:

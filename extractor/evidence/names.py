@@ -195,6 +195,12 @@ def _own(name: str) -> bool:
 _PROPOSAL_VERB = re.compile(r"\b(?:propose|introduce|present|develop|design|devise)s?\b", re.I)
 
 
+# "Our models, named ResNeXt, ...": the paper's own work given a name.
+_OUR_CALLED = re.compile(r"\bour\s+(?:\w+\s+){0,3}?\w+,?\s+(?:called|named|dubbed|termed)\b", re.I)
+# "An Online Instance Matching (OIM) loss function is proposed": a proposal in the passive.
+_PASSIVE_PROPOSAL = re.compile(r"\b(?:is|are)\s+(?:\w+\s+)?(?:proposed|introduced|presented|developed)\b", re.I)
+
+
 def naming_sentences(abstract: str) -> list[str]:
     """The sentences where the paper, in its own voice, proposes something and gives it a
     name ("... and introduce a new method, dubbed LiDAR-2D Self-paced Learning (LiSe)").
@@ -203,7 +209,9 @@ def naming_sentences(abstract: str) -> list[str]:
         >>> naming_sentences("LiDAR is sparse. We are the first to fuse it with images and introduce a method, dubbed LiSe.")
         ['We are the first to fuse it with images and introduce a method, dubbed LiSe.']
     """
-    return [s for s in sentences(abstract) if _OWN_VOICE.search(s) and _CALLED.search(s) and _PROPOSAL_VERB.search(s)]
+    return [s for s in sentences(abstract)
+            if (_OWN_VOICE.search(s) and _CALLED.search(s) and (_PROPOSAL_VERB.search(s) or _OUR_CALLED.search(s)))
+            or (_PASSIVE_PROPOSAL.search(s) and _PARENS.search(s))]  # fmt: skip
 
 
 def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None) -> list[NameFound]:
@@ -213,7 +221,7 @@ def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None)
     if proposing is None:
         proposing = proposing_sentences(abstract)
     definitions: dict[str, str] = {}
-    for sentence in [*proposing, *(s for s in sentences(abstract) if _OWN_VOICE.search(s))]:
+    for sentence in [*proposing, *(s for s in sentences(abstract) if _OWN_VOICE.search(s) or _PASSIVE_PROPOSAL.search(s))]:
         for long_form, acronym in defined_acronyms(sentence):
             if _named_object(sentence, long_form):
                 definitions.setdefault(acronym, long_form)

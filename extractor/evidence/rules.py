@@ -274,8 +274,10 @@ _FOR_TASK = re.compile(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|t
 
 def _flat(text: str) -> str:
     """``text`` for an occurrence test: whitespace collapsed and trimmed (values are
-    stripped, so the ends never matter), hyphens unspaced, casefolded."""
-    return " ".join(text.split()).replace(" -", "-").replace("- ", "-").casefold()
+    stripped, so the ends never matter), hyphens and brackets unspaced ("( AEN )", as
+    tokenised text has it), casefolded."""
+    flat = " ".join(text.split()).replace(" -", "-").replace("- ", "-")
+    return flat.replace("( ", "(").replace(" )", ")").casefold()
 
 
 def _add(bucket: list[Proposal], value: str | None, rule: str, flat: str) -> None:

@@ -15,7 +15,7 @@ from extractor.evidence.extractive import extractive_summary
 from extractor.evidence.gains import gains_of
 from extractor.evidence.kinds import contribution_of
 from extractor.evidence.names import own_names, title_head
-from extractor.evidence.rules import title_parts
+from extractor.evidence.rules import propose, title_parts
 from extractor.evidence.text import sentences
 
 
@@ -147,3 +147,21 @@ def test_a_gains_baseline_written_with_spaced_hyphens_stays_whole_and_a_saving_i
     gains = gains_of("Our approach uses 70% fewer parameters, 98% less model size and saving 75% training memory "
                      "compared with other benchmark localizers.", ())  # fmt: skip
     assert [g.metric for g in gains.gains][:2] == ["fewer parameters", "less model size"]
+
+
+@pytest.mark.parametrize(
+    ("abstract", "name"),
+    [("We jointly handle both. An Online Instance Matching (OIM) loss function is proposed to train the network.",
+      "Online Instance Matching (OIM)"),
+     ("We present a simple architecture. Our models, named ResNeXt, are the foundations of our entry.", "ResNeXt")],
+)  # fmt: skip
+def test_a_name_given_in_the_passive_or_to_our_models_is_the_papers_own(abstract: str, name: str) -> None:
+    found = own_names("A Title", abstract)
+    assert found[0].value == name
+    assert name_problem(name, "A Title", [], abstract) is None
+
+
+def test_a_name_defined_in_spaced_brackets_is_a_span() -> None:
+    abstract = "This paper proposes an Attentional Encoder Network ( AEN ) which eschews recurrence ."
+    assert propose("Attentional Encoder Network for Targeted Sentiment Classification", abstract).method_name[0].value == (
+        "Attentional Encoder Network (AEN)")
