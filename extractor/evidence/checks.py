@@ -139,7 +139,7 @@ def _names_the_method(task: str, title: str, abstract: str, proposing: Sequence[
         return True
     bare = task.casefold()
     return any(re.sub(r"\s*\([^)]*\)$", "", n.value).casefold() == bare
-               for n in own_names(title, abstract, list(proposing)) if n.rule != "title_name")
+               for n in own_names(title, abstract, proposing) if n.rule != "title_name")
 
 
 def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] = ()) -> str | None:

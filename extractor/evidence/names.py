@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .text import sentences
 from .voice import proposal_object, proposing_sentences
@@ -201,25 +202,30 @@ _OUR_CALLED = re.compile(r"\bour\s+(?:\w+\s+){0,3}?\w+,?\s+(?:called|named|dubbe
 _PASSIVE_PROPOSAL = re.compile(r"\b(?:is|are)\s+(?:\w+\s+)?(?:proposed|introduced|presented|developed)\b", re.I)
 
 
-def naming_sentences(abstract: str) -> list[str]:
+@lru_cache(maxsize=64)
+def naming_sentences(abstract: str) -> tuple[str, ...]:
     """The sentences where the paper, in its own voice, proposes something and gives it a
     name ("... and introduce a new method, dubbed LiDAR-2D Self-paced Learning (LiSe)").
 
     Example:
         >>> naming_sentences("LiDAR is sparse. We are the first to fuse it with images and introduce a method, dubbed LiSe.")
-        ['We are the first to fuse it with images and introduce a method, dubbed LiSe.']
+        ('We are the first to fuse it with images and introduce a method, dubbed LiSe.',)
     """
-    return [s for s in sentences(abstract)
-            if (_OWN_VOICE.search(s) and _CALLED.search(s) and (_PROPOSAL_VERB.search(s) or _OUR_CALLED.search(s)))
-            or (_PASSIVE_PROPOSAL.search(s) and _PARENS.search(s))]  # fmt: skip
+    return tuple(s for s in sentences(abstract)
+                 if (_OWN_VOICE.search(s) and _CALLED.search(s) and (_PROPOSAL_VERB.search(s) or _OUR_CALLED.search(s)))
+                 or (_PASSIVE_PROPOSAL.search(s) and _PARENS.search(s)))  # fmt: skip
 
 
 def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None) -> list[NameFound]:
     """The names the paper gives its own work, best first (see the module docstring).
     ``proposing`` are the abstract's sentences where it proposes something (found here
-    when not given)."""
-    if proposing is None:
-        proposing = proposing_sentences(abstract)
+    when not given). Read once per paper: the rules and the checks of its task ask alike."""
+    found = _own_names(title, abstract, tuple(proposing_sentences(abstract) if proposing is None else proposing))
+    return list(found)
+
+
+@lru_cache(maxsize=64)
+def _own_names(title: str, abstract: str, proposing: tuple[str, ...]) -> tuple[NameFound, ...]:
     definitions: dict[str, str] = {}
     for sentence in [*proposing, *(s for s in sentences(abstract) if _OWN_VOICE.search(s) or _PASSIVE_PROPOSAL.search(s))]:
         for long_form, acronym in defined_acronyms(sentence):
@@ -261,4 +267,4 @@ def own_names(title: str, abstract: str, proposing: Sequence[str] | None = None)
             if m is not None and is_namey(m.group(1)) and not _MODEL_FAMILY.match(m.group(1)):
                 add(m.group(1), "subject_name")  # "S4D achieves 85% on ...": the paper speaking of its own
                 break
-    return found
+    return tuple(found)
