@@ -69,6 +69,10 @@ def _content_words(text: str) -> frozenset[str]:
     return frozenset(map(str.casefold, _CONTENT.findall(text))) - _STOP
 
 
+# A token that is only punctuation, as tokenised text spaces it out: "-", "(", ")", ",".
+_PUNCTUATION_ONLY = re.compile(r"[-–—()\[\],;:.!?'\"“”‘’/]+")
+
+
 def summary_problem(summary: str | None, title: str, abstract: str) -> str | None:
     """Why ``summary`` is not a usable one-line summary of this paper, or None when it is.
 
@@ -82,7 +86,8 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
         return "it stops mid-sentence; write one whole sentence ending with a period"
     if _DEBRIS.search(text):
         return "it holds template or markup debris; write plain English words"
-    if sum(1 for w in words if _WORDISH.search(w)) < 0.8 * len(words):
+    spelled = [w for w in words if not _PUNCTUATION_ONLY.fullmatch(w)]  # "self - attention ( LISA )": tokenised text
+    if sum(1 for w in spelled if _WORDISH.search(w)) < 0.8 * len(spelled):
         return "it is mostly numbers or symbols; write plain English words"
     if len(_content_words(text) & _content_words(abstract)) < 2:
         return "it does not talk about this abstract; say what this paper does, in its own terms"

@@ -18,7 +18,7 @@ from ..conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPOTCHECK = ROOT / "benchmarks" / "spotcheck"
-LATEST = [SPOTCHECK / f"round{n}" for n in (25, 24, 23, 22)]
+LATEST = [SPOTCHECK / f"round{n}" for n in (26, 25, 24, 23, 22)]
 GOLD_PAPERS = [SPOTCHECK / "round23" / "K-records.jsonl", *sorted((SPOTCHECK / "round24").glob("G*-records.jsonl"))]
 ROUNDS = [ROOT / "benchmarks" / "spotcheck" / f"round{n}" for n in (21, 20, 19, 18, 17, 16, 15, 14, 13, 10, 8, 6, 5, 4, 3)]
 
@@ -38,7 +38,7 @@ def test_the_shipped_table_is_what_the_marked_sheets_measure(tmp_path: Path) -> 
     command = [sys.executable, "scripts/measure_precision.py", *[s for d in LATEST for s in sheets(d)],
                "--earlier", *[s for d in ROUNDS for s in sheets(d)], "--skip-files", "records-rules", "records-before",
                "--current", str(current), "--min-current", "1000",
-               "--on", "rounds 22-25 (2026-12-07, 21 seed papers and 49 gold-file papers never judged before; names)",
+               "--on", "rounds 22-26 (2026-12-07, 21 seed papers and 49 gold-file papers never judged before; follow-ups)",
                "--earlier-on", "rounds 3-21 (the values the code still proposes)", "--model-name", "smollm2-135m",
                "-o", str(out)]  # fmt: skip
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)

@@ -165,3 +165,11 @@ def test_a_name_defined_in_spaced_brackets_is_a_span() -> None:
     abstract = "This paper proposes an Attentional Encoder Network ( AEN ) which eschews recurrence ."
     assert propose("Attentional Encoder Network for Targeted Sentiment Classification", abstract).method_name[0].value == (
         "Attentional Encoder Network (AEN)")
+
+
+def test_tokenised_punctuation_does_not_make_a_summary_mostly_symbols() -> None:
+    abstract = ("Prior work uses syntax . In this work , we present linguistically - informed self - attention ( LISA ) : "
+                "a neural network model that combines multi-head self - attention with multi-task learning across "
+                "dependency parsing and SRL . On ConLL- 2012 English SRL we also show an improvement of more than 2.5 F1 .")
+    assert extractive_summary(abstract, "Linguistically - Informed Self - Attention for Semantic Role Labeling").startswith(
+        "We present linguistically - informed self - attention")
