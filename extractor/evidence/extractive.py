@@ -141,12 +141,13 @@ def _has_verb(sentence: str) -> bool:
     return False
 
 
-# A list opened and not closed: its first item without its second, or only announced.
-_OPEN_LIST = re.compile(r"(?:^|\s)\(?(?:1|i|a)\)\s(?!.*\s\(?(?:2|ii|b)\)\s)|\b(?:two|three|four|five)fold$", re.I)
-
+# A list's first item without its second: "1) represents X" with no "2)" after it.
+_FIRST_ITEM_ONLY = r"\s\(?(?:1|i|a)\)\s(?!.*\s\(?(?:2|ii|b)\)\s)"
+# A cut that leaves a list opened and not closed, or only announced ("... are mainly threefold").
+_OPEN_LIST = re.compile(rf"{_FIRST_ITEM_ONLY}|\b(?:two|three|four|five)fold$", re.I)
 # A list begun inside a clause ("a model that 1) represents X") whose next item went to the
 # next sentence; a list after a colon ("four observations: (i) ...") reads as its first item.
-_CUT_LIST = re.compile(r"(?<![:;])\s\(?(?:1|i|a)\)\s(?!.*\s\(?(?:2|ii|b)\)\s)", re.I)
+_CUT_LIST = re.compile(rf"(?<![:;]){_FIRST_ITEM_ONLY}", re.I)
 
 
 def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:

@@ -40,14 +40,17 @@ from .text import sentences
 from .voice import proposal_object, proposing_sentences
 from .words import is_field_term, is_function_word
 
-__all__ = ["NameFound", "acronym_long_form", "defined_acronyms", "is_namey", "naming_sentences", "own_names", "title_head"]
+__all__ = ["NameFound", "acronym_long_form", "called_name", "defined_acronyms", "is_namey", "naming_sentences", "own_names", "title_head"]
 
 # A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE", "Qwen2.5").
 _NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*)$")
-_NAME_TOKEN = r"[A-Z][\w+]*(?:[\-.][\w+]+)*"
+_NAME_TOKEN = r"[A-Z][\w+]*(?:(?:[\-.]|\s-\s)[\w+]+)*"  # "Visual - Text" as tokenised text spaces a hyphen
 _CALLED = re.compile(
     rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by))\s+[\"“']?"
-    rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=[\w\-\s]*\())){{0,5}}(?:\s*\([^()]{{1,40}}\))?)",
+    # a lower-case word only inside a name its brackets close ("Self-Play fIne-tuNing (SPIN)", "Mixture of Experts
+    # (MoE)"), within three words: never a clause that runs on ("PFGM++ that unifies ... Models (PFGM)")
+    rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=(?:\s+[\w\-]+){{0,2}}\s*\())){{0,5}}"
+    rf"(?:\s*\([^()]{{1,40}}\))?)",
 )
 _AFTER_VERB = re.compile(
     rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|\d+(?:\.\d+)?)){{0,2}})[\"”']?\s*"
@@ -76,6 +79,18 @@ class NameFound:
 
     value: str
     rule: str
+
+
+def called_name(text: str) -> str | None:
+    """The name ``text`` gives when it opens on "called / named / dubbed / termed ...", with
+    its bracketed acronym or long form, or None.
+
+    Example:
+        >>> called_name("called Self-Play fIne-tuNing (SPIN), which starts from a model")
+        'Self-Play fIne-tuNing (SPIN)'
+    """
+    m = _CALLED.match(text)
+    return m.group(1) if m is not None else None
 
 
 def is_namey(token: str) -> bool:

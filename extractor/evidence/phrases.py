@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 
+from .names import called_name
 from .words import FILLERS, ends_whole, is_function_word, is_nounish, word_classes
 
 __all__ = ["GENERIC_HEADS", "is_generic", "noun_phrase", "strip_leading"]
@@ -134,31 +135,11 @@ _DESCRIBES = frozenset("""that which where whereby wherein whose for to using vi
     utilizing exploiting employing combining integrating centered grounded built designed""".split())
 # What gives a thing proposed its name: "a fine-tuning method called Self-Play fIne-tuNing (SPIN)".
 _NAMING = frozenset("called named dubbed termed coined".split())
-_NAME_WORD = re.compile(r"^[\"“'(]?[A-Z0-9][\w\-+.]*[\"”')]?[,;:.]?$|^[a-z]+[A-Z][\w\-+.]*[,;:.]?$")
 _RELATIVE_PRONOUNS = frozenset("that which who".split())
 # What ends a description: the main clause's verbs and subordinators, not the relative clause's.
 _MAIN_VERBS = frozenset(
     "is are was were can could will would should may might must has have had while whereas because although".split()
 )
-
-
-def _named(tokens: list[str]) -> list[str]:
-    """The name that opens ``tokens`` (after "called"), with the acronym defined beside it:
-    ``['Self-Play', 'fIne-tuNing', '(SPIN)']``; empty when they do not open on a name."""
-    out: list[str] = []
-    for token in tokens[:8]:
-        if token.startswith("(") and out:
-            if (m := _ACRONYM.match(token)) is not None:
-                out.append(f"({m.group(1)})")
-            break
-        if not _NAME_WORD.match(token) and not (out and token.casefold() in ("of", "for", "and", "-")):
-            break
-        out.append(token.rstrip(",;:.").strip("\"“”'"))
-        if token[-1] in ",;:.":
-            break
-    while out and out[-1].casefold() in ("of", "for", "and", "-"):
-        out.pop()
-    return out
 
 
 def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> str | None:
@@ -188,9 +169,8 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
                 break
             continue
         if describe and out and low in _NAMING and len(strip_leading(out)) <= 6:
-            named = _named(tokens[i + 1 :])
-            if named:  # "a method called X (ACR)": the name says which method; what follows is its description
-                out.extend([token, *named])
+            if (name := called_name(" ".join(tokens[i:]))) is not None:
+                out.extend([token, *name.split()])  # "a method called X (ACR)": the name says which method
             break
         if describe and not relative and out and low in _DESCRIBES and len(strip_leading(out)) <= 6:
             relative, max_words = True, 18  # "a dynamic model in which the weights are conditioned on the input"
