@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.eval.spotcheck import cell, sheet_rows, source_precision
+from extractor.eval.spotcheck import cell, gain_cell, sheet_rows, source_precision, value_sources
+from extractor.evidence.gains import gain_source
+from extractor.evidence.rules import propose
 from extractor.schema import Record
 
 TABLE = Path(__file__).resolve().parents[1] / "extractor" / "evidence" / "precision.json"
 Counts = dict[tuple[str, str], tuple[int, int]]
-Keep = Callable[[Record, str, str], bool]
+Now = Callable[[Record, str, str], str | None]
 
 
 def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -50,51 +51,60 @@ def _renamed(counts: dict[tuple[str, str], tuple[int, int]], model_name: str) ->
     return out
 
 
-def _still_proposed(path: Path) -> Keep:
-    """A test that keeps a judged row only where the code of ``path``'s records (a run over
-    the same papers) still proposes that value for that field, shown or held back: so old
-    rounds measure the values the code makes today, not ones it no longer makes. A model's
-    value is kept as judged (the model does not write the same thing twice)."""
+def _source_now(path: Path) -> Now:
+    """The source that makes a judged value today, read from ``path``: records of the code
+    as it is over the same papers. A judged row counts under that source, and only where
+    the code still makes that very value, shown or held back; so old rounds measure the
+    values the code makes today, each under the rule that makes it now (a gain judged as
+    "kind: score" that the code now reads as an improvement over a baseline is no longer
+    that judgment's value, and is not counted). A gain is compared whole: value, metric,
+    kind, dataset and baseline. A model's value is kept as judged (the model does not
+    write the same thing twice)."""
     current = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = Record.model_validate_json(line)
             current[record.id] = record
 
-    def proposed(record: Record, name: str) -> set[str]:
-        values = set()
-        for row in sheet_rows(record):
-            if row.field == name or (name == "claimed_gains" and row.field.startswith("gain ")):
-                values.add(cell(row.value).split("; ")[0])
-        for held in record.unsure:
-            if held.field == name:  # a held gain reads "4.5x (speed)"
-                values.add(cell(re.sub(r"^(.*) \((.*)\)$", r"\1 \2", held.value) if name == "claimed_gains" else held.value))
-        return values
+    def gains_now(now: Record) -> dict[str, str]:
+        """Each gain the code reads today, as its sheet cell, with its source: the shown
+        ones, and the held ones as the rules read them whole."""
+        found = {cell(gain_cell(g)): gain_source(g) for g in (now.extraction.claimed_gains if now.extraction else [])}
+        held = {held.value for held in now.unsure if held.field == "claimed_gains"}
+        for g in propose(now.title or "", now.abstract).claimed_gains:
+            if f"{g.value} ({g.metric or 'no metric'})" in held:
+                found.setdefault(cell(gain_cell(g)), gain_source(g))
+        return found
 
-    def keep(record: Record, name: str, value: str) -> bool:
+    def source(record: Record, name: str, value: str) -> str | None:
         now = current.get(record.id)
         if now is None:
-            return False
+            return None
         if record.origin.get(name) == "model" or (name == "summary" and record.summary_source == "model"):
-            return True  # a model's value is kept as judged: the model does not write it the same way twice
+            return value_sources(record).get(name, "?")  # a model's value is kept as judged
+        if name == "claimed_gains":
+            return gains_now(now).get(value)
         if name == "summary":
-            return value == cell(now.extraction.summary if now.extraction else "")
-        return value.split("; ")[0] in proposed(now, name)
+            return value_sources(now).get(name) if value == cell(now.extraction.summary if now.extraction else "") else None
+        shown = [row.value for row in sheet_rows(now) if row.field == name]
+        if shown and cell(shown[0]) == value:
+            return value_sources(now).get(name, "?")
+        return next((held.source for held in now.unsure if held.field == name and cell(held.value) == value), None)
 
-    return keep
+    return source
 
 
-def _measure(sheets: list[Path], key_dir: Path | None, skip: list[str] = (), keep: Keep | None = None) -> Counts:
+def _measure(sheets: list[Path], key_dir: Path | None, skip: list[str] = (), now: Now | None = None) -> Counts:
     keys = [key_dir / f"{sheet.name}.key.json" for sheet in sheets] if key_dir else [Path(f"{s}.key.json") for s in sheets]
     if not skip:
-        return source_precision(sheets, keys, keep)
+        return source_precision(sheets, keys, now)
     with tempfile.TemporaryDirectory() as tmp:  # the same sheets, their keys without the skipped record files
         kept = []
         for n, key in enumerate(keys):
             rows = [row for row in json.loads(key.read_text()) if not any(part in row["file"] for part in skip)]
             kept.append(Path(tmp) / f"{n}.key.json")
             kept[-1].write_text(json.dumps(rows))
-        return source_precision(sheets, kept, keep)
+        return source_precision(sheets, kept, now)
 
 
 def main() -> None:
@@ -106,15 +116,16 @@ def main() -> None:
     parser.add_argument("--earlier-on", default="earlier rounds", help="The same, for the earlier sheets.")
     parser.add_argument("--min-current", type=int, default=8)
     parser.add_argument("--model-name", default="", help="The name to record the model source under.")
-    parser.add_argument("--current", type=Path, help="Records of the code as it is over the same papers: count only "
-                        "the judged values it still proposes (shown or held back).")
+    parser.add_argument("--current", type=Path, help="Records of the code as it is over the same papers: count each "
+                        "judged value under the source that makes it today, and only where the code still makes it "
+                        "(shown or held back; a gain whole).")
     parser.add_argument("--skip-files", nargs="*", default=[], help="Leave out the items of record files whose path "
                         "holds one of these (one copy of papers judged twice: 'records-rules', 'records-before').")
     parser.add_argument("-o", "--output", type=Path, default=TABLE)
     args = parser.parse_args()
-    keep = _still_proposed(args.current) if args.current else None
-    current = _renamed(_measure(args.sheets, args.key_dir, args.skip_files, keep), args.model_name)
-    pooled = (_renamed(_measure(args.sheets + args.earlier, args.key_dir, args.skip_files, keep), args.model_name)
+    now = _source_now(args.current) if args.current else None
+    current = _renamed(_measure(args.sheets, args.key_dir, args.skip_files, now), args.model_name)
+    pooled = (_renamed(_measure(args.sheets + args.earlier, args.key_dir, args.skip_files, now), args.model_name)
               if args.earlier else current)  # fmt: skip
     rows = []
     for field, source in sorted(set(current) | set(pooled)):

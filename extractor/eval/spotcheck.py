@@ -47,7 +47,8 @@ from ..evidence.gains import GAIN_SOURCES, gain_source
 from ..evidence.rules import proposal_rule
 from ..schema import ClaimedGain, Record
 
-__all__ = ["MARKS", "Row", "SpotCount", "cell", "count_sheet", "sheet_rows", "write_sheet"]
+__all__ = ["MARKS", "Row", "SpotCount", "cell", "count_sheet", "gain_cell", "sheet_rows", "source_precision", "value_sources",
+           "write_sheet"]
 
 MARKS = ("right", "wrong", "cut", "empty-but-stated", "background")
 #: The fields a reader sees on a card, in order.
@@ -63,7 +64,8 @@ class Row:
     value: str
 
 
-def _gain(gain: ClaimedGain) -> str:
+def gain_cell(gain: ClaimedGain) -> str:
+    """A claimed gain as one sheet row shows it: value and metric, then kind, dataset and baseline."""
     parts = [f"{gain.value} {gain.metric}".strip()]
     if gain.kind:
         parts.append(f"kind: {gain.kind}")
@@ -83,7 +85,7 @@ def sheet_rows(record: Record) -> list[Row]:
     rows = [Row("task", ex.task or ""), Row("method", ex.method or ""), Row("method_name", ex.method_name or ""),
             Row("contribution", record.kind.value if record.kind else "")]  # fmt: skip
     if ex.claimed_gains:
-        rows += [Row(f"gain {i}", _gain(g)) for i, g in enumerate(ex.claimed_gains, 1)]
+        rows += [Row(f"gain {i}", gain_cell(g)) for i, g in enumerate(ex.claimed_gains, 1)]
     else:
         rows.append(Row("claimed_gains", ""))
     rows += [Row("code_link", ex.code_link or ""), Row("summary", ex.summary)]
@@ -238,7 +240,7 @@ def count_sheet(sheet: Path) -> dict[str, SpotCount]:
     return dict(counts)
 
 
-def _sources(record: Record) -> dict[str, str]:
+def value_sources(record: Record) -> dict[str, str]:
     """Which source made each field a sheet row shows (``gains`` rows: the gains' source)."""
     by = dict(record.found_by)
     by.setdefault("summary", record.summary_source or "extractive")
@@ -249,13 +251,17 @@ def _sources(record: Record) -> dict[str, str]:
 def source_precision(
     sheets: Sequence[Path],
     keys: Sequence[Path] | None = None,
-    keep: Callable[[Record, str, str], bool] | None = None,
+    now: Callable[[Record, str, str], str | None] | None = None,
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(field, source): (right, judged)}`` over the shown values of marked ``sheets``:
     each row is traced through the sheet's key (``sheet.key.json``, or the one in ``keys``)
     to its record and the rule or model that made the value (``Record.found_by``; a rule's
     gain by its kind, :func:`~extractor.evidence.gains.gain_source`). An item the key does
-    not list is not counted, nor a row ``keep(record, field, value)`` refuses."""
+    not list is not counted.
+
+    ``now(record, field, value)``, when given, is the source that makes the judged value
+    today (the code may have changed since the sheet was marked): the row is counted under
+    it, or not at all when it returns None (the code no longer makes that value)."""
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     cache: dict[str, dict[str, Record]] = {}
     for n, sheet in enumerate(sheets):
@@ -277,12 +283,13 @@ def source_precision(
             records = cache.setdefault(row["file"], {r.id: r for _, r in _read_records([Path(row["file"])])})
             record = records[row["id"]]
             name = "claimed_gains" if m.group(1).startswith("gain ") else m.group(1)
-            if keep is not None and not keep(record, name, value):
+            source = value_sources(record).get(name, "?") if now is None else now(record, name, value)
+            if source is None:
                 continue
-            source = _sources(record).get(name, "?")
             if name == "method" and source == "we_propose" and record.extraction:  # measured by its shape
                 source = proposal_rule(value.replace("\\|", "|"), [record.extraction.method_name or ""])
-            if name == "claimed_gains" and (source == "gains" or source in GAIN_SOURCES) and record.extraction:
+            if (now is None and name == "claimed_gains" and (source == "gains" or source in GAIN_SOURCES)
+                    and record.extraction):  # fmt: skip
                 at = int(m.group(1).split()[1]) - 1
                 gains = record.extraction.claimed_gains
                 source = gain_source(gains[at]) if at < len(gains) else source

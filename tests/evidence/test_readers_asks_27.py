@@ -1,0 +1,79 @@
+"""What blind readers asked of the gains (benchmarks/spotcheck/README.md, round 27): the
+numbers of one list are one kind of claim, a change qualified by "almost" is still a change,
+the baseline is the one the clause names next to the number, and a number that restates
+"an order of magnitude" measures what the verb acts on. And the precision table counts each
+judged gain under the rule that reads it today, or not at all when the code reads it
+otherwise now."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from extractor.cli import main
+from extractor.eval.spotcheck import source_precision
+from extractor.evidence.gains import gains_of
+from extractor.schema import Record
+
+from ..conftest import SEEDS
+
+
+def _read(abstract: str, names: tuple[str, ...] = ()) -> list[tuple[str, str | None, str | None, str | None]]:
+    return [(g.value, g.metric, g.kind, g.baseline) for g in gains_of(abstract, names).gains]
+
+
+def test_every_number_of_a_list_of_changes_is_a_change() -> None:
+    gains = _read("We propose X. Our models still outperform the full-size-dataset counterpart on retrieval by ~2.5% "
+                  "in Recall@1, ~10.0% in CIDEr and ~2.7% in SPICE.")  # fmt: skip
+    assert [(v, k) for v, _, k, _ in gains] == [("~2.5%", "improvement"), ("~10.0%", "improvement"),
+                                                 ("~2.7%", "improvement")]  # fmt: skip
+    gains = _read("We propose X. With X we achieve lip vertex error reductions of 9.2% for BIWI and 13.7% for Vocaset.")
+    assert [k for _, _, k, _ in gains] == ["improvement", "improvement"]
+
+
+def test_a_list_that_goes_on_in_its_own_clause_is_the_same_kind() -> None:
+    gains = _read("We propose X. Experiments show that we improve PASS@100 from 35.5% to 44.5% for GSM8K, and 27.6% to "
+                  "36.2% PASS@80 for MathQA.")  # fmt: skip
+    assert [(v, k) for v, _, k, _ in gains] == [("from 35.5% to 44.5%", "improvement"), ("27.6% to 36.2%", "improvement")]
+
+
+def test_a_list_of_scores_stays_scores() -> None:
+    gains = _read("We propose X. X achieves 85.00% F1 score on Task 1 and 83.90% F1 score on Task 2.")
+    assert [k for _, _, k, _ in gains] == ["score", "score"]
+
+
+def test_a_qualified_change_its_nearest_baseline_and_a_restated_order_of_magnitude() -> None:
+    gains = _read("We propose N-HiTS. Experiments demonstrate the advantages of our method over the state-of-the-art "
+                  "methods, where N-HiTS provides an average accuracy improvement of almost 20% over the latest "
+                  "Transformer architectures while reducing the computation time by an order of magnitude (50 times).",
+                  ("N-HiTS",))  # fmt: skip
+    assert gains[0] == ("almost 20%", "accuracy", "improvement", "latest Transformer architectures")
+    assert gains[1][:3] == ("50 times", "computation time", "improvement")
+
+
+def test_a_judged_value_counts_under_the_source_that_makes_it_now(tmp_path: Path) -> None:
+    records = tmp_path / "r.jsonl"
+    result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(records), "--policy", "rules", "--no-cache", "-q",
+                                       "--limit", "20"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sheet = tmp_path / "sheet.md"
+    assert CliRunner().invoke(main, ["spotcheck", str(records), "--n", "4", "--seed", "1", "-o", str(sheet)]).exit_code == 0
+    sheet.write_text(sheet.read_text().replace("|  |  |\n", "| right | |\n"))
+    ids = [row["id"] for row in json.loads(Path(f"{sheet}.key.json").read_text())]
+
+    def now(record: Record, field: str, value: str) -> str | None:
+        assert record.id in ids
+        return None if field == "summary" else f"today:{field}"
+
+    measured = source_precision([sheet], now=now)
+    assert measured and all(source == f"today:{field}" for field, source in measured)
+    assert all(right == judged for right, judged in measured.values())
+
+
+def test_a_change_in_brackets_does_not_make_the_next_score_a_change() -> None:
+    gains = _read("We propose X. Our approach pushes Llama-3-8B to achieve a 37.4% (+15.1%) win rate on ArenaHard and a "
+                  "40.7% (+17.8%) win rate on AlpacaEval.")  # fmt: skip
+    assert [(v, k) for v, _, k, _ in gains] == [("37.4%", "score"), ("+15.1%", "improvement"), ("40.7%", "score"),
+                                                 ("+17.8%", "improvement")]  # fmt: skip
