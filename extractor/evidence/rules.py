@@ -214,7 +214,8 @@ def _shape(rest: str, name: str | None) -> TitleParts:
     elif (m := _TITLE_MEANS.search(rest)) is not None:
         left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
         if left is not None and (_TASKY_TAIL.search(left) or task_like(left)):
-            return TitleParts(name=name, method=right, task=left, means=True)
+            # "Improved Sentence Modeling using ...": the task, without the claim on it
+            return TitleParts(name=name, method=right, task=_part(_GOAL_WORDS.sub("", left)) or left, means=True)
         method = left
         if (to := _TITLE_APPROACH_TO.match(rest[m.end() :].strip())) is not None:
             task = _part(to.group(1))  # "... Strategies with Applications to Time Series Forecasting"

@@ -1,9 +1,10 @@
-"""What blind readers asked of the gains (benchmarks/spotcheck/README.md, round 27): the
+"""What blind readers asked of the gains (benchmarks/spotcheck/README.md, rounds 27-31): the
 numbers of one list are one kind of claim, a change qualified by "almost" is still a change,
 the baseline is the one the clause names next to the number, and a number that restates
 "an order of magnitude" measures what the verb acts on. And the precision table counts each
 judged gain under the rule that reads it today, or not at all when the code reads it
-otherwise now."""
+otherwise now. A title's task before its means ("Improved Sentence Modeling using ...") is
+the task without the claim on it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.eval.spotcheck import source_precision
 from extractor.evidence.gains import gains_of
+from extractor.evidence.rules import title_parts
 from extractor.schema import Record
 
 from ..conftest import SEEDS
@@ -77,3 +79,8 @@ def test_a_change_in_brackets_does_not_make_the_next_score_a_change() -> None:
                   "40.7% (+17.8%) win rate on AlpacaEval.")  # fmt: skip
     assert [(v, k) for v, _, k, _ in gains] == [("37.4%", "score"), ("+15.1%", "improvement"), ("40.7%", "score"),
                                                  ("+17.8%", "improvement")]  # fmt: skip
+
+
+def test_a_title_task_before_its_means_drops_the_claim_on_it() -> None:
+    assert title_parts("Improved Sentence Modeling using Suffix Bidirectional LSTM").task == "Sentence Modeling"
+    assert title_parts("Improving sentence compression by learning to predict gaze").task == "sentence compression"
