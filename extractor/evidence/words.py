@@ -78,7 +78,7 @@ FIELD_TERMS = frozenset(
     """llm llms lm lms mllm mllms vlm vlms lvlm lvlms slm slms plm plms ptm ptms mlm moe smoe nlp nlu nlg cv ml ai agi
     dl rl rlhf dpo ppo sft icl cot rag qa vqa asr tts mt nmt ocr ner gnn gcn gan vae cnn rnn lstm gru mlp dnn snn
     vit bert gpt t5 llama transformer transformers diffusion ddpm nerf sam clip lora peft kd nas hpo sgd adam gd
-    mcts mdp pomdp kg kgs api apis gpu gpus tpu cpu iot ir llm-based
+    mcts mdp pomdp kg kgs api apis gpu gpus tpu cpu iot ir llm-based sr super-resolution bn batch-normalization wer cer
     large-language-model large-language-models language-model language-models mixture-of-experts
     mixture-of-expert diffusion-model diffusion-models vision-language-model vision-language-models
     neural-network neural-networks deep-learning machine-learning reinforcement-learning

@@ -4,7 +4,8 @@ the baseline is the one the clause names next to the number, and a number that r
 "an order of magnitude" measures what the verb acts on. And the precision table counts each
 judged gain under the rule that reads it today, or not at all when the code reads it
 otherwise now. A title's task before its means ("Improved Sentence Modeling using ...") is
-the task without the claim on it."""
+the task without the claim on it, and a task or technique of the field defined as an acronym
+("super-resolution (SR)", "Batch Normalization (BN)") is no name of the paper's own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.eval.spotcheck import source_precision
 from extractor.evidence.gains import gains_of
+from extractor.evidence.checks import name_problem
+from extractor.evidence.names import own_names
 from extractor.evidence.rules import title_parts
+from extractor.evidence.text import sentences
 from extractor.schema import Record
 
 from ..conftest import SEEDS
@@ -84,3 +88,13 @@ def test_a_change_in_brackets_does_not_make_the_next_score_a_change() -> None:
 def test_a_title_task_before_its_means_drops_the_claim_on_it() -> None:
     assert title_parts("Improved Sentence Modeling using Suffix Bidirectional LSTM").task == "Sentence Modeling"
     assert title_parts("Improving sentence compression by learning to predict gaze").task == "sentence compression"
+
+
+def test_a_task_or_technique_of_the_field_defined_as_an_acronym_is_no_name() -> None:
+    abstract = ("We propose an image super-resolution method (SR) using a deeply-recursive convolutional network "
+                "(DRCN). Our network has a very deep recursive layer.")  # fmt: skip
+    proposing = [sentences(abstract)[0]]
+    assert name_problem("super-resolution method (SR)", "Deeply-Recursive Convolutional Network", proposing, abstract)
+    assert name_problem("Batch Normalization (BN)", "Fast Training", proposing, abstract)
+    assert own_names("Deeply-Recursive Convolutional Network for Image Super-Resolution", abstract)[0].value == (
+        "deeply-recursive convolutional network (DRCN)")
