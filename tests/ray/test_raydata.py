@@ -156,20 +156,47 @@ def test_the_ray_path_refuses_to_start_the_bundled_model_per_actor(tmp_path: Pat
 # -- a local Ray cluster ---------------------------------------------------------------------
 
 
+def _marked(marker: str) -> list[int]:
+    """The processes whose environment carries ``marker`` (``EXTRACTOR_TEST_CLUSTER=<id>``):
+    this cluster's workers, wherever they were re-parented."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue  # gone, or not ours to read
+    return found
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    """A local Ray cluster of 2 CPUs; its workers import this checkout's ``extractor``."""
+    """A local Ray cluster of 2 CPUs; its workers import this checkout's ``extractor``.
+    Every worker carries a marker in its environment, so that one Ray leaves behind at
+    shutdown (an actor restarted after a kill was seen to outlive ``ray.shutdown()``) is
+    found and stopped: the tests stop what they started."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    marker = f"EXTRACTOR_TEST_CLUSTER={os.getpid()}-{time.monotonic_ns()}"
     ray.init(
         num_cpus=2, include_dashboard=False, log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}},
+        runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0",
+                                  marker.partition("=")[0]: marker.partition("=")[2]}},
     )  # fmt: skip
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
         yield
     finally:
         ray.shutdown()
+        deadline = time.monotonic() + 10
+        while (left := _marked(marker)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture
