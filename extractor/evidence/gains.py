@@ -76,7 +76,7 @@ _MENTION = re.compile(
     rf"(?<![\w.\-/])(?P<qual>{_QUAL})?"
     rf"(?P<value>from\s+{_ONE}\s+to\s+{_ONE}"
     rf"|{_FRACTION}(?:\s*(?:-|–|to)\s*{_FRACTION})?"
-    rf"|{_NUM}{_UNIT}?\s*(?:-|–|—|to)\s*{_NUM}{_UNIT}"
+    rf"|(?:\+\s?)?{_NUM}{_UNIT}?\s*(?:-|–|—|to)\s*(?:\+\s?)?{_NUM}{_UNIT}"  # "+ 1.8 % to + 4.4 %": signs may be spaced
     rf"|{_NUM}\s*[–—]\s*{_NUM}"  # "4.3–11.2 BLEU": an en dash joins a range, unit or not
     rf"|between\s+{_NUM}{_UNIT}?\s+and\s+{_NUM}{_UNIT}"
     rf"|{_ONE})(?![\w/]|\.\d)",

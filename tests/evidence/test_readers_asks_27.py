@@ -98,3 +98,9 @@ def test_a_task_or_technique_of_the_field_defined_as_an_acronym_is_no_name() -> 
     assert name_problem("Batch Normalization (BN)", "Fast Training", proposing, abstract)
     assert own_names("Deeply-Recursive Convolutional Network for Image Super-Resolution", abstract)[0].value == (
         "deeply-recursive convolutional network (DRCN)")
+
+
+def test_a_range_with_signs_spaced_out_stays_a_range() -> None:
+    gains = _read("We propose FLOWQA. FLOWQA outperforms the best models on all three domains in SCONE , with + 1.8 % to "
+                  "+ 4.4 % improvement in accuracy .", ("FLOWQA",))  # fmt: skip
+    assert gains == [("+ 1.8 % to + 4.4 %", "accuracy", "improvement", "best models")]
