@@ -194,7 +194,11 @@ def task_problem(task: str, title: str, abstract: str, proposing: Sequence[str] 
 
 # A method phrase that points back to what it does not say: "addresses these challenges".
 _METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|\bthe\s+above\b|"
-                           r"\bthis\s+(?!paper\b|work\b|study\b|article\b)[a-z]", re.I)  # fmt: skip
+                           r"\bthis\s+(?!paper\b|work\b|study\b|article\b)[a-z]|"
+                           r"\bfor\s+(?:the|our)\s+(?:task|problem)s?\s*$", re.I)  # fmt: skip
+# What a paper reports, not what it proposes: "results on image super-resolution ...".
+_A_FINDING = re.compile(r"^(?:(?:some|new|first|preliminary|experimental|empirical|extensive)\s+)?(?:results|"
+                        r"experiments|findings|observations)\b", re.I)  # fmt: skip
 # A method glued to the next clause of its sentence: "a mechanism for X and derive the optimal
 # bag size", "a methodology for M and test four domains".
 _GLUED_CLAUSE = re.compile(r"\band\s+(?:then\s+)?(?:derive|test|show|evaluate|demonstrate|propose|provide|conduct|find|"
@@ -246,6 +250,8 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "it counts its parts and does not say them"
     if _A_QUALITY.match(method):
         return "a quality the paper shows of its work, not the work"
+    if _A_FINDING.match(method):
+        return "a result the paper reports, not what it proposes"
     if _kind_only(method):
         return "too vague: a kind of thing, not which one"
     if not ends_whole(method) and not method.rstrip().endswith(")"):

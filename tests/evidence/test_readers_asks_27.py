@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.eval.spotcheck import source_precision
 from extractor.evidence.gains import gains_of
-from extractor.evidence.checks import name_problem
+from extractor.evidence.checks import method_problem, name_problem
 from extractor.evidence.names import own_names
 from extractor.evidence.rules import title_parts
 from extractor.evidence.text import sentences
@@ -104,3 +104,9 @@ def test_a_range_with_signs_spaced_out_stays_a_range() -> None:
     gains = _read("We propose FLOWQA. FLOWQA outperforms the best models on all three domains in SCONE , with + 1.8 % to "
                   "+ 4.4 % improvement in accuracy .", ("FLOWQA",))  # fmt: skip
     assert gains == [("+ 1.8 % to + 4.4 %", "accuracy", "improvement", "best models")]
+
+
+def test_a_method_that_is_a_result_or_leans_on_the_task_before_it_is_not_shown() -> None:
+    assert method_problem("results on image super-resolution with a large magnification ratio", "T", "")
+    assert method_problem("end - to - end neural architecture for the task", "T", "")
+    assert method_problem("neural architecture for the task of reading comprehension", "T", "") is None
