@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from ..schema import ClaimedGain
-from .names import acronym_long_form, is_namey, naming_sentences, own_names, title_head
+from .names import acronym_long_form, is_namey, naming_sentences, own_names, plural_own, title_head
 from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
@@ -272,7 +272,7 @@ def name_problem(name: str, title: str, proposing: list[str], abstract: str = ""
         return "empty"
     if _URL.search(name):
         return "a URL, not a name"
-    if is_field_term(core) or (acronym and is_field_term(acronym)):
+    if is_field_term(core) or (acronym and is_field_term(acronym) and not plural_own(core, acronym)):
         return "a term of the field, not this paper's name"
     if is_generic(core) or all(is_function_word(w) for w in core.split()):
         return "a generic phrase, not a name"

@@ -40,7 +40,8 @@ from .text import sentences
 from .voice import proposal_object, proposing_sentences
 from .words import is_field_term, is_function_word
 
-__all__ = ["NameFound", "acronym_long_form", "called_name", "defined_acronyms", "is_namey", "naming_sentences", "own_names", "title_head"]
+__all__ = ["NameFound", "acronym_long_form", "called_name", "defined_acronyms", "is_namey", "naming_sentences", "own_names",
+           "plural_own", "title_head"]
 
 # A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE", "Qwen2.5").
 _NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*)$")
@@ -201,10 +202,29 @@ def _with_long_form(name: str, definitions: dict[str, str]) -> str:
     return name
 
 
+_PLURAL = re.compile(r"^[A-Za-z\-]*[A-Z]{2,}s$")
+
+
+def plural_own(core: str, acronym: str) -> bool:
+    """Whether ``acronym`` is a plural the paper defines for its own family of models from
+    the long form ``core`` ("Attention Guided Graph Convolutional Networks (AGGCNs)"),
+    which a plural acronym alone ("PTMs", "GNNs") never says: the long form spells it and
+    is no term of the field.
+
+    Example:
+        >>> plural_own("Attention Guided Graph Convolutional Networks", "AGGCNs"), plural_own("", "PTMs")
+        (True, False)
+    """
+    return (bool(core) and _PLURAL.match(acronym) is not None and " " in core and not is_field_term(core)
+            and not is_field_term(acronym[:-1]) and acronym_long_form(core.split(), acronym) == core)  # fmt: skip
+
+
 def _own(name: str) -> bool:
     core = re.sub(r"\s*\([^)]*\)$", "", name).strip()
     acronym = name[len(core) :].strip(" ()")
-    return bool(core) and not is_field_term(core) and not (acronym and is_field_term(acronym))
+    if acronym and is_field_term(acronym) and not plural_own(core, acronym):
+        return False
+    return bool(core) and not is_field_term(core)
 
 
 # A proposal verb anywhere in a sentence: "we are among the first to X and introduce a new method, dubbed Y".
@@ -268,9 +288,9 @@ def _own_names(title: str, abstract: str, proposing: tuple[str, ...]) -> tuple[N
                 add(n.group(1), "proposed_name")
             for long_form, acronym in defined_acronyms(obj):  # "we propose Energy-based ... Model (EDLM)":
                 if after.startswith(long_form) and definitions.get(acronym) == long_form:  # before a later sentence's name
-                    add(acronym, "proposed_acronym")
+                    add(acronym, "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym")
     for acronym, long_form in definitions.items():
-        add(acronym, "proposed_acronym")
+        add(acronym, "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym")
     if not found:
         for m in _OUR_NAME.finditer(abstract):
             if is_namey(m.group(1)) and len(m.group(1)) > 2 and not abstract[m.end(1) : m.end(1) + 1] == ".":

@@ -110,3 +110,12 @@ def test_a_method_that_is_a_result_or_leans_on_the_task_before_it_is_not_shown()
     assert method_problem("results on image super-resolution with a large magnification ratio", "T", "")
     assert method_problem("end - to - end neural architecture for the task", "T", "")
     assert method_problem("neural architecture for the task of reading comprehension", "T", "") is None
+
+
+def test_a_plural_acronym_the_paper_defines_for_its_own_models_is_a_name_but_a_family_is_not() -> None:
+    abstract = "In this work , we propose Attention Guided Graph Convolutional Networks ( AGGCNs ) , a novel model ."
+    found = own_names("Attention Guided Graph Convolutional Networks for Relation Extraction", abstract)
+    assert found[0].value == "Attention Guided Graph Convolutional Networks (AGGCNs)"
+    assert found[0].rule == "proposed_plural"
+    family = "We propose deep neural networks (DNNs) and Conditional Random Fields (CRFs) for it."
+    assert not own_names("A Title", family)
