@@ -44,10 +44,13 @@ __all__ = ["NameFound", "acronym_long_form", "called_name", "defined_acronyms", 
            "plural_own", "title_head"]
 
 # A token that looks like a name: inner capitals or digits ("DeepWalk", "GPT-4", "EVE", "Qwen2.5").
-_NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*)$")
-_NAME_TOKEN = r"[A-Z][\w+]*(?:(?:[\-.]|\s-\s)[\w+]+)*"  # "Visual - Text" as tokenised text spaces a hyphen
+_NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*|"
+                    r"\d+[A-Z]+[a-z][\w\-+.]*)$")  # fmt: skip
+# "Visual - Text" as tokenised text spaces a hyphen; "3DMatch" opens on its digit
+_NAME_TOKEN = r"(?:[A-Z]|\d+[A-Z]+(?=[a-z]))[\w+]*(?:(?:[\-.]|\s-\s)[\w+]+)*"
 _CALLED = re.compile(
-    rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by))\s+[\"“']?"
+    rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by)|"
+    rf"(?<=\b[Ww]e\s)call(?:\s+(?:it|them|our\s+\w+|this\s+\w+))?)\s+[\"“']?"  # "which we call Sparse Access Memory (SAM)"
     # a lower-case word only inside a name its brackets close ("Self-Play fIne-tuNing (SPIN)", "Mixture of Experts
     # (MoE)"), within three words: never a clause that runs on ("PFGM++ that unifies ... Models (PFGM)")
     rf"((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|[a-z][\w\-]*(?=(?:\s+[\w\-]+){{0,2}}\s*\())){{0,5}}"
@@ -57,6 +60,11 @@ _AFTER_VERB = re.compile(
     rf"^[\"“']?((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN}|\d+(?:\.\d+)?)){{0,2}})[\"”']?\s*"
     rf"(?:,|\(|:|\.\s|\.$|\s(?:which|that|as|a|an|to|for|with|in)\b)"
 )
+# A name written in capitals word by word right after the proposal verb, where the sentence
+# ends or describes it: "we introduce Random Erasing, a new data augmentation method", "we
+# present Ruminating Reader.", "we introduce the Recursive Neural Tensor Network."
+_TITLED = re.compile(r"^((?:[A-Z][a-z][\w\-]*)(?:\s+(?:of|for|and)\s+[A-Z][\w\-]*|\s+[A-Z][\w\-]*){1,4})"
+                     r"\s*(?:\.\s|\.$|,|:|$|\s(?:for|which|that|to|with|as|an?)\b)")  # fmt: skip  (a name with its acronym is another rule's)
 # "our proposed LiSe method", "our EWA": the paper's own word for its work.
 _OUR_NAME = re.compile(rf"\bour\s+(?:proposed\s+|new\s+|novel\s+)?((?:{_NAME_TOKEN}))(?=\s+(?:method|model|framework|approach|"
                        rf"system|algorithm|architecture|pipeline|technique)\b|\s*[,.]|\s+(?:achieves|outperforms|improves|"
@@ -286,6 +294,8 @@ def _own_names(title: str, abstract: str, proposing: tuple[str, ...]) -> tuple[N
                 add(n.group(0), "proposed_acronym")  # "Expert-Specialized Fine-Tuning, or ESFT": both, as written
             if (n := _AFTER_VERB.match(after)) is not None and any(is_namey(w) for w in n.group(1).split()):
                 add(n.group(1), "proposed_name")
+            elif (n := _TITLED.match(after)) is not None and not is_field_term(n.group(1)):
+                add(n.group(1), "proposed_titled")  # "we introduce the Recursive Neural Tensor Network."
             for long_form, acronym in defined_acronyms(obj):  # "we propose Energy-based ... Model (EDLM)":
                 if after.startswith(long_form) and definitions.get(acronym) == long_form:  # before a later sentence's name
                     add(acronym, "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from extractor.cli import main
@@ -119,3 +120,21 @@ def test_a_plural_acronym_the_paper_defines_for_its_own_models_is_a_name_but_a_f
     assert found[0].rule == "proposed_plural"
     family = "We propose deep neural networks (DNNs) and Conditional Random Fields (CRFs) for it."
     assert not own_names("A Title", family)
+
+
+@pytest.mark.parametrize(
+    ("abstract", "name", "rule"),
+    [("In this paper, we present 3DMatch, a data-driven model that learns a local descriptor.", "3DMatch",
+      "proposed_name"),
+     ("We explore it and propose a novel approach that we call Fully Attention Based Information Retriever ( FABIR ) .",
+      "Fully Attention Based Information Retriever ( FABIR )", "called"),
+     ("We call our model Suffix Bidirectional LSTM or SuBiLSTM .", "Suffix Bidirectional LSTM", "called"),
+     ("To tackle the problem , we present Ruminating Reader .", "Ruminating Reader", "proposed_titled"),
+     ("In this paper, we introduce Random Erasing, a new data augmentation method for training CNNs.", "Random Erasing",
+      "proposed_titled"),
+     ("We propose Big Little Decoder (BiLD), a framework that can improve inference efficiency.",
+      "Big Little Decoder (BiLD)", "proposed_acronym")],
+)  # fmt: skip
+def test_names_given_other_ways(abstract: str, name: str, rule: str) -> None:
+    found = own_names("A Title", abstract)
+    assert (found[0].value, found[0].rule) == (name, rule)
