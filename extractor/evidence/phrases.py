@@ -93,11 +93,13 @@ _EVALUATIVE = frozenset("novel new simple effective efficient powerful elegant i
 
 
 def strip_leading(words: list[str]) -> list[str]:
-    """``words`` without leading articles, determiners and praise ("a novel, simple")."""
+    """``words`` without leading articles, determiners and praise ("a novel, simple", "a
+    simple but effective")."""
     i = 0
     while i < len(words):
         w = words[i].casefold().rstrip(",")
-        if w in _LEADING or (w in _EVALUATIVE and i + 1 < len(words)) or (w in ("yet", "and") and i and i + 1 < len(words)):
+        if (w in _LEADING or (w in _EVALUATIVE and i + 1 < len(words))
+                or (w in ("yet", "and", "but") and i and i + 1 < len(words))):  # "a simple but novel X"  # fmt: skip
             i += 1
             continue
         break

@@ -20,6 +20,7 @@ from extractor.eval.spotcheck import source_precision
 from extractor.evidence.gains import gains_of
 from extractor.evidence.checks import method_problem, name_problem
 from extractor.evidence.names import own_names
+from extractor.evidence.phrases import noun_phrase
 from extractor.evidence.rules import title_parts
 from extractor.evidence.text import sentences
 from extractor.schema import Record
@@ -138,3 +139,8 @@ def test_a_plural_acronym_the_paper_defines_for_its_own_models_is_a_name_but_a_f
 def test_names_given_other_ways(abstract: str, name: str, rule: str) -> None:
     found = own_names("A Title", abstract)
     assert (found[0].value, found[0].rule) == (name, rule)
+
+
+def test_praise_joined_by_but_is_dropped_whole() -> None:
+    phrase = noun_phrase("a simple but novel deep learning architecture for fast question - answer ranking", describe=True)
+    assert phrase == "deep learning architecture for fast question - answer ranking"
