@@ -66,14 +66,19 @@ def _source_now(path: Path) -> Now:
             record = Record.model_validate_json(line)
             current[record.id] = record
 
+    read: dict[str, dict[str, str]] = {}
+
     def gains_now(now: Record) -> dict[str, str]:
         """Each gain the code reads today, as its sheet cell, with its source: the shown
-        ones, and the held ones as the rules read them whole."""
+        ones, and the held ones as the rules read them whole (read once per paper)."""
+        if now.id in read:
+            return read[now.id]
         found = {cell(gain_cell(g)): gain_source(g) for g in (now.extraction.claimed_gains if now.extraction else [])}
         held = {held.value for held in now.unsure if held.field == "claimed_gains"}
         for g in propose(now.title or "", now.abstract).claimed_gains:
             if f"{g.value} ({g.metric or 'no metric'})" in held:
                 found.setdefault(cell(gain_cell(g)), gain_source(g))
+        read[now.id] = found
         return found
 
     def source(record: Record, name: str, value: str) -> str | None:

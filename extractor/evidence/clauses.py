@@ -286,9 +286,14 @@ def datasets(clause: str) -> list[tuple[int, str]]:
     return found
 
 
-# A change named just before its number, with what may qualify it: "an average improvement of almost 20%".
-_CHANGE_OF = re.compile(r"\b(?:improvements?|gains?|reductions?|increases?)\s+(?:of\s+)?(?:(?:up\s+to|almost|nearly|over|"
-                        r"about|around|approximately|roughly|more\s+than|as\s+much\s+as)\s+|[~≈]\s?)?$", re.I)  # fmt: skip
+#: What may qualify a number just before it: "up to 16x", "as much as 90%", "~4x".
+QUALIFIER = (
+    r"(?:(?:up\s+to|as\s+much\s+as|as\s+high\s+as|as\s+many\s+as|more\s+than|over|nearly|almost|about|around"
+    r"|approximately|roughly|at\s+least|at\s+most|less\s+than)\s+|[~≈]\s?)"
+)
+_QUALIFIED = re.compile(rf"{QUALIFIER}$", re.I)
+# A change named just before its number: "an average improvement of 28.34%".
+_CHANGE_OF = re.compile(r"\b(?:improvements?|gains?|reductions?|increases?)\s+(?:of\s+)?$", re.I)
 
 
 def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> str:
@@ -307,17 +312,16 @@ def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> st
         r"\b(?:data|tokens|compute|computation|parameters|memory|cost|time|examples|samples|labels)\b", metric, re.I
     ):
         return "improvement"  # "4.96x speedup", "9x cheaper": relative by nature
-    if value.startswith("+") or _CHANGE_OF.search(before):
-        return "improvement"  # "+2.1% mAP", "an average improvement of (almost) 28.34%": a change, whatever verb is near
+    bare = _QUALIFIED.sub("", before)  # "by ~2.5%", "an improvement of almost 20%": read without the qualifier
+    if value.startswith("+") or _CHANGE_OF.search(bare):
+        return "improvement"  # "+2.1% mAP", "an average improvement of 28.34%": a change, whatever verb is near
     near = " ".join(before.split()[-5:])
-    if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not re.search(
-        r"\bby\s+(?:[\w.%+]+\s+){0,3}(?:[~≈]\s?)?$", before, re.I
-    ):
+    by = re.search(r"\bby\s+(?:(?:an\s+)?(?:average\s+of|[\w.%+]+)\s+){0,3}$", bare, re.I)
+    if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not by:
         return "score"  # "averages 87.6% accuracy", "achieves 96.0"
     if IMPROVE.search(near) is not None:
         return "improvement"  # "improving mean end-to-end latency up to 6.1%"
-    if value.startswith(("+", "from")) or re.search(r"\bby\s+(?:(?:an\s+)?(?:average\s+of|[\w.%+]+)\s+){0,3}(?:[~≈]\s?)?$",
-                                                                before, re.I):  # "by ~2.5%"
+    if value.startswith(("+", "from")) or by:
         return "improvement"
     if metric_after(after) in ("speed", "memory", "compression") or re.match(
         r"^\s*(?:\w+\s+)?(?:faster|fewer|less|more|higher|lower|smaller|larger|better|cheaper|relative|absolute|"

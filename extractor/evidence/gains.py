@@ -47,6 +47,7 @@ from .clauses import (
     IMPROVE,
     METRIC_RE,
     NOT_A_METRIC,
+    QUALIFIER,
     SCORE,
     TAIL_COMPARATOR,
     baseline_of,
@@ -64,16 +65,12 @@ _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _UNIT = (
     r"(?:\s?\\?%|\s?percent(?:age\s+points?)?\b|\s?pp\b|\s?(?:points?|pts)\b|\s?[x×X](?![\w])|\s?times\b|[\s-]?fold\b)"
 )
-_QUAL = (
-    r"(?:(?:up\s+to|as\s+much\s+as|as\s+high\s+as|as\s+many\s+as|more\s+than|over|nearly|almost|about|around"
-    r"|approximately|roughly|at\s+least|at\s+most|less\s+than)\s+|[~≈]\s?)"
-)
 _ONE = rf"[+\-−±]?{_NUM}{_UNIT}?"
 _FRACTION = r"\d+/\d+"
 # A number mention: a change "from A to B", a range "A-B" / "A to B" / "between A and B", a
 # fraction, or one number.
 _MENTION = re.compile(
-    rf"(?<![\w.\-/])(?P<qual>{_QUAL})?"
+    rf"(?<![\w.\-/])(?P<qual>{QUALIFIER})?"
     rf"(?P<value>from\s+{_ONE}\s+to\s+{_ONE}"
     rf"|{_FRACTION}(?:\s*(?:-|–|to)\s*{_FRACTION})?"
     rf"|(?:\+\s?)?{_NUM}{_UNIT}?\s*(?:-|–|—|to)\s*(?:\+\s?)?{_NUM}{_UNIT}"  # "+ 1.8 % to + 4.4 %": signs may be spaced

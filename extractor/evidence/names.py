@@ -62,9 +62,10 @@ _AFTER_VERB = re.compile(
 )
 # A name written in capitals word by word right after the proposal verb, where the sentence
 # ends or describes it: "we introduce Random Erasing, a new data augmentation method", "we
-# present Ruminating Reader.", "we introduce the Recursive Neural Tensor Network."
+# present Ruminating Reader.", "we introduce the Recursive Neural Tensor Network." Never one
+# with its acronym in brackets: the acronym rule reads that.
 _TITLED = re.compile(r"^((?:[A-Z][a-z][\w\-]*)(?:\s+(?:of|for|and)\s+[A-Z][\w\-]*|\s+[A-Z][\w\-]*){1,4})"
-                     r"\s*(?:\.\s|\.$|,|:|$|\s(?:for|which|that|to|with|as|an?)\b)")  # fmt: skip  (a name with its acronym is another rule's)
+                     r"\s*(?:\.\s|\.$|,|:|$|\s(?:for|which|that|to|with|as|an?)\b)")  # fmt: skip
 # "our proposed LiSe method", "our EWA": the paper's own word for its work.
 _OUR_NAME = re.compile(rf"\bour\s+(?:proposed\s+|new\s+|novel\s+)?((?:{_NAME_TOKEN}))(?=\s+(?:method|model|framework|approach|"
                        rf"system|algorithm|architecture|pipeline|technique)\b|\s*[,.]|\s+(?:achieves|outperforms|improves|"
@@ -227,6 +228,12 @@ def plural_own(core: str, acronym: str) -> bool:
             and not is_field_term(acronym[:-1]) and acronym_long_form(core.split(), acronym) == core)  # fmt: skip
 
 
+def _acronym_rule(acronym: str) -> str:
+    """The rule an acronym defined next to the proposal is measured as: a plural one
+    ("AGGCNs") on its own, the others as ``proposed_acronym``."""
+    return "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym"
+
+
 def _own(name: str) -> bool:
     core = re.sub(r"\s*\([^)]*\)$", "", name).strip()
     acronym = name[len(core) :].strip(" ()")
@@ -298,9 +305,9 @@ def _own_names(title: str, abstract: str, proposing: tuple[str, ...]) -> tuple[N
                 add(n.group(1), "proposed_titled")  # "we introduce the Recursive Neural Tensor Network."
             for long_form, acronym in defined_acronyms(obj):  # "we propose Energy-based ... Model (EDLM)":
                 if after.startswith(long_form) and definitions.get(acronym) == long_form:  # before a later sentence's name
-                    add(acronym, "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym")
+                    add(acronym, _acronym_rule(acronym))
     for acronym, long_form in definitions.items():
-        add(acronym, "proposed_plural" if _PLURAL.match(acronym) else "proposed_acronym")
+        add(acronym, _acronym_rule(acronym))
     if not found:
         for m in _OUR_NAME.finditer(abstract):
             if is_namey(m.group(1)) and len(m.group(1)) > 2 and not abstract[m.end(1) : m.end(1) + 1] == ".":
