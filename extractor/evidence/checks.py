@@ -62,7 +62,8 @@ _PROBLEM_WORD = re.compile(r"(?:dilemma|problem|challenge|bottleneck|trade-?off|
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"^(?:the|a|an)\s+", "", " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split()))
+    # "Towards Characterizing X" is the title "Characterizing X" with a hope in front
+    return re.sub(r"^(?:(?:the|a|an|towards?|on)\s+)+", "", " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split()))
 
 
 def _is_title(value: str, title: str) -> bool:
@@ -197,8 +198,26 @@ _METHOD_LEANS = re.compile(r"\b(?:these|those|aforementioned|above-mentioned)\b|
                            r"\bthis\s+(?!paper\b|work\b|study\b|article\b)[a-z]|"
                            r"\bfor\s+(?:the|our)\s+(?:task|problem)s?\s*$", re.I)  # fmt: skip
 # What a paper reports, not what it proposes: "results on image super-resolution ...".
-_A_FINDING = re.compile(r"^(?:(?:some|new|first|preliminary|experimental|empirical|extensive)\s+)?(?:results|"
-                        r"experiments|findings|observations)\b", re.I)  # fmt: skip
+_A_FINDING = re.compile(r"^(?:(?:some|new|first|preliminary|experimental|empirical|extensive|state\s?-\s?of\s?-\s?the"
+                        r"\s?-\s?art|strong|competitive|promising|improved|better)\s+)?(?:results?|experiments|findings|"
+                        r"observations)\b",
+                        re.I)  # fmt: skip
+# A method that only restates the task: "solution to the problem of paraphrase identification",
+# "task of generation-based extraction (GEIC)".
+_ONLY_THE_TASK = re.compile(r"^(?:(?:[\w-]+\s+){0,2}(?:solution|approach|method|model)\s+(?:to|for)\s+(?:the\s+)?"
+                            r"(?:problem|task)s?\s+of|(?:the\s+)?(?:task|problem)s?\s+of)\b|"
+                            # "deep learning architecture to address the natural language inference (NLI) task"
+                            r"^(?:[\w-]+\s+){0,3}(?:architecture|model|method|approach|framework|system|solution)\s+"
+                            r"to\s+(?:address|solve|tackle|handle)\s+(?:the\s+)?[^,;]{0,80}\b(?:task|problem)s?$",
+                            re.I)  # fmt: skip
+# A result told in the method's own clause: "an alternative network that outperforms FlowNet2 on ...".
+_RESULT_CLAUSE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+)?(?:outperforms?|surpass(?:es)?|beats?)\b", re.I)
+# A list begun after a dash and cut after its first item: "two new architectures — one based on LSTMs".
+_DASH_LIST = re.compile(r"(?:\s[—–-]{1,2}\s|—)(?:one|the\s+first|first)\b(?!.*\b(?:other|second|another)\b)", re.I)
+# A relative clause opened and cut after a word or two: "tools for ensuring that quantiles",
+# "an LSTM approach to X where the task".
+_CLAUSE_STUB = re.compile(r"\b(?:that|which|where|whereby|wherein|whose|who)\s+(?:(?:the|a|an|its|their|our|each|every)\s+)?"
+                          r"[\w-]+$", re.I)  # fmt: skip
 # A method glued to the next clause of its sentence: "a mechanism for X and derive the optimal
 # bag size", "a methodology for M and test four domains".
 _GLUED_CLAUSE = re.compile(r"\band\s+(?:then\s+)?(?:derive|test|show|evaluate|demonstrate|propose|provide|conduct|find|"
@@ -252,6 +271,14 @@ def method_problem(method: str, title: str, abstract: str) -> str | None:
         return "a quality the paper shows of its work, not the work"
     if _A_FINDING.match(method):
         return "a result the paper reports, not what it proposes"
+    if _ONLY_THE_TASK.match(method):
+        return "it restates the task, not how the paper does it"
+    if _CLAUSE_STUB.search(method):
+        return "cut: its clause stops after a word or two"
+    if _RESULT_CLAUSE.search(method):
+        return "a result glued to the method"
+    if _DASH_LIST.search(method):
+        return "cut: a list after a dash stops at its first item"
     if _kind_only(method):
         return "too vague: a kind of thing, not which one"
     if not ends_whole(method) and not method.rstrip().endswith(")"):

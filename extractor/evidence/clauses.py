@@ -90,7 +90,7 @@ _BASELINE = re.compile(
     r"surpass\w*|beat\w*|match(?:es|ing)?)\s+"
     # a word may be written with spaced hyphens, as tokenised text has it: "state - of - the - art"
     r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|"
-    r"at\b|for\b|using\b|under\b|despite\b|both\b|either\b)[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*){0,4})",
+    r"at\b|for\b|using\b|under\b|despite\b|both\b|either\b|but\b|yet\b|whereas\b|which\b)[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*){0,4})",
     re.I,
 )
 _DATASET = re.compile(
@@ -191,7 +191,7 @@ _KNOWN_BASELINE = re.compile(r"(?:the\s+)?(?:previous|prior|current|existing|rec
 
 
 # Where a baseline's phrase stops: its dataset, its conditions ("under the same metric").
-_NOT_THE_BASELINE = re.compile(r"\s+(?:on|in|across|at|under|despite|while|with|using|by|for|among)\b")
+_NOT_THE_BASELINE = re.compile(r"\s+(?:on|in|across|at|under|despite|while|with|using|by|for|among|but|yet|whereas|which)\b")
 # The other system's score and whose it is: "138.66 with DDIM", "71.2% by GPT-4".
 _WHOSE_SCORE = re.compile(r"\d[\d.,]*\s?(?:%|x|×|points?)?\s+(?:with|of|by|for|from)\s+(?:the\s+)?"
                           r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.+]*[\w+])")  # fmt: skip
@@ -228,8 +228,10 @@ def baseline_of(clause: str, start: int, end: int, *, last: bool = False) -> str
         while words and (is_function_word(words[-1]) and words[-1].casefold() not in ("ones", "one")
                          or words[-1].casefold() in ("up", "such")):  # fmt: skip
             words.pop()
-        if len(words) == 1 and clause[m.end("what") : m.end("what") + 2].startswith(","):
-            rest = noun_phrase(clause[m.end("what") + 1 :], 8)  # "outperforms complex, state of the art methods"
+        if len(words) == 1 and words[0].islower() and clause[m.end("what") : m.end("what") + 2].startswith(","):
+            # "outperforms complex, state of the art methods" (but "Compared to SPPnet, Fast R-CNN ...": a name)
+            after = clause[m.end("what") + 1 :]
+            rest = None if re.match(r"\s*\w+ing\b", after) else noun_phrase(after, 8)  # not ", increasing X"
             if rest is not None:
                 return rest
         if words:

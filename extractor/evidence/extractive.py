@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from .summaries import MAX_WORDS, MIN_WORDS, has_link, summary_problem
+from .summaries import MAX_WORDS, MIN_WORDS, REPEATS_TITLE, has_link, summary_problem
 from .text import CLOSERS, sentences
 from .voice import CONTRIBUTION, OWN_VOICE, is_finding
 from .words import ends_whole, word_classes
@@ -94,7 +94,8 @@ _BACK_REFERENCE = re.compile(
     r"questions?|limitations?|gaps?|constraints?|observations?|findings?|insights?|shortcomings?|drawbacks?|"
     r"difficult(?:y|ies)|needs?|results?|phenomen(?:on|a)|goals?|ideas?|motivation|end|methods?|approach(?:es)?|"
     r"settings?|scenarios?|tasks?|context|trade-?off|bottleneck|paradigm|direction|regard|vein|purpose|aim|"
-    r"technique|framework|model|strategy|challenge)\b"
+    r"technique|framework|model|strategy|challenge|line\s+of\s+(?:research|work)|philosophy|perspective|principle|"
+    r"intuition)\b"
     r"|\b(?:these|those)\s+(?:[\w-]+\s+)?[\w-]+s\b"
     r"|\bboth\s+(?:of\s+)?(?:the|these|them)?\s*(?:[\w-]+\s+)?(?:challenges|issues|problems|tasks|limitations|"
     r"aspects|goals|settings|objectives|directions|approaches|methods|types|kinds|cases)\b(?!\s+and\b)"
@@ -106,7 +107,8 @@ _BACK_REFERENCE = re.compile(
 )
 # Hopes, visions and calls are not what a paper does.
 _HOPE = re.compile(r"\bwe\s+(?:\w+\s+)?(?:hope|believe|envision|anticipate|expect|call\s+for|encourage|invite|"
-                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b", re.I)  # fmt: skip
+                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b|\b(?:baselines?|foundation)\s+for\s+future\s+(?:research|work|studies)\b",
+                   re.I)  # fmt: skip
 
 
 # "We do not propose a new model ...": what the paper does not do.
@@ -148,6 +150,9 @@ _OPEN_LIST = re.compile(rf"{_FIRST_ITEM_ONLY}|\b(?:two|three|four|five)fold$", r
 # A list begun inside a clause ("a model that 1) represents X") whose next item went to the
 # next sentence; a list after a colon ("four observations: (i) ...") reads as its first item.
 _CUT_LIST = re.compile(rf"(?<![:;]){_FIRST_ITEM_ONLY}", re.I)
+# A contribution announced as twofold that gives only its first part: "The contribution of this
+# work is two-fold: First, we analyze ..." with no "Second" after it.
+_ANNOUNCED_ONLY_FIRST = re.compile(r"\b(?:two|three|four|five)-?fold\b(?!.*\b(?:second(?:ly)?|\(?(?:2|ii|b)\)))", re.I)
 
 
 def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
@@ -159,6 +164,8 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
     text = text[0].upper() + text[1:] if text else text
+    if _ANNOUNCED_ONLY_FIRST.search(text):
+        return None
     if len(text.split()) <= limit and not _CUT_LIST.search(text):
         return text
     for m in _TRAILING.finditer(text):
@@ -182,6 +189,37 @@ def _leans(sentence: str) -> bool:
     return _DANGLING.match(opening) is not None or _BACK_REFERENCE.search(opening) is not None
 
 
+def _tier(s: str) -> float | None:
+    """Where sentence ``s`` stands as a summary (see :func:`_candidates`): 0 for what the
+    paper proposes or studies, 1 for what it says of its own work, 1.5 for the problem it
+    says it studies, 2 for a finding, 3 for any other sentence in its voice, None for one
+    that never is a summary."""
+    if _RELEASE.search(s) or _HOPE.search(s) or _NEGATED.search(s) or _LIST_ITEM.match(s):
+        return None
+    if s.rstrip(CLOSERS).endswith("?"):
+        return None
+    if not _has_verb(s):
+        return None
+    verb = _WE_VERB.match(_opening(s))
+    thinks = verb is not None and verb.group(1).casefold() in _COGNITION
+    if _STATES_TASK.match(_opening(s)):
+        return 1.5  # "In this paper we study the problem of X": the task, after what the paper does, before findings
+    if CONTRIBUTION.search(s) and not thinks:
+        return 0
+    if _OPENS_OWN.match(_opening(s)) and not thinks:
+        return 1
+    if is_finding(s) and not _BACKGROUND.match(s):
+        return 2
+    return 3 if OWN_VOICE.search(s) else None
+
+
+# A sentence that opens on what others did: "In recent years, state-of-the-art performance has
+# been achieved using ..." is background, though it reads like a finding.
+_BACKGROUND = re.compile(r"^(?:in\s+recent\s+years|recently|over\s+the\s+(?:past|last)|traditionally|previous\s+"
+                         r"(?:work|studies|methods)|prior\s+(?:work|studies)|existing\s+(?:work|methods|approaches))\b",
+                         re.I)  # fmt: skip
+
+
 def _candidates(sents: list[str]) -> list[int]:
     """The positions of the abstract's sentences in the order a summary would take them:
     what the paper proposes or studies, then what it says of its own work at the start
@@ -189,25 +227,7 @@ def _candidates(sents: list[str]) -> list[int]:
     then any other sentence in its voice; within each, those that lean on another last.
     What the paper thinks or could do ("we recognize ...", "we might ...") is not what it
     does: such a sentence only counts as one in its voice."""
-
-    def tier(s: str) -> int | None:
-        if _RELEASE.search(s) or _HOPE.search(s) or _NEGATED.search(s) or _LIST_ITEM.match(s):
-            return None
-        if s.rstrip(CLOSERS).endswith("?"):
-            return None
-        if not _has_verb(s):
-            return None
-        verb = _WE_VERB.match(_opening(s))
-        thinks = verb is not None and verb.group(1).casefold() in _COGNITION
-        if CONTRIBUTION.search(s) and not thinks:
-            return 0
-        if _OPENS_OWN.match(_opening(s)) and not thinks:
-            return 1
-        if is_finding(s):
-            return 2
-        return 3 if OWN_VOICE.search(s) else None
-
-    tiers = {i: t for i, s in enumerate(sents) if (t := tier(s)) is not None}
+    tiers = {i: t for i, s in enumerate(sents) if (t := _tier(s)) is not None}
     return sorted(tiers, key=lambda i: (tiers[i], _leans(sents[i])))
 
 
@@ -234,6 +254,11 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
     return pair
 
 
+# A sentence that only states the problem: "we study the problem of answering cloze-style questions".
+_STATES_TASK = re.compile(r"^(?:(?:in\s+this\s+(?:paper|work|study)|here),?\s+)?(?:we|this\s+(?:paper|work))\s+"
+                          r"(?:\w+\s+)?(?:study|studies|consider|considers|address|addresses|tackle|tackles|investigate|"
+                          r"investigates)\s+the\s+(?:\w+\s+)?(?:problem|task)\s+of\b(?!.*\band\s+(?:then\s+)?(?:propose|"
+                          r"introduce|present|develop)\b)", re.I)  # fmt: skip
 # A sentence that studies the paper's named work ("We investigate ResNeXt on an ImageNet-5K
 # set") is an experiment on it, not what introduces it.
 _INVESTIGATES = re.compile(r"^we\s+(?:further\s+|also\s+|then\s+)?(?:investigate|study|analy[sz]e|evaluate|test)\b", re.I)
@@ -271,10 +296,13 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
     if core:  # the sentence that introduces the paper's own name says what the paper is about
         order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])
                                       and not _INVESTIGATES.match(_opening(sents[i]))))
+    restated = None  # the proposal sentence that only restates the title: better than a finding
     for i, limit, alone in _tries(order, sents):  # a whole sentence, longer if need be, before any cut one
         whole = _whole(sents[i], limit)
         if whole is None:
             continue
+        if restated is not None and (_tier(sents[i]) or 0) >= 2:
+            return restated
         problem = summary_problem(whole, title, abstract)
         if problem is None and not _leans(sents[i]):
             return whole
@@ -286,6 +314,10 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
             paired = _with_context(sents, i, whole, title, abstract, name)
             if paired is not None:
                 return paired
+        if problem == REPEATS_TITLE and restated is None and not _leans(sents[i]) and _tier(sents[i]) == 0:
+            restated = whole
+    if restated is not None:
+        return restated
     for i in order:  # a sentence that leans, alone, before anything cut
         whole = _whole(sents[i], MAX_WORDS)
         if whole is not None and summary_problem(whole, title, abstract) is None:

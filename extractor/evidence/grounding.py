@@ -102,6 +102,9 @@ _CHAR_MAP = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# A quote mark standing alone between spaces, as tokenised text has it ("autoencoder ’ ’ ( AAE )"):
+# it quotes nothing a value could hold.
+_LONE_QUOTES = re.compile(r"(?:^|(?<=\s))[\"']+(?:\s+[\"']+)*(?=\s|$)")
 _SPACE_AROUND = re.compile(r" ?([-/]) ?")
 _SPACE_BEFORE = re.compile(r" ([,.;:!?)\]}%])")
 _SPACE_AFTER = re.compile(r"([(\[{]) ")
@@ -116,7 +119,7 @@ def normalise_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
     text = text.replace("``", '"').replace("''", '"').casefold()
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _LONE_QUOTES.sub("", text)).strip()
     text = _SPACE_AROUND.sub(r"\1", text)
     text = _SPACE_BEFORE.sub(r"\1", text)
     return _SPACE_AFTER.sub(r"\1", text)

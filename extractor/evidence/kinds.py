@@ -25,7 +25,8 @@ __all__ = ["contribution_of"]
 # for test bed, "tool" for toolkit, "bound" for the upper, lower and regret bounds.
 _SURVEY = Cue(
     r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
-    r"(?:\w+\s+){0,2}(?:survey|review|overview)\b|^(?:a\s+)?(?:survey|review|overview)\b|"
+    r"(?:\w+\s+){0,2}(?:survey|review|overview)\b(?!\s+(?:sentences?|texts?|data|sites?|scores?|ratings?|comments?|documents?|"
+    r"helpfulness|platforms?|articles?)\b)|^(?:a\s+)?(?:survey|review|overview)\b|"
     r"\bproblems,\s+methods,?\s+and\s+opportunities\b|\b(?:survey|review)\s*$|^(?:an?\s+)?(?:introduction|primer)\s+"
     r"(?:to|on)\b",
     ("survey", "review", "overview", "tutorial", "problems", "introduction", "primer"), flags=re.I)  # fmt: skip
@@ -35,8 +36,9 @@ _DATASET = Cue(
     r"leaderboard|arena)s?\b|\b(?:benchmark|dataset|corpus)\b[^.]{0,40}$",
     ("data", "benchmark", "corpus", "test", "suite", "leaderboard", "arena"), flags=re.I)  # fmt: skip
 # A title that says it is a dataset: "BEDLAM: A Synthetic Dataset of Bodies ...".
-_DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w()-]+\s+){0,6}(?:dataset|benchmark|corpus|test\s?bed|suite)s?\b",
-                     ("data", "benchmark", "corpus", "test", "suite"), flags=re.I)  # fmt: skip
+_DATASET_TITLE = Cue(r"\b(?:an?|the)\s+(?:[\w()-]+\s+){0,6}(?:dataset|benchmark|corpus|test\s?bed|suite)s?\b|"
+                     r"^(?:constructing|building|creating|collecting)\s+(?:[\w-]+\s+){0,3}(?:datasets?|benchmarks?|"
+                     r"corpora)\b", ("data", "benchmark", "corpus", "corpora", "test", "suite"), flags=re.I)  # fmt: skip
 _SYSTEM = Cue(
     r"\b(?:open[- ]source|publicly\s+available)\s+(?:\w+\s+){0,2}(?:toolkit|library|platform|system|tool|"
     r"package|framework|software|engine)\b|\b(?:toolkit|(?:python|software|open-source)\s+(?:library|package)|"

@@ -167,7 +167,7 @@ def acronym_long_form(words: Sequence[str], acronym: str) -> str | None:
             return None
         i, j = i - 1, j - 1
     start = text.rfind(" ", 0, j + 1) + 1
-    long_form = text[start:].strip(" ,;:\"'“”")
+    long_form = text[start:].strip(" ,;:\"'“”‘’")
     first = long_form.split()[0] if long_form else ""
     if not long_form or is_function_word(first) or len(long_form.split()) > len(letters) + 3:
         return None

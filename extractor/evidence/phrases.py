@@ -80,6 +80,7 @@ _MID_CLAUSE = frozenset({("such", "as"), ("based", "on"), ("according", "to"), (
 _END_PUNCT = re.compile(r"[,;:.!?]+[\"'”’)\]]*$")
 _ACRONYM = re.compile(r"^\(([A-Z][\w\-+.]*[A-Z0-9][\w\-+]*s?)\)[,;:.]?$")
 _OPENERS = "\"'“‘"
+_QUOTES = "\"'“”‘’"
 _LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "both", "some", "novel", "new", "proposed"})
 
 
@@ -163,6 +164,8 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
     out: list[str] = []
     relative = False
     for i, token in enumerate(tokens):
+        if not token.strip(_QUOTES):
+            continue  # a quote mark alone, as tokenised text has it: "autoencoder ’ ’ ( AAE )"
         low = token.casefold().strip(_OPENERS)
         if token.startswith("("):
             if out and (m := _ACRONYM.match(token)) is not None:

@@ -36,6 +36,7 @@ __all__ = [
     "CONTEXT_WORDS",
     "MAX_WORDS",
     "MIN_WORDS",
+    "REPEATS_TITLE",
     "first_sentence",
     "has_link",
     "summary_context",
@@ -45,6 +46,9 @@ __all__ = [
 
 MIN_WORDS = 8
 MAX_WORDS = 60
+#: Why a summary that says no more than its title is refused (an extractive summary takes it
+#: still over a finding or background: it says what the paper is).
+REPEATS_TITLE = "it only repeats the title; say what the paper does and finds"
 #: The words of the abstract the summary request shows the model (see :func:`summary_context`).
 CONTEXT_WORDS = 110
 
@@ -93,7 +97,7 @@ def summary_problem(summary: str | None, title: str, abstract: str) -> str | Non
         return "it does not talk about this abstract; say what this paper does, in its own terms"
     title_words, own = _content_words(title), _content_words(text)
     if title_words and len(own - title_words) < 2:
-        return "it only repeats the title; say what the paper does and finds"
+        return REPEATS_TITLE
     return None
 
 

@@ -25,7 +25,7 @@ from extractor.evidence.summaries import unfaithful
      ("AWARE-NET: Adaptive Weighted Averaging for Robust Ensemble Network in Deepfake Detection", "Deepfake Detection"),
      ("Model Ratatouille: Recycling Diverse Models for Out-of-Distribution Generalization",
       "Out-of-Distribution Generalization"),
-     ("Timo: Towards Better Temporal Reasoning for Language Models", "Temporal Reasoning"),
+     ("Timo: Towards Better Temporal Reasoning for Language Models", "Temporal Reasoning for Language Models"),
      ("SMPLer-X: Scaling Up Expressive Human Pose and Shape Estimation", "Expressive Human Pose and Shape Estimation"),
      ("Bidirectional Learning for Offline Model-based Biological Sequence Design",
       "Offline Model-based Biological Sequence Design"),
