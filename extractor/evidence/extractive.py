@@ -78,7 +78,10 @@ _TRAILING = re.compile(
 _DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
 # Release notes and pointers are not what a paper does.
 _RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}\b(?:available|released?|"
-                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com", re.I)  # fmt: skip
+                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com|"
+                      r"\bwe\s+(?:also\s+)?(?:release|open[- ]source)\s+(?:an?|the|our)\s+(?:[\w-]+\s+){0,2}"
+                      r"(?:feature\s+extractor|code|implementation|toolkit|library|models?|weights|checkpoints)\b",
+                      re.I)  # fmt: skip
 MAX_WHOLE_WORDS = 45
 
 
@@ -192,7 +195,7 @@ def _leans(sentence: str) -> bool:
 def _tier(s: str) -> float | None:
     """Where sentence ``s`` stands as a summary (see :func:`_candidates`): 0 for what the
     paper proposes or studies, 1 for what it says of its own work, 1.5 for the problem it
-    says it studies, 2 for a finding, 3 for any other sentence in its voice, None for one
+    says it studies, 1.75 for a baseline it builds before its own work, 2 for a finding, 3 for any other sentence in its voice, None for one
     that never is a summary."""
     if _RELEASE.search(s) or _HOPE.search(s) or _NEGATED.search(s) or _LIST_ITEM.match(s):
         return None
@@ -205,7 +208,7 @@ def _tier(s: str) -> float | None:
     if _STATES_TASK.match(_opening(s)):
         return 1.5  # "In this paper we study the problem of X": the task, after what the paper does, before findings
     if CONTRIBUTION.search(s) and not thinks:
-        return 0
+        return 1.75 if _SIDE_PROPOSAL.search(_opening(s)) else 0  # "We first present a strong baseline": not its work
     if _OPENS_OWN.match(_opening(s)) and not thinks:
         return 1
     if is_finding(s) and not _BACKGROUND.match(s):
@@ -254,6 +257,9 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
     return pair
 
 
+# A baseline the paper builds before its own work: "We first present a strong generative baseline ...".
+_SIDE_PROPOSAL = re.compile(r"^we\s+(?:\w+\s+)?(?:propose|introduce|present|develop|build)\s+(?:an?|the)\s+"
+                            r"(?:[\w-]+\s+){0,3}baselines?\b", re.I)  # fmt: skip
 # A sentence that only states the problem: "we study the problem of answering cloze-style questions".
 _STATES_TASK = re.compile(r"^(?:(?:in\s+this\s+(?:paper|work|study)|here),?\s+)?(?:we|this\s+(?:paper|work))\s+"
                           r"(?:\w+\s+)?(?:study|studies|consider|considers|address|addresses|tackle|tackles|investigate|"

@@ -97,7 +97,7 @@ _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficien
 _GOAL_LEAD = re.compile(r"^(?:enhancing|improving|boosting|advancing|accelerating)\s", re.I)
 # The words that make a goal of a task: "Better Temporal Reasoning" is about temporal reasoning.
 _GOAL_WORDS = re.compile(r"^(?:even\s+)?(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|"
-                         r"scaling\s+up|democratizing|empowering)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
+                         r"scaling\s+up|democratizing|empowering|simple\s+(?:and|but|yet)\s+effective)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
                          re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
@@ -284,6 +284,11 @@ _NAME_FIRST = re.compile(r"^[\"“']?(?:the\s+)?([A-Z][\w\-+.]*(?:\s+[A-Z][\w\-+
 _FOR_TASK = re.compile(r"\bfor\s+(?!the\s+first|example|instance|each|all|both|this|these|that|which|free)(.+)", re.I)
 
 
+# A proposal beside the main one: "We also introduce ...", "Besides, we construct ...".
+_SIDE = re.compile(r"^(?:besides|in\s+addition|additionally|moreover|furthermore|finally)?,?\s*we\s+(?:also|further|"
+                   r"additionally)\b|^(?:besides|in\s+addition|additionally|moreover|furthermore)\b")  # fmt: skip
+
+
 def _flat(text: str) -> str:
     """``text`` for an occurrence test: whitespace collapsed and trimmed (values are
     stripped, so the ends never matter), hyphens and brackets unspaced ("( AEN )", as
@@ -364,7 +369,11 @@ def propose(title: str, abstract: str) -> Proposals:
     def introduces_name(after: str | None) -> bool:  # the sentence that introduces the name tells what it is
         return after is not None and any(n and n in after for n in names)
 
-    for after in sorted(afters, key=lambda a: not introduces_name(a)):
+    # what it proposes beside its main work ("We also introduce a novel loss function ...") is no method
+    # while another sentence proposes
+    side = [_SIDE.match(low) is not None for low in lows]
+    main = [a for a, aside in zip(afters, side) if a is not None and not aside]
+    for after in sorted(main or afters, key=lambda a: not introduces_name(a)):
         if after is None:
             continue
         thing, rest = _object(after)

@@ -158,3 +158,28 @@ def test_a_summary_that_restates_the_title_beats_a_closing_remark_or_background(
                 "Our models provide strong baselines for future research .")  # fmt: skip
     title = "Simple BERT Models for Relation Extraction and Semantic Role Labeling"
     assert extractive_summary(abstract, title).startswith("We present simple BERT")
+
+
+# Round 41's notes (benchmarks/spotcheck/README.md, rounds 42 and 43).
+
+
+def test_what_a_paper_proposes_beside_its_main_work_is_not_its_method_nor_a_baseline_its_summary() -> None:
+    abstract = ("Estimating the 6D pose of known objects is important. In this work, we introduce PoseCNN, a new "
+                "Convolutional Neural Network for 6D object pose estimation. We also introduce a novel loss function "
+                "that enables PoseCNN to handle symmetric objects.")  # fmt: skip
+    methods = [m.value for m in propose("PoseCNN: A Convolutional Neural Network for 6D Object Pose Estimation",
+                                        abstract).method]  # fmt: skip
+    assert not any("loss function" in m for m in methods)
+    abstract = ("Most works focus on extractive QA. We first present a strong generative baseline that uses a "
+                "multi-attention mechanism to perform multiple hops of reasoning. We next introduce a novel system for "
+                "selecting grounded multi-hop relational commonsense information from ConceptNet.")  # fmt: skip
+    assert extractive_summary(abstract, "Commonsense for Generative Multi-Hop QA").startswith("We introduce a novel system")
+
+
+def test_a_release_is_no_summary_and_simple_and_effective_no_task() -> None:
+    abstract = ("We present an integrated framework for using Convolutional Networks for classification, localization "
+                "and detection. We show that different tasks can be learned simultaneously using a single shared "
+                "network. Finally, we release a feature extractor from our best model called OverFeat.")  # fmt: skip
+    title = "OverFeat: Integrated Recognition, Localization and Detection using Convolutional Networks"
+    assert "release" not in extractive_summary(abstract, title)
+    assert title_parts("Simple and Effective Text Matching with Richer Alignment Features").task == "Text Matching"
