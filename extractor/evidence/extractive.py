@@ -88,6 +88,7 @@ MAX_WHOLE_WORDS = 45
 # Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
 _ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
 # "We further propose", "We then show": the adverb points back to a sentence not shown.
+_THEN_WE = re.compile(r"^(?:then|next|finally|first|second|third|lastly)\s+(?=we\b)", re.I)
 _WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
                         r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
 # A sentence that leans on another: "this challenge", "these two tasks", "both challenges",
@@ -164,6 +165,7 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     None when it cannot be made short enough without cutting it mid-clause."""
     text = _LEAD_IN.sub("", sentence, count=1)
     text = _ANY_LEAD_IN.sub("", text, count=1)
+    text = _THEN_WE.sub("", text, count=1)  # "Then we build TACRED": the step of a story told before
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
     text = text[0].upper() + text[1:] if text else text

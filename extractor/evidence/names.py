@@ -168,6 +168,12 @@ def acronym_long_form(words: Sequence[str], acronym: str) -> str | None:
         i, j = i - 1, j - 1
     start = text.rfind(" ", 0, j + 1) + 1
     long_form = text[start:].strip(" ,;:\"'“”‘’")
+    before = text[:start].split()
+    # Each letter its own word where the words allow: "substochastic successor representation (SSR)",
+    # not "successor representation", whose "s" the rule above finds twice in "successor".
+    while (before and len(long_form.split()) < len(letters) and before[-1][:1].casefold() == letters[0]
+           and not is_function_word(before[-1]) and before[-1].isalpha()):  # fmt: skip
+        long_form = f"{before.pop()} {long_form}"
     first = long_form.split()[0] if long_form else ""
     if not long_form or is_function_word(first) or len(long_form.split()) > len(letters) + 3:
         return None

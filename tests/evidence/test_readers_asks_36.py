@@ -183,3 +183,17 @@ def test_a_release_is_no_summary_and_simple_and_effective_no_task() -> None:
     title = "OverFeat: Integrated Recognition, Localization and Detection using Convolutional Networks"
     assert "release" not in extractive_summary(abstract, title)
     assert title_parts("Simple and Effective Text Matching with Richer Alignment Features").task == "Text Matching"
+
+
+# Round 44's notes (benchmarks/spotcheck/README.md, round 45).
+
+
+def test_a_long_form_gives_each_letter_its_word_mil_is_the_field_and_then_no_lead() -> None:
+    from extractor.evidence.names import acronym_long_form
+
+    words = "we introduce the substochastic successor representation".split()
+    assert acronym_long_form(words, "SSR") == "substochastic successor representation"
+    assert "term of the field" in (name_problem("Multiple Instance Learning (MIL)", "A Title", []) or "")
+    abstract = ("We first propose a position-aware neural sequence model. Then we build TACRED , a large ( 119,474 "
+                "examples ) supervised relation extraction dataset , obtained via crowdsourcing .")  # fmt: skip
+    assert not extractive_summary(abstract, "Position-aware Attention and Supervised Data").startswith("Then")
