@@ -90,7 +90,8 @@ _BASELINE = re.compile(
     r"surpass\w*|beat\w*|match(?:es|ing)?)\s+"
     # a word may be written with spaced hyphens, as tokenised text has it: "state - of - the - art"
     r"(?:the\s+)?(?P<what>(?:[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*)(?:\s+(?!by\b|on\b|in\b|and\b|while\b|with\b|across\b|"
-    r"at\b|for\b|using\b|under\b|despite\b|both\b|either\b|but\b|yet\b|whereas\b|which\b)[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*){0,4})",
+    r"at\b|for\b|using\b|under\b|despite\b|both\b|either\b|but\b|yet\b|whereas\b|which\b)"
+    r"[\w\-.+/@]+(?:\s-\s[\w.+/@]+)*){0,4})",
     re.I,
 )
 _DATASET = re.compile(
@@ -191,7 +192,8 @@ _KNOWN_BASELINE = re.compile(r"(?:the\s+)?(?:previous|prior|current|existing|rec
 
 
 # Where a baseline's phrase stops: its dataset, its conditions ("under the same metric").
-_NOT_THE_BASELINE = re.compile(r"\s+(?:on|in|across|at|under|despite|while|with|using|by|for|among|but|yet|whereas|which)\b")
+_NOT_THE_BASELINE = re.compile(r"\s+(?:on|in|across|at|under|despite|while|with|using|by|for|among|but|yet|whereas|"
+                               r"which)\b")
 # The other system's score and whose it is: "138.66 with DDIM", "71.2% by GPT-4".
 _WHOSE_SCORE = re.compile(r"\d[\d.,]*\s?(?:%|x|×|points?)?\s+(?:with|of|by|for|from)\s+(?:the\s+)?"
                           r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.+]*[\w+])")  # fmt: skip

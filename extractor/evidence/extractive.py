@@ -87,8 +87,9 @@ MAX_WHOLE_WORDS = 45
 
 # Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
 _ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
-# "We further propose", "We then show": the adverb points back to a sentence not shown.
+# "Then we build X": the step of a story told before.
 _THEN_WE = re.compile(r"^(?:then|next|finally|first|second|third|lastly)\s+(?=we\b)", re.I)
+# "We further propose", "We then show": the adverb points back to a sentence not shown.
 _WE_ADVERB = re.compile(r"^(we)\s+(?:also|further|then|additionally|finally|first|next|instead|now|subsequently|"
                         r"moreover|thus|therefore|hence)\s+", re.I)  # fmt: skip
 # A sentence that leans on another: "this challenge", "these two tasks", "both challenges",
@@ -111,8 +112,8 @@ _BACK_REFERENCE = re.compile(
 )
 # Hopes, visions and calls are not what a paper does.
 _HOPE = re.compile(r"\bwe\s+(?:\w+\s+)?(?:hope|believe|envision|anticipate|expect|call\s+for|encourage|invite|"
-                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b|\b(?:baselines?|foundation)\s+for\s+future\s+(?:research|work|studies)\b",
-                   re.I)  # fmt: skip
+                   r"discuss\s+(?:future|open)|outline\s+future|conclude)\b|"
+                   r"\b(?:baselines?|foundation)\s+for\s+future\s+(?:research|work|studies)\b", re.I)  # fmt: skip
 
 
 # "We do not propose a new model ...": what the paper does not do.
@@ -165,7 +166,7 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     None when it cannot be made short enough without cutting it mid-clause."""
     text = _LEAD_IN.sub("", sentence, count=1)
     text = _ANY_LEAD_IN.sub("", text, count=1)
-    text = _THEN_WE.sub("", text, count=1)  # "Then we build TACRED": the step of a story told before
+    text = _THEN_WE.sub("", text, count=1)
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
     text = text[0].upper() + text[1:] if text else text
@@ -197,8 +198,8 @@ def _leans(sentence: str) -> bool:
 def _tier(s: str) -> float | None:
     """Where sentence ``s`` stands as a summary (see :func:`_candidates`): 0 for what the
     paper proposes or studies, 1 for what it says of its own work, 1.5 for the problem it
-    says it studies, 1.75 for a baseline it builds before its own work, 2 for a finding, 3 for any other sentence in its voice, None for one
-    that never is a summary."""
+    says it studies, 1.75 for a baseline it builds before its own work, 2 for a finding, 3
+    for any other sentence in its voice, None for one that never is a summary."""
     if _RELEASE.search(s) or _HOPE.search(s) or _NEGATED.search(s) or _LIST_ITEM.match(s):
         return None
     if s.rstrip(CLOSERS).endswith("?"):
@@ -208,9 +209,9 @@ def _tier(s: str) -> float | None:
     verb = _WE_VERB.match(_opening(s))
     thinks = verb is not None and verb.group(1).casefold() in _COGNITION
     if _STATES_TASK.match(_opening(s)):
-        return 1.5  # "In this paper we study the problem of X": the task, after what the paper does, before findings
+        return 1.5  # "In this paper we study the problem of X": after what the paper does, before findings
     if CONTRIBUTION.search(s) and not thinks:
-        return 1.75 if _SIDE_PROPOSAL.search(_opening(s)) else 0  # "We first present a strong baseline": not its work
+        return 1.75 if _A_BASELINE.search(_opening(s)) else 0  # "We first present a strong baseline"
     if _OPENS_OWN.match(_opening(s)) and not thinks:
         return 1
     if is_finding(s) and not _BACKGROUND.match(s):
@@ -225,15 +226,15 @@ _BACKGROUND = re.compile(r"^(?:in\s+recent\s+years|recently|over\s+the\s+(?:past
                          re.I)  # fmt: skip
 
 
-def _candidates(sents: list[str]) -> list[int]:
+def _candidates(sents: list[str]) -> dict[int, float]:
     """The positions of the abstract's sentences in the order a summary would take them:
     what the paper proposes or studies, then what it says of its own work at the start
     of a sentence ("In this work, we consider ...", "Our method ..."), then its findings,
     then any other sentence in its voice; within each, those that lean on another last.
     What the paper thinks or could do ("we recognize ...", "we might ...") is not what it
-    does: such a sentence only counts as one in its voice."""
+    does: such a sentence only counts as one in its voice. Each with its tier (:func:`_tier`)."""
     tiers = {i: t for i, s in enumerate(sents) if (t := _tier(s)) is not None}
-    return sorted(tiers, key=lambda i: (tiers[i], _leans(sents[i])))
+    return {i: tiers[i] for i in sorted(tiers, key=lambda i: (tiers[i], _leans(sents[i])))}
 
 
 def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: str, name: str | None) -> str | None:
@@ -260,8 +261,8 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
 
 
 # A baseline the paper builds before its own work: "We first present a strong generative baseline ...".
-_SIDE_PROPOSAL = re.compile(r"^we\s+(?:\w+\s+)?(?:propose|introduce|present|develop|build)\s+(?:an?|the)\s+"
-                            r"(?:[\w-]+\s+){0,3}baselines?\b", re.I)  # fmt: skip
+_A_BASELINE = re.compile(r"^we\s+(?:\w+\s+)?(?:propose|introduce|present|develop|build)\s+(?:an?|the)\s+"
+                         r"(?:[\w-]+\s+){0,3}baselines?\b", re.I)  # fmt: skip
 # A sentence that only states the problem: "we study the problem of answering cloze-style questions".
 _STATES_TASK = re.compile(r"^(?:(?:in\s+this\s+(?:paper|work|study)|here),?\s+)?(?:we|this\s+(?:paper|work))\s+"
                           r"(?:\w+\s+)?(?:study|studies|consider|considers|address|addresses|tackle|tackles|investigate|"
@@ -299,7 +300,8 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
     points back. The first candidate that passes :func:`summary_problem` wins; when none
     does, the first sentence that does, whole or cut at a clause boundary."""
     sents = [" ".join(s.split()) for s in sentences(abstract)] or [" ".join(abstract.split())]
-    order = _candidates(sents)
+    tiers = _candidates(sents)
+    order = list(tiers)
     core = _core(name)
     if core:  # the sentence that introduces the paper's own name says what the paper is about
         order.sort(key=lambda i: not (core in sents[i] and CONTRIBUTION.search(sents[i])
@@ -309,7 +311,7 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
         whole = _whole(sents[i], limit)
         if whole is None:
             continue
-        if restated is not None and (_tier(sents[i]) or 0) >= 2:
+        if restated is not None and tiers[i] >= 2:
             return restated
         problem = summary_problem(whole, title, abstract)
         if problem is None and not _leans(sents[i]):
@@ -322,7 +324,7 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
             paired = _with_context(sents, i, whole, title, abstract, name)
             if paired is not None:
                 return paired
-        if problem == REPEATS_TITLE and restated is None and not _leans(sents[i]) and _tier(sents[i]) == 0:
+        if problem == REPEATS_TITLE and restated is None and not _leans(sents[i]) and tiers[i] == 0:
             restated = whole
     if restated is not None:
         return restated

@@ -25,8 +25,8 @@ __all__ = ["contribution_of"]
 # for test bed, "tool" for toolkit, "bound" for the upper, lower and regret bounds.
 _SURVEY = Cue(
     r"\b(?:this|our|we)\s+(?:\w+\s+){0,3}(?:survey|review|overview|tutorial)\b|\b(?:a|comprehensive|systematic)\s+"
-    r"(?:\w+\s+){0,2}(?:survey|review|overview)\b(?!\s+(?:sentences?|texts?|data|sites?|scores?|ratings?|comments?|documents?|"
-    r"helpfulness|platforms?|articles?)\b)|^(?:a\s+)?(?:survey|review|overview)\b|"
+    r"(?:\w+\s+){0,2}(?:survey|review|overview)\b(?!\s+(?:sentences?|texts?|data|sites?|scores?|ratings?|"
+    r"comments?|documents?|helpfulness|platforms?|articles?)\b)|^(?:a\s+)?(?:survey|review|overview)\b|"
     r"\bproblems,\s+methods,?\s+and\s+opportunities\b|\b(?:survey|review)\s*$|^(?:an?\s+)?(?:introduction|primer)\s+"
     r"(?:to|on)\b",
     ("survey", "review", "overview", "tutorial", "problems", "introduction", "primer"), flags=re.I)  # fmt: skip

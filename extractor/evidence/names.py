@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import sentences
+from .text import QUOTES, sentences
 from .voice import proposal_object, proposing_sentences
 from .words import is_field_term, is_function_word
 
@@ -167,7 +167,7 @@ def acronym_long_form(words: Sequence[str], acronym: str) -> str | None:
             return None
         i, j = i - 1, j - 1
     start = text.rfind(" ", 0, j + 1) + 1
-    long_form = text[start:].strip(" ,;:\"'“”‘’")
+    long_form = text[start:].strip(" ,;:" + QUOTES)
     before = text[:start].split()
     # Each letter its own word where the words allow: "substochastic successor representation (SSR)",
     # not "successor representation", whose "s" the rule above finds twice in "successor".

@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 
 from .names import called_name
+from .text import QUOTES
 from .words import FILLERS, ends_whole, is_function_word, is_nounish, word_classes
 
 __all__ = ["GENERIC_HEADS", "is_generic", "noun_phrase", "strip_leading"]
@@ -80,7 +81,6 @@ _MID_CLAUSE = frozenset({("such", "as"), ("based", "on"), ("according", "to"), (
 _END_PUNCT = re.compile(r"[,;:.!?]+[\"'”’)\]]*$")
 _ACRONYM = re.compile(r"^\(([A-Z][\w\-+.]*[A-Z0-9][\w\-+]*s?)\)[,;:.]?$")
 _OPENERS = "\"'“‘"
-_QUOTES = "\"'“”‘’"
 _LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "both", "some", "novel", "new", "proposed"})
 
 
@@ -164,7 +164,7 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
     out: list[str] = []
     relative = False
     for i, token in enumerate(tokens):
-        if not token.strip(_QUOTES):
+        if not token.strip(QUOTES):
             continue  # a quote mark alone, as tokenised text has it: "autoencoder ’ ’ ( AAE )"
         low = token.casefold().strip(_OPENERS)
         if token.startswith("("):

@@ -48,7 +48,7 @@ from .gains import UnsureGain, gains_of
 from .kinds import contribution_of
 from .names import is_namey, own_names, title_head
 from .phrases import is_generic, noun_phrase
-from .text import Cue, Proposal, lowered, sentences
+from .text import QUOTES, Cue, Proposal, lowered, sentences
 from .voice import proposal_object
 from .words import ends_whole, is_field_term
 
@@ -97,7 +97,8 @@ _BETTER = re.compile(r"^(?:better|improved|improving|enhanced|enhancing|efficien
 _GOAL_LEAD = re.compile(r"^(?:enhancing|improving|boosting|advancing|accelerating)\s", re.I)
 # The words that make a goal of a task: "Better Temporal Reasoning" is about temporal reasoning.
 _GOAL_WORDS = re.compile(r"^(?:even\s+)?(?:better|improved|improving|enhanced|enhancing|stronger|boosting|advancing|"
-                         r"scaling\s+up|democratizing|empowering|simple\s+(?:and|but|yet)\s+effective)\s+|^(?:even\s+)?faster\s+(?=\S+\s)",
+                         r"scaling\s+up|democratizing|empowering|simple\s+(?:and|but|yet)\s+effective)\s+|"
+                         r"^(?:even\s+)?faster\s+(?=\S+\s)",
                          re.I)  # fmt: skip
 # What a title may be for that is no task: the kind of model it serves ("... for Language Models").
 _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transformers?|agents?|systems?|learners?)$", re.I)
@@ -106,7 +107,8 @@ _A_MODEL = re.compile(r"\b(?:models?|LLMs?|MLLMs?|VLMs?|transformers?|networks?)
 # A word of the approach glued before a task in a title: "Neural Paraphrase Identification", "Learning
 # Natural Language Inference"; never in a term of art ("Neural Architecture Search", "Deep Learning").
 _APPROACH_LEAD = re.compile(r"^(?:deep|neural|learning|meta-learning)\s+(?!(?:architecture|networks?|learning|"
-                            r"reinforcement|to)\b)(?!.*\brepresentations?$)(?=(?:[\w'-]+\s+){1,5}?[\w'-]*(?:tion|sion|ing|sis|ence|ance)\b(?:\s+of\s+[\w\s'-]+)?$)",
+                            r"reinforcement|to)\b)(?!.*\brepresentations?$)"
+                            r"(?=(?:[\w'-]+\s+){1,5}?[\w'-]*(?:tion|sion|ing|sis|ence|ance)\b(?:\s+of\s+[\w\s'-]+)?$)",
                             re.I)  # fmt: skip
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
 _TASK_WORD = re.compile(
@@ -293,7 +295,7 @@ def _flat(text: str) -> str:
     """``text`` for an occurrence test: whitespace collapsed and trimmed (values are
     stripped, so the ends never matter), hyphens and brackets unspaced ("( AEN )", as
     tokenised text has it), casefolded."""
-    flat = " ".join(w for w in text.split() if w.strip("\"'“”‘’")).replace(" -", "-").replace("- ", "-")
+    flat = " ".join(w for w in text.split() if w.strip(QUOTES)).replace(" -", "-").replace("- ", "-")
     return flat.replace("( ", "(").replace(" )", ")").casefold()
 
 

@@ -39,6 +39,7 @@ from .urls import normalise_url, url_key
 
 __all__ = [
     "CLOSERS",
+    "QUOTES",
     "Cue",
     "Proposal",
     "canon_magnitude",
@@ -59,6 +60,9 @@ __all__ = [
 
 CLOSERS = "\"')]}»”’"
 """Closing quotes and brackets that may follow a sentence's end punctuation."""
+QUOTES = "\"'“”‘’"
+"""Quote marks, straight and curly: one standing alone, as tokenised text has it ("autoencoder ’ ’
+( AAE )"), is no part of a value."""
 
 _URL = r"(?:[a-z][a-z0-9+.-]*:\s?)?//\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+/\S*"
 
