@@ -36,7 +36,7 @@ from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
 
-__all__ = ["gain_problem", "method_problem", "name_problem", "task_like", "task_problem"]
+__all__ = ["gain_problem", "method_problem", "name_problem", "names_a_task", "task_like", "task_problem"]
 
 # Words that make a task phrase vague: it says where a method is used, not what it solves.
 _VAGUE = frozenset(
@@ -99,13 +99,48 @@ _MODEL_ACRONYM = re.compile(r"(?:M?LLM|[VP]?LM|GNN|CNN|RNN|MoE|ViT|DNN|SSM)")
 _HEAD_ENDS = frozenset("of at in on for with from under over across via using by without to between among like such".split())
 
 
+def _head(words: list[str]) -> str:
+    """The head of a phrase: its last word before a preposition ("merging" in "model
+    merging at scale"), without a plural's "s"."""
+    stop = next((i for i, w in enumerate(words) if i and w.casefold() in _HEAD_ENDS), len(words))
+    head = re.sub(r"\W+$", "", words[stop - 1]) if words else ""
+    return head if head.endswith(("ss", "sis", "us")) else head.removesuffix("s")  # "synthesis" is no plural
+
+
+# The heads of the names the field gives its tasks: "object detection", "AMR parsing",
+# "density estimation". Not "learning", "training" or "design": those name how, as often as what.
+_TASK_HEAD = re.compile(
+    r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
+    r"estimation|tracking|labell?ing|inference|reasoning|comprehension|summari[sz]ation|prediction|forecasting|"
+    r"captioning|alignment|matching|modell?ing|extraction|locali[sz]ation|tagging|reconstruction|synthesis|"
+    r"completion|verification|identification|resolution|disambiguation|linking|recommendation|ranking|"
+    r"understanding|merging|compression|quantization|restoration|denoising|inpainting|editing|navigation|planning|"
+    r"tuning)",
+    re.I,
+)
+
+
+def names_a_task(phrase: str) -> bool:
+    """Whether ``phrase`` is shaped like the name of a task: a noun phrase (not a clause
+    opening on a verb) whose head is one of the field's task nouns.
+
+    Example:
+        >>> names_a_task("3D human pose estimation (HPE)"), names_a_task("jointly predicting all predicates")
+        (True, False)
+    """
+    words = re.sub(r"\s*\([^)]*\)$", "", phrase).split()
+    if any(w.casefold() in _VAGUE for w in words):
+        return False  # "different vision tasks including image classification": several, none said
+    if not words or words[0].casefold().endswith("ing") and not _TASK_HEAD.fullmatch(words[0]):
+        return False  # "training deep energy models": what is done, in the words of a method
+    return _TASK_HEAD.fullmatch(_head(words)) is not None
+
+
 def _task_like(words: list[str]) -> bool:
     """A task names an activity or a problem: its head (the last word before a
     preposition: "merging" in "model merging at scale") is a term of art ("detection",
     "forecasting", "summarization"), or it opens on one ("Upcycling MoE Models")."""
-    stop = next((i for i, w in enumerate(words) if i and w.casefold() in _HEAD_ENDS), len(words))
-    head = re.sub(r"\W+$", "", words[stop - 1]) if words else ""
-    head = head if head.endswith(("ss", "sis", "us")) else head.removesuffix("s")  # "synthesis" is no plural
+    head = _head(words)
 
     def activity(word: str) -> bool:
         word = word.strip(".,;:")

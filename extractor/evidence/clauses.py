@@ -96,7 +96,7 @@ _BASELINE = re.compile(
 )
 _DATASET = re.compile(
     r"\b(?:on|across|in)\s+(?:the\s+)?(?:challenging\s+|popular\s+|standard\s+)?"
-    r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.]*[A-Za-z0-9](?:\s?[-0-9][\w\-]*)?(?:\s+(?:[A-Z][\w\-]*|\d+[\w\-]*))?)"
+    r"(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.]*[A-Za-z0-9](?:\s?[-0-9][\w\-]*(?:\.\d+)?)?(?:\s+(?:[A-Z][\w\-–]*\w|\d+[\w\-]*))?)"
     r"|(?P<before>[A-Z][\w\-.]*[A-Za-z0-9])\s+(?:benchmark|dataset|test\s+set|leaderboard)",
 )
 def _noun_run(text: str, limit: int = 3) -> str | None:
@@ -262,7 +262,7 @@ _HARDWARE = re.compile(r"^(?:[GCTN]PUs?|(?:NVIDIA\s+)?(?:[AHVLT]\d{1,3}|RTX\s?\d
 
 
 _MORE_NAMES = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)(?:the\s+)?(?P<name>(?:[A-Z]|[a-z]+[A-Z])[\w\-.]*[A-Za-z0-9]"
-                         r"(?:\s?[-0-9][\w\-]*)?(?:\s+(?:[A-Z][\w\-]*|\d+[\w\-]*))?)")  # fmt: skip
+                         r"(?:\s?[-0-9][\w\-]*(?:\.\d+)?)?(?:\s+(?:[A-Z][\w\-–]*\w|\d+[\w\-]*))?)")  # fmt: skip
 
 
 def _named(clause: str) -> list[tuple[int, str]]:
@@ -300,6 +300,12 @@ _QUALIFIED = re.compile(rf"{QUALIFIER}$", re.I)
 _CHANGE_OF = re.compile(r"\b(?:improvements?|gains?|reductions?|increases?)\s+(?:of\s+)?$", re.I)
 
 
+# A number followed by the change it measures: "1.6% increase in ...", "20% error reduction",
+# "2.0 BLEU behind the teacher".
+_NAMED_CHANGE = re.compile(r"^\s*(?:[\w-]+\s+){0,2}?(?:relative\s+)?(?:improvements?|gains?|reductions?|increases?|"
+                           r"decreases?|drops?|boosts?|speed-?ups?|behind)\b", re.I)  # fmt: skip
+
+
 def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> str:
     """Whether the number ``value`` of ``clause`` (``before`` it, with its qualifier, and
     ``after`` it) is an ``improvement`` over something ("by 2%", "3x faster", "+2.1%", "an
@@ -319,6 +325,8 @@ def kind_of(clause: str, value: str, before: str, after: str, metric: str) -> st
     bare = _QUALIFIED.sub("", before)  # "by ~2.5%", "an improvement of almost 20%": read without the qualifier
     if value.startswith("+") or _CHANGE_OF.search(bare):
         return "improvement"  # "+2.1% mAP", "an average improvement of 28.34%": a change, whatever verb is near
+    if _NAMED_CHANGE.match(after):
+        return "improvement"  # "achieves a 1.6% increase in watch-time", "a greater than 20% error reduction"
     near = " ".join(before.split()[-5:])
     by = re.search(r"\bby\s+(?:(?:an\s+)?(?:average\s+of|[\w.%+]+)\s+){0,3}$", bare, re.I)
     if re.search(r"\b(?:averag\w*|achiev\w*|reach\w*|attain\w*|obtain\w*|scor\w*)\b", near, re.I) and not by:

@@ -56,8 +56,17 @@ _LEAD_IN = re.compile(
     r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
     r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
     r"here|specifically|therefore|thus|hence|further(?:more)?|moreover|additionally|in\s+addition|besides|finally|"
-    r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming)"
-    r"(?:[^,;:]{0,160},\s+){1,2})(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
+    r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming|"
+    r"in\s+order\s+to)"
+    r"(?:[^,;:]{0,160},\s+){1,2}(?:in\s+this\s+(?:paper|work|study|report|article)\s+)?)"
+    r"(?=(?:we|our|this\s+(?:paper|work|study|report))\b)",
+    re.I,
+)
+# The same purpose written without its comma: "To alleviate this problem we propose ...",
+# "In order to better understand this behaviour we introduce ...".
+_BARE_LEAD_IN = re.compile(
+    r"^(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|"
+    r"remedy|fix|(?:better\s+)?understand|this\s+end|that\s+end)\b[^,;:.]{0,100}?\s+(?=we\s)",
     re.I,
 )
 # A purpose that points back: "... to address this issue", "to mitigate these challenges".
@@ -77,8 +86,9 @@ _TRAILING = re.compile(
 )
 _DANGLING = re.compile(r"^(?:this|these|those|it|its|they|their|such|both|the\s+(?:above|latter|former))\b(?!\s+(?:paper|work|study|report|article)\b)", re.I)
 # Release notes and pointers are not what a paper does.
-_RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}\b(?:available|released?|"
-                      r"open[- ]sourced?|publicly|github|https?://)|https?://|github\.com|"
+_RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|benchmark|demo)\b[^.]{0,60}(?:\b(?:is|are|be|been|made)\s+"
+                      r"(?:\w+\s+){0,2}available|\bavailable\s+(?:at|from|online|on|via|for|to)\b|\b(?:released?|"
+                      r"open[- ]sourced?|publicly|github|https?://))|https?://|github\.com|"
                       r"\bwe\s+(?:also\s+)?(?:release|open[- ]source)\s+(?:an?|the|our)\s+(?:[\w-]+\s+){0,2}"
                       r"(?:feature\s+extractor|code|implementation|toolkit|library|models?|weights|checkpoints)\b",
                       re.I)  # fmt: skip
@@ -165,6 +175,7 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     a pointing purpose dropped, a trailing clause or list closed off with a full stop;
     None when it cannot be made short enough without cutting it mid-clause."""
     text = _LEAD_IN.sub("", sentence, count=1)
+    text = _BARE_LEAD_IN.sub("", text, count=1)
     text = _ANY_LEAD_IN.sub("", text, count=1)
     text = _THEN_WE.sub("", text, count=1)
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
@@ -186,7 +197,7 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
 
 def _opening(sentence: str) -> str:
     """``sentence`` without a lead-in before the paper's own voice."""
-    return _ANY_LEAD_IN.sub("", _LEAD_IN.sub("", sentence, count=1), count=1)
+    return _ANY_LEAD_IN.sub("", _BARE_LEAD_IN.sub("", _LEAD_IN.sub("", sentence, count=1), count=1), count=1)
 
 
 def _leans(sentence: str) -> bool:

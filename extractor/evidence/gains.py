@@ -89,7 +89,8 @@ _CLAUSE_BREAK = re.compile(r";\s+|,\s+(?=(?:while|whereas|and|but|which|achievin
 _OTHER_WORK = re.compile(
     r"\b(?:recent\s+(?:stud(?:y|ies)|work|works|papers?)|prior\s+(?:work|studies|art)|previous\s+(?:work|studies|"
     r"methods|approaches|results)|existing\s+(?:methods|approaches|models|work)|(?:has|have)\s+been\s+shown|"
-    r"hypothesi[sz]ed|it\s+is\s+known|e\.g\.|for\s+example,?\s+[A-Z])",
+    r"hypothesi[sz]ed|it\s+is\s+known|e\.g\.|for\s+example,?\s+[A-Z]|(?:for|in|by)\s+comparison\b|"
+    r"\b(?:while|whereas)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}baselines?\b)",
     re.I,
 )
 _OWN = re.compile(r"\b(?:we|our|ours|us|proposed|this\s+(?:method|approach|model|framework|work|paper|technique|system))\b", re.I)
@@ -119,8 +120,18 @@ class Reading:
 
 #: What kind of gain a rule read, each measured on its own (extractor/evidence/precision.json): an
 #: improvement over a baseline the clause names ("4.5x faster than SlowFast"), an improvement
-#: with none ("improves accuracy by 0.8%"), an absolute score ("reaches 85.0 F1").
-GAIN_SOURCES = ("gains_over", "gains_change", "gains_score")
+#: with none ("improves accuracy by 0.8%"), an absolute score with a metric of its own and
+#: nothing in its clause it is set against ("reaches 85.0 F1 on CoNLL"), and any other
+#: absolute score (one set against a baseline or "the previous best", where readers often
+#: found the number was the baseline's or the comparison missing, or one whose metric is
+#: only "score" or "rate").
+GAIN_SOURCES = ("gains_over", "gains_change", "gains_score_plain", "gains_score")
+# A clause that sets its score against something ("outperforming the previous best", "a new
+# state of the art"): the score is only half of what it claims.
+_COMPARED = re.compile(r"\b(?:outperform\w*|surpass\w*|beat\w*|better|than|compared|relative|versus|vs\.|"
+                       r"previous|prior|state\s?-\s?of\s?-\s?the\s?-\s?art|best|improv\w*|exceed\w*|over)\b", re.I)  # fmt: skip
+# A metric that does not say what the number measures: "42% score", "88% rate".
+_GENERIC_METRIC = frozenset("score scores rate rates performance result results".split())
 
 
 def gain_source(gain: ClaimedGain) -> str:
@@ -133,11 +144,17 @@ def gain_source(gain: ClaimedGain) -> str:
         >>> gain_source(ClaimedGain(metric="speed", value="4.5x", kind="improvement", baseline="SlowFast", evidence="..."))
         'gains_over'
         >>> gain_source(ClaimedGain(metric="F1", value="85.0", kind="score", evidence="..."))
+        'gains_score_plain'
+        >>> gain_source(ClaimedGain(metric="score", value="42%", kind="score", evidence="..."))
         'gains_score'
     """
     if gain.kind == "improvement":
         return "gains_over" if gain.baseline else "gains_change"
-    return "gains_score" if gain.kind == "score" else "gains"
+    if gain.kind != "score":
+        return "gains"
+    named = (gain.metric or "").casefold() not in _GENERIC_METRIC
+    compared = gain.baseline or _COMPARED.search(gain.evidence or "")
+    return "gains_score_plain" if named and not compared else "gains_score"
 
 
 def _clean(text: str) -> str:
