@@ -338,11 +338,17 @@ def name_problem(name: str, title: str, proposing: list[str], abstract: str = ""
         return "a term of the field, not this paper's name"
     if is_generic(core) or all(is_function_word(w) for w in core.split()):
         return "a generic phrase, not a name"
+    if acronym in _TASK_ACRONYMS or core in _TASK_ACRONYMS:
+        return "a task, not a name"  # "natural language inference (NLI)"
     own_places = [title_head(title) or "", *proposing, *naming_sentences(abstract)]
 
     def named_in(place: str) -> bool:
         return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", place) for n in (core, acronym) if n)
 
+    # the title opens on it, whole: "Wide Residual Networks" for "we call them wide residual networks (WRNs)"
+    front = re.split(r":|\s+(?:for|in|with|via|using|on|from|of)\s+", " ".join(title.split()), maxsplit=1)[0]
+    if len(core.split()) > 1 and _norm(front) == _norm(core):
+        return None
     if not any(named_in(place) for place in own_places):
         return "not named where the paper names its own work"
     return None

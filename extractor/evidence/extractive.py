@@ -53,7 +53,8 @@ _CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s[-–—]\s|\s(?=(?:which|while|where
 # own "we" / "our" / "this paper" follows, so the sentence reads alone.
 _LEAD_IN = re.compile(
     r"^(?:(?:to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|close|remedy|"
-    r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|building\s+(?:on|upon)|based\s+on|given|guided\s+by|"
+    r"this\s+end|that\s+end|fix)|motivated\s+by|inspired\s+by|driven\s+by|following|building\s+(?:on|upon)|based\s+on|"
+    r"given|guided\s+by|"
     r"in\s+response|towards?\s+this|with\s+this|for\s+this|in\s+this\s+(?:paper|work|study|report|article)|"
     r"here|specifically|therefore|thus|hence|further(?:more)?|moreover|additionally|in\s+addition|besides|finally|"
     r"first|then|however|instead|accordingly|consequently|concretely|in\s+particular|as\s+such|to\s+\w+|aiming|"
@@ -69,6 +70,10 @@ _BARE_LEAD_IN = re.compile(
     r"remedy|fix|(?:better\s+)?understand|this\s+end|that\s+end)\b[^,;:.]{0,100}?\s+(?=we\s)",
     re.I,
 )
+# An ordinal before the means the sentence goes on with: "First, by teaching CNNs to be
+# invariant, we obtain ...": the ordinal goes, the means stays (it says how).
+_ORDINAL_BEFORE_MEANS = re.compile(r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|moreover|furthermore|"
+                                   r"additionally|in\s+addition|specifically),\s+(?=by\s)", re.I)  # fmt: skip
 # A purpose that points back: "... to address this issue", "to mitigate these challenges".
 _BACK_PURPOSE = re.compile(
     r",?\s+(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|"
@@ -95,8 +100,10 @@ _RELEASE = re.compile(r"\b(?:code|data|models?|weights|checkpoints|dataset|bench
 MAX_WHOLE_WORDS = 45
 
 
-# Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ...").
+# Any short lead-in before the paper's own "we" ("In light of this, we ...", "Second, we ..."),
+# never the means it says how by ("By teaching CNNs to be invariant, we obtain ...").
 _ANY_LEAD_IN = re.compile(r"^(?![^,]*\bwe\b)[^,;:]{2,90},\s+(?:here,?\s+)?(?=we\b)", re.I)
+_MEANS = re.compile(r"^by\s+\w+ing\b", re.I)
 # "Then we build X": the step of a story told before.
 _THEN_WE = re.compile(r"^(?:then|next|finally|first|second|third|lastly)\s+(?=we\b)", re.I)
 # "We further propose", "We then show": the adverb points back to a sentence not shown.
@@ -113,7 +120,8 @@ _BACK_REFERENCE = re.compile(
     r"intuition)\b"
     r"|\b(?:these|those)\s+(?:[\w-]+\s+)?[\w-]+s\b"
     r"|\bboth\s+(?:of\s+)?(?:the|these|them)?\s*(?:[\w-]+\s+)?(?:challenges|issues|problems|tasks|limitations|"
-    r"aspects|goals|settings|objectives|directions|approaches|methods|types|kinds|cases)\b(?!\s+and\b)"
+    r"aspects|goals|settings|objectives|directions|approaches|methods|types|kinds|cases|datasets|benchmarks|domains|"
+    r"languages|models)\b(?!\s+and\b)"
     r"|\bthe\s+(?:two|three|four|former|latter)\b"
     # "We test this using ...", "we show this for ...": a pronoun for what came before
     r"|^(?:we|it|they)\s+(?:\w+\s+)?\w+\s+(?:this|these|it|them)\s+(?:using|by|with|on|in|for|through|via|across|"
@@ -174,9 +182,10 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     """``sentence`` as a whole sentence of at most ``limit`` words: a pointing lead-in and
     a pointing purpose dropped, a trailing clause or list closed off with a full stop;
     None when it cannot be made short enough without cutting it mid-clause."""
-    text = _LEAD_IN.sub("", sentence, count=1)
+    text = _ORDINAL_BEFORE_MEANS.sub("", sentence, count=1)
+    text = _LEAD_IN.sub("", text, count=1) if text == sentence else text
     text = _BARE_LEAD_IN.sub("", text, count=1)
-    text = _ANY_LEAD_IN.sub("", text, count=1)
+    text = text if _MEANS.match(text) else _ANY_LEAD_IN.sub("", text, count=1)
     text = _THEN_WE.sub("", text, count=1)
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
     text = _BACK_PURPOSE.sub("", text)
@@ -271,13 +280,16 @@ def _with_context(sents: list[str], i: int, whole: str, title: str, abstract: st
     return pair
 
 
+# A sentence about the paper's thing that does not say what it is: "Our proposed encoder is ...".
+_OUR_THING = re.compile(r"^our\s+(?:proposed\s+|new\s+)?[\w-]+\s+(?:is|are|has|have|can)\b", re.I)
 # A baseline the paper builds before its own work: "We first present a strong generative baseline ...".
 _A_BASELINE = re.compile(r"^we\s+(?:\w+\s+)?(?:propose|introduce|present|develop|build)\s+(?:an?|the)\s+"
                          r"(?:[\w-]+\s+){0,3}baselines?\b", re.I)  # fmt: skip
-# A sentence that only states the problem: "we study the problem of answering cloze-style questions".
+# A sentence that only states the problem: "we study the problem of answering cloze-style questions",
+# "we focus on the challenging task of real-time semantic segmentation".
 _STATES_TASK = re.compile(r"^(?:(?:in\s+this\s+(?:paper|work|study)|here),?\s+)?(?:we|this\s+(?:paper|work))\s+"
                           r"(?:\w+\s+)?(?:study|studies|consider|considers|address|addresses|tackle|tackles|investigate|"
-                          r"investigates)\s+the\s+(?:\w+\s+)?(?:problem|task)\s+of\b(?!.*\band\s+(?:then\s+)?(?:propose|"
+                          r"investigates|focus\s+on|focuses\s+on)\s+the\s+(?:\w+\s+)?(?:problem|task)\s+of\b(?!.*\band\s+(?:then\s+)?(?:propose|"
                           r"introduce|present|develop)\b)", re.I)  # fmt: skip
 # A sentence that studies the paper's named work ("We investigate ResNeXt on an ImageNet-5K
 # set") is an experiment on it, not what introduces it.
@@ -322,8 +334,8 @@ def extractive_summary(abstract: str, title: str = "", name: str | None = None) 
         whole = _whole(sents[i], limit)
         if whole is None:
             continue
-        if restated is not None and tiers[i] >= 2:
-            return restated
+        if restated is not None and (tiers[i] >= 2 or _OUR_THING.match(whole)):
+            return restated  # "Our proposed encoder is ...": what it is, the restated title says better
         problem = summary_problem(whole, title, abstract)
         if problem is None and not _leans(sents[i]):
             return whole

@@ -7,8 +7,12 @@ only where the paper names its own work, and only whole:
   three words of which one looks like a name;
 * in a sentence where the paper proposes something ("we propose / introduce / present
   ..."): a name right after the verb ("we present Eureka, an open-source framework"), a
+  name set after what it names ("a novel architecture, SemiDenseNet, which ..."), a
   name after "called / named / dubbed / termed / referred to as", or a phrase whose
   acronym is defined right after it ("Nested Low-Rank Adaptation (NoRA)");
+* a name the title opens on, whole ("Wide Residual Networks" for "we call the resulting
+  structures wide residual networks (WRNs)"); an all-caps title's spaced hyphen joins one
+  word ("BI - DIRECTIONAL ATTENTION FLOW" names nothing before its hyphen);
 * a name is given with its long form when the abstract defines it: the title's "NoRA"
   becomes "Nested Low-Rank Adaptation (NoRA)". The long form is found by the
   Schwartz-Hearst rule: the shortest run of words before the brackets whose letters
@@ -66,6 +70,10 @@ _AFTER_VERB = re.compile(
 # with its acronym in brackets: the acronym rule reads that.
 _TITLED = re.compile(r"^((?:[A-Z][a-z][\w\-]*)(?:\s+(?:of|for|and)\s+[A-Z][\w\-]*|\s+[A-Z][\w\-]*){1,4})"
                      r"\s*(?:\.\s|\.$|,|:|$|\s(?:for|which|that|to|with|as|an?)\b)")  # fmt: skip
+# A name set after what it names, in the proposal: "we propose a novel architecture,
+# SemiDenseNet, which connects ...".
+_APPOSITIVE = re.compile(rf"^(?:[\w\-]+\s+){{0,6}}[\w\-]+,\s+(?:the\s+)?((?:{_NAME_TOKEN})(?:\s+(?:{_NAME_TOKEN})){{0,2}})"
+                         rf"\s*(?:,|\(|\.\s|\.$|$|\s(?:which|that)\b)")  # fmt: skip
 # "our proposed LiSe method", "our EWA": the paper's own word for its work.
 _OUR_NAME = re.compile(rf"\bour\s+(?:proposed\s+|new\s+|novel\s+)?((?:{_NAME_TOKEN}))(?=\s+(?:method|model|framework|approach|"
                        rf"system|algorithm|architecture|pipeline|technique)\b|\s*[,.]|\s+(?:achieves|outperforms|improves|"
@@ -121,15 +129,20 @@ def title_head(title: str) -> str | None:
         ('OCD', None, None)
         >>> title_head("MeLM, a generative pretrained language modeling framework")
         'MeLM'
+        >>> title_head("BI - DIRECTIONAL ATTENTION FLOW FOR MACHINE COMPREHENSION") is None  # one hyphenated word
+        True
     """
-    head, colon, tail = " ".join(title.split()).partition(":")
-    if not colon and (m := _NAME_COMMA.match(" ".join(title.split()))) is not None:
+    title = " ".join(title.split())
+    if title.upper() == title:
+        title = re.sub(r"(?<=\w)\s+-\s+(?=\w)", "-", title)  # "BI - DIRECTIONAL ATTENTION FLOW": a tokenised hyphen
+    head, colon, tail = title.partition(":")
+    if not colon and (m := _NAME_COMMA.match(title)) is not None:
         if not any(is_namey(w) for w in m.group(1).split()):
             return None  # "Hello, the world": only a word that looks like a name is set off as one
         head, colon, tail = m.group(1), ":", m.group(2)  # "MeLM, a generative ...", "PLeaS -- Merging Models ..."
     if not colon or not tail.strip():
         return None
-    head = re.sub(r"\s+-\s+", "-", head).strip(" .,-")  # tokenised titles: "Self - Attention"
+    head = re.sub(r"\s+-\s+|(?<=\w)-\s+(?=\w)", "-", head).strip(" .,-")  # tokenised titles: "Self - Attention", "DR- BiLSTM"
     words = head.split()
     if not words or len(words) > 3 or is_field_term(head):
         return None
@@ -309,6 +322,8 @@ def _own_names(title: str, abstract: str, proposing: tuple[str, ...]) -> tuple[N
                 add(n.group(1), "proposed_name")
             elif (n := _TITLED.match(after)) is not None and not is_field_term(n.group(1)):
                 add(n.group(1), "proposed_titled")  # "we introduce the Recursive Neural Tensor Network."
+            elif (n := _APPOSITIVE.match(after)) is not None and any(is_namey(w) for w in n.group(1).split()):
+                add(n.group(1), "proposed_appositive")  # "we propose a novel architecture, SemiDenseNet, which ..."
             for long_form, acronym in defined_acronyms(obj):  # "we propose Energy-based ... Model (EDLM)":
                 if after.startswith(long_form) and definitions.get(acronym) == long_form:  # before a later sentence's name
                     add(acronym, _acronym_rule(acronym))

@@ -84,6 +84,15 @@ _OPENERS = "\"'“‘"
 _LEADING = frozenset({"a", "an", "the", "our", "this", "these", "its", "their", "both", "some", "novel", "new", "proposed"})
 
 
+def _head_after(token: str) -> bool:
+    """Whether ``token``, right after an acronym's brackets, goes on with the noun the
+    phrase is about ("(MoE) language model", "(CNN) architecture"): a lower-case noun that
+    is no verb and no function word."""
+    word = token.strip(",.;:")
+    return (word == token and word.isalpha() and word.islower() and not is_function_word(word)
+            and "NOUN" in word_classes(word) and not _verb_only(word))  # fmt: skip
+
+
 def _verb_only(word: str) -> bool:
     classes = word_classes(word)
     return "VERB" in classes and not ({"NOUN", "PROPN"} & classes)
@@ -163,6 +172,7 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
         return None  # "upon these ideas", "but effective", "specifically the 1.2B variants": not a thing
     out: list[str] = []
     relative = False
+    inside: list[str] | None = None  # the phrase up to an acronym it went on past, if it did
     for i, token in enumerate(tokens):
         if not token.strip(QUOTES):
             continue  # a quote mark alone, as tokenised text has it: "autoencoder ’ ’ ( AAE )"
@@ -170,6 +180,9 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
         if token.startswith("("):
             if out and (m := _ACRONYM.match(token)) is not None:
                 out.append(f"({m.group(1)})")
+                if not relative and token.endswith(")") and i + 1 < len(tokens) and _head_after(tokens[i + 1]):
+                    inside = list(out)
+                    continue  # "a bilingual Mixture of Experts (MoE) language model": the acronym sits inside
             if not relative:
                 break
             continue
@@ -205,8 +218,13 @@ def noun_phrase(text: str, max_words: int = 10, *, describe: bool = False) -> st
                 break
             out = []  # "a novel, two-stage solution": the comma closed only fillers
         if len(out) > max_words + 4:
-            return None
+            if inside is None:
+                return None
+            out, relative = inside, False  # what it was before going on past its acronym
+            break
     words = _trimmed(strip_leading(out))
+    if len(words) > max_words and relative and inside is not None:
+        words, relative = _trimmed(strip_leading(inside)), False
     if len(words) > max_words and relative:
         return None  # a description that runs on past its words is cut wherever it is cut: not shown
     if len(words) > max_words:  # drop trailing prepositional phrases until it fits

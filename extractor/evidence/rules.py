@@ -86,7 +86,8 @@ _TITLE_APPROACH_TO = re.compile(r"^(?:(?:an?|the)\s+)?(?:[\w-]+\s+){0,3}?(?:appr
 # "Robust Ensemble Network in Deepfake Detection": the task after the last "in".
 _TITLE_IN = re.compile(r"\s(?:in|on)\s(?!.*\s(?:in|on)\s)", re.I)
 _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
-_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$", re.I)
+_TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$|"
+                              r"\s+in\s+(?:CNN|DNN|RNN|GNN|LLM|LSTM|Transformer|neural\s+network)s?$", re.I)  # fmt: skip
 # A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
 _DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
 # A subtitle that says its main title is a method: "A New General Training Scheme for ...".
@@ -108,7 +109,9 @@ _MODELS_TAIL = re.compile(r"\b(?:models?|networks?|LLMs?|MLLMs?|VLMs?|transforme
 _A_MODEL = re.compile(r"\b(?:models?|LLMs?|MLLMs?|VLMs?|transformers?|networks?)$", re.I)
 # A word of the approach glued before a task in a title: "Neural Paraphrase Identification", "Learning
 # Natural Language Inference"; never in a term of art ("Neural Architecture Search", "Deep Learning").
-_APPROACH_LEAD = re.compile(r"^(?:deep|neural|learning|meta-learning)\s+(?!(?:architecture|networks?|learning|"
+_APPROACH_LEAD = re.compile(r"^(?:deep|neural|learning|meta-learning|[\w]+-(?:guided|enhanced|augmented)|"
+                            r"(?:(?:CNN|RNN|DNN|GNN|LSTM|LLM)s?\s*/\s*)?(?:CNN|RNN|DNN|GNN|LSTM|LLM|Transformer)s?[\s-]+"
+                            r"(?:based|free))\s+(?!(?:architecture|networks?|learning|"
                             r"reinforcement|to)\b)(?!.*\brepresentations?$)"
                             r"(?=(?:[\w'-]+\s+){1,5}?[\w'-]*(?:tion|sion|ing|sis|ence|ance)\b(?:\s+of\s+[\w\s'-]+)?$)",
                             re.I)  # fmt: skip
@@ -206,7 +209,8 @@ def _task_part(text: str) -> str | None:
         before, after = _part(text[: m.start()]), _part(text[m.end() :])
         if before is not None and after is not None and not task_like(before) and _TASK_WORD.search(after):
             return after
-    text = _APPROACH_LEAD.sub("", text.strip())  # "Deep Semantic Role Labeling": semantic role labeling
+    text = _APPROACH_LEAD.sub("", _APPROACH_LEAD.sub("", text.strip()))  # "Deep Semantic Role Labeling": semantic
+    # role labeling; "Soft Template Based Neural Summarization": summarization
     return _part(_GOAL_WORDS.sub("", text)) or _part(text)  # "for Improved Pruning": pruning
 
 

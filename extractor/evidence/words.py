@@ -79,7 +79,9 @@ FIELD_TERMS = frozenset(
     dl rl rlhf dpo ppo sft icl cot rag qa vqa asr tts mt nmt ocr ner gnn gcn gan vae cnn rnn lstm gru mlp dnn snn
     vit bert gpt t5 llama transformer transformers diffusion ddpm nerf sam clip lora peft kd nas hpo sgd adam gd
     mcts mdp pomdp kg kgs api apis gpu gpus tpu cpu iot ir llm-based sr super-resolution bn batch-normalization wer cer
-    crf hmm rbm ebm ssm ppl fm dae ssl eeg ecg fmri mri mil
+    crf hmm rbm ebm ssm ppl fm dae ssl eeg ecg fmri mri mil convnet svm bilstm bi-lstm seq2seq dqn
+    convolutional-network convolutional-networks convolutional-neural-network convolutional-neural-networks
+    recurrent-neural-network recurrent-neural-networks
     large-language-model large-language-models language-model language-models mixture-of-experts
     mixture-of-expert diffusion-model diffusion-models vision-language-model vision-language-models
     neural-network neural-networks deep-learning machine-learning reinforcement-learning
