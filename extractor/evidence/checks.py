@@ -172,7 +172,11 @@ def _names_the_method(task: str, title: str, abstract: str, proposing: Sequence[
     words = task.split()
     opens = " ".join(title.partition(":")[2].split()).startswith(task)  # the subtitle opens on it: its long form
     if head and " " not in head and opens and len(words) > 1 and acronym_long_form(words, head) == task:
-        return True
+        # "PROSE: Predicting Operators and Symbolic Expressions" names the method; but "CASCADE:
+        # Contextual Sarcasm Detection in Online Discussion Forums" names a task and where it is
+        # done, whatever the letters spell
+        done_in = re.split(r"\s+(?:in|on|from|under|across|at)\s+", task, maxsplit=1, flags=re.I)
+        return len(done_in) == 1 or not names_a_task(done_in[0])
     bare = task.casefold()
     return any(re.sub(r"\s*\([^)]*\)$", "", n.value).casefold() == bare
                for n in own_names(title, abstract, proposing) if n.rule != "title_name")

@@ -117,6 +117,13 @@ def metric_after(rest: str) -> str | None:
     """What the words right after a number say it measures ("faster": speed; "fewer
     parameters"; "verified error"; "in accuracy")."""
     rest = re.sub(r"^\s*\([^()]*\)", "", rest).lstrip(" )")  # "37.4% (+15.1%) win rate"
+    found = _metric_after(rest)
+    if found is None and (bare := re.sub(r"^(?:absolute|relative)\s+(?=[A-Za-z])", "", rest, flags=re.I)) != rest:
+        found = _metric_after(bare)  # "13.3% absolute F1 increase": F1
+    return found
+
+
+def _metric_after(rest: str) -> str | None:
     for pattern, name in _AFTER:
         if pattern.match(rest) is not None:
             return name

@@ -10,8 +10,10 @@ it, best first:
   "we propose / introduce / present" (``we present DeepWalk, a novel approach``), and the
   acronym defined in parentheses next to the proposal (``... network (DRCN)``);
 * **method**: the noun phrase after "we propose / introduce / present / develop ..." or
-  "this paper presents ...", and the title's method part (``Quaternion Convolutional
-  Neural Networks`` in ``... for End-to-End Speech Recognition``);
+  "this paper presents ..." (with the name it opens on when its description is short:
+  ``PoseCNN, a new Convolutional Neural Network for 6D object pose estimation``), and the
+  title's method part (``Quaternion Convolutional Neural Networks`` in ``... for End-to-End
+  Speech Recognition``);
 * **task**: the title's task part (after "for", before "via / using / with / by", after
   "improves"), "the task / problem of X", "we address / tackle / study X", "a method /
   approach / model for X", and a first sentence that opens on its subject ("Relation
@@ -45,7 +47,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..schema import ClaimedGain
-from .checks import names_a_task, task_like
+from .checks import method_problem, names_a_task, task_like
 from .gains import UnsureGain, gains_of
 from .kinds import contribution_of
 from .names import is_namey, own_names, title_head
@@ -116,6 +118,13 @@ _APPROACH_LEAD = re.compile(r"^(?:deep|neural|learning|meta-learning|[\w]+-(?:gu
                             r"(?=(?:[\w'-]+\s+){1,5}?[\w'-]*(?:tion|sion|ing|sis|ence|ance)\b(?:\s+of\s+[\w\s'-]+)?$)",
                             re.I)  # fmt: skip
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
+# A task named before the setting it is done in: "Sarcasm Detection in Online Discussion Forums".
+_TASK_IN_SETTING = re.compile(
+    r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
+    r"estimation|tracking|labell?ing|inference|reasoning|comprehension|summarization|prediction|forecasting|"
+    r"captioning|matching|ranking)\s+(?:in|on|from|under|across|at)\s",
+    re.I,
+)
 _TASK_WORD = re.compile(
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|forecasting|"
@@ -145,7 +154,8 @@ class TitleParts:
 
 def _tidy(text: str) -> str:
     # NLPContributionGraph titles are tokenised: "Self - Attention" -> "Self-Attention".
-    return re.sub(r"\s+-\s+", "-", " ".join(text.split())).strip(" .,:;-?!")
+    # A footnote mark ends no title: "... for Machine Reading Comprehension *".
+    return re.sub(r"\s+-\s+", "-", " ".join(text.split())).strip(" .,:;-?!*†‡")
 
 
 def _part(text: str) -> str | None:
@@ -241,8 +251,10 @@ def _shape(rest: str, name: str | None) -> TitleParts:
             task = task if task is not None and _TASK_WORD.search(task) else None
     elif (m := _TITLE_APPROACH_TO.match(rest)) is not None:
         task = _task_part(rest)  # "A Hybrid Approach to Continual Instance Segmentation"
-    elif name is not None and _TASK_WORD.search(rest) and len(rest.split()) <= 8:
-        task = _task_part(rest)  # "Aardvark weather: end-to-end data-driven weather forecasting"
+    elif name is not None and (_TASK_WORD.search(rest) or _TASK_IN_SETTING.search(rest)) and len(rest.split()) <= 8:
+        # "Aardvark weather: end-to-end data-driven weather forecasting", "DensePose: Dense Human Pose
+        # Estimation In The Wild": the task, with the setting it is done in
+        task = _task_part(rest)
     elif _TASKY_TAIL.search(rest) and len(rest.split()) <= 6:
         task = _task_part(rest)
     if task is not None and _A_MODEL.search(task) and len(task.split()) <= 3 and not any(
@@ -332,6 +344,31 @@ def _object(after: str) -> tuple[str | None, str]:
     return phrase, after[at + len(phrase.split()[-1]) :] if at >= 0 else ""
 
 
+# Where a description ends whole: the sentence or a clause ends, or a relative, a purpose or a
+# means begins ("..., which", "that", "to", "for", "by", "using").
+_DESCRIPTION_ENDS = re.compile(r"\s*(?:$|[.;:)]|,\s*(?:which|that|where|while|whose|and\s+(?:we|it|show|achieve)\w*)\b|"
+                               r"(?:which|that|where|whose|to|with|in|for|by|on|using|based|achieving|trained|"
+                               r"and\s+(?:we|it))\b)", re.I)  # fmt: skip
+
+
+def _named_description(after: str, described: str, names: list[str]) -> str | None:
+    """The name a proposal opens on with the short description set after it ("PoseCNN, a
+    new Convolutional Neural Network for 6D object pose estimation"), as one span, when the
+    proposal is written that way and the name is one (it looks like one, or is the paper's
+    own): the description alone says too little to be shown."""
+    if (m := _NAME_FIRST.match(after)) is None or is_field_term(m.group(1)):
+        return None
+    if not (is_namey(m.group(1).split()[0]) or m.group(1) in names):
+        return None
+    end = after.find(described, m.start(2))
+    if end < 0 or not re.match(r"(?:an?|the)\s", after[m.start(2) :], re.I):
+        return None  # "FrameBridge, taking the given static image": no description of what it is
+    if not _DESCRIPTION_ENDS.match(after[end + len(described) :]):
+        return None  # "Sundial, a family of native, flexible, and scalable ...": the description was cut
+    span = after[: end + len(described)].strip(" \"“”'")
+    return re.sub(r"^the\s+", "", span, flags=re.I)
+
+
 def proposal_rule(method: str, names: list[str]) -> str:
     """The rule a "we propose X" method is measured as: ``we_propose`` when it carries the
     paper's own name or acronym or describes the thing whole (more than eight words),
@@ -391,7 +428,11 @@ def propose(title: str, abstract: str) -> Proposals:
         if after is None:
             continue
         thing, rest = _object(after)
-        _add(p.method, thing, proposal_rule(thing, names) if thing else "we_propose", text)
+        rule = proposal_rule(thing, names) if thing else "we_propose"
+        if (thing is not None and rule == "we_propose_short" and method_problem(thing, title, abstract) is None
+                and (named := _named_description(after, thing, names))):  # fmt: skip
+            thing, rule = named, "name_described"  # "PoseCNN, a new Convolutional Neural Network for 6D pose estimation"
+        _add(p.method, thing, rule, text)
         if thing is not None and (m := re.match(r"^\s*(?:\([^)]*\)\s*)?(?:,\s*)?(?:\w+\s+){0,2}?for\s+(.+)", rest)):
             _add(p.task, noun_phrase(m.group(1), 8), "propose_for", text)
     if parts.means:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.evidence.checks import name_problem, names_a_task
+from extractor.evidence.checks import name_problem, names_a_task, task_problem
 from extractor.evidence.extractive import extractive_summary
 from extractor.evidence.gains import gain_source, gains_of
 from extractor.evidence.names import own_names, title_head
@@ -192,3 +192,43 @@ def test_a_summary_does_not_open_on_our_thing_when_the_paper_says_what_it_is() -
                 "being fast but also expressive. We conduct experiments on three RC datasets.")
     title = "Multi-Granular Sequence Encoding via Dilated Compositional Units for Reading Comprehension"
     assert extractive_summary(abstract, title).startswith("This paper presents a new compositional encoder")
+
+
+@pytest.mark.parametrize(
+    ("abstract", "method"),
+    [("Estimating pose is hard. We introduce PoseCNN, a new Convolutional Neural Network for 6D object pose "
+      "estimation. PoseCNN estimates translation.",
+      ("PoseCNN, a new Convolutional Neural Network for 6D object pose estimation", "name_described")),
+     # no description of what it is, or one cut before its noun: no such value
+     ("Video is hard. In this work, we present FrameBridge, taking the given static image as the prior of video "
+      "target. It works.", None),
+     ("Forecasting is hard. We introduce Sundial, a family of native, flexible, and scalable time series foundation "
+      "models. It works.", None)],
+)  # fmt: skip
+def test_a_name_with_its_short_description_is_one_method(abstract: str, method: tuple[str, str] | None) -> None:
+    found = [(m.value, m.rule) for m in propose("Some Title", abstract).method if m.rule == "name_described"]
+    assert found == ([method] if method else [])
+
+
+@pytest.mark.parametrize(
+    ("title", "task"),
+    [("CASCADE : Contextual Sarcasm Detection in Online Discussion Forums",
+      "Contextual Sarcasm Detection in Online Discussion Forums"),
+     ("DensePose: Dense Human Pose Estimation In The Wild", "Dense Human Pose Estimation In The Wild"),
+     ("CliCR : A Dataset of Clinical Case Reports for Machine Reading Comprehension *", "Machine Reading Comprehension")],
+)  # fmt: skip
+def test_a_subtitle_task_done_in_a_setting_is_the_task(title: str, task: str) -> None:
+    assert title_parts(title).task == task
+    assert task_problem(task, title, "") is None
+
+
+def test_the_long_form_of_the_name_without_a_setting_stays_the_method() -> None:
+    title = "PROSE: Predicting Operators and Symbolic Expressions using Multimodal Transformers"
+    assert task_problem("Predicting Operators and Symbolic Expressions", title, "") is not None
+
+
+def test_an_absolute_change_names_its_metric() -> None:
+    gains = gains_of("We study it. Our model achieves a 13.3% absolute F1 increase on ACL-ARC.").gains
+    assert [(g.value, g.metric, g.kind) for g in gains] == [("13.3%", "F1", "improvement")]
+    gains = gains_of("We study it. It gives a 10% relative error reduction over the previous state of the art.").gains
+    assert [(g.metric, g.baseline) for g in gains] == [("error reduction", "previous state of the art")]

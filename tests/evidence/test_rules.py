@@ -199,10 +199,9 @@ def test_policies_pick_sources_per_field() -> None:
     d = decide("model-first", model, p, title, abstract)
     assert (d.values["task"], d.origin["task"]) == ("graph mining", "model")
     assert d.values["method_name"] == "DeepWalk"  # the model's "Walk" is not named where the paper names its work
-    assert [(u.field, u.value, u.source) for u in d.unsure] == [
-        ("method_name", "Walk", "model"),
-        ("method", "method for graph mining", "we_propose_short"),  # a short plain phrase: under the bar
-    ]
+    assert [(u.field, u.value, u.source) for u in d.unsure] == [("method_name", "Walk", "model")]
+    # a short plain phrase is under the bar; with the name it describes, it says which method
+    assert (d.values["method"], d.found_by["method"]) == ("DeepWalk, a method for graph mining", "name_described")
     d = decide("model", model, p, title, abstract)
     assert d.values["method"] is None and "method" not in d.origin
     d = decide("rules-first", None, propose("", "Nothing to see."), "", "Nothing to see.", "survey")
