@@ -91,9 +91,10 @@ _NOT_TASKS = frozenset(
     implementation application applications institution tradition ambition emotion ration station nation
     foundation foundations something thing nothing everything anything""".split()
 )
-# A title's slogan: what it promises, not what problem it addresses.
+# A title's slogan: what it promises, or that it looks again at a method ("Revisiting X"), not
+# what problem it addresses.
 _SLOGAN = re.compile(r"^(?:empowering|unveiling|unleashing|unlocking|democratizing|revolutionizing|supercharging|"
-                     r"harnessing|pushing\s+the\s+limits?)\b", re.I)  # fmt: skip
+                     r"harnessing|pushing\s+the\s+limits?|revisiting|rethinking)\b", re.I)  # fmt: skip
 # The acronym of a kind of model, which no task ends on: "LLM", "MLLM", "GNN", "MoE".
 _MODEL_ACRONYM = re.compile(r"(?:M?LLM|[VP]?LM|GNN|CNN|RNN|MoE|ViT|DNN|SSM)")
 _HEAD_ENDS = frozenset("of at in on for with from under over across via using by without to between among like such".split())

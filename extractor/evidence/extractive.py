@@ -74,10 +74,12 @@ _BARE_LEAD_IN = re.compile(
 # invariant, we obtain ...": the ordinal goes, the means stays (it says how).
 _ORDINAL_BEFORE_MEANS = re.compile(r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|moreover|furthermore|"
                                    r"additionally|in\s+addition|specifically),\s+(?=by\s)", re.I)  # fmt: skip
-# A purpose that points back: "... to address this issue", "to mitigate these challenges".
+# A purpose that points back: "... to address this issue", "to mitigate these challenges", "to
+# solve the problems".
 _BACK_PURPOSE = re.compile(
     r",?\s+(?:in\s+order\s+)?to\s+(?:address|mitigate|tackle|overcome|solve|alleviate|resolve|handle|bridge|fill|"
-    r"close|remedy|fix)\s+(?:this|these|those|such|the\s+(?:above|aforementioned))(?:\s+[\w-]+){1,2}(?=[,.;]|\s)",
+    r"close|remedy|fix)\s+(?:(?:this|these|those|such|the\s+(?:above|aforementioned))(?:\s+[\w-]+){1,2}(?=[,.;]|\s)|"
+    r"the\s+(?:problems?|issues?|challenges?|limitations?)(?=\s*[,.;]))",
     re.I,
 )
 # What may close a sentence early and leave it whole: a trailing relative or participial
@@ -188,7 +190,7 @@ def _whole(sentence: str, limit: int = MAX_WHOLE_WORDS) -> str | None:
     text = text if _MEANS.match(text) else _ANY_LEAD_IN.sub("", text, count=1)
     text = _THEN_WE.sub("", text, count=1)
     text = _WE_ADVERB.sub(r"\1 ", text, count=1)
-    text = _BACK_PURPOSE.sub("", text)
+    text = re.sub(r"\s{2,}", " ", _BACK_PURPOSE.sub("", text))
     text = text[0].upper() + text[1:] if text else text
     if _ANNOUNCED_ONLY_FIRST.search(text):
         return None

@@ -51,7 +51,7 @@ __all__ = ["NameFound", "acronym_long_form", "called_name", "defined_acronyms", 
 _NAMEY = re.compile(r"^(?:[A-Z][\w\-+.]*[A-Z0-9]|[A-Z][a-z]+[A-Z][\w\-+.]*|[A-Za-z]+[\-]?\d[\w\-+.]*|[A-Z]{2,}[\w\-+.]*|"
                     r"\d+[A-Z]+[a-z][\w\-+.]*)$")  # fmt: skip
 # "Visual - Text" as tokenised text spaces a hyphen; "3DMatch" opens on its digit
-_NAME_TOKEN = r"(?:[A-Z]|\d+[A-Z]+(?=[a-z]))[\w+]*(?:(?:[\-.]|\s-\s)[\w+]+)*"
+_NAME_TOKEN = r"(?:[A-Z]|\d+[A-Z]+(?=[a-z]))[\w+]*(?:(?:[\-.–]|\s[-–]\s)[\w+]+)*"  # "RNN Encoder – Decoder" too
 _CALLED = re.compile(
     rf"\b(?:called|named|dubbed|termed|coined|referred\s+to\s+as|denoted\s+(?:as|by)|"
     rf"(?<=\b[Ww]e\s)call(?:\s+(?:it|them|our\s+\w+|this\s+\w+))?)\s+[\"“']?"  # "which we call Sparse Access Memory (SAM)"

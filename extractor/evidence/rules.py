@@ -88,8 +88,11 @@ _TITLE_APPROACH_TO = re.compile(r"^(?:(?:an?|the)\s+)?(?:[\w-]+\s+){0,3}?(?:appr
 # "Robust Ensemble Network in Deepfake Detection": the task after the last "in".
 _TITLE_IN = re.compile(r"\s(?:in|on)\s(?!.*\s(?:in|on)\s)", re.I)
 _TITLE_MEANS = re.compile(r"\s(?:via|using|with|by|through|based\s+on)\s", re.I)
+# "Learning to Stop Reading": how the paper goes about a task, not the task.
+_LEARNING_TO = re.compile(r"^learning\s+to\s", re.I)
 _TITLE_TASK_TRIM = re.compile(r"\s(?:via|using|with|by|through|based\s+on|without)\s.*$|"
-                              r"\s+in\s+(?:CNN|DNN|RNN|GNN|LLM|LSTM|Transformer|neural\s+network)s?$", re.I)  # fmt: skip
+                              r"\s+in\s+(?:CNN|DNN|RNN|GNN|LSTM|neural\s+network)s?$|"
+                              r"\s+in\s+(?:one|a\s+single)[\s-]+pass$", re.I)  # fmt: skip
 # A name's description in its title: "MciteBench: A Benchmark for Multimodal Citation Text Generation".
 _DESCRIPTION = re.compile(r"^(?:an?|the)\s+(?P<what>.+)$", re.I)
 # A subtitle that says its main title is a method: "A New General Training Scheme for ...".
@@ -217,8 +220,9 @@ def _task_part(text: str) -> str | None:
         return task if task is not None and _TASK_WORD.search(task) else None
     if (m := _TITLE_IN.search(text)) is not None:
         before, after = _part(text[: m.start()]), _part(text[m.end() :])
-        if before is not None and after is not None and not task_like(before) and _TASK_WORD.search(after):
-            return after
+        if (before is not None and after is not None and _TASK_WORD.search(after)
+                and (not task_like(before) or _LEARNING_TO.match(before))):  # fmt: skip
+            return after  # "Robust Ensemble Network in Deepfake Detection", "Learning to Stop Reading in Machine Comprehension"
     text = _APPROACH_LEAD.sub("", _APPROACH_LEAD.sub("", text.strip()))  # "Deep Semantic Role Labeling": semantic
     # role labeling; "Soft Template Based Neural Summarization": summarization
     return _part(_GOAL_WORDS.sub("", text)) or _part(text)  # "for Improved Pruning": pruning
@@ -240,7 +244,7 @@ def _shape(rest: str, name: str | None) -> TitleParts:
             whole = _part(_GOAL_WORDS.sub("", _TITLE_LEADING.sub("", _TITLE_TASK_TRIM.sub("", rest))))
             method, task = None, whole or _part(_GOAL_WORDS.sub("", method)) or method
     elif (m := _TITLE_MEANS.search(rest)) is not None:
-        left, right = _part(rest[: m.start()]), _part(rest[m.end() :])
+        left, right = _part(_TITLE_TASK_TRIM.sub("", rest[: m.start()])), _part(rest[m.end() :])
         if left is not None and (_TASKY_TAIL.search(left) or task_like(left)):
             # "Improved Sentence Modeling using ...": the task, without the claim on it
             task = _APPROACH_LEAD.sub("", _GOAL_WORDS.sub("", left))

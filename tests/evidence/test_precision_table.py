@@ -18,14 +18,14 @@ from ..conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPOTCHECK = ROOT / "benchmarks" / "spotcheck"
-LAST = 53
+LAST = 55
 LATEST = [SPOTCHECK / f"round{n}" for n in range(LAST, 21, -1)]
 # The papers of the gold file judged in rounds 23 and after, as each round laid them out (the
 # records after a change, not those before it): the code's records of them are measured too.
 GOLD_PAPERS = sorted(path for n in range(23, LAST + 1) for path in (SPOTCHECK / f"round{n}").glob("*-records*.jsonl")
                      if path.name.endswith(("-records.jsonl", "-records-after.jsonl")))  # fmt: skip
-ON = ("rounds 22-53 (2026-12-07 and 08, 21 seed papers and 428 gold-file papers never judged before; follow-ups; "
-      "the gains of 43 more gold-file papers)")
+ON = ("rounds 22-55 (2026-12-07 and 08, 21 seed papers and 444 gold-file papers never judged before; follow-ups; "
+      "the gains of 43 more gold-file papers; 30 seed records again)")
 ROUNDS = [ROOT / "benchmarks" / "spotcheck" / f"round{n}" for n in (21, 20, 19, 18, 17, 16, 15, 14, 13, 10, 8, 6, 5, 4, 3)]
 
 

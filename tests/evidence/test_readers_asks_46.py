@@ -12,7 +12,10 @@ after what it names ("a novel architecture, SemiDenseNet, which") is read, a nam
 opens on whole is the paper's own, and an all-caps title's spaced hyphen joins one word
 ("BI - DIRECTIONAL ATTENTION FLOW"); an acronym inside a phrase does not end it ("a Mixture
 of Experts (MoE) language model"); "ConvNets", "BiLSTM" and a task ("natural language
-inference (NLI)") are no names."""
+inference (NLI)") are no names; a name with its short description is one method
+("PoseCNN, a new Convolutional Neural Network for ..."); a subtitle task done in a setting is
+the task; a title's task is without how it is done ("Learning to Stop Reading in", "in
+One-Pass"), and "Revisiting X" names no task."""
 
 from __future__ import annotations
 
@@ -232,3 +235,31 @@ def test_an_absolute_change_names_its_metric() -> None:
     assert [(g.value, g.metric, g.kind) for g in gains] == [("13.3%", "F1", "improvement")]
     gains = gains_of("We study it. It gives a 10% relative error reduction over the previous state of the art.").gains
     assert [(g.metric, g.baseline) for g in gains] == [("error reduction", "previous state of the art")]
+
+
+@pytest.mark.parametrize(
+    ("title", "task"),
+    [("ReasoNet: Learning to Stop Reading in Machine Comprehension", "Machine Comprehension"),
+     ("Extracting Multiple-Relations in One-Pass with Pre-Trained Transformers", "Extracting Multiple-Relations"),
+     # the models a task is done in stay with it, unless they are an architecture it is done with
+     ("Bridging the Training-Inference Gap in LLMs by Leveraging Self-Generated Tokens",
+      "Bridging the Training-Inference Gap in LLMs")],
+)  # fmt: skip
+def test_a_title_task_without_how_it_is_done(title: str, task: str) -> None:
+    assert title_parts(title).task == task
+
+
+def test_a_title_that_revisits_a_method_names_no_task() -> None:
+    title = "Revisiting Distributional Correspondence Indexing: A Python Reimplementation and New Experiments"
+    assert task_problem("Revisiting Distributional Correspondence Indexing", title, "") == "a slogan, not a task"
+
+
+def test_a_name_with_a_spaced_dash_is_whole() -> None:
+    abstract = "In this paper, we propose a novel neural network model called RNN Encoder – Decoder that consists of two RNNs."
+    assert [n.value for n in own_names("Learning Phrase Representations", abstract)] == ["RNN Encoder – Decoder"]
+
+
+def test_a_purpose_that_points_back_at_the_problems_goes() -> None:
+    abstract = ("GANs are hard for text. We propose a sequence generation framework , called SeqGAN , to solve the "
+                "problems . It works well on text.")
+    assert extractive_summary(abstract) == "We propose a sequence generation framework , called SeqGAN ."
