@@ -36,7 +36,8 @@ from .phrases import GENERIC_HEADS, is_generic
 from .voice import proposal_object
 from .words import FILLERS, ends_whole, is_field_term, is_function_word, word_classes
 
-__all__ = ["gain_problem", "method_problem", "name_problem", "names_a_task", "task_like", "task_problem"]
+__all__ = ["gain_problem", "method_problem", "name_problem", "names_a_task", "names_a_task_done_in", "task_like",
+           "task_problem"]
 
 # Words that make a task phrase vague: it says where a method is used, not what it solves.
 _VAGUE = frozenset(
@@ -137,6 +138,22 @@ def names_a_task(phrase: str) -> bool:
     return _TASK_HEAD.fullmatch(_head(words)) is not None
 
 
+def names_a_task_done_in(phrase: str) -> bool:
+    """Whether ``phrase`` names a task and then the setting it is done in ("Contextual
+    Sarcasm Detection in Online Discussion Forums", "Dense Human Pose Estimation In The Wild").
+
+    Example:
+        >>> names_a_task_done_in("Sarcasm Detection in Online Forums"), names_a_task_done_in("Sarcasm Detection")
+        (True, False)
+    """
+    parts = _SETTING_AT.split(phrase, maxsplit=1)
+    return len(parts) == 2 and names_a_task(parts[0])
+
+
+# The preposition that opens the setting a task is done in.
+_SETTING_AT = re.compile(r"\s+(?:in|on|from|under|across|at)\s+", re.I)
+
+
 def _task_like(words: list[str]) -> bool:
     """A task names an activity or a problem: its head (the last word before a
     preposition: "merging" in "model merging at scale") is a term of art ("detection",
@@ -176,8 +193,7 @@ def _names_the_method(task: str, title: str, abstract: str, proposing: Sequence[
         # "PROSE: Predicting Operators and Symbolic Expressions" names the method; but "CASCADE:
         # Contextual Sarcasm Detection in Online Discussion Forums" names a task and where it is
         # done, whatever the letters spell
-        done_in = re.split(r"\s+(?:in|on|from|under|across|at)\s+", task, maxsplit=1, flags=re.I)
-        return len(done_in) == 1 or not names_a_task(done_in[0])
+        return not names_a_task_done_in(task)
     bare = task.casefold()
     return any(re.sub(r"\s*\([^)]*\)$", "", n.value).casefold() == bare
                for n in own_names(title, abstract, proposing) if n.rule != "title_name")

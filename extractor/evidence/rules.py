@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..schema import ClaimedGain
-from .checks import method_problem, names_a_task, task_like
+from .checks import method_problem, names_a_task, names_a_task_done_in, task_like
 from .gains import UnsureGain, gains_of
 from .kinds import contribution_of
 from .names import is_namey, own_names, title_head
@@ -121,13 +121,6 @@ _APPROACH_LEAD = re.compile(r"^(?:deep|neural|learning|meta-learning|[\w]+-(?:gu
                             r"(?=(?:[\w'-]+\s+){1,5}?[\w'-]*(?:tion|sion|ing|sis|ence|ance)\b(?:\s+of\s+[\w\s'-]+)?$)",
                             re.I)  # fmt: skip
 _TITLE_LEADING = re.compile(r"^(?:(?:a|an|the|towards?|on)\s+)+", re.I)
-# A task named before the setting it is done in: "Sarcasm Detection in Online Discussion Forums".
-_TASK_IN_SETTING = re.compile(
-    r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
-    r"estimation|tracking|labell?ing|inference|reasoning|comprehension|summarization|prediction|forecasting|"
-    r"captioning|matching|ranking)\s+(?:in|on|from|under|across|at)\s",
-    re.I,
-)
 _TASK_WORD = re.compile(
     r"(?:detection|recognition|segmentation|translation|parsing|retrieval|answering|generation|classification|"
     r"estimation|tracking|labeling|labelling|inference|reasoning|comprehension|summarization|prediction|forecasting|"
@@ -255,7 +248,7 @@ def _shape(rest: str, name: str | None) -> TitleParts:
             task = task if task is not None and _TASK_WORD.search(task) else None
     elif (m := _TITLE_APPROACH_TO.match(rest)) is not None:
         task = _task_part(rest)  # "A Hybrid Approach to Continual Instance Segmentation"
-    elif name is not None and (_TASK_WORD.search(rest) or _TASK_IN_SETTING.search(rest)) and len(rest.split()) <= 8:
+    elif name is not None and (_TASK_WORD.search(rest) or names_a_task_done_in(rest)) and len(rest.split()) <= 8:
         # "Aardvark weather: end-to-end data-driven weather forecasting", "DensePose: Dense Human Pose
         # Estimation In The Wild": the task, with the setting it is done in
         task = _task_part(rest)
